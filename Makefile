@@ -1,0 +1,35 @@
+# LabelDesk: `make run` opens the app, `make test` runs every test. Both set up what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DATA   ?=
+
+.PHONY: run serve test bench setup system clean
+
+run: setup
+	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
+
+serve: setup
+	$(BIN)/labeldesk serve $(if $(DATA),--data-dir $(DATA))
+
+test: setup
+	$(BIN)/pytest -n 2 -q tests
+
+bench: setup
+	$(BIN)/python -m bench
+
+setup: $(STAMP)
+
+# System packages (python3-venv on Debian/Ubuntu); a no-op where they are present.
+system:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml | system
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

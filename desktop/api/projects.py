@@ -1,0 +1,103 @@
+"""Projects (ref. §2): list, create, get, update, delete, label-config validation."""
+
+from bottle import request
+
+from .. import labelconfig
+from ..errors import LabelDeskError
+from ..paging import page_params, page_slice
+from .web import created, current_user, path_id, query, read_json
+
+PAGE_SIZE, MAX_PAGE_SIZE = 30, 100
+
+
+class BareError(LabelDeskError):
+    """An error Label Studio answers without its envelope."""
+
+    def __init__(self, body, status=400):
+        super().__init__("")
+        self.bare, self.status = body, status
+
+
+def paginated(ids, to_json):
+    page, size = page_params(query("page"), query("page_size"), PAGE_SIZE, MAX_PAGE_SIZE)
+    start, stop = page_slice(len(ids), page, size)
+    base = request.url.split("?")[0]
+
+    def link(number):
+        params = dict(request.query.decode())
+        params.update(page=str(number))
+        return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+    return {"count": len(ids), "next": link(page + 1) if stop < len(ids) else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": [to_json(i) for i in ids[start:stop]]}
+
+
+def install(app, core):
+    projects = core.projects
+
+    def listed_ids():
+        ids = query("ids")
+        wanted = None
+        if ids:
+            wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdigit()}
+        return projects.list_ids(title=query("title"), ids=wanted, ordering=query("ordering"),
+                                 pinned=query("filter"))
+
+    @app.get("/api/projects")
+    def list_projects():
+        with core.records.lock:
+            return paginated(listed_ids(), projects.as_json)
+
+    @app.get("/api/projects/counts")
+    def project_counts():
+        with core.records.lock:
+            return paginated(listed_ids(), projects.counts)
+
+    @app.post("/api/projects")
+    def create_project():
+        with core.records.lock:
+            project_id = projects.create(read_json(), current_user())
+            data = projects.as_json(project_id, counters=False)
+        return created(data)
+
+    @app.get("/api/projects/<project_id>")
+    def get_project(project_id):
+        with core.records.lock:
+            return projects.as_json(path_id(project_id, "Project"))
+
+    @app.route("/api/projects/<project_id>", method=["PATCH", "PUT"])
+    def update_project(project_id):
+        project_id = path_id(project_id, "Project")
+        with core.records.lock:
+            projects.update(project_id, read_json())
+            return projects.as_json(project_id)
+
+    @app.delete("/api/projects/<project_id>")
+    def delete_project(project_id):
+        projects.delete(path_id(project_id, "Project"), on_delete=core.on_project_delete)
+
+    @app.post("/api/projects/validate", auth=False)
+    def validate_config():
+        body = read_json()
+        xml = body.get("label_config") if isinstance(body, dict) else None
+        if xml is None:
+            raise BareError({"label_config": ["This field is required."]})
+        if not isinstance(xml, str) or not xml.strip():
+            raise BareError({"label_config": ["This field may not be blank."]})
+        errors = labelconfig.validate(xml)
+        if errors:
+            raise BareError({"label_config": errors})
+
+    @app.post("/api/projects/<project_id>/validate")
+    def validate_project_config(project_id):
+        project_id = path_id(project_id, "Project")
+        body = read_json()
+        with core.records.lock:
+            return projects.validate_config(project_id, body.get("label_config")
+                                            if isinstance(body, dict) else None)
+
+    @app.get("/api/projects/<project_id>/summary")
+    def summary(project_id):
+        with core.records.lock:
+            return projects.summary(path_id(project_id, "Project"))

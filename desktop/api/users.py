@@ -1,0 +1,83 @@
+"""Current user, users, legacy token and personal access tokens (ref. §1)."""
+
+from bottle import request
+
+from .web import created, current_user, path_id, read_json
+
+
+def install(app, core):
+    users = core.users
+
+    @app.get("/api/current-user/whoami")
+    @app.get("/api/current-user")
+    def whoami():
+        return users.as_json(current_user(), whoami=True)
+
+    @app.patch("/api/current-user")
+    def update_current_user():
+        return users.update(current_user(), read_json())
+
+    @app.get("/api/current-user/token")
+    def legacy_token():
+        return {"token": users.get(current_user())["token"]}
+
+    @app.post("/api/current-user/reset-token")
+    def reset_token():
+        return {"token": users.reset_token(current_user())}
+
+    @app.route("/api/current-user/hotkeys", method=["GET", "PATCH"])
+    def hotkeys():
+        body = read_json() if request.method == "PATCH" else {}
+        return users.hotkeys(current_user(), body.get("custom_hotkeys"))
+
+    @app.get("/api/users")
+    def list_users():
+        return users.list()
+
+    @app.post("/api/users")
+    def create_user():
+        user_id = users.create(read_json())
+        return created(users.as_json(user_id))
+
+    @app.get("/api/users/<user_id>")
+    def get_user(user_id):
+        return users.as_json(path_id(user_id, "User"))
+
+    @app.patch("/api/users/<user_id>")
+    def update_user(user_id):
+        return users.update(path_id(user_id, "User"), read_json())
+
+    @app.delete("/api/users/<user_id>")
+    def delete_user(user_id):
+        users.delete(path_id(user_id, "User"))
+
+    @app.get("/api/organizations")
+    def organizations():
+        owner = users.get(1)
+        return [{"id": 1, "title": "Label Studio", "contact_info": None,
+                 "created_at": owner["date_joined"]}]
+
+    @app.post("/api/token")
+    def create_pat():
+        return created({"token": users.create_pat(current_user())})
+
+    @app.get("/api/token")
+    def list_pats():
+        return users.list_pats(current_user())
+
+    @app.post("/api/token/refresh", auth=False)
+    def refresh():
+        return {"access": users.refresh(read_json().get("refresh"))}
+
+    @app.post("/api/token/blacklist")
+    def blacklist():
+        users.blacklist(read_json().get("refresh"))
+
+    @app.post("/api/token/rotate")
+    def rotate():
+        return {"refresh": users.rotate(read_json().get("refresh"))}
+
+    @app.route("/api/jwt/settings", method=["GET", "POST"])
+    def jwt_settings():
+        return {"api_tokens_enabled": True, "legacy_api_tokens_enabled": True}
+

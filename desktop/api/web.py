@@ -1,0 +1,231 @@
+"""The HTTP plumbing every route module shares: JSON in and out, Label Studio's error envelope,
+authentication, and the guard in front of the app (loopback Host, same Origin, body size)."""
+
+import logging
+import traceback
+import uuid
+from urllib.parse import urlsplit
+
+import bottle
+import orjson
+from bottle import HTTPResponse, request
+
+from .. import LABEL_STUDIO_COMPAT
+from ..errors import LabelDeskError, NotFound, ValidationError
+
+log = logging.getLogger("labeldesk.api")
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+JSON_TYPE = "application/json"
+
+
+class UnsupportedMediaType(LabelDeskError):
+    status = 415
+
+
+def envelope(status, detail, validation_errors=None):
+    body = {"id": str(uuid.uuid4()), "status_code": status, "version": LABEL_STUDIO_COMPAT,
+            "detail": detail, "exc_info": None}
+    if validation_errors is not None:
+        body["validation_errors"] = validation_errors
+    return body
+
+
+def json_response(data, status=200, headers=None):
+    response = HTTPResponse(body=orjson.dumps(data), status=status)
+    response.set_header("Content-Type", JSON_TYPE)
+    for key, value in (headers or {}).items():
+        response.set_header(key, value)
+    return response
+
+
+def created(data):
+    return json_response(data, status=201)
+
+
+def no_content():
+    return HTTPResponse(status=204)
+
+
+def error_response(error):
+    """The response for a domain error: Label Studio's envelope (or its bare exceptions)."""
+    if getattr(error, "bare", None) is not None:
+        return json_response(error.bare, status=error.status)
+    if isinstance(error, ValidationError):
+        body = envelope(error.status, error.detail, error.errors)
+    else:
+        body = envelope(error.status, error.detail)
+    headers = {"WWW-Authenticate": "Token"} if error.status == 401 else None
+    return json_response(body, status=error.status, headers=headers)
+
+
+# -- reading requests -----------------------------------------------------------------------
+
+def content_type():
+    return (request.content_type or "").split(";")[0].strip().lower()
+
+
+def read_json(allow_form=True, default=None):
+    """The request body as JSON (or form fields), with Label Studio's 400/415 answers."""
+    kind = content_type()
+    raw = request.body.read()
+    if not raw.strip():
+        return {} if default is None else default
+    if kind in ("", JSON_TYPE) or kind.endswith("+json"):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise LabelDeskError(f"JSON parse error - {e}") from None
+    if allow_form and kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {key: request.forms.getunicode(key) for key in request.forms}
+    raise UnsupportedMediaType(f'Unsupported media type "{kind}" in request.')
+
+
+def query(name, default=None):
+    value = request.query.getunicode(name)
+    return default if value is None else value
+
+
+def query_int(name, default=None, model=None):
+    value = request.query.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: ["A valid integer is required."]}) from None
+
+
+def path_id(value, model):
+    """An id from the URL; anything that isn't one is simply not found."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise NotFound(model) from None
+    if number < 1 or number > 2 ** 53:
+        raise NotFound(model)
+    return number
+
+
+def current_user():
+    return request.environ.get("labeldesk.user")
+
+
+# -- the plugin wrapped around every route --------------------------------------------------
+
+class ApiPlugin:
+    """Authenticates, runs the route, turns results into JSON and errors into envelopes.
+
+    A route declares `auth=False` in its config to be reachable without credentials.
+    """
+
+    name = "labeldesk-api"
+    api = 2
+
+    def __init__(self, core):
+        self.core = core
+
+    def authenticate(self):
+        if not self.core.settings.auth:
+            return 1
+        headers = request.headers
+        user = self.core.sessions.user(request) if hasattr(self.core, "sessions") else None
+        if user is not None:
+            return user
+        return self.core.users.authenticate(headers.get("Authorization", ""),
+                                            headers.get("X-Api-Key", ""))
+
+    def apply(self, callback, route):
+        needs_auth = route.config.get("auth", True)
+
+        def wrapper(*args, **kwargs):
+            try:
+                if needs_auth:
+                    request.environ["labeldesk.user"] = self.authenticate()
+                else:
+                    request.environ["labeldesk.user"] = 1
+                result = callback(*args, **kwargs)
+            except LabelDeskError as e:
+                return error_response(e)
+            except HTTPResponse:
+                raise
+            except Exception as e:  # a bug: log it, answer 500 in the envelope, keep serving
+                log.error("unhandled error on %s %s\n%s", request.method, request.path,
+                          traceback.format_exc())
+                return json_response(envelope(500, f"{type(e).__name__}: {e}"), status=500)
+            if isinstance(result, (dict, list)):
+                return json_response(result)
+            if result is None:
+                return no_content()
+            return result
+
+        return wrapper
+
+
+class App(bottle.Bottle):
+    """Bottle, with every error (404, 405, ...) in Label Studio's JSON envelope."""
+
+    def default_error_handler(self, res):
+        status = res.status_code
+        if status == 404:
+            detail = "Not found."
+        elif status == 405:
+            detail = f'Method "{request.method}" not allowed.'
+        elif status == 413:
+            detail = "Request body is too large."
+        else:
+            detail = res.body if isinstance(res.body, str) else res.status_line
+        bottle.response.set_header("Content-Type", JSON_TYPE)
+        return orjson.dumps(envelope(status, detail))
+
+
+# -- the guard: WSGI middleware in front of the app -----------------------------------------
+
+def _hostname(netloc):
+    if netloc.startswith("["):
+        return netloc[1:].split("]")[0].lower()
+    return netloc.rsplit(":", 1)[0].lower() if netloc.count(":") == 1 else netloc.lower()
+
+
+class Guard:
+    """Refuses what no local client sends: a foreign Host (DNS rebinding), a cross-site Origin
+    (CSRF from a web page), an oversized body. Makes trailing slashes optional."""
+
+    def __init__(self, app, max_body_bytes):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    def refuse(self, start_response, status, detail):
+        body = orjson.dumps(envelope(status, detail))
+        reason = {403: "Forbidden", 413: "Request Entity Too Large"}[status]
+        start_response(f"{status} {reason}", [("Content-Type", JSON_TYPE),
+                                              ("Content-Length", str(len(body)))])
+        return [body]
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST") or ""
+        if _hostname(host) not in LOOPBACK_NAMES:
+            return self.refuse(start_response, 403, f"Invalid Host header: {host!r}. "
+                               "LabelDesk answers on loopback names only.")
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and not self.same_origin(origin, environ):
+            return self.refuse(start_response, 403, f"Cross-origin request refused: {origin!r}")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.max_body_bytes:
+            return self.refuse(start_response, 413, f"Request body is too large: {length} bytes; "
+                               f"the limit is {self.max_body_bytes} bytes.")
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/"):
+            environ["PATH_INFO"] = path.rstrip("/") or "/"
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def same_origin(origin, environ):
+        parts = urlsplit(origin)
+        if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_NAMES:
+            return False
+        port = parts.port or 80
+        return str(port) == str(environ.get("SERVER_PORT"))

@@ -1,0 +1,75 @@
+"""In-memory indexes kept current by the storage's change notifications.
+
+They are derived state: rebuilt from the documents at open, never stored, so they can't disagree
+with the data on disk.
+"""
+
+MISSING = object()
+
+
+class Index:
+    """The ids of a table's documents grouped by a key, listed in id order."""
+
+    def __init__(self, storage, table, key):
+        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        self.groups = {}
+        self._sorted = {}
+        storage.observe(table, self._changed)
+
+    def _changed(self, doc_id, old, new):
+        old_key = MISSING if old is None else self.key(old)
+        new_key = MISSING if new is None else self.key(new)
+        if old_key == new_key:
+            return
+        if old_key is not MISSING:
+            group = self.groups.get(old_key)
+            if group is not None:
+                group.pop(doc_id, None)
+                if not group:
+                    del self.groups[old_key]
+            self._sorted.pop(old_key, None)
+        if new_key is not MISSING:
+            self.groups.setdefault(new_key, {})[doc_id] = None
+            ordered = self._sorted.get(new_key)
+            if ordered is not None:
+                if not ordered or doc_id > ordered[-1]:
+                    ordered.append(doc_id)
+                else:
+                    del self._sorted[new_key]
+
+    def ids(self, key):
+        """The ids in `key`'s group, ascending (a shared list: don't change it)."""
+        ordered = self._sorted.get(key)
+        if ordered is None:
+            ordered = self._sorted[key] = sorted(self.groups.get(key, ()))
+        return ordered
+
+    def count(self, key):
+        return len(self.groups.get(key, ()))
+
+    def __contains__(self, key):
+        return key in self.groups
+
+
+class Totals:
+    """Per-group sums of the numbers `values(doc)` returns, e.g. project counters from tasks."""
+
+    def __init__(self, storage, table, key, values, width):
+        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        self.values = values
+        self.zero = (0,) * width
+        self.sums = {}
+        storage.observe(table, self._changed)
+
+    def _add(self, key, values, sign):
+        current = self.sums.get(key, self.zero)
+        self.sums[key] = tuple(a + sign * b for a, b in zip(current, values))
+
+    def _changed(self, doc_id, old, new):
+        if old is not None:
+            self._add(self.key(old), self.values(old), -1)
+        if new is not None:
+            self._add(self.key(new), self.values(new), 1)
+
+    def get(self, key):
+        return self.sums.get(key, self.zero)

@@ -1,0 +1,363 @@
+"""TinyDB on a journal: every table lives in memory, every write appends one fsynced record.
+
+Stock TinyDB reads and rewrites the whole JSON file on every write. Here the two extension points
+TinyDB offers do the work instead:
+
+* ``JournalStorage`` (a TinyDB ``Storage``) loads the snapshot and replays the journal once, at
+  open, and from then on keeps the tables in memory; it turns each change into one journal record.
+* ``JournaledTable`` (a TinyDB ``Table``) hands TinyDB's own insert/update/remove logic a
+  change-tracking view of the in-memory table, so a write costs what it changes, not the size of
+  the table.
+"""
+
+import os
+import threading
+
+import orjson
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+from .journal import CorruptFile, Journal, read_journal, read_snapshot, write_snapshot
+
+SCHEMA = 1
+MISSING = object()
+
+# Upgrades of the stored documents, keyed by the schema version they upgrade *from*.
+# Each takes and returns the whole ``{table: {id: doc}}`` mapping (see docs/adr/0001-store.md).
+MIGRATIONS = {}
+
+
+class _Tracked:
+    """The face of an in-memory table that TinyDB's updaters see; it records what they change.
+
+    Reads hand out deep copies, so an updater that edits a document in place edits the copy;
+    the changed copies are compared with the originals afterwards.
+    """
+
+    def __init__(self, docs):
+        self.docs = docs
+        self.puts = {}
+        self.deleted = set()
+        self.cleared = False
+        self.read = {}
+
+    def __contains__(self, doc_id):
+        if doc_id in self.puts:
+            return True
+        if doc_id in self.deleted or self.cleared:
+            return False
+        return doc_id in self.docs
+
+    def __getitem__(self, doc_id):
+        if doc_id in self.puts:
+            return self.puts[doc_id]
+        if doc_id not in self:
+            raise KeyError(doc_id)
+        raw = orjson.dumps(self.docs[doc_id])
+        copy = orjson.loads(raw)
+        self.read[doc_id] = raw
+        self.puts[doc_id] = copy
+        return copy
+
+    def __setitem__(self, doc_id, doc):
+        self.deleted.discard(doc_id)
+        self.read.pop(doc_id, None)
+        self.puts[doc_id] = doc
+
+    def __delitem__(self, doc_id):
+        if doc_id not in self:
+            raise KeyError(doc_id)
+        self.puts.pop(doc_id, None)
+        self.read.pop(doc_id, None)
+        self.deleted.add(doc_id)
+
+    def pop(self, doc_id, default=MISSING):
+        if doc_id not in self:
+            if default is MISSING:
+                raise KeyError(doc_id)
+            return default
+        value = self[doc_id]
+        del self[doc_id]
+        return value
+
+    def keys(self):
+        return list(iter(self))
+
+    def __iter__(self):
+        if not self.cleared:
+            for doc_id in list(self.docs):
+                if doc_id not in self.deleted and doc_id not in self.puts:
+                    yield doc_id
+        yield from list(self.puts)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+    def get(self, doc_id, default=None):
+        return self[doc_id] if doc_id in self else default
+
+    def clear(self):
+        self.cleared = True
+        self.puts.clear()
+        self.read.clear()
+        self.deleted.clear()
+
+    def changes(self):
+        """(cleared, puts, deletes): only documents that really differ from the stored ones."""
+        puts = {}
+        for doc_id, doc in self.puts.items():
+            before = self.read.get(doc_id)
+            if before is None or orjson.dumps(doc) != before:
+                puts[doc_id] = doc
+        deletes = [] if self.cleared else [i for i in self.deleted if i in self.docs]
+        return self.cleared, puts, deletes
+
+
+class JournaledTable(Table):
+    """A TinyDB table whose writes go through the journal and whose reads never copy the table."""
+
+    def _read_table(self):
+        return self._storage.docs(self.name)
+
+    def _update_table(self, updater):
+        tracked = _Tracked(self._storage.docs(self.name))
+        updater(tracked)
+        self._storage.apply(self.name, *tracked.changes())
+        self.clear_cache()
+
+    def _get_next_id(self):
+        return self._storage.take_id(self.name)
+
+    def get(self, cond=None, doc_id=None, doc_ids=None):
+        docs = self._read_table()
+        if doc_id is not None:
+            doc = docs.get(doc_id)
+            return None if doc is None else self.document_class(doc, doc_id)
+        if doc_ids is not None:
+            return [self.document_class(docs[i], i) for i in doc_ids if i in docs]
+        return super().get(cond)
+
+    def doc(self, doc_id):
+        """The stored document itself, without a copy: read it, never change it."""
+        return self._read_table().get(doc_id)
+
+
+class JournalStorage(Storage):
+    """Keeps the database in memory; persists it as a snapshot plus a journal in `folder`."""
+
+    COMPACT_MIN_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, folder, fsync=True, readonly=False):
+        self.folder = str(folder)
+        self.fsync = fsync
+        self.readonly = readonly
+        self.snapshot_path = os.path.join(self.folder, "snapshot.ldb")
+        self.journal_path = os.path.join(self.folder, "journal.ldb")
+        self.tables = {}
+        self.next_ids = {}
+        self.observers = {}
+        self.txn = None
+        self.lock = threading.RLock()
+        self.snapshot_bytes = 0
+        self.recovered = []
+        if not readonly:
+            os.makedirs(self.folder, exist_ok=True)
+        self._load()
+
+    # -- opening --------------------------------------------------------------------------
+
+    def _load(self):
+        schema, generation = SCHEMA, 1
+        tmp = self.snapshot_path + ".tmp"
+        if os.path.exists(tmp) and not self.readonly:
+            os.remove(tmp)  # a compaction died before its rename: the old snapshot still holds
+        if os.path.exists(self.snapshot_path):
+            header, tables = read_snapshot(self.snapshot_path)
+            schema, generation = header["schema"], header["generation"]
+            self.snapshot_bytes = header["length"]
+            for name, table in tables.items():
+                self.tables[name] = dict((i, d) for i, d in table["docs"])
+                self.next_ids[name] = table["next_id"]
+        if schema > SCHEMA:
+            raise CorruptFile(self.snapshot_path, f"written by a newer LabelDesk (schema {schema})")
+        if os.path.exists(self.journal_path):
+            generation = self._replay(generation)
+        elif generation > 1:
+            raise CorruptFile(self.journal_path, "missing, but the snapshot expects it")
+        if self.readonly:
+            self.journal = None
+            return
+        self.journal = Journal(self.journal_path, generation, SCHEMA, fsync=self.fsync)
+        if schema < SCHEMA:
+            self._migrate(schema)
+
+    def _replay(self, generation):
+        header, records, good_length = read_journal(self.journal_path)
+        if header is not None and header.get("schema", SCHEMA) > SCHEMA:
+            raise CorruptFile(self.journal_path, "written by a newer LabelDesk")
+        if header is None or header.get("generation") != generation:
+            # Either the journal never got its header, or it is the one a finished compaction
+            # replaced (its records are all in the snapshot): start a fresh one.
+            if header is not None and header.get("generation", 0) > generation:
+                raise CorruptFile(self.journal_path, "newer than the snapshot; the snapshot is stale")
+            if not self.readonly:
+                os.remove(self.journal_path)
+            return generation
+        for ops in records:
+            self._apply_ops(ops, notify=False)
+        if good_length < os.path.getsize(self.journal_path) and not self.readonly:
+            self.recovered.append("journal.ldb: dropped an incomplete last write "
+                                  "(it was never acknowledged)")
+            with open(self.journal_path, "r+b") as f:
+                f.truncate(good_length)
+                os.fsync(f.fileno())
+        return generation
+
+    def _migrate(self, schema):
+        while schema < SCHEMA:
+            self.tables = MIGRATIONS[schema](self.tables)
+            schema += 1
+        self.compact()
+
+    # -- the TinyDB Storage interface -----------------------------------------------------
+
+    def read(self):
+        return dict(self.tables)
+
+    def write(self, data):
+        """Replace whole tables (TinyDB's drop_table/drop_tables); journaled like any write."""
+        with self.lock:
+            for name in list(self.tables):
+                if name not in data:
+                    self.apply(name, True, {}, [])
+            for name, docs in data.items():
+                if docs is not self.tables.get(name):
+                    self.apply(name, True, {int(i): d for i, d in docs.items()}, [])
+
+    def close(self):
+        if self.journal is not None:
+            self.journal.close()
+
+    # -- what JournaledTable calls --------------------------------------------------------
+
+    def docs(self, name):
+        table = self.tables.get(name)
+        if table is None:
+            table = self.tables[name] = {}
+        return table
+
+    def take_id(self, name):
+        with self.lock:
+            doc_id = self.next_ids.get(name, 1)
+            self.next_ids[name] = doc_id + 1
+            return doc_id
+
+    def apply(self, name, cleared, puts, deletes):
+        ops = [[name, "t"]] if cleared else []
+        ops.extend([name, "d", i] for i in deletes)
+        ops.extend([name, "p", i, d] for i, d in puts.items())
+        if not ops:
+            return
+        if self.readonly:
+            raise PermissionError("the store is open read-only")
+        with self.lock:
+            if self.txn is not None:
+                self.txn.extend(ops)
+                self._apply_ops(ops, undo=self.undo)
+            else:
+                self.journal.append(ops)
+                self._apply_ops(ops)
+                self._maybe_compact()
+
+    def _apply_ops(self, ops, notify=True, undo=None):
+        for op in ops:
+            name = op[0]
+            table = self.docs(name)
+            watchers = self.observers.get(name, ()) if notify else ()
+            kind = op[1]
+            if kind == "p":
+                doc_id, doc = op[2], op[3]
+                old = table.get(doc_id)
+                table[doc_id] = doc
+                if doc_id >= self.next_ids.get(name, 1):
+                    self.next_ids[name] = doc_id + 1
+                changed = [(doc_id, old, doc)]
+            elif kind == "d":
+                old = table.pop(op[2], None)
+                changed = [(op[2], old, None)] if old is not None else []
+            else:
+                changed = [(i, d, None) for i, d in table.items()]
+                table.clear()
+            for doc_id, old, new in changed:
+                if undo is not None:
+                    undo.append((name, doc_id, old))
+                for watch in watchers:
+                    watch(doc_id, old, new)
+
+    # -- transactions, observers, compaction ----------------------------------------------
+
+    def begin(self):
+        if self.txn is not None:
+            return False  # nested: the outer transaction commits
+        self.txn, self.undo = [], []
+        return True
+
+    def commit(self):
+        ops, self.txn = self.txn, None
+        undo, self.undo = self.undo, None
+        if ops:
+            try:
+                self.journal.append(ops)
+            except OSError:
+                self._rollback(undo)
+                raise
+            self._maybe_compact()
+
+    def rollback(self):
+        undo, self.txn, self.undo = self.undo, None, None
+        self._rollback(undo)
+
+    def _rollback(self, undo):
+        for name, doc_id, old in reversed(undo):
+            table = self.docs(name)
+            current = table.get(doc_id)
+            if old is None:
+                table.pop(doc_id, None)
+            else:
+                table[doc_id] = old
+            for watch in self.observers.get(name, ()):
+                watch(doc_id, current, old)
+
+    def observe(self, name, callback):
+        """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be None)."""
+        self.observers.setdefault(name, []).append(callback)
+        for doc_id, doc in self.docs(name).items():
+            callback(doc_id, None, doc)
+
+    def _maybe_compact(self):
+        if self.journal.size > max(self.COMPACT_MIN_BYTES, self.snapshot_bytes):
+            self.compact()
+
+    def compact(self):
+        """Fold the journal into a new snapshot, then start an empty journal."""
+        with self.lock:
+            generation = self.journal.generation + 1
+            tables = {name: {"next_id": self.next_ids.get(name, 1),
+                             "docs": sorted(docs.items())}
+                      for name, docs in self.tables.items()}
+            self.snapshot_bytes = write_snapshot(self.snapshot_path, tables, SCHEMA, generation)
+            self.journal.close()
+            os.remove(self.journal_path)
+            self.journal = Journal(self.journal_path, generation, SCHEMA, fsync=self.fsync)
+
+
+
+class Database(TinyDB):
+    """TinyDB with the journal storage and tables as defaults."""
+
+    table_class = JournaledTable
+    default_storage_class = JournalStorage
+
+
+__all__ = ["Database", "Document", "JournalStorage", "JournaledTable", "CorruptFile", "SCHEMA"]

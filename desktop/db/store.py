@@ -1,0 +1,98 @@
+"""The store: one TinyDB database in a folder, with transactions and a single-instance lock."""
+
+import os
+from contextlib import contextmanager
+
+from .indexes import Index, Totals
+from .journal import CorruptFile
+from .storage import Database
+
+
+class StoreLocked(Exception):
+    """Another process has the store open."""
+
+
+def _lock(path):
+    """Hold an exclusive lock on `path` for the life of the process; the OS frees it on exit."""
+    handle = open(path, "a+")
+    try:
+        if os.name == "nt":  # pragma: no cover - exercised by Windows builds only
+            import msvcrt
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise StoreLocked(f"{os.path.dirname(path)} is in use by {owner}") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle
+
+
+class Store:
+    """All LabelDesk data. Every write is durable when the call (or the transaction) returns."""
+
+    def __init__(self, folder, fsync=True, readonly=False):
+        """Open (or create) the store in `folder`.
+
+        `readonly` opens a store another process holds, for a look (`labeldesk user`): no lock,
+        no repair, no writes.
+        """
+        self.folder = str(folder)
+        self._lock_handle = None
+        if not readonly:
+            os.makedirs(self.folder, exist_ok=True)
+            self._lock_handle = _lock(os.path.join(self.folder, "LOCK"))
+        try:
+            self.db = Database(self.folder, fsync=fsync, readonly=readonly)
+        except BaseException:
+            if self._lock_handle:
+                self._lock_handle.close()
+            raise
+        self.storage = self.db.storage
+        self.lock = self.storage.lock
+
+    @property
+    def recovered(self):
+        """What opening had to repair (an unacknowledged torn write), for the log."""
+        return self.storage.recovered
+
+    def table(self, name):
+        return self.db.table(name)
+
+    @contextmanager
+    def transaction(self):
+        """Group writes into one journal record: all of them are on disk, or none."""
+        with self.lock:
+            outer = self.storage.begin()
+            try:
+                yield self
+            except BaseException:
+                if outer:
+                    self.storage.rollback()
+                raise
+            if outer:
+                self.storage.commit()
+
+    def index(self, table, key):
+        return Index(self.storage, table, key)
+
+    def totals(self, table, key, values, width):
+        return Totals(self.storage, table, key, values, width)
+
+    def compact(self):
+        self.storage.compact()
+
+    def close(self):
+        with self.lock:
+            self.db.close()
+            if self._lock_handle:
+                self._lock_handle.close()
+
+
+__all__ = ["Store", "StoreLocked", "CorruptFile"]

@@ -1,0 +1,35 @@
+"""The tables and in-memory indexes the core modules share, opened once per store."""
+
+PROJECT_COUNTERS = ("task_number", "num_tasks_with_annotations", "total_annotations_number",
+                    "skipped_annotations_number", "ground_truth_number",
+                    "useful_annotation_number", "finished_task_number",
+                    "total_predictions_number")
+
+
+def task_counts(task):
+    """One task's share of its project's counters, in PROJECT_COUNTERS order."""
+    done = task.get("total_annotations", 0)
+    cancelled = task.get("cancelled_annotations", 0)
+    return (1, 1 if done else 0, done + cancelled, cancelled, task.get("_gt", 0),
+            task.get("_useful", 0), 1 if task.get("is_labeled") else 0,
+            task.get("total_predictions", 0))
+
+
+class Records:
+    def __init__(self, store):
+        self.store = store
+        self.transaction = store.transaction
+        self.lock = store.lock
+        for name in ("projects", "tasks", "annotations", "predictions", "views", "exports",
+                     "uploads", "ml_backends", "storages", "webhooks", "drafts"):
+            setattr(self, name, store.table(name))
+        self.tasks_by_project = store.index("tasks", "project")
+        self.annotations_by_task = store.index("annotations", "task")
+        self.annotations_by_project = store.index("annotations", "project")
+        self.predictions_by_task = store.index("predictions", "task")
+        self.predictions_by_project = store.index("predictions", "project")
+        self.project_totals = store.totals("tasks", "project", task_counts,
+                                           len(PROJECT_COUNTERS))
+
+    def counters(self, project_id):
+        return dict(zip(PROJECT_COUNTERS, self.project_totals.get(project_id)))

@@ -1,0 +1,154 @@
+"""Fixtures: the real LabelDesk server on an ephemeral loopback port, and HTTP clients for it."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from desktop.app import LabelDesk
+from desktop.server import Server
+from desktop.settings import Settings
+
+LABEL_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text">
+    <Choice value="Pos"/><Choice value="Neg"/>
+  </Choices>
+</View>"""
+
+
+class Api:
+    """requests against one LabelDesk, with its token; paths are relative to the server."""
+
+    def __init__(self, url, token=None):
+        self.url = url
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Token {token}"
+
+    def __getattr__(self, method):
+        if method not in ("get", "post", "patch", "put", "delete", "head", "options", "request"):
+            raise AttributeError(method)
+
+        def call(path, *args, **kwargs):
+            if method == "request":
+                return self.session.request(path, self.url + args[0], *args[1:], **kwargs)
+            return getattr(self.session, method)(self.url + path, *args, **kwargs)
+        return call
+
+    def project(self, **fields):
+        fields.setdefault("title", "Test project")
+        fields.setdefault("label_config", LABEL_CONFIG)
+        response = self.post("/api/projects", json=fields)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+class LiveServer:
+    """LabelDesk in this process, serving on 127.0.0.1:<free port> from a temp data dir."""
+
+    def __init__(self, data_dir, **settings):
+        self.settings = Settings(data_dir=data_dir, **settings)
+        self.app = LabelDesk(self.settings)
+        self.server = Server(self.app.wsgi, port=0).start()
+        self.url = self.server.url
+        self.port = self.server.port
+        self.token = self.app.users.get(1)["token"]
+        self.api = Api(self.url, self.token)
+        self.anonymous = Api(self.url)
+
+    def close(self):
+        self.server.stop()
+        self.app.close()
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("shared-data"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def api(live):
+    return live.api
+
+
+@pytest.fixture
+def make_live(tmp_path):
+    """Start servers with particular settings; each gets its own data dir."""
+    started = []
+
+    def make(name="data", **settings):
+        server = LiveServer(tmp_path / name, **settings)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.close()
+
+
+class ServeProcess:
+    """`labeldesk serve` as a child process (for CLI, crash and kill -9 tests)."""
+
+    def __init__(self, data_dir, *args, env=None):
+        cmd = [sys.executable, "-m", "desktop", "serve", "--data-dir", str(data_dir), *args]
+        if "--port" not in args:
+            cmd += ["--port", "0"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env={**os.environ, **(env or {})})
+        self.lines = []
+        deadline = time.time() + 30
+        self.url = self.token = None
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            match = re.search(r"serving (http://\S+)", line)
+            if match:
+                self.url = match.group(1)
+            match = re.search(r"API token: (\S+)", line)
+            if match:
+                self.token = match.group(1)
+            if self.url and (self.token or "--no-auth" in args):
+                break
+        if not self.url:
+            self.proc.kill()
+            raise RuntimeError("labeldesk serve did not start:\n" + "".join(self.lines)
+                               + (self.proc.stdout.read() or ""))
+        self.api = Api(self.url, self.token)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.stdout.read()
+
+
+@pytest.fixture
+def serve_process():
+    started = []
+
+    def start(data_dir, *args, **kwargs):
+        process = ServeProcess(data_dir, *args, **kwargs)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.poll() is None:
+            process.kill()
