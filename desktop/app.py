@@ -2,10 +2,16 @@
 
 import logging
 
+from .annotations import Annotations
 from .api import create_api
 from .db import Store
+from .dm import Actions, Views
+from .imports import Imports
+from .predictions import Predictions
 from .projects import Projects
 from .records import Records
+from .tasks import Tasks
+from .uploads import Uploads
 from .users import Users
 
 log = logging.getLogger("labeldesk")
@@ -19,14 +25,28 @@ class LabelDesk:
         self.store = Store(settings.store_dir, fsync=settings.fsync)
         for note in self.store.recovered:
             log.warning("store recovery: %s", note)
-        self.records = Records(self.store)
+        self.records = records = Records(self.store)
         self.users = Users(self.store)
         self.users.secret_key()
         self.users.ensure_local_user(settings.username, settings.user_token)
-        self.projects = Projects(self.records, self.users)
-        # Called inside the delete transaction so a project goes with everything it owns.
-        self.on_project_delete = []
+        self.projects = Projects(records, self.users)
+        self.tasks = Tasks(records, self.projects, self.users)
+        self.annotations = Annotations(records, self.tasks, self.users)
+        self.predictions = Predictions(records, self.tasks, self.projects)
+        self.uploads = Uploads(records, settings.media_dir)
+        self.imports = Imports(records, self.projects, self.tasks, self.predictions, self.uploads)
+        self.views = Views(records, self.projects)
+        self.actions = Actions(self)
+        self.legacy = None  # the 0.8–0.9 single-project API, when installed
+        # Run inside the delete transaction, so a project goes with everything it owns.
+        self.on_project_delete = [self._delete_project_data]
         self.wsgi = create_api(self)
+
+    def _delete_project_data(self, project_id):
+        records = self.records
+        self.tasks.delete_many(list(records.tasks_by_project.ids(project_id)))
+        self.views.reset(project_id)
+        self.uploads.delete_project(project_id)
 
     def close(self):
         self.store.close()

@@ -1,9 +1,9 @@
 """Bottle routes, one module per resource. Thin: parse the request, call the core, serialize."""
 
-from . import misc, projects, users
+from . import annotations, dm, imports, misc, projects, tasks, users
 from .web import ApiPlugin, App, Guard
 
-MODULES = (misc, users, projects)
+MODULES = (misc, users, projects, tasks, annotations, imports, dm)
 
 
 def create_api(core):

@@ -3,19 +3,10 @@
 from bottle import request
 
 from .. import labelconfig
-from ..errors import LabelDeskError
 from ..paging import page_params, page_slice
-from .web import created, current_user, path_id, query, read_json
+from .web import BareError, created, current_user, path_id, query, read_json
 
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 100
-
-
-class BareError(LabelDeskError):
-    """An error Label Studio answers without its envelope."""
-
-    def __init__(self, body, status=400):
-        super().__init__("")
-        self.bare, self.status = body, status
 
 
 def paginated(ids, to_json):

@@ -81,6 +81,23 @@ def read_json(allow_form=True, default=None):
     raise UnsupportedMediaType(f'Unsupported media type "{kind}" in request.')
 
 
+def read_object(allow_form=True):
+    """The request body as a JSON object; any other JSON value is DRF's 400."""
+    data = read_json(allow_form=allow_form)
+    if not isinstance(data, dict):
+        raise ValidationError(f"Invalid data. Expected a dictionary, but got "
+                              f"{type(data).__name__}.")
+    return data
+
+
+class BareError(LabelDeskError):
+    """An error Label Studio answers without its envelope."""
+
+    def __init__(self, body, status=400):
+        super().__init__("")
+        self.bare, self.status = body, status
+
+
 def query(name, default=None):
     value = request.query.getunicode(name)
     return default if value is None else value

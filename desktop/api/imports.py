@@ -1,0 +1,110 @@
+"""Import (ref. §3): JSON bodies and file uploads; serving uploaded files."""
+
+import bottle
+import orjson
+from bottle import request
+
+from ..errors import ValidationError
+from ..paging import parse_bool
+from ..uploads import content_type
+from .web import created, current_user, path_id, query, read_json
+
+
+def uploaded_files():
+    """(filename, bytes) of every file part of a multipart request, whatever its field name."""
+    return [(part.raw_filename or key, part.file.read())
+            for key, part in request.files.allitems()]
+
+
+def install(app, core):
+    imports, uploads, records = core.imports, core.uploads, core.records
+
+    @app.post("/api/projects/<project_id>/import")
+    def import_tasks(project_id):
+        project_id = path_id(project_id, "Project")
+        options = {
+            "return_task_ids": parse_bool("return_task_ids", query("return_task_ids"), False),
+            "commit": parse_bool("commit_to_project", query("commit_to_project"), True),
+            "preannotated_from_fields": [f.strip() for f in
+                                         (query("preannotated_from_fields") or "").split(",")
+                                         if f.strip()],
+        }
+        kind = (request.content_type or "").split(";")[0].strip().lower()
+        if kind == "multipart/form-data":
+            files = uploaded_files()
+            if files:
+                with records.lock:
+                    return created(imports.import_files(project_id, files, current_user(),
+                                                        **options))
+            body = {k: request.forms.getunicode(k) for k in request.forms}
+        else:
+            body = read_json(default=[])
+        if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            body = inline_json(body)
+        with records.lock:
+            return created(imports.import_json(project_id, body, current_user(), **options))
+
+    @app.get("/data/upload/<project_id>/<name:path>")
+    def serve_upload(project_id, name):
+        path = uploads.path(project_id, name)
+        response = bottle.static_file(path.name, root=str(path.parent),
+                                      mimetype=content_type(path))
+        response.set_header("Content-Security-Policy", "sandbox")
+        return response
+
+    @app.get("/api/projects/<project_id>/file-uploads")
+    def list_uploads(project_id):
+        project_id = path_id(project_id, "Project")
+        with records.lock:
+            core.projects.get(project_id)
+            wanted = query("ids")
+            ids = uploads.of_project(project_id)
+            if wanted and not parse_bool("all", query("all"), False):
+                try:
+                    chosen = set(orjson.loads(wanted))
+                except (orjson.JSONDecodeError, TypeError):
+                    raise ValidationError({"ids": ["Must be a JSON list of ids."]}) from None
+                ids = [i for i in ids if i in chosen]
+            return [uploads.as_json(i) for i in ids]
+
+    @app.delete("/api/projects/<project_id>/file-uploads")
+    def delete_uploads(project_id):
+        project_id = path_id(project_id, "Project")
+        body = read_json()
+        with records.lock:
+            core.projects.get(project_id)
+            ids = uploads.of_project(project_id)
+            chosen = body.get("file_upload_ids") if isinstance(body, dict) else None
+            if chosen is not None:
+                ids = [i for i in ids if i in set(chosen)]
+            with records.transaction():
+                uploads.delete(ids)
+            return {"deleted": len(ids)}
+
+    @app.get("/api/import/file-upload/<upload_id>")
+    def get_upload(upload_id):
+        with records.lock:
+            return uploads.as_json(path_id(upload_id, "FileUpload"))
+
+    @app.delete("/api/import/file-upload/<upload_id>")
+    def delete_upload(upload_id):
+        upload_id = path_id(upload_id, "FileUpload")
+        with records.lock:
+            uploads.as_json(upload_id)
+            uploads.delete([upload_id])
+
+
+def inline_json(form):
+    """`url=<JSON text>` as Label Studio takes it; fetching real URLs is not done (offline)."""
+    url = form.get("url") if isinstance(form, dict) else None
+    if not url:
+        raise ValidationError("load_tasks: No data found in DATA or in FILES")
+    try:
+        return orjson.loads(url.replace("'", '"'))
+    except orjson.JSONDecodeError:
+        raise ValidationError("Importing from a URL is not available: LabelDesk makes no "
+                              "network calls. Download the file and upload it instead.") \
+            from None
+
+
+

@@ -1,0 +1,215 @@
+"""The data manager's query language: filters, ordering and selected items over tasks (ref. §4.2).
+
+The plain case (no filter, no ordering, everything selected) never looks at a task: the page is a
+slice of the project's id index. Anything else is one pass over the project's tasks.
+"""
+
+import orjson
+
+from .errors import ValidationError
+
+NUMBER_COLUMNS = ("id", "inner_id", "total_annotations", "cancelled_annotations",
+                  "total_predictions", "predictions_score", "avg_lead_time",
+                  "comment_count", "unresolved_comment_count")
+
+
+def parse_query(text):
+    """The `query` parameter (a JSON string) as (filters, ordering, selected)."""
+    if not text:
+        return None, [], None
+    try:
+        query = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ValidationError({"query": ["Must be a JSON object."]}) from None
+    if not isinstance(query, dict):
+        raise ValidationError({"query": ["Must be a JSON object."]})
+    return (query.get("filters"), query.get("ordering") or [],
+            query.get("selectedItems") or query.get("selected_items"))
+
+
+def is_plain(filters, ordering, selected):
+    items = (filters or {}).get("items") if isinstance(filters, dict) else None
+    everything = not selected or (selected.get("all") and not selected.get("excluded"))
+    return not items and not ordering and everything
+
+
+class Columns:
+    """Reads a column of a task the way the data manager shows it."""
+
+    def __init__(self, tasks):
+        self.tasks = tasks
+
+    def value(self, column, task_id, task):
+        if column.startswith("data."):
+            value = task["data"]
+            for part in column[5:].split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            return value
+        if column == "id":
+            return task_id
+        if column in ("total_annotations", "cancelled_annotations", "total_predictions"):
+            return task.get(column, 0)
+        if column in ("inner_id", "completed_at", "created_at", "updated_at", "file_upload",
+                      "storage_filename", "is_labeled", "overlap"):
+            return task.get(column)
+        if column in ("annotators", "ground_truth", "annotations_results", "avg_lead_time"):
+            annotations = [a for _, a in self.tasks.annotations_of(task_id)] \
+                if task.get("total_annotations") or task.get("cancelled_annotations") else []
+            if column == "annotators":
+                return sorted({a.get("completed_by") for a in annotations})
+            if column == "ground_truth":
+                return any(a.get("ground_truth") for a in annotations)
+            if column == "avg_lead_time":
+                times = [a["lead_time"] for a in annotations if a.get("lead_time") is not None]
+                return sum(times) / len(times) if times else None
+            return orjson.dumps([r for a in annotations for r in a.get("result") or []]).decode()
+        if column in ("predictions_score", "predictions_model_versions", "predictions_results"):
+            predictions = [p for _, p in self.tasks.predictions_of(task_id)] \
+                if task.get("total_predictions") else []
+            if column == "predictions_score":
+                scores = [p["score"] for p in predictions if p.get("score") is not None]
+                return sum(scores) / len(scores) if scores else None
+            if column == "predictions_model_versions":
+                return sorted({p.get("model_version") for p in predictions})
+            return orjson.dumps([r for p in predictions for r in p.get("result") or []]).decode()
+        if column in ("comment_count", "unresolved_comment_count"):
+            return 0
+        if column == "draft_exists":
+            return False
+        return None
+
+
+def column_of(name):
+    """`filter:tasks:data.text` / `tasks:id` -> `data.text` / `id`, refusing ORM lookups."""
+    column = name.split(":", 2)[-1] if isinstance(name, str) else ""
+    if not column or ("__" in column and not column.startswith("data.")):
+        raise ValidationError({"filters": [f"Invalid filter or ordering column: {name!r}"]})
+    return column
+
+
+def _number(value):
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _matches(operator, kind, actual, expected):
+    if operator in ("exists", "not_exists"):
+        return (actual is not None) == (operator == "exists")
+    if operator == "empty":
+        empty = actual in (None, "", [], {})
+        return empty == bool(expected)
+    if isinstance(actual, list) and operator in ("equal", "not_equal", "contains",
+                                                 "not_contains"):
+        hit = any(_matches("equal", kind, a, expected) for a in actual)
+        return hit if operator in ("equal", "contains") else not hit
+    if operator in ("in", "not_in"):
+        bounds = expected if isinstance(expected, dict) else {}
+        low, high = bounds.get("min"), bounds.get("max")
+        if kind == "Number":
+            actual, low, high = _number(actual), _number(low), _number(high)
+        inside = actual is not None and (low is None or actual >= low) and \
+            (high is None or actual <= high)
+        return inside == (operator == "in")
+    if kind == "Number" or (kind != "String" and isinstance(actual, (int, float))
+                            and not isinstance(actual, bool)):
+        a, e = _number(actual), _number(expected)
+        if operator in ("contains", "not_contains", "starts_with", "ends_with"):
+            a, e = str(actual), str(expected)
+    elif kind == "Boolean":
+        a, e = bool(actual), expected if isinstance(expected, bool) else \
+            str(expected).lower() in ("true", "1", "yes")
+    else:
+        a = "" if actual is None else (actual if isinstance(actual, str)
+                                        else orjson.dumps(actual).decode())
+        e = "" if expected is None else str(expected)
+        if operator in ("contains", "not_contains", "starts_with", "ends_with", "equal",
+                        "not_equal") and kind in ("String", "Unknown", None):
+            a, e = a.lower(), e.lower()
+    try:
+        if operator == "equal":
+            return a == e
+        if operator == "not_equal":
+            return a != e
+        if operator == "contains":
+            return e in a
+        if operator == "not_contains":
+            return e not in a
+        if operator == "starts_with":
+            return a.startswith(e)
+        if operator == "ends_with":
+            return a.endswith(e)
+        if a is None or e is None:
+            return False
+        if operator == "greater":
+            return a > e
+        if operator == "greater_or_equal":
+            return a >= e
+        if operator == "less":
+            return a < e
+        if operator == "less_or_equal":
+            return a <= e
+    except TypeError:
+        return False
+    raise ValidationError({"filters": [f"Unknown filter operator: {operator!r}"]})
+
+
+def select(records, tasks, project_id, filters, ordering, selected, only_annotated=False):
+    """Ids of the project's tasks that pass the query, in its order."""
+    ids = tasks.ids(project_id)
+    if is_plain(filters, ordering, selected) and not only_annotated:
+        return ids
+    columns = Columns(tasks)
+    items = (filters or {}).get("items") or [] if isinstance(filters, dict) else []
+    conjunction = (filters or {}).get("conjunction", "and") if isinstance(filters, dict) else "and"
+    tests = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValidationError({"filters": ["Each filter item must be an object."]})
+        tests.append((column_of(item.get("filter")), item.get("operator"), item.get("type"),
+                      item.get("value")))
+    if selected:
+        if selected.get("all"):
+            excluded = set(selected.get("excluded") or ())
+            ids = [i for i in ids if i not in excluded] if excluded else ids
+        else:
+            included = set(selected.get("included") or ())
+            ids = [i for i in ids if i in included]
+    docs = records.tasks
+    chosen = []
+    for task_id in ids:
+        task = docs.doc(task_id)
+        if only_annotated and not (task.get("total_annotations") or
+                                   task.get("cancelled_annotations")):
+            continue
+        if tests:
+            results = (_matches(op, kind, columns.value(col, task_id, task), value)
+                       for col, op, kind, value in tests)
+            if not (all(results) if conjunction != "or" else any(results)):
+                continue
+        chosen.append(task_id)
+    if ordering:
+        name = ordering[0] if isinstance(ordering, list) else ordering
+        descending = isinstance(name, str) and name.startswith("-")
+        column = column_of(name.lstrip("-") if isinstance(name, str) else name)
+        if column != "id" or descending:
+            def key(task_id):
+                value = columns.value(column, task_id, docs.doc(task_id))
+                if isinstance(value, (list, dict)):
+                    value = orjson.dumps(value).decode()
+                missing = value is None
+                if isinstance(value, bool):
+                    value = int(value)
+                return (missing, value if isinstance(value, (int, float)) else str(value)) \
+                    if not missing else (True, 0)
+            present = [i for i in chosen if key(i)[0] is False]
+            absent = [i for i in chosen if key(i)[0] is True]
+            try:
+                present.sort(key=key, reverse=descending)
+            except TypeError:
+                present.sort(key=lambda i: str(key(i)[1]), reverse=descending)
+            chosen = present + absent
+    return chosen
