@@ -6,10 +6,15 @@ from .annotations import Annotations
 from .api import create_api
 from .db import Store
 from .dm import Actions, Views
+from .exports import Exports
 from .imports import Imports
+from .legacy import Legacy
+from .ml import MLBackends
 from .predictions import Predictions
 from .projects import Projects
 from .records import Records
+from .sessions import Sessions
+from .storages import Storages
 from .tasks import Tasks
 from .uploads import Uploads
 from .users import Users
@@ -37,7 +42,12 @@ class LabelDesk:
         self.imports = Imports(records, self.projects, self.tasks, self.predictions, self.uploads)
         self.views = Views(records, self.projects)
         self.actions = Actions(self)
-        self.legacy = None  # the 0.8–0.9 single-project API, when installed
+        # Features that stand on the data API; each takes the whole core.
+        self.exports = Exports(self)
+        self.ml = MLBackends(self)
+        self.storages = Storages(self)
+        self.legacy = Legacy(self)
+        self.sessions = Sessions(self)
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data]
         self.wsgi = create_api(self)

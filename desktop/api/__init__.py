@@ -1,9 +1,11 @@
 """Bottle routes, one module per resource. Thin: parse the request, call the core, serialize."""
 
-from . import annotations, dm, imports, misc, projects, tasks, users
+from . import (annotations, dm, exports, imports, legacy, misc, ml, projects, storages, tasks,
+               ui, users)
 from .web import ApiPlugin, App, Guard
 
-MODULES = (misc, users, projects, tasks, annotations, imports, dm)
+MODULES = (misc, users, projects, tasks, annotations, imports, dm, exports, ml, storages, legacy,
+           ui)
 
 
 def create_api(core):

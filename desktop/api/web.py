@@ -146,7 +146,7 @@ class ApiPlugin:
         if not self.core.settings.auth:
             return 1
         headers = request.headers
-        user = self.core.sessions.user(request) if hasattr(self.core, "sessions") else None
+        user = self.core.sessions.user(request)
         if user is not None:
             return user
         return self.core.users.authenticate(headers.get("Authorization", ""),

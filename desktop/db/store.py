@@ -75,9 +75,19 @@ class Store:
             except BaseException:
                 if outer:
                     self.storage.rollback()
+                    self._forget_queries()
                 raise
             if outer:
-                self.storage.commit()
+                try:
+                    self.storage.commit()
+                except BaseException:
+                    self._forget_queries()  # commit rolled the changes back
+                    raise
+
+    def _forget_queries(self):
+        """Drop TinyDB's cached query results: they may hold rolled-back documents."""
+        for table in self.db._tables.values():
+            table.clear_cache()
 
     def index(self, table, key):
         return Index(self.storage, table, key)

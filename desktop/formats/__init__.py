@@ -1,0 +1,63 @@
+"""Import and export formats: Label Studio 1.23's, file for file.
+
+Headless and small: standard library + orjson only; never imports bottle, webview or desktop.db.
+
+Importing
+---------
+    read_tasks(filename, data: bytes, url=None) -> list[dict]     LS task items ({"data": ...})
+    is_media(filename) / is_list_format(filename) -> bool
+    check_extension(filename)                                     ValidationError ".xyz extension ..."
+    ALLOWED_EXTENSIONS, MEDIA_EXTENSIONS
+
+Exporting
+---------
+Formats are registered objects (one module per family, `@register`), looked up by LS's name:
+
+    FORMATS: dict[str, ExportFormat]                  name -> format, see get_format(name)
+    formats_for(parsed_label_config, data_keys=None)  GET /api/projects/{id}/export/formats answer
+    ExportContext(project_id, parsed_label_config, label_config="", download_resources=True,
+                  resolve_media=lambda url: None, now=datetime.now())
+    ExportFormat.write(tasks, out, ctx) -> (ext, content_type)
+    export_filename(project_id, now, ext, digest) -> "project-1-at-2026-11-23-13-36-d7161aef.json"
+
+`tasks` is any iterable (a generator is fine) of tasks in the shape of LS's direct JSON export:
+annotations as full objects, predictions as ids. `out` is a binary file opened for writing;
+single-file formats (JSON, JSON_MIN, CSV, TSV, CONLL2003, a lone brush mask) are written into it
+as is, the others as a zip with LS's folders. `ext` and `content_type` are what LS answers,
+quirks included: TSV is ".csv", and single files are `application/.json`, `application/.csv`,
+`application/.conll` (LS keeps the dot).
+
+    ctx = ExportContext(project_id=1, parsed_label_config=parsed, resolve_media=store.local_path)
+    with open(tmp_path, "wb") as out:
+        ext, content_type = get_format("YOLO").write(tasks_iter(), out, ctx)
+    name = export_filename(1, ctx.now, ext, md5_of(tmp_path))
+
+BRUSH_TO_COCO and DOCLANG are listed (with LS's enable rules) but not written: ValidationError.
+"""
+
+from desktop.formats.base import (
+    FORMATS,
+    ConfigSummary,
+    ExportContext,
+    ExportFormat,
+    export_filename,
+    formats_for,
+    get_format,
+    supported_formats,
+)
+from desktop.formats.importers import (
+    ALLOWED_EXTENSIONS,
+    MEDIA_EXTENSIONS,
+    check_extension,
+    is_list_format,
+    is_media,
+    read_tasks,
+)
+
+get_format("JSON")  # fills FORMATS
+
+__all__ = [
+    "ALLOWED_EXTENSIONS", "MEDIA_EXTENSIONS", "FORMATS", "ConfigSummary", "ExportContext",
+    "ExportFormat", "check_extension", "export_filename", "formats_for", "get_format",
+    "is_list_format", "is_media", "read_tasks", "supported_formats",
+]

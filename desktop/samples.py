@@ -1,0 +1,296 @@
+"""Example task data for a label config: LS's sample-task endpoint and 0.x /api/import-example.
+
+Follows Label Studio 1.23's generate_sample_task_without_check (mode "editor_preview"): every
+element with value="$key" or valueList="$key" gets an example picked by the key's name ($pdf,
+$website, …), then by tag (Image, Audio, Text, Paragraphs, TimeSeries, …), else "Something";
+Repeater keys (images[{{idx}}].url) become two-item lists. A JSON comment in the config,
+<!-- {"data": {…}} -->, overrides the generated values, as in LS's get_sample_task.
+"""
+
+import json
+import random
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+__all__ = ["sample_task", "task_from_config_comment", "EXAMPLES"]
+
+_ROWS = 100  # LS generates 100 time-series rows
+
+# LS's data_examples.json "editor_preview" section; <HOSTNAME> is the server's public URL
+EXAMPLES = {
+    "TextRaw": "To have faith is to trust yourself to the water",
+    "TextUrl": "https://htx-pub.s3.amazonaws.com/example.txt",
+    "HyperText": (
+        '<div style="max-width: 750px"><div style="clear: both"><div style="float: right; '
+        "display: inline-block; border: 1px solid #F2F3F4; background-color: #F8F9F9; "
+        'border-radius: 5px; padding: 7px; margin: 10px 0;"><p><b>Jules</b>: No no, Mr. '
+        "Wolfe, it's not like that. Your help is definitely appreciated.</p></div></div><div "
+        'style="clear: both"><div style="float: right; display: inline-block; border: 1px '
+        "solid #F2F3F4; background-color: #F8F9F9; border-radius: 5px; padding: 7px; margin: "
+        "10px 0;\"><p><b>Vincent</b>: Look, Mr. Wolfe, I respect you. I just don't like "
+        "people barking orders at me, that's all.</p></div></div><div style=\"clear: "
+        'both"><div style="display: inline-block; border: 1px solid #D5F5E3; '
+        "background-color: #EAFAF1; border-radius: 5px; padding: 7px; margin: 10px "
+        "0;\"><p><b>The Wolf</b>: If I'm curt with you, it's because time is a factor. I "
+        "think fast, I talk fast, and I need you two guys to act fast if you want to get out "
+        "of this. So pretty please, with sugar on top, clean the car.</p></div></div></div>"
+    ),
+    "HyperTextUrl": "<HOSTNAME>/static/samples/hypertext.html",
+    "Image": "<HOSTNAME>/static/samples/sample.jpg",
+    "Audio": "<HOSTNAME>/static/samples/game.wav",
+    "AudioPlus": "<HOSTNAME>/static/samples/game.wav",
+    "Header": "Task header",
+    "Paragraphs": [
+        {"author": "Alice", "text": "Hi, Bob."},
+        {"author": "Bob", "text": "Hello, Alice!"},
+        {"author": "Alice", "text": "What's up?"},
+        {"author": "Bob", "text": "Good. Ciao!"},
+        {"author": "Alice", "text": "Bye, Bob."},
+    ],
+    "ParagraphsUrl": "<HOSTNAME>/samples/paragraphs.json?",
+    "Chat": [
+        {"role": "user", "content": "Hi there!", "createdAt": 1710000000000},
+        {
+            "role": "assistant",
+            "content": "Hello! How can I help you today?",
+            "createdAt": 1710000005000,
+        },
+        {
+            "role": "user",
+            "content": "Can you summarize our onboarding checklist?",
+            "createdAt": 1710000010000,
+        },
+        {
+            "role": "assistant",
+            "content": "Sure. It includes account setup, roles, labeling instructions, GT tasks, "
+            "overlap and review.",
+            "createdAt": 1710000015000,
+        },
+    ],
+    "Table": {"Card number": 18799210, "First name": "Max", "Last name": "Nobel"},
+    "$videoHack": "<video src='<HOSTNAME>/static/samples/opossum_snow.mp4' width=100% controls>",
+    "Video": "<HOSTNAME>/static/samples/opossum_snow.mp4",
+    "Labels": [
+        {"value": "DynamicLabel1", "background": "#ff0000"},
+        {"value": "DynamicLabel2", "background": "#0000ff"},
+    ],
+    "Choices": [
+        {"value": "DynamicChoice1"},
+        {"value": "DynamicChoice2"},
+        {"value": "DynamicChoice3"},
+    ],
+    "NestedChoices": [
+        {
+            "value": "DynamicChoiceHeader1",
+            "children": [{"value": "DynamicChoice1.1"}, {"value": "DynamicChoice1.2"}],
+        },
+        {
+            "value": "DynamicChoiceHeader2",
+            "children": [
+                {"value": "DynamicChoice2.1"},
+                {"value": "DynamicChoice2.2"},
+                {"value": "DynamicChoice2.3"},
+            ],
+        },
+    ],
+    "List": [
+        {
+            "id": 1,
+            "title": "The Amazing World of Opossums",
+            "body": "Opossums are fascinating marsupials native to North America. They have "
+            "prehensile tails, which help them to climb trees and navigate their "
+            "surroundings with ease. Additionally, they are known for their unique defense "
+            "mechanism, called 'playing possum,' where they mimic the appearance and smell "
+            "of a dead animal to deter predators.",
+        },
+        {
+            "id": 2,
+            "title": "Opossums: Nature's Pest Control",
+            "body": "Opossums play a crucial role in controlling insect and rodent populations, as "
+            "they consume a variety of pests like cockroaches, beetles, and mice. This "
+            "makes them valuable allies for gardeners and homeowners, as they help to "
+            "maintain a balanced ecosystem and reduce the need for chemical pest control "
+            "methods.",
+        },
+        {
+            "id": 3,
+            "title": "Fun Fact: Opossums Are Immune to Snake Venom",
+            "body": "One surprising characteristic of opossums is their natural immunity to snake "
+            "venom. They have a unique protein in their blood called 'Lethal "
+            "Toxin-Neutralizing Factor' (LTNF), which neutralizes venom from a variety of "
+            "snake species, including rattlesnakes and cottonmouths. This allows opossums "
+            "to prey on snakes without fear of harm, further highlighting their important "
+            "role in the ecosystem.",
+        },
+    ],
+    "$longText": "Opossums are frequently considered to be living fossils, and as a result are often "
+    "used to approximate the ancestral therian condition in comparative studies. "
+    "However, this is inaccurate, the oldest opossum fossils are early Miocene in age "
+    "(roughly 20 million years old) and the last common ancestor of all living opossums "
+    "approximately dates to the Oligocene-Miocene boundary (roughly 23 million years "
+    "ago) and is at most no older than Oligocene in age. Many extinct metatherians once "
+    "considered early opossums, such as Alphadon, Peradectes, Herpetotherium, and "
+    "Pucadelphys, have since been recognized to have been previously grouped with "
+    "opossums on the basis of plesiomorphies and are now considered to represent older "
+    "branches of Metatheria only distantly related to modern opossums.",
+    "$corefText": "I voted for Obama because he was most aligned with my values, she said.",
+    "$pdf": "<embed src='<HOSTNAME>/static/samples/sample.pdf' width='100%' height='600px'/>",
+    "$website": "<iframe src='http://heartex.ai' width='100%' height='600px'/>",
+    "$headlessCsv": "<HOSTNAME>/static/samples/sample-task-sin-headless.csv",
+    "$humanMachineDialogue": [
+        {"author": "Human", "text": "Hi, Robot!"},
+        {"author": "Robot", "text": "Nice to meet you, man! Tell me what you want."},
+        {"author": "Human", "text": "Order me a pizza from Golden Boy at Green Street "},
+        {"author": "Robot", "text": "Done. When do you want to get the order?"},
+        {"author": "Human", "text": "At 3am in the morning, please"},
+    ],
+    "$respone": "Sure, no problem!",
+    "$resptwo": "Sorry, it's too early. May be we can change the time?",
+    "$respthree": "Don't eat junk food man, it's bad for you...",
+    "$ocr": "https://htx-pub.s3.amazonaws.com/demo/ocr/example.jpg",
+    "$ner": "A Florida restaurant paid 10,925 pounds ($16,935) for the draft of \\\"Ain't no "
+    'telling\\", which Hendrix penned on a piece of London hotel stationery in late 1966.',
+    "$captioning": "<HOSTNAME>/static/samples/trees_in_snow.jpg",
+    "$pairText1": "Look at this! It's a brand new product",
+    "$pairText2": "Look at this! It's an awesome piece of sh*t",
+}
+
+
+def sample_task(config, host=""):
+    """{data key: example value} for a LabelConfig (or config XML), with <HOSTNAME> = host."""
+    if isinstance(config, (str, bytes)):
+        from desktop.labelconfig import parse  # late: labelconfig imports this module
+
+        config = parse(config)
+    examples = {
+        key: value.replace("<HOSTNAME>", host) if isinstance(value, str) else value
+        for key, value in EXAMPLES.items()
+    }
+    task = {}
+    root = config.tree
+    # LS lists value= elements first, then valueList= ones, not in document order
+    for element in root.findall(".//*[@value]") + root.findall(".//*[@valueList]"):
+        value = element.get("value") or element.get("valueList")
+        if not value or not value.startswith("$"):
+            continue
+        key = value[1:]
+        task[key] = _example(element, key, examples)
+        if "[" in key:
+            base, child = key.split("[")[0], key.split("]")[1]
+            item = task.pop(key)
+            task[base] = [{child[1:]: item}] * 2 if child.startswith(".") else [item, item]
+    override = task_from_config_comment(config.xml)
+    if override is not None:
+        task.update(override)
+    return task
+
+
+def _example(element, key, examples):
+    tag = element.tag
+    is_list = "valueList" in element.attrib
+    value_type = element.get("valueType") or element.get("valuetype")
+    # TimeSeries data is a CSV URL unless valueType says otherwise
+    only_urls = value_type == "url" or (tag == "TimeSeries" and value_type is None)
+    by_name = examples.get("$" + key)
+    if by_name:
+        return [by_name] if is_list else by_name
+    if key == "video" and tag == "HyperText":
+        return examples["$videoHack"]
+    if tag == "List":
+        return examples["List"]
+    if tag == "Paragraphs":
+        name_key = element.get("nameKey") or element.get("namekey") or "author"
+        text_key = element.get("textKey") or element.get("textkey") or "text"
+        if only_urls:
+            return examples["ParagraphsUrl"] + urlencode({"nameKey": name_key, "textKey": text_key})
+        return [{name_key: item["author"], text_key: item["text"]} for item in examples[tag]]
+    if tag == "TimeSeries":
+        return _time_series(element, only_urls)
+    if tag == "HyperText":
+        return examples["HyperTextUrl" if only_urls else "HyperText"]
+    if tag.lower().endswith("labels"):
+        return examples["Labels"]
+    if tag.lower() == "choices":
+        nested = (element.get("allowNested") or element.get("allownested") or "false") == "true"
+        return examples["NestedChoices" if nested else "Choices"]
+    if tag == "Text":
+        example = examples["TextUrl" if only_urls else "TextRaw"]
+    else:
+        example = examples.get(tag, "Something")
+    return [example] if is_list else example
+
+
+def _time_series(element, only_urls):
+    time_column = element.get("timeColumn")
+    columns = [channel.get("column") for channel in element.findall(".//Channel[@column]")]
+    sep, time_format = element.get("sep"), element.get("timeFormat")
+    if only_urls:
+        params = {"time": time_column, "values": ",".join(columns)}
+        if sep:
+            params["sep"] = sep
+        if time_format:
+            params["tf"] = time_format
+        return "/samples/time-series.csv?" + urlencode(params)
+    times = _times(time_format)
+    series = {time_column: times}
+    for column in columns:
+        series[column] = [random.gauss(0.0, 1.0) for _ in times]
+    return series
+
+
+def _times(time_format):
+    """0…99, or dates from 2020-01-01 stepping by the smallest unit the format shows."""
+    if time_format is not None and "%" not in time_format:
+        time_format = {"yyyy-MM-dd": "%Y-%m-%d"}.get(time_format)
+    if time_format is None:
+        return list(range(_ROWS))
+    step = next(
+        (
+            unit
+            for code, unit in (
+                ("%S", "second"),
+                ("%M", "minute"),
+                ("%H", "hour"),
+                ("%d", "day"),
+                ("%m", "month"),
+                ("%Y", "year"),
+            )
+            if code in time_format
+        ),
+        "day",
+    )
+    times, previous = [], None
+    for index in range(_ROWS):
+        text = _nth_time(step, index).strftime(time_format)
+        if previous is not None and text <= previous:  # the format wrapped around: stop
+            break
+        times.append(text)
+        previous = text
+    return times
+
+
+def _nth_time(step, index):
+    start = datetime(2020, 1, 1)
+    if step == "month":
+        return start.replace(year=2020 + index // 12, month=index % 12 + 1)
+    if step == "year":
+        return start.replace(year=2020 + index)
+    return start + timedelta(**{step + "s": index})
+
+
+def task_from_config_comment(xml):
+    """The data of a <!-- {"data": …} --> comment in the config (LS's sample override), or None."""
+    start = xml.find("<!-- {")
+    start = (start if start >= 0 else xml.find("<!--{")) + 4
+    end = xml[start:].find("-->") if start >= 4 else -1
+    if not 3 < start < start + end:
+        return None
+    try:
+        body = json.loads(xml[start : start + end])
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if "data" in body:
+        return body["data"] if isinstance(body["data"], dict) else None
+    return None if "predictions" in body or "annotations" in body else body
