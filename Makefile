@@ -19,7 +19,11 @@ test: setup
 bench: setup
 	$(BIN)/python -m bench
 
+# Extra set-up steps (system packages, the labeling editor, model-server venv), one script each
+# in scripts/setup.d/, run in name order; each is idempotent and quick once done.
 setup: $(STAMP)
+	@for step in scripts/setup.d/*.sh; do [ -e "$$step" ] || continue; \
+	    VENV=$(VENV) bash "$$step" || exit 1; done
 
 # System packages (python3-venv on Debian/Ubuntu); a no-op where they are present.
 system:
