@@ -1,6 +1,204 @@
-"""Exports: direct downloads, snapshots, whole-project files, live export folders."""
+"""Exports: direct downloads and snapshots, streamed through the formats in desktop/formats/.
+
+Tasks are read in chunks under the store lock and written straight to a temporary file, so an
+export of 100k tasks keeps memory flat and never holds up labeling for long.
+"""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import orjson
+
+from . import clock, formats
+from .errors import NotFound, ValidationError
+
+CHUNK = 500
 
 
 class Exports:
     def __init__(self, core):
         self.core = core
+        self.r = core.records
+        self.folder = Path(core.settings.data_dir) / "export"
+
+    # -- what gets exported ---------------------------------------------------------------
+
+    def task_ids(self, project_id, download_all_tasks=True, ids=None):
+        """Ids of the tasks an export covers: all, or only those with annotations (LS default)."""
+        with self.r.lock:
+            self.core.projects.get(project_id)
+            chosen = list(self.r.tasks_by_project.ids(project_id))
+            if ids is not None:
+                wanted = set(ids)
+                chosen = [i for i in chosen if i in wanted]
+            if not download_all_tasks:
+                docs = self.r.tasks
+                chosen = [i for i in chosen if docs.doc(i).get("total_annotations")
+                          or docs.doc(i).get("cancelled_annotations")]
+        return chosen
+
+    def tasks(self, task_ids):
+        """Tasks in Label Studio's JSON export shape, read a chunk at a time."""
+        export_annotation = self.core.annotations.export_json
+        for start in range(0, len(task_ids), CHUNK):
+            with self.r.lock:
+                chunk = []
+                for task_id in task_ids[start:start + CHUNK]:
+                    task = self.r.tasks.doc(task_id)
+                    if task is not None:
+                        chunk.append(self.core.tasks.export_json(task_id, export_annotation,
+                                                                 task))
+            yield from chunk
+
+    def context(self, project_id, download_resources=True):
+        config = self.core.projects.config(project_id)
+        return formats.ExportContext(project_id=project_id, parsed_label_config=config.parsed,
+                                     label_config=config.xml,
+                                     download_resources=download_resources,
+                                     resolve_media=self.resolve_media, now=clock.now())
+
+    def resolve_media(self, url):
+        """The local file behind a task's media URL (uploads, local storages), or None."""
+        path = self.core.uploads.url_to_path(url)
+        if path is None and hasattr(self.core.storages, "url_to_path"):
+            path = self.core.storages.url_to_path(url)
+        return path
+
+    def formats(self, project_id):
+        config = self.core.projects.config(project_id)
+        return formats.formats_for(config.parsed)
+
+    # -- writing files --------------------------------------------------------------------
+
+    def write(self, project_id, export_type, task_iter, download_resources=True):
+        """Write an export to a temporary file; (path, download name, content type)."""
+        fmt = formats.get_format(export_type)
+        ctx = self.context(project_id, download_resources)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=".export-", dir=self.folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                ext, content_type = fmt.write(task_iter, out, ctx)
+            digest = file_md5(tmp)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return Path(tmp), formats.export_filename(project_id, ctx.now, ext, digest), content_type
+
+    def direct(self, project_id, export_type="JSON", download_all_tasks=False,
+               download_resources=True, ids=None):
+        task_ids = self.task_ids(project_id, download_all_tasks, ids)
+        return self.write(project_id, export_type, self.tasks(task_ids), download_resources)
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def snapshot(self, export_id, project_id=None):
+        doc = self.r.exports.doc(export_id) if isinstance(export_id, int) else None
+        if doc is None or (project_id is not None and doc["project"] != project_id):
+            raise NotFound("Export")
+        return doc
+
+    def snapshot_json(self, export_id, options=True):
+        doc = self.snapshot(export_id)
+        data = {"title": doc["title"], "id": export_id,
+                "created_by": self.core.users.brief(doc.get("created_by")),
+                "created_at": doc["created_at"], "finished_at": doc.get("finished_at"),
+                "status": doc["status"], "md5": doc.get("md5"), "counters": doc["counters"],
+                "converted_formats": [{"id": i, "status": c["status"], "export_type": c["type"],
+                                       "traceback": None}
+                                      for i, c in enumerate(doc.get("converted", []), 1)]}
+        if options:
+            for key in ("task_filter_options", "annotation_filter_options",
+                        "serialization_options"):
+                data[key] = doc.get(key)
+        return data
+
+    def list_snapshots(self, project_id):
+        self.core.projects.get(project_id)
+        ids = [i for i, d in self.r.exports._read_table().items() if d["project"] == project_id]
+        return [self.snapshot_json(i, options=False) for i in sorted(ids)]
+
+    def create_snapshot(self, project_id, fields, user_id):
+        if not isinstance(fields, dict):
+            raise ValidationError("Invalid data. Expected a dictionary.")
+        title = fields.get("title") or ""
+        if not isinstance(title, str):
+            raise ValidationError({"title": ["Not a valid string."]})
+        options = fields.get("task_filter_options") or {}
+        only_annotated = bool(options.get("only_with_annotations")) if isinstance(
+            options, dict) else False
+        task_ids = self.task_ids(project_id, download_all_tasks=not only_annotated)
+        path, _, _ = self.write(project_id, "JSON", self.tasks(task_ids), False)
+        export_id = self.r.exports.insert({
+            "project": project_id, "title": title, "created_by": user_id,
+            "created_at": clock.iso(), "finished_at": None, "status": "in_progress",
+            "md5": None, "counters": {"task_number": len(task_ids)}, "converted": [],
+            "task_filter_options": fields.get("task_filter_options"),
+            "annotation_filter_options": fields.get("annotation_filter_options"),
+            "serialization_options": fields.get("serialization_options")})
+        final = self.folder / f"snapshot-{export_id}.json"
+        os.replace(path, final)
+        self.r.exports.update({"status": "completed", "finished_at": clock.iso(),
+                               "md5": file_md5(final), "file": final.name},
+                              doc_ids=[export_id])
+        return export_id
+
+    def delete_snapshot(self, project_id, export_id):
+        doc = self.snapshot(export_id, project_id)
+        self.r.exports.remove(doc_ids=[export_id])
+        for name in [doc.get("file")] + [c.get("file") for c in doc.get("converted", [])]:
+            if name:
+                (self.folder / name).unlink(missing_ok=True)
+
+    def convert_snapshot(self, project_id, export_id, export_type, download_resources=False):
+        doc = self.snapshot(export_id, project_id)
+        if export_type not in formats.supported_formats(self.core.projects.config(
+                project_id).parsed):
+            raise ValidationError(f"{export_type} is not supported export format")
+        if any(c["type"] == export_type for c in doc.get("converted", [])):
+            raise ValidationError(f"Conversion to {export_type} already started")
+        self._convert(doc, export_id, export_type, download_resources)
+        converted = self.snapshot(export_id)["converted"]
+        return {"export_type": export_type, "converted_format": len(converted)}
+
+    def _convert(self, doc, export_id, export_type, download_resources):
+        path, name, content_type = self.write(doc["project"], export_type,
+                                              self._snapshot_tasks(doc), download_resources)
+        final = self.folder / f"snapshot-{export_id}-{export_type}{Path(name).suffix}"
+        os.replace(path, final)
+        converted = doc.get("converted", []) + [{"type": export_type, "status": "completed",
+                                                 "file": final.name, "name": name,
+                                                 "content_type": content_type}]
+        self.r.exports.update({"converted": converted}, doc_ids=[export_id])
+        return converted[-1]
+
+    def _snapshot_tasks(self, doc):
+        data = (self.folder / doc["file"]).read_bytes()
+        yield from orjson.loads(data)
+
+    def snapshot_file(self, project_id, export_id, export_type="JSON"):
+        """(path, download name, content type) of a snapshot in a format, converting if needed."""
+        doc = self.snapshot(export_id, project_id)
+        if doc["status"] != "completed":
+            raise NotFound(detail="Export is not completed")
+        created = clock.parse(doc["created_at"])
+        if export_type == "JSON":
+            name = formats.export_filename(project_id, created, ".json", doc["md5"])
+            return self.folder / doc["file"], name, "application/json"
+        for converted in doc.get("converted", []):
+            if converted["type"] == export_type:
+                break
+        else:
+            formats.get_format(export_type)
+            converted = self._convert(doc, export_id, export_type, False)
+        return self.folder / converted["file"], converted["name"], converted["content_type"]
+
+
+def file_md5(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,5 +1,105 @@
-"""Routes for this feature; installed by desktop/api/__init__.py (filled in by its issue)."""
+"""Export (ref. §6): formats, direct export, snapshots."""
+
+import os
+
+from bottle import HTTPResponse, request
+
+from ..paging import parse_bool
+from .web import created, current_user, path_id, query, read_json
+
+BLOCK = 1 << 16
+
+
+def file_response(path, name, content_type, remove=False):
+    """Stream a file as a download; a temporary one is removed once sent."""
+    size = os.path.getsize(path)
+
+    def body():
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(BLOCK), b""):
+                    yield block
+        finally:
+            if remove:
+                os.unlink(path)
+
+    response = HTTPResponse(body=body())
+    response.set_header("Content-Type", content_type)
+    response.set_header("Content-Length", str(size))
+    response.set_header("Content-Disposition", f'attachment; filename="{name}"')
+    response.set_header("filename", name)
+    return response
+
+
+def task_ids_param():
+    """Label Studio reads only `ids[]`; plain `ids` is ignored, as there."""
+    values = request.query.getall("ids[]")
+    if not values:
+        return None
+    ids = []
+    for value in values:
+        for part in str(value).split(","):
+            if part.strip().isdigit():
+                ids.append(int(part))
+    return ids
 
 
 def install(app, core):
-    pass
+    exports = core.exports
+
+    @app.get("/api/projects/<project_id>/export/formats")
+    def export_formats(project_id):
+        project_id = path_id(project_id, "Project")
+        with core.records.lock:
+            core.projects.get(project_id)
+            return exports.formats(project_id)
+
+    @app.get("/api/projects/<project_id>/export")
+    def export(project_id):
+        project_id = path_id(project_id, "Project")
+        export_type = query("exportType") or query("export_type") or "JSON"
+        path, name, content_type = exports.direct(
+            project_id, export_type,
+            download_all_tasks=parse_bool("download_all_tasks", query("download_all_tasks"),
+                                          False),
+            download_resources=parse_bool("download_resources", query("download_resources"),
+                                          True),
+            ids=task_ids_param())
+        return file_response(path, name, content_type, remove=True)
+
+    @app.get("/api/projects/<project_id>/exports")
+    def list_snapshots(project_id):
+        return exports.list_snapshots(path_id(project_id, "Project"))
+
+    @app.post("/api/projects/<project_id>/exports")
+    def create_snapshot(project_id):
+        project_id = path_id(project_id, "Project")
+        export_id = exports.create_snapshot(project_id, read_json(), current_user())
+        return created(exports.snapshot_json(export_id))
+
+    @app.get("/api/projects/<project_id>/exports/<export_id>")
+    def get_snapshot(project_id, export_id):
+        project_id = path_id(project_id, "Project")
+        export_id = path_id(export_id, "Export")
+        exports.snapshot(export_id, project_id)
+        return exports.snapshot_json(export_id)
+
+    @app.delete("/api/projects/<project_id>/exports/<export_id>")
+    def delete_snapshot(project_id, export_id):
+        exports.delete_snapshot(path_id(project_id, "Project"), path_id(export_id, "Export"))
+
+    @app.post("/api/projects/<project_id>/exports/<export_id>/convert")
+    def convert_snapshot(project_id, export_id):
+        body = read_json()
+        body = body if isinstance(body, dict) else {}
+        return exports.convert_snapshot(
+            path_id(project_id, "Project"), path_id(export_id, "Export"),
+            body.get("export_type") or body.get("exportType") or "JSON",
+            bool(body.get("download_resources", False)))
+
+    @app.get("/api/projects/<project_id>/exports/<export_id>/download")
+    def download_snapshot(project_id, export_id):
+        path, name, content_type = exports.snapshot_file(
+            path_id(project_id, "Project"), path_id(export_id, "Export"),
+            query("exportType") or query("export_type") or "JSON")
+        return file_response(path, name, content_type)
