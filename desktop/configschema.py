@@ -312,7 +312,8 @@ def _relevance(error):
         matches_type = any(_TYPES[name](error.instance) for name in names)
     # jsonschema compares raw paths; typed pairs keep that order and never mix int with str
     path = [(isinstance(part, str), part) for part in error.path]
-    return (-len(error.path), path, error.keyword not in ("anyOf", "oneOf"), False, not matches_type)
+    weak = error.keyword in ("anyOf", "oneOf")
+    return (-len(error.path), path, not weak, False, not matches_type)
 
 
 def _best_match(errors):

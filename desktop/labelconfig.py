@@ -163,7 +163,7 @@ def _lxml_message(text):
 
 
 def parse(xml):
-    """A LabelConfig for `xml`; LabelConfigError when it is empty, too large, not XML or has a DTD."""
+    """A LabelConfig for `xml`; LabelConfigError if it is empty, too large, not XML or has a DTD."""
     return LabelConfig(xml)
 
 
@@ -172,14 +172,10 @@ def parse(xml):
 def validate(xml):
     """LS's messages for an invalid config ([] when valid). Never raises."""
     try:
-        config = LabelConfig(xml)
+        return LabelConfig(xml).problems()
     except LabelConfigError as exc:
         return exc.messages
-    except (RecursionError, MemoryError):
-        return ["Label config is too deeply nested"]
-    try:
-        return config.problems()
-    except RecursionError:
+    except RecursionError:  # ~200 nested Views pass libxml2's depth limit but not Python's
         return ["Label config is too deeply nested"]
 
 
@@ -236,9 +232,7 @@ class LabelConfig:
         self.tree = _elementtree(text)
         try:
             lxml_root = _lxml_tree(text)
-        except etree.XMLSyntaxError as exc:  # well-formed for expat, not for libxml2
-            raise LabelConfigError(str(exc))
-        except _Refused as exc:
+        except (etree.XMLSyntaxError, _Refused) as exc:  # e.g. too deep for libxml2
             raise LabelConfigError(str(exc))
         self.xml = text
         self.parsed, self.controls, self.objects = _parse_controls(lxml_root)
@@ -312,7 +306,7 @@ class LabelConfig:
 
     # -- config changes -------------------------------------------------------------------------
 
-    def incompatibilities(self, summary, strict=True, custom_labels=()):
+    def incompatibilities(self, summary, strict, custom_labels=()):
         """Why this config can't replace the current one of a project with these annotations.
 
         `summary` is the project summary: "created_annotations" {"from|to|type": n},
@@ -334,7 +328,8 @@ class LabelConfig:
         out = {}
         for name, info in self.parsed.items():
             variables = info.get("regex", {})
-            out[name] = (_pattern(name, variables), [_pattern(t, variables) for t in info["to_name"]])
+            to_names = [_pattern(to_name, variables) for to_name in info["to_name"]]
+            out[name] = (_pattern(name, variables), to_names)
         return out
 
     def _annotation_problem(self, created):
@@ -348,7 +343,9 @@ class LabelConfig:
                 continue
             from_name, to_name, kind = (key.split("|") + ["", ""])[:3]
             # TextArea results may point anywhere (LS DEV-1598); ChatMessage points at itself
-            if kind.lower() == "textarea" or (kind.lower() == "chatmessage" and from_name == to_name):
+            if kind.lower() == "textarea":
+                continue
+            if kind.lower() == "chatmessage" and from_name == to_name:
                 continue
             if (not any(name.fullmatch(from_name) for name, _ in patterns)
                     or not any(p.fullmatch(to_name) for _, tos in patterns for p in tos)
@@ -418,7 +415,7 @@ def _parse_controls(root):
         name = attrs.get("name")
         if name and attrs.get("toName") and element.tag not in _NOT_CONTROL_TAGS:
             outputs[name] = _control_info(element.tag, attrs, variables)
-            controls[name] = Tag(name, element.tag, dict(attrs), outputs[name]["to_name"])
+            controls[name] = Tag(name, element.tag, dict(attrs), list(outputs[name]["to_name"]))
         elif name and (attrs.get("value") or attrs.get("valueList")):
             info = {"type": element.tag, "valueType": attrs.get("valueType")}
             if "value" in attrs:
@@ -436,7 +433,7 @@ def _parse_controls(root):
         info["inputs"] = [inputs[to_name] for to_name in info["to_name"] if to_name in inputs]
         info["labels"] = list(labels.get(name, {}))
         info["labels_attrs"] = labels.get(name, {})
-        controls[name].labels = info["labels"]
+        controls[name].labels = list(info["labels"])
     return outputs, controls, objects
 
 

@@ -3,7 +3,7 @@
 import re
 
 from . import clock, labelconfig
-from .errors import NotFound, ValidationError
+from .errors import LabelDeskError, NotFound, ValidationError
 from .paging import parse_bool
 from .records import PROJECT_COUNTERS
 
@@ -244,6 +244,14 @@ class Projects:
             raise ValidationError({"label_config": ["Not a valid string."]})
         if not xml.strip():
             raise ValidationError({"label_config": ["This field may not be blank."]})
+        if project_id is not None:
+            try:
+                labelconfig.parse(xml)
+            except labelconfig.LabelConfigError as e:
+                # LS reports XML errors on PATCH in lxml's words, outside validation_errors
+                raise LabelDeskError(e.lxml_message) from None
+            except RecursionError:
+                pass  # validate() reports it
         errors = labelconfig.validate(xml)
         if not errors and project_id is not None:
             errors = labelconfig.parse(xml).incompatibilities(self.summary(project_id),
@@ -259,7 +267,10 @@ class Projects:
         try:
             config = labelconfig.parse(xml)
         except labelconfig.LabelConfigError as e:
-            raise ValidationError([], detail=e.messages[0]) from None
+            # an XML error: LS puts lxml's message in `detail`, with no validation_errors
+            raise LabelDeskError(e.lxml_message) from None
+        except RecursionError:
+            raise ValidationError(labelconfig.validate(xml)) from None
         errors = labelconfig.validate(xml) or config.incompatibilities(
             self.summary(project_id), strict=True)
         if errors:

@@ -7,6 +7,7 @@ Repeater keys (images[{{idx}}].url) become two-item lists. A JSON comment in the
 <!-- {"data": {…}} -->, overrides the generated values, as in LS's get_sample_task.
 """
 
+import copy
 import json
 import random
 from datetime import datetime, timedelta
@@ -21,19 +22,19 @@ EXAMPLES = {
     "TextRaw": "To have faith is to trust yourself to the water",
     "TextUrl": "https://htx-pub.s3.amazonaws.com/example.txt",
     "HyperText": (
-        '<div style="max-width: 750px"><div style="clear: both"><div style="float: right; '
+        "<div style=\"max-width: 750px\"><div style=\"clear: both\"><div style=\"float: right; "
         "display: inline-block; border: 1px solid #F2F3F4; background-color: #F8F9F9; "
-        'border-radius: 5px; padding: 7px; margin: 10px 0;"><p><b>Jules</b>: No no, Mr. '
-        "Wolfe, it's not like that. Your help is definitely appreciated.</p></div></div><div "
-        'style="clear: both"><div style="float: right; display: inline-block; border: 1px '
+        "border-radius: 5px; padding: 7px; margin: 10px 0;\"><p><b>Jules</b>: No no, Mr. Wolfe, "
+        "it's not like that. Your help is definitely appreciated.</p></div></div><div "
+        "style=\"clear: both\"><div style=\"float: right; display: inline-block; border: 1px "
         "solid #F2F3F4; background-color: #F8F9F9; border-radius: 5px; padding: 7px; margin: "
-        "10px 0;\"><p><b>Vincent</b>: Look, Mr. Wolfe, I respect you. I just don't like "
-        "people barking orders at me, that's all.</p></div></div><div style=\"clear: "
-        'both"><div style="display: inline-block; border: 1px solid #D5F5E3; '
-        "background-color: #EAFAF1; border-radius: 5px; padding: 7px; margin: 10px "
-        "0;\"><p><b>The Wolf</b>: If I'm curt with you, it's because time is a factor. I "
-        "think fast, I talk fast, and I need you two guys to act fast if you want to get out "
-        "of this. So pretty please, with sugar on top, clean the car.</p></div></div></div>"
+        "10px 0;\"><p><b>Vincent</b>: Look, Mr. Wolfe, I respect you. I just don't like people "
+        "barking orders at me, that's all.</p></div></div><div style=\"clear: both\"><div "
+        "style=\"display: inline-block; border: 1px solid #D5F5E3; background-color: #EAFAF1; "
+        "border-radius: 5px; padding: 7px; margin: 10px 0;\"><p><b>The Wolf</b>: If I'm curt "
+        "with you, it's because time is a factor. I think fast, I talk fast, and I need you two "
+        "guys to act fast if you want to get out of this. So pretty please, with sugar on top, "
+        "clean the car.</p></div></div></div>"
     ),
     "HyperTextUrl": "<HOSTNAME>/static/samples/hypertext.html",
     "Image": "<HOSTNAME>/static/samples/sample.jpg",
@@ -62,8 +63,10 @@ EXAMPLES = {
         },
         {
             "role": "assistant",
-            "content": "Sure. It includes account setup, roles, labeling instructions, GT tasks, "
-            "overlap and review.",
+            "content": (
+                "Sure. It includes account setup, roles, labeling instructions, GT tasks, "
+                "overlap and review."
+            ),
             "createdAt": 1710000015000,
         },
     ],
@@ -97,42 +100,50 @@ EXAMPLES = {
         {
             "id": 1,
             "title": "The Amazing World of Opossums",
-            "body": "Opossums are fascinating marsupials native to North America. They have "
-            "prehensile tails, which help them to climb trees and navigate their "
-            "surroundings with ease. Additionally, they are known for their unique defense "
-            "mechanism, called 'playing possum,' where they mimic the appearance and smell "
-            "of a dead animal to deter predators.",
+            "body": (
+                "Opossums are fascinating marsupials native to North America. They have "
+                "prehensile tails, which help them to climb trees and navigate their "
+                "surroundings with ease. Additionally, they are known for their unique defense "
+                "mechanism, called 'playing possum,' where they mimic the appearance and smell "
+                "of a dead animal to deter predators."
+            ),
         },
         {
             "id": 2,
             "title": "Opossums: Nature's Pest Control",
-            "body": "Opossums play a crucial role in controlling insect and rodent populations, as "
-            "they consume a variety of pests like cockroaches, beetles, and mice. This "
-            "makes them valuable allies for gardeners and homeowners, as they help to "
-            "maintain a balanced ecosystem and reduce the need for chemical pest control "
-            "methods.",
+            "body": (
+                "Opossums play a crucial role in controlling insect and rodent populations, as "
+                "they consume a variety of pests like cockroaches, beetles, and mice. This "
+                "makes them valuable allies for gardeners and homeowners, as they help to "
+                "maintain a balanced ecosystem and reduce the need for chemical pest control "
+                "methods."
+            ),
         },
         {
             "id": 3,
             "title": "Fun Fact: Opossums Are Immune to Snake Venom",
-            "body": "One surprising characteristic of opossums is their natural immunity to snake "
-            "venom. They have a unique protein in their blood called 'Lethal "
-            "Toxin-Neutralizing Factor' (LTNF), which neutralizes venom from a variety of "
-            "snake species, including rattlesnakes and cottonmouths. This allows opossums "
-            "to prey on snakes without fear of harm, further highlighting their important "
-            "role in the ecosystem.",
+            "body": (
+                "One surprising characteristic of opossums is their natural immunity to snake "
+                "venom. They have a unique protein in their blood called 'Lethal "
+                "Toxin-Neutralizing Factor' (LTNF), which neutralizes venom from a variety of "
+                "snake species, including rattlesnakes and cottonmouths. This allows opossums "
+                "to prey on snakes without fear of harm, further highlighting their important "
+                "role in the ecosystem."
+            ),
         },
     ],
-    "$longText": "Opossums are frequently considered to be living fossils, and as a result are often "
-    "used to approximate the ancestral therian condition in comparative studies. "
-    "However, this is inaccurate, the oldest opossum fossils are early Miocene in age "
-    "(roughly 20 million years old) and the last common ancestor of all living opossums "
-    "approximately dates to the Oligocene-Miocene boundary (roughly 23 million years "
-    "ago) and is at most no older than Oligocene in age. Many extinct metatherians once "
-    "considered early opossums, such as Alphadon, Peradectes, Herpetotherium, and "
-    "Pucadelphys, have since been recognized to have been previously grouped with "
-    "opossums on the basis of plesiomorphies and are now considered to represent older "
-    "branches of Metatheria only distantly related to modern opossums.",
+    "$longText": (
+        "Opossums are frequently considered to be living fossils, and as a result are often "
+        "used to approximate the ancestral therian condition in comparative studies. However, "
+        "this is inaccurate, the oldest opossum fossils are early Miocene in age (roughly 20 "
+        "million years old) and the last common ancestor of all living opossums approximately "
+        "dates to the Oligocene-Miocene boundary (roughly 23 million years ago) and is at most "
+        "no older than Oligocene in age. Many extinct metatherians once considered early "
+        "opossums, such as Alphadon, Peradectes, Herpetotherium, and Pucadelphys, have since "
+        "been recognized to have been previously grouped with opossums on the basis of "
+        "plesiomorphies and are now considered to represent older branches of Metatheria only "
+        "distantly related to modern opossums."
+    ),
     "$corefText": "I voted for Obama because he was most aligned with my values, she said.",
     "$pdf": "<embed src='<HOSTNAME>/static/samples/sample.pdf' width='100%' height='600px'/>",
     "$website": "<iframe src='http://heartex.ai' width='100%' height='600px'/>",
@@ -148,8 +159,10 @@ EXAMPLES = {
     "$resptwo": "Sorry, it's too early. May be we can change the time?",
     "$respthree": "Don't eat junk food man, it's bad for you...",
     "$ocr": "https://htx-pub.s3.amazonaws.com/demo/ocr/example.jpg",
-    "$ner": "A Florida restaurant paid 10,925 pounds ($16,935) for the draft of \\\"Ain't no "
-    'telling\\", which Hendrix penned on a piece of London hotel stationery in late 1966.',
+    "$ner": (
+        "A Florida restaurant paid 10,925 pounds ($16,935) for the draft of \\\"Ain't no "
+        "telling\\\", which Hendrix penned on a piece of London hotel stationery in late 1966."
+    ),
     "$captioning": "<HOSTNAME>/static/samples/trees_in_snow.jpg",
     "$pairText1": "Look at this! It's a brand new product",
     "$pairText2": "Look at this! It's an awesome piece of sh*t",
@@ -178,11 +191,12 @@ def sample_task(config, host=""):
         if "[" in key:
             base, child = key.split("[")[0], key.split("]")[1]
             item = task.pop(key)
-            task[base] = [{child[1:]: item}] * 2 if child.startswith(".") else [item, item]
+            task[base] = ([{child[1:]: item}, {child[1:]: item}] if child.startswith(".")
+                          else [item, item])
     override = task_from_config_comment(config.xml)
     if override is not None:
         task.update(override)
-    return task
+    return copy.deepcopy(task)  # callers may edit it; EXAMPLES must stay as they are
 
 
 def _example(element, key, examples):
@@ -279,7 +293,7 @@ def _nth_time(step, index):
 
 
 def task_from_config_comment(xml):
-    """The data of a <!-- {"data": …} --> comment in the config (LS's sample override), or None."""
+    """The data of a <!-- {"data": …} --> comment in the config (LS's override), or None."""
     start = xml.find("<!-- {")
     start = (start if start >= 0 else xml.find("<!--{")) + 4
     end = xml[start:].find("-->") if start >= 4 else -1
