@@ -63,10 +63,8 @@ def read_tasks(filename, data, url=None):
         if ext == ".jsonl":
             return jsonl_tasks(data)
         text = data.decode("utf-8-sig" if ext in (".csv", ".tsv") else "utf-8")
-        if ext == ".csv":
-            return [{"data": row} for row in read_rows(text, csv_separator(text))]
-        if ext == ".tsv":
-            return [{"data": row} for row in read_rows(text, "\t")]
+        if ext in (".csv", ".tsv"):
+            return read_rows(text, csv_separator(text) if ext == ".csv" else "\t", wrap="data")
         if ext == ".txt":
             # LS keeps empty lines as tasks too (str.splitlines).
             return [{"data": {UNDEFINED: line}} for line in text.splitlines()]

@@ -10,17 +10,19 @@ import pathlib
 import shutil
 import struct
 import tempfile
+import time
 import zipfile
-from urllib.parse import urlparse
 
 
 def resolve(ctx, url):
-    """The local file behind a task data URL, or None (never raises)."""
+    """The local file behind a task data URL, or None (never raises).
+
+    Only ctx.resolve_media decides what may be read. LS also reads any local path written in
+    task data; we don't, so an imported task cannot pull arbitrary files into an export.
+    """
     if not isinstance(url, str) or not url:
         return None
     try:
-        if os.path.isfile(url):
-            return pathlib.Path(url)
         path = ctx.resolve_media(url)
     except Exception:
         return None
@@ -41,10 +43,6 @@ def archive_name(url, path, copied):
     if copied and url.startswith("/data/") and "?d=" in url:
         return hashlib.md5(url.encode()).hexdigest()[:8] + "__" + path.name
     return path.name
-
-
-def url_basename(url):
-    return os.path.basename(urlparse(url).path) or os.path.basename(url)
 
 
 def image_info(path):
@@ -169,7 +167,5 @@ class Archive:
 
 
 def zip_time(path):
-    import time
-
     stamp = time.localtime(os.path.getmtime(path))
     return max(stamp[:6], (1980, 1, 1, 0, 0, 0))
