@@ -165,7 +165,7 @@ def read_snapshot(path):
         header = None
     if not isinstance(header, dict) or header.get("format") != SNAPSHOT_FORMAT:
         raise CorruptFile(path, "not a LabelDesk snapshot (bad header)")
-    body = raw[newline + 1:]
+    body = memoryview(raw)[newline + 1:]  # a view: no second copy of a large file
     if len(body) != header.get("length"):
         raise CorruptFile(path, f"truncated: {len(body)} of {header.get('length')} bytes")
     if zlib.crc32(body) != header.get("crc"):

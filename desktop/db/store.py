@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from .indexes import Index, Totals
 from .journal import CorruptFile
-from .storage import Database
+from .storage import Database, paused_gc
 
 
 class StoreLocked(Exception):
@@ -88,6 +88,9 @@ class Store:
         """Drop TinyDB's cached query results: they may hold rolled-back documents."""
         for table in self.db._tables.values():
             table.clear_cache()
+
+    # Wrap the building of many documents (imports): see storage.paused_gc.
+    bulk = staticmethod(paused_gc)
 
     def index(self, table, key):
         return Index(self.storage, table, key)
