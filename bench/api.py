@@ -1,0 +1,454 @@
+"""API benchmark (issue "data API"): LabelDesk's HTTP API on loopback, 100k tasks (or --tasks N).
+
+The server runs as a child process (`python -m desktop serve --no-auth --port 0`), so its RSS
+is its own and the client doesn't share its GIL; `--in-process` runs it in this process instead
+(LiveServer-style). The client is http.client on one keep-alive connection: every figure is
+client-side wall time from sending the request to the last byte of the response.
+
+Steps: create a project (text + choices config); import N short text tasks in ONE
+POST /api/projects/{id}/import; server RSS; POST /api/tasks/{id}/annotations/ x500; GET
+/api/tasks?project=&page=&page_size=100 for the first, middle and last page (x20 each), plain
+and with fields=all; GET /api/projects/{id}/ (x20); exports (JSON, JSON_MIN, CSV); server RSS;
+restart the server on the same data (open time, RSS). An endpoint that answers 404/405 is
+reported as "not implemented yet" and the steps that need it are skipped.
+"""
+
+import http.client
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import deque
+from urllib.parse import urlsplit
+
+import orjson
+
+from . import Deadline, Report, now, proc_status, summary_ms, warn_if_busy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+LABEL_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text">
+    <Choice value="Pos"/><Choice value="Neg"/>
+  </Choices>
+</View>"""
+RESULT = [{"from_name": "sentiment", "to_name": "text", "type": "choices",
+           "value": {"choices": ["Pos"]}}]
+
+# Label Studio 1.23.2 at 100k tasks, for the compare column.
+LABEL_STUDIO = {"import": "LS 1.23.2: 14.7 s", "page": "LS 1.23.2: 0.18 s",
+                "annotation": "LS 1.23.2: 58 ms", "rss": "LS 1.23.2: 646 MB"}
+
+
+def targets(tasks):
+    """The targets at this size: the 100k ones, the 1M ones from 1M tasks up."""
+    if tasks >= 1_000_000:
+        return {"import_s": 20.0, "page_ms": 50.0, "annotation_ms": 5.0, "rss_mb": None,
+                "export_s": None}
+    return {"import_s": 1.5, "page_ms": 20.0, "annotation_ms": 5.0, "rss_mb": 300.0,
+            "export_s": 2.0}
+
+
+class NotImplementedYet(Exception):
+    """The endpoint answered 404/405: it isn't there yet."""
+
+
+class HttpError(Exception):
+    pass
+
+
+class Client:
+    """http.client on one keep-alive connection; reconnects if the server closed it."""
+
+    def __init__(self, url, timeout=60):
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+        self.timeout = timeout
+        self.conn = None
+
+    def _connect(self, timeout):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        else:
+            self.conn.timeout = timeout
+            if self.conn.sock is not None:
+                self.conn.sock.settimeout(timeout)
+        return self.conn
+
+    def request(self, method, path, body=None, timeout=None, sink=False):
+        """(status, body bytes or byte count if `sink`, seconds to the last byte)."""
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            if not isinstance(body, (bytes, bytearray)):
+                body = orjson.dumps(body)
+            headers["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            conn = self._connect(timeout or self.timeout)
+            try:
+                start = now()
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                if sink:
+                    data = 0
+                    while True:
+                        chunk = response.read(1 << 20)
+                        if not chunk:
+                            break
+                        data += len(chunk)
+                else:
+                    data = response.read()
+                seconds = now() - start
+                if response.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return response.status, data, seconds
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if attempt == 2:
+                    raise
+
+    def json(self, method, path, body=None, expect=(200, 201), timeout=None):
+        status, data, seconds = self.request(method, path, body, timeout)
+        if status in (404, 405):
+            raise NotImplementedYet(f"{method} {path.split('?')[0]} answers {status}: "
+                                    "not implemented yet")
+        if status not in expect:
+            raise HttpError(f"{method} {path} answered {status}: {data[:300]!r}")
+        return (orjson.loads(data) if data else None), seconds
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+# -- the server under test ------------------------------------------------------------------
+
+class ChildServer:
+    """`python -m desktop serve` in a child process; its stdout/stderr drained by a thread."""
+
+    def __init__(self, data_dir, timeout=120):
+        cmd = [sys.executable, "-m", "desktop", "serve", "--data-dir", str(data_dir),
+               "--port", "0", "--no-auth"]
+        start = now()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.pid = self.proc.pid
+        self.lines = deque(maxlen=200)
+        self.url = None
+        deadline = Deadline(timeout)
+        ready = threading.Event()
+
+        def drain():
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                match = re.search(r"serving (http://\S+)", line)
+                if match and self.url is None:
+                    self.url = match.group(1)
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        ready.wait(max(0.0, deadline.left()))
+        if self.url is None:
+            self.stop()
+            raise RuntimeError("labeldesk serve did not start:\n" + "".join(self.lines))
+        self.started_in = now() - start
+
+    def rss(self):
+        return proc_status(self.pid)
+
+    def log_tail(self, n=20):
+        return "".join(list(self.lines)[-n:])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class InProcessServer:
+    """LabelDesk + waitress in this process, as tests/conftest.py's LiveServer."""
+
+    def __init__(self, data_dir):
+        from desktop.app import LabelDesk
+        from desktop.server import Server
+        from desktop.settings import Settings
+        start = now()
+        self.app = LabelDesk(Settings(data_dir=data_dir, auth=False))
+        self.server = Server(self.app.wsgi, port=0,
+                             max_body_bytes=self.app.settings.max_body_bytes).start()
+        self.url = self.server.url
+        self.pid = os.getpid()
+        self.started_in = now() - start
+
+    def rss(self):
+        return proc_status()
+
+    def log_tail(self, n=20):
+        return ""
+
+    def stop(self):
+        self.server.stop()
+        self.app.close()
+
+
+# -- the benchmark --------------------------------------------------------------------------
+
+def make_tasks(n):
+    return [{"text": f"Review {i}: the delivery was quick and the product works as described."}
+            for i in range(1, n + 1)]
+
+
+def task_list(payload):
+    """The tasks of a /api/tasks answer: {"tasks": [...]} (Label Studio), or a paged/plain list."""
+    if isinstance(payload, dict):
+        for key in ("tasks", "results"):
+            if isinstance(payload.get(key), list):
+                return payload[key]
+        return []
+    return payload if isinstance(payload, list) else []
+
+
+class ApiBench:
+    def __init__(self, args, report):
+        self.args = args
+        self.report = report
+        self.n = args.tasks
+        self.t = targets(self.n)
+        self.project = None
+        self.task_ids = []
+        self.imported = False
+
+    def ls(self, what):
+        """Label Studio's figure, when it was measured at the same size."""
+        return LABEL_STUDIO[what] if self.n == 100_000 else None
+
+    def server_rss(self, server, key, when):
+        mem = server.rss()
+        if mem["rss_mb"] is None:
+            self.report.skip(key, f"server RSS {when}", "no /proc on this system")
+            return
+        inproc = " (in-process: includes the client)" if self.args.in_process else ""
+        self.report.add(key, f"server RSS {when}{inproc}", mem["rss_mb"], "MB",
+                        self.t["rss_mb"], self.ls("rss"), detail=mem)
+        self.report.add(key + "_peak", f"server peak RSS (VmHWM) {when}", mem["hwm_mb"], "MB",
+                        detail=mem)
+
+    def step(self, name, func, *args):
+        """Run one step; a missing endpoint becomes a SKIP row, a failure an error note."""
+        try:
+            return func(*args)
+        except NotImplementedYet as e:
+            self.report.skip(name, name, str(e))
+        except (HttpError, OSError, ValueError) as e:
+            self.report.skip(name, name, f"error: {type(e).__name__}: {e}")
+        return None
+
+    # each step ------------------------------------------------------------------------------
+
+    def create_project(self, client):
+        data, seconds = client.json("POST", "/api/projects",
+                                    {"title": f"bench {self.n}", "label_config": LABEL_CONFIG},
+                                    expect=(201,))
+        self.project = data["id"]
+
+    def import_tasks(self, client):
+        build = now()
+        body = orjson.dumps(make_tasks(self.n))
+        self.report.note(f"import body: {len(body) / 1e6:.1f} MB JSON list of {self.n:,} tasks "
+                         f"(built client-side in {now() - build:.1f} s, not timed)")
+        timeout = 120 + self.n / 1000
+        data, seconds = client.json("POST", f"/api/projects/{self.project}/import", body,
+                                    expect=(201, 200), timeout=timeout)
+        count = data.get("task_count") if isinstance(data, dict) else None
+        self.report.add("import_s", f"import {self.n:,} tasks in one POST /import", seconds, "s",
+                        self.t["import_s"], self.ls("import"),
+                        detail={"response": data if len(orjson.dumps(data)) < 2000 else None})
+        if count is not None and count != self.n:
+            self.report.note(f"import answered task_count={count}, expected {self.n}")
+        self.imported = True
+
+    def page_path(self, page, extra=""):
+        return f"/api/tasks?project={self.project}&page={page}&page_size=100{extra}"
+
+    def collect_task_ids(self, client, want):
+        ids, page = [], 1
+        while len(ids) < want:
+            data, _ = client.json("GET", self.page_path(page))
+            batch = [t["id"] for t in task_list(data)]
+            if not batch:
+                break
+            ids.extend(batch)
+            page += 1
+        self.task_ids = ids[:want]
+
+    def annotations(self, client):
+        if not self.task_ids:
+            self.collect_task_ids(client, self.args.annotations)
+        if not self.task_ids:
+            raise HttpError("no task ids from /api/tasks")
+        deadline = Deadline(self.args.step_seconds)
+        seconds = []
+        body = {"result": RESULT, "lead_time": 1.0}
+        for k in range(self.args.annotations):
+            task_id = self.task_ids[k % len(self.task_ids)]
+            _, took = client.json("POST", f"/api/tasks/{task_id}/annotations/", body,
+                                  expect=(201,))
+            seconds.append(took)
+            if deadline.over():
+                self.report.note(f"annotations: stopped after {len(seconds)} (time bound)")
+                break
+        lat = summary_ms(seconds)
+        self.report.add("annotation_p50_ms", f"create annotation, p50 (n={lat['n']})",
+                        lat["p50"], "ms", self.t["annotation_ms"], self.ls("annotation"),
+                        detail=lat)
+        self.report.add("annotation_p95_ms", "create annotation, p95", lat["p95"], "ms",
+                        detail=lat)
+
+    def pages(self, client):
+        last = max(1, math.ceil(self.n / 100))
+        positions = (("first", 1), ("middle", max(1, last // 2)), ("last", last))
+        for extra, label in (("", ""), ("&fields=all", ", fields=all")):
+            for name, page in positions:
+                deadline = Deadline(self.args.step_seconds / 6)
+                seconds = []
+                expected = 100 if page < last else self.n - (last - 1) * 100
+                for _ in range(self.args.page_reps):
+                    data, took = client.json("GET", self.page_path(page, extra))
+                    seconds.append(took)
+                    got = len(task_list(data))
+                    if got != expected:
+                        raise HttpError(f"page {page} has {got} tasks, expected {expected}")
+                    if deadline.over():
+                        break
+                lat = summary_ms(seconds)
+                key = f"page_{name}{'_all' if extra else ''}_p50_ms"
+                self.report.add(key, f"GET /api/tasks {name} page (page={page}, 100 per page"
+                                f"{label}), p50 (n={lat['n']})", lat["p50"], "ms",
+                                self.t["page_ms"], self.ls("page"), detail=lat)
+
+    def project_get(self, client):
+        seconds = []
+        for _ in range(self.args.page_reps):
+            _, took = client.json("GET", f"/api/projects/{self.project}/")
+            seconds.append(took)
+        lat = summary_ms(seconds)
+        self.report.add("project_get_p50_ms", f"GET /api/projects/{{id}}/ with {self.n:,} tasks "
+                        f"(counters), p50 (n={lat['n']})", lat["p50"], "ms",
+                        self.t["page_ms"], detail=lat)
+
+    def exports(self, client):
+        timeout = 60 + self.n / 2000
+        for kind in ("JSON", "JSON_MIN", "CSV"):
+            key = f"export_{kind.lower()}_s"
+            what = f"export {kind} of {self.n:,} tasks (download_all_tasks=true)"
+            path = (f"/api/projects/{self.project}/export?exportType={kind}"
+                    "&download_all_tasks=true")
+            try:
+                status, size, seconds = client.request("GET", path, timeout=timeout, sink=True)
+            except OSError as e:
+                self.report.skip(key, what, f"error: {type(e).__name__}: {e}")
+                client.close()
+                continue
+            if status in (404, 405):
+                self.report.skip(key, what, f"answers {status}: not implemented yet",
+                                 self.t["export_s"], "s")
+                continue
+            if status != 200:
+                self.report.skip(key, what, f"answered {status}")
+                continue
+            self.report.add(key, what + f" ({size / 1e6:.1f} MB)", seconds, "s",
+                            self.t["export_s"], detail={"bytes": size})
+
+    def restart(self, server, data_dir):
+        server.stop()
+        start = now()
+        server = ChildServer(data_dir)
+        client = Client(server.url)
+        deadline = Deadline(60)
+        while True:
+            try:
+                client.json("GET", f"/api/projects/{self.project}/")
+                break
+            except (OSError, HttpError, NotImplementedYet):
+                if deadline.over():
+                    raise
+        self.report.add("restart_s", f"server restart on {self.n:,} tasks: start to first "
+                        "answer (includes ~0.3 s interpreter + imports)", now() - start, "s",
+                        detail={"serving_line_s": server.started_in})
+        self.server_rss(server, "rss_after_restart_mb", "after a restart")
+        client.close()
+        return server
+
+
+def run(args):
+    report = Report("api", {"tasks": args.tasks, "server": "in-process" if args.in_process
+                            else "child process", "client": "http.client keep-alive"})
+    data_dir = tempfile.mkdtemp(prefix="labeldesk-bench-api-", dir=args.tmp)
+    warn_if_busy(report)
+    bench = ApiBench(args, report)
+    server = None
+    try:
+        print(f"-- api: {args.tasks:,} tasks ({data_dir})", flush=True)
+        server = InProcessServer(data_dir) if args.in_process else ChildServer(data_dir)
+        client = Client(server.url)
+        report.note(f"server {server.url} pid {server.pid} "
+                    f"({'in-process' if args.in_process else 'child process'}); "
+                    "client http.client, one keep-alive connection")
+        bench.step("create project", bench.create_project, client)
+        if bench.project is None:
+            raise RuntimeError("could not create a project:\n" + server.log_tail())
+        bench.step("import", bench.import_tasks, client)
+        if bench.imported:
+            bench.server_rss(server, "rss_after_import_mb", f"after importing {args.tasks:,}")
+            bench.step("annotations", bench.annotations, client)
+            bench.step("task pages", bench.pages, client)
+        bench.step("project GET", bench.project_get, client)
+        if bench.imported:
+            bench.step("exports", bench.exports, client)
+            bench.server_rss(server, "rss_end_mb", "at the end")
+            if not args.in_process and not args.no_restart:
+                client.close()
+                server = bench.step("restart", bench.restart, server, data_dir) or server
+        client.close()
+    finally:
+        if server is not None:
+            try:
+                server.stop()
+            except Exception:  # already stopped by a failed restart
+                pass
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return report
+
+
+def add_arguments(parser):
+    parser.add_argument("--tasks", type=int, default=100_000, help="tasks to import (default "
+                        "100000; the separate big run is --tasks 1000000)")
+    parser.add_argument("--annotations", type=int, default=500, help="annotations to create")
+    parser.add_argument("--page-reps", type=int, default=20, help="requests per page figure")
+    parser.add_argument("--step-seconds", type=float, default=60,
+                        help="time bound of the annotation step and of the page step")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the server in this process (RSS then includes the client)")
+    parser.add_argument("--no-restart", action="store_true", help="skip the restart figure")
+    parser.add_argument("--tmp", default=None, help="folder for the temp data dir")
+
+
+if __name__ == "__main__":
+    import argparse
+    from . import OUT_DIR
+    parser = argparse.ArgumentParser(prog="python -m bench.api")
+    add_arguments(parser)
+    result = run(parser.parse_args())
+    print(result.table())
+    print("written to", result.write(OUT_DIR))
