@@ -1,6 +1,669 @@
-"""The Label Studio 0.8–0.9 single-project API, acting on the current project."""
+"""The Label Studio 0.8–0.9 single-project API, acting on the current project.
+
+0.x served one project per process; LabelDesk keeps many, so the old calls act on the *current*
+project: the one open in the window (`set_current`), or the one chosen with /api/project-switch.
+Its id is kept in the store (table "legacy"), so it survives restarts. When a legacy call needs
+a project and none exists, "Default project" is created, with a config without object tags so
+that any task data imports (the docs' `[{"my_key": "my_value_1"}]` on a first start).
+
+Completions are the 1.x annotations seen through the 0.x shape; their ids are the annotation
+ids (docs/legacy-api.md explains why). No HTTP here: routes live in desktop/api/legacy.py.
+"""
+
+import csv
+import io
+import os
+import re
+import tempfile
+import zipfile
+from datetime import datetime
+
+import orjson
+
+from . import clock, labelconfig
+from .errors import LabelDeskError, NotFound, ValidationError
+from .projects import EMPTY_CONFIG
+from .samples import sample_task
+
+DEFAULT_TITLE = "Default project"
+DEFAULT_CONFIG = EMPTY_CONFIG
+DEFAULT_PAGE_SIZE = 10  # 0.8's /api/tasks default
+ORDERS = ("id", "completed_at", "has_cancelled_completions")
+SAMPLING = {"sequential": "Sequential sampling", "uniform": "Uniform sampling",
+            "prediction-score-min": "Uncertainty sampling",
+            "prediction-score-max": "Uncertainty sampling"}
+SAMPLING_NAMES = {"Sequential sampling": "sequential", "Uniform sampling": "uniform",
+                  "Uncertainty sampling": "prediction-score-min"}
+# /api/tasks/<id> query parameters only 1.x clients send (the data manager, the SDKs' options)
+ONE_X_PARAMS = ("project", "view", "fields", "include", "resolve_uri", "interaction")
+STORAGE_TYPES = {"source": "tasks-json", "target": "completions-dir"}
+
+
+class Bare(LabelDeskError):
+    """An answer 0.x gave as a bare JSON body (no 1.x envelope)."""
+
+    def __init__(self, body, status=400):
+        super().__init__("")
+        self.bare, self.status = body, status
+
+
+def messages(error):
+    """A ValidationError's messages as the flat list of strings 0.x answered."""
+    out = []
+    for field, items in error.errors.items():
+        items = items if isinstance(items, list) else [items]
+        out.extend(str(m) if field == "non_field_errors" else f"{field}: {m}" for m in items)
+    return out or [error.detail]
+
+
+def unix(stamp):
+    try:
+        return int(clock.parse(stamp).timestamp())
+    except (TypeError, ValueError):
+        return None
+
+
+def local_time(stamp):
+    """0.x's completed_at: "%Y-%m-%d %H:%M:%S" in local time."""
+    try:
+        return clock.parse(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return None
+
+
+def iso_from_unix(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value if isinstance(value, str) else None
+    try:
+        return clock.iso(datetime.fromtimestamp(value, clock.now().tzinfo))
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def config_line(xml):
+    return re.sub(r">\s+<", "><", xml.replace("\r", " ").replace("\n", " ")).strip()
 
 
 class Legacy:
     def __init__(self, core):
         self.core = core
+        self.r = core.records
+        self.meta = core.store.table("legacy")
+
+    # -- the current project ------------------------------------------------------------------
+
+    def current_project(self):
+        """The current project's id; the first legacy call on an empty store creates one."""
+        with self.r.lock:
+            saved = self._saved()
+            if saved is not None and self.r.projects.doc(saved) is not None:
+                return saved
+            ids = sorted(self.core.projects.ids())
+            project_id = ids[0] if ids else self.core.projects.create(
+                {"title": DEFAULT_TITLE, "label_config": DEFAULT_CONFIG}, 1)
+            self.set_current(project_id)
+            return project_id
+
+    def _saved(self):
+        for doc in self.meta._read_table().values():
+            return doc.get("current_project")
+        return None
+
+    def set_current(self, project_id):
+        """Make a project current (the window calls this when it opens one)."""
+        with self.r.lock:
+            self.core.projects.get(project_id)
+            ids = list(self.meta._read_table())
+            if ids:
+                self.meta.update({"current_project": project_id}, doc_ids=ids[:1])
+            else:
+                self.meta.insert({"current_project": project_id})
+
+    def switch(self, value):
+        """/api/project-switch?uuid=: 0.x took a session UUID; LabelDesk takes a project id."""
+        try:
+            project_id = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise Bare({"detail": "Not a valid UUID"}) from None
+        with self.r.lock:
+            if self.r.projects.doc(project_id) is None:
+                raise NotFound("Project")
+            self.set_current(project_id)
+            return self.project_json(project_id)
+
+    # -- the project --------------------------------------------------------------------------
+
+    def project_json(self, project_id=None):
+        """0.x's Project.serialize(), from the 1.x project."""
+        with self.r.lock:
+            project_id = project_id or self.current_project()
+            project = self.core.projects.get(project_id)
+            config = self.core.projects.config(project_id)
+            numbers = self.r.counters(project_id)
+            models = self.model_names(project_id)
+            source = {"type": "tasks-json", "path": "labeldesk://tasks",
+                      "params": {}}
+            target = {"type": "completions-dir", "path": "labeldesk://annotations",
+                      "params": {}}
+            return {
+                "id": project_id,
+                "project_name": project.get("title") or f"project-{project_id}",
+                "task_count": numbers["task_number"],
+                "completion_count": (numbers["total_annotations_number"]),
+                "config": {
+                    "title": project.get("title", ""),
+                    "description": project.get("description", ""),
+                    "label_config": "config.xml", "label_config_full": project["label_config"],
+                    "input_path": "tasks.json", "output_dir": "completions",
+                    "instruction": project.get("expert_instruction", ""),
+                    "allow_delete_completions": True,
+                    "show_skip_button": project.get("show_skip_button", True),
+                    "enable_predictions_button": True,
+                    "sampling": SAMPLING_NAMES.get(project.get("sampling"), "sequential"),
+                    "ml_backends": [{"name": n} for n in models],
+                    "source": source, "target": target,
+                },
+                "instruction": project.get("expert_instruction", ""),
+                "can_manage_tasks": True, "can_manage_completions": True,
+                "can_delete_tasks": True,
+                "target_storage": {"readable_path": "LabelDesk annotations"},
+                "source_storage": {"readable_path": "LabelDesk tasks"},
+                "available_storages": [[STORAGE_TYPES["source"], "Tasks in LabelDesk"],
+                                       [STORAGE_TYPES["target"], "Annotations in LabelDesk"]],
+                "source_syncing": False, "target_syncing": False,
+                "data_types": config.data_types,
+                "label_config_line": config_line(project["label_config"]),
+                "multi_session_mode": True,
+            }
+
+    def create_project(self, title, label_config=None, user_id=1):
+        """POST /api/project: a new project, which becomes current."""
+        fields = {"title": (title or "New project")[:50],
+                  "label_config": label_config or DEFAULT_CONFIG}
+        with self.r.lock:
+            project_id = self.core.projects.create(fields, user_id)
+            self.set_current(project_id)
+            return self.project_json(project_id)
+
+    def update_project(self, fields):
+        """PATCH /api/project: 0.x config keys, 1.x project fields, or an `ml_backend` to add."""
+        if not isinstance(fields, dict):
+            raise Bare(["Expected a JSON object"])
+        fields = dict(fields)
+        with self.r.lock:
+            project_id = self.current_project()
+            backend = fields.pop("ml_backend", None)
+            if "instruction" in fields:
+                fields["expert_instruction"] = fields.pop("instruction")
+            if fields.get("sampling") in SAMPLING:
+                fields["sampling"] = SAMPLING[fields["sampling"]]
+            try:
+                self.core.projects.update(project_id, fields)
+            except ValidationError as e:
+                raise Bare(messages(e)) from None
+            if backend:
+                self.add_model(project_id, backend)
+            return self.project_json(project_id)
+
+    def save_config(self, xml):
+        """POST /api/project/config: 400 {"label_config": [...]} unless valid for the project."""
+        if not isinstance(xml, str) or not xml.strip():
+            raise Bare({"label_config": ["Label config is empty"]})
+        errors = labelconfig.validate(xml)
+        if errors:
+            raise Bare({"label_config": errors})
+        with self.r.lock:
+            project_id = self.current_project()
+            try:
+                self.core.projects.update(project_id, {"label_config": xml})
+            except ValidationError as e:
+                raise Bare({"label_config": e.errors.get("label_config") or messages(e)}) \
+                    from None
+
+    @staticmethod
+    def validate_config(xml):
+        """POST /api/validate-config: the messages, [] when valid."""
+        if not isinstance(xml, str) or not xml.strip():
+            return ["Label config is empty"]
+        return labelconfig.validate(xml)
+
+    # -- tasks and completions ----------------------------------------------------------------
+
+    def completion_json(self, annotation_id, doc):
+        return {"id": annotation_id, "created_at": unix(doc.get("created_at")),
+                "updated_at": unix(doc.get("updated_at")), "lead_time": doc.get("lead_time"),
+                "result": doc.get("result") or [],
+                "was_cancelled": doc.get("was_cancelled", False),
+                "honeypot": doc.get("ground_truth", False),
+                "completed_by": doc.get("completed_by")}
+
+    def prediction_json(self, prediction_id, doc):
+        return {"id": prediction_id, "result": doc.get("result") or [],
+                "score": doc.get("score"), "model_version": doc.get("model_version", ""),
+                "created_ago": clock.ago(doc.get("created_at")),
+                "created_date": doc.get("created_at")}
+
+    def task_json(self, task_id, task=None):
+        """A task in 0.x's shape: data, completions (unix times), predictions, completed_at."""
+        tasks = self.core.tasks
+        task = task or tasks.get(task_id)
+        completions = [self.completion_json(i, a) for i, a in tasks.annotations_of(task_id)]
+        return {"id": task_id, "data": task["data"], "completions": completions,
+                "predictions": [self.prediction_json(i, p)
+                                for i, p in tasks.predictions_of(task_id)],
+                "completed_at": local_time(task.get("completed_at")) if completions else None,
+                "has_cancelled_completions": any(c["was_cancelled"] for c in completions)}
+
+    def wants(self, params):
+        """GET /api/tasks/<id>: the 0.x answer unless a 1.x parameter is present."""
+        return not any(params.get(name) is not None for name in ONE_X_PARAMS)
+
+    @staticmethod
+    def wants_rewrite(body):
+        """PATCH /api/tasks/<id>: 0.9's rewrite when the body carries completions or
+        predictions (1.x ignores both keys there); otherwise the 1.x update."""
+        return isinstance(body, dict) and ("completions" in body or "predictions" in body)
+
+    def get_task(self, task_id, params=None):
+        """The 1.x task with 0.x's keys on top: old scripts find `completions`, 1.x clients
+        every key they read (see docs/legacy-api.md, "One route, two APIs")."""
+        task_id = self._task_id(task_id)
+        with self.r.lock:
+            core = self.core
+            full = core.tasks.as_json(task_id, full=True,
+                                      annotation_json=core.annotations.as_json,
+                                      prediction_json=core.predictions.as_json)
+            old = self.task_json(task_id)
+            # `completed_at` keeps 1.x's ISO form: 1.x clients parse it; old scripts only
+            # read `completions`.
+            full.update(completions=old["completions"],
+                        has_cancelled_completions=old["has_cancelled_completions"])
+            return full
+
+    def list_tasks(self, params=None):
+        """GET /api/tasks without project/view: 0.8's bare, paged list of the current project."""
+        params = params or {}
+        try:
+            page = int(params.get("page") or 1)
+            page_size = int(params.get("page_size") or DEFAULT_PAGE_SIZE)
+        except ValueError:
+            page = page_size = 0
+        if page < 1 or page_size < 1:
+            raise Bare({"detail": "Incorrect page or page_size"}, status=422)
+        order = params.get("order") or "id"
+        descending = order.startswith("-")
+        field = order[1:] if descending else order
+        if field not in ORDERS:
+            raise Bare({"detail": "Incorrect order"}, status=422)
+        fields = [f for f in (params.get("fields") or "all").split(",") if f.strip()]
+        with self.r.lock:
+            project_id = self.current_project()
+            docs = self.r.tasks
+            ids = list(self.core.tasks.ids(project_id))
+            if field == "id":
+                ids.sort(reverse=descending)
+            else:
+                ids = self._sorted(ids, field, descending)
+            out = []
+            for task_id in ids[(page - 1) * page_size:page * page_size]:
+                task = self.task_json(task_id, docs.doc(task_id))
+                if "all" not in fields:
+                    task = {k: v for k, v in task.items() if k in fields or k == "id"}
+                out.append(task)
+            return out
+
+    def _sorted(self, ids, field, descending):
+        docs = self.r.tasks
+
+        def has_cancelled(task_id):
+            return bool(docs.doc(task_id).get("cancelled_annotations"))
+
+        def value(task_id):
+            if field == "completed_at":
+                return docs.doc(task_id).get("completed_at")
+            return has_cancelled(task_id) if self.r.annotations_by_task.count(task_id) else None
+        known = [i for i in ids if value(i) is not None]
+        known.sort(key=lambda i: (value(i), i), reverse=descending)
+        return known + [i for i in ids if value(i) is None]  # never-completed tasks last
+
+    def delete_tasks(self):
+        with self.r.lock:
+            project_id = self.current_project()
+            self.core.tasks.delete_many(list(self.core.tasks.ids(project_id)))
+
+    def _task_id(self, value):
+        try:
+            task_id = int(value)
+        except (TypeError, ValueError):
+            raise NotFound("Task") from None
+        if self.r.tasks.doc(task_id) is None:
+            raise NotFound("Task")
+        return task_id
+
+    def rewrite_task(self, task_id, body, user_id):
+        """PATCH|POST /api/tasks/<id> (0.9): rewrite data, completions and predictions given."""
+        task_id = self._task_id(task_id)
+        if not isinstance(body, dict):
+            raise Bare(["Task must be a JSON object"])
+        core = self.core
+        with self.r.lock, self.r.transaction():
+            if "data" in body or "meta" in body:
+                core.tasks.update(task_id, {k: body[k] for k in ("data", "meta") if k in body},
+                                  user_id)
+            if "completions" in body or "annotations" in body:
+                items = body.get("completions", body.get("annotations")) or []
+                if not isinstance(items, list):
+                    raise Bare(["completions must be a list"])
+                core.annotations.delete_of_tasks([task_id])
+                for item in items:
+                    core.annotations.create(task_id, self._annotation_fields(item), user_id)
+            if "predictions" in body:
+                items = body["predictions"] or []
+                if not isinstance(items, list):
+                    raise Bare(["predictions must be a list"])
+                core.predictions.delete_of_tasks([task_id])
+                for item in items:
+                    if not isinstance(item, dict):
+                        raise Bare(["Each prediction must be a JSON object"])
+                    core.predictions.create({**item, "task": task_id})
+            return {"detail": "Task patched", "data": self.task_json(task_id)}
+
+    @staticmethod
+    def _annotation_fields(item):
+        """A 0.x completion as annotation fields (skipped, honeypot: 0.x names)."""
+        if not isinstance(item, dict):
+            raise ValidationError("Completion must be a JSON object")
+        fields = {k: item[k] for k in ("result", "lead_time", "was_cancelled", "ground_truth")
+                  if k in item}
+        if item.get("skipped"):
+            fields["was_cancelled"] = True
+        if "honeypot" in item and "ground_truth" not in item:
+            fields["ground_truth"] = bool(item["honeypot"])
+        return fields
+
+    def create_completion(self, task_id, body, user_id, was_cancelled=False):
+        task_id = self._task_id(task_id)
+        with self.r.lock:
+            annotation_id = self.core.annotations.create(
+                task_id, self._annotation_fields(body), user_id, was_cancelled)
+            return {"id": annotation_id}
+
+    def _completion_id(self, task_id, completion_id):
+        task_id = self._task_id(task_id)
+        try:
+            annotation_id = int(completion_id)
+        except (TypeError, ValueError):
+            raise NotFound("Completion") from None
+        doc = self.r.annotations.doc(annotation_id)
+        if doc is None or doc["task"] != task_id:
+            raise NotFound("Completion")
+        return annotation_id
+
+    def update_completion(self, task_id, completion_id, body, user_id):
+        with self.r.lock:
+            annotation_id = self._completion_id(task_id, completion_id)
+            self.core.annotations.update(annotation_id, self._annotation_fields(body), user_id)
+
+    def delete_completion(self, task_id, completion_id):
+        with self.r.lock:
+            self.core.annotations.delete(self._completion_id(task_id, completion_id))
+
+    def delete_task_completions(self, task_id):
+        with self.r.lock:
+            self.core.annotations.delete_of_tasks([self._task_id(task_id)])
+
+    def completed_task_ids(self):
+        with self.r.lock:
+            project_id = self.current_project()
+            return [i for i in self.core.tasks.ids(project_id)
+                    if self.r.annotations_by_task.count(i)]
+
+    def delete_all_completions(self):
+        with self.r.lock:
+            self.core.annotations.delete_of_tasks(self.completed_task_ids())
+
+    def next_task(self, user_id):
+        """/api/project/next: the next task by the project's sampling (NotFound when none)."""
+        with self.r.lock:
+            task_id, _ = self.core.tasks.next_task(self.current_project(), user_id)
+            return self.task_json(task_id)
+
+    # -- import -------------------------------------------------------------------------------
+
+    def import_tasks(self, body=None, files=None, user_id=1):
+        """POST /api/project/import: 0.x's answer; 0.x task items (`completions`) are taken."""
+        imports = self.core.imports
+        with self.r.lock:
+            project_id = self.current_project()
+            try:
+                if files:
+                    answer = imports.import_files(project_id, files, user_id,
+                                                  return_task_ids=True)
+                    found = answer["found_formats"]
+                else:
+                    items = [body] if isinstance(body, dict) else body
+                    if isinstance(items, list):
+                        items = [self._old_item(i) for i in items]
+                    answer = imports.import_json(project_id, items, user_id,
+                                                 return_task_ids=True)
+                    found = {"request": 1}
+            except ValidationError as e:
+                raise Bare(messages(e)) from None
+        return {"task_count": answer["task_count"],
+                "completion_count": answer["annotation_count"],
+                "prediction_count": answer["prediction_count"],
+                "duration": answer["duration"], "formats": found,
+                "new_task_ids": answer["task_ids"]}
+
+    @staticmethod
+    def _old_item(item):
+        """A 0.x task item: `completions` become annotations, with their unix times as ISO."""
+        if not isinstance(item, dict) or "data" not in item or "completions" not in item:
+            return item
+        item = dict(item)
+        completions = item.pop("completions")
+        if not isinstance(completions, list):
+            raise ValidationError("Task[completions] must be list")
+        annotations = list(item.get("annotations") or [])
+        for completion in completions:
+            if isinstance(completion, dict):
+                completion = dict(completion)
+                for key in ("created_at", "updated_at"):
+                    if key in completion:
+                        completion[key] = iso_from_unix(completion[key])
+                completion.setdefault("ground_truth", bool(completion.get("honeypot", False)))
+                if completion.get("skipped"):
+                    completion["was_cancelled"] = True
+            annotations.append(completion)
+        item["annotations"] = annotations
+        return item
+
+    # -- export -------------------------------------------------------------------------------
+
+    def export(self, export_type, download_all_tasks=False):
+        """/api/project/export: a zip of the format's output, as 0.x's converter folder was.
+
+        Returns (binary file positioned at 0, download name). JSON tasks also carry 0.x's
+        `completions`, so old readers of result.json keep working.
+        """
+        exports = self.core.exports
+        export_type = export_type or "JSON"
+        project_id = self.current_project()
+        task_ids = exports.task_ids(project_id, download_all_tasks)
+        tasks = exports.tasks(task_ids)
+        if export_type == "JSON":
+            tasks = self._with_completions(tasks)
+        path, _, _ = exports.write(project_id, export_type, tasks)
+        try:
+            out = tempfile.TemporaryFile()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+                if zipfile.is_zipfile(path):
+                    with zipfile.ZipFile(path) as inner:
+                        for member in inner.infolist():
+                            archive.writestr(member, inner.read(member))
+                else:
+                    ext = ".tsv" if export_type == "TSV" else {
+                        "CSV": ".csv", "CONLL2003": ".conll"}.get(export_type, ".json")
+                    archive.write(path, "result" + ext)
+        finally:
+            os.unlink(path)
+        out.seek(0)
+        return out, datetime.now().strftime("%Y-%m-%d-%H-%M-%S") + ".zip"
+
+    def _with_completions(self, tasks):
+        for task in tasks:
+            task["completions"] = [self._export_completion(a) for a in task.get("annotations", [])]
+            yield task
+
+    @staticmethod
+    def _export_completion(annotation):
+        return {"id": annotation["id"], "created_at": unix(annotation.get("created_at")),
+                "lead_time": annotation.get("lead_time"), "result": annotation.get("result"),
+                "was_cancelled": annotation.get("was_cancelled", False),
+                "honeypot": annotation.get("ground_truth", False)}
+
+    # -- storages -----------------------------------------------------------------------------
+
+    def storage_settings(self):
+        """0.x's storage form: LabelDesk keeps tasks and annotations in its own store."""
+        def entry(kind, description):
+            return {kind: {"fields": [], "type": kind, "current": True,
+                           "description": description, "path": None}}
+        return {"source": entry(STORAGE_TYPES["source"], "Tasks in LabelDesk's store"),
+                "target": entry(STORAGE_TYPES["target"], "Annotations in LabelDesk's store")}
+
+    @staticmethod
+    def set_storage(storage_for, kind):
+        if storage_for not in STORAGE_TYPES:
+            raise Bare({"errors": {"storage_for": ['Must be "source" or "target"']}})
+        if kind in (None, "", STORAGE_TYPES[storage_for]):
+            return {"result": "ok"}
+        raise Bare({"detail": f"Error while storage update: {kind} storages are set up per "
+                              "project with /api/storages/ in LabelDesk"})
+
+    # -- examples -----------------------------------------------------------------------------
+
+    def example(self, xml=None, host=""):
+        """/api/import-example: sample data for a config (the current project's by default)."""
+        if xml is None:
+            with self.r.lock:
+                xml = self.core.projects.get(self.current_project())["label_config"]
+        try:
+            return sample_task(labelconfig.parse(xml), host)
+        except (labelconfig.LabelConfigError, RecursionError, ValueError, TypeError):
+            raise Bare("error while example generating") from None
+
+    # -- ML backends --------------------------------------------------------------------------
+    # 0.x's /api/models* over the 1.x ML backends of the current project (desktop/ml.py); with
+    # none connected they answer what 0.8 answered: {"models": []} and 400 "No ML backend".
+
+    def _backends(self, project_id):
+        ml = self.core.ml
+        if hasattr(ml, "of_project") and hasattr(ml, "as_json"):
+            return [ml.as_json(i) for i in ml.of_project(project_id)]
+        return [dict(b, id=i) for i, b in sorted(self.r.ml_backends._read_table().items())
+                if b.get("project") == project_id]
+
+    def model_names(self, project_id=None):
+        with self.r.lock:
+            project_id = project_id or self.current_project()
+            return [str(b.get("title") or b.get("url") or b.get("id"))
+                    for b in self._backends(project_id)]
+
+    def _ml(self, name):
+        method = getattr(self.core.ml, name, None)
+        if method is None:
+            raise Bare("No ML backend")
+        return method
+
+    def add_model(self, project_id, value):
+        """PATCH /api/project {"ml_backend": "<url>" or "<name>=<url>"}."""
+        value = str(value).strip()
+        name, _, url = value.partition("=") if "=" in value.split("://")[0] else ("", "", value)
+        try:
+            self._ml("create")({"project": project_id, "url": url, "title": name or "default"})
+        except ValidationError as e:
+            raise Bare(messages(e)) from None
+
+    def delete_model(self, name):
+        with self.r.lock:
+            for backend in self._backends(self.current_project()):
+                if name in (backend.get("title"), backend.get("url")):
+                    self._ml("delete")(backend["id"])
+                    return
+        raise NotFound("ML backend")
+
+    def _first_backend(self):
+        with self.r.lock:
+            backends = self._backends(self.current_project())
+        if not backends:
+            raise Bare("No ML backend")
+        return backends[0]
+
+    def train(self):
+        backend = self._first_backend()
+        self._model_call(self._ml("train"), backend["id"])
+        return {"details": "Training started"}
+
+    def predict(self, mode, body, task_ids):
+        """/api/models/predictions?mode=data|all_tasks|specific_tasks."""
+        if mode not in ("data", "all_tasks", "specific_tasks"):
+            raise Bare({"detail": f'Unknown mode "{mode}": use data, all_tasks or '
+                                  "specific_tasks"})
+        backend = self._first_backend()
+        ml = self.core.ml
+        if mode == "data":
+            data = body.get("data", body) if isinstance(body, dict) else None
+            if not isinstance(data, dict) or not data:
+                raise Bare(["Task data is expected in the request body"])
+            doc = self.r.ml_backends.doc(backend["id"])
+            found, errors = self._model_call(self._ml("fetch_predictions"), doc,
+                                             [{"id": 0, "data": data}])
+            if errors and not found:
+                raise Bare(errors)
+            return {"data": data, "predictions": [
+                {k: p.get(k) for k in ("result", "score", "model_version")} for p in found]}
+        with self.r.lock:
+            project_id = self.current_project()
+            ids = list(self.core.tasks.ids(project_id))
+            if mode == "specific_tasks":
+                wanted = task_ids or (body.get("task_ids") if isinstance(body, dict) else None)
+                if not isinstance(wanted, list):
+                    raise Bare(["task_ids are expected: ?task_ids=1,2,3 or {\"task_ids\": [...]}"])
+                ids = [i for i in ids if i in set(wanted)]
+            answer = self._model_call(self._ml("retrieve_predictions"), project_id, ids,
+                                      backend["id"])
+        if hasattr(ml, "finish_action"):
+            self._model_call(ml.finish_action, answer)
+        return {"details": "predictions are ready"}
+
+    @staticmethod
+    def _model_call(method, *args):
+        """Call the ML module; a model that fails or can't be reached is a 400, not a 500."""
+        try:
+            return method(*args)
+        except LabelDeskError as e:
+            raise Bare(messages(e) if isinstance(e, ValidationError) else [e.detail]) from None
+        except Exception as e:  # noqa: BLE001 (network and model-server failures)
+            raise Bare([f"ML backend error: {e}"]) from None
+
+def example_file(task, kind):
+    """/api/import-example-file: two copies of a sample task as json, csv, tsv or txt."""
+    kind = (kind or "json").lower()
+    if kind == "json":
+        return orjson.dumps([task, task], option=orjson.OPT_INDENT_2)
+    if kind in ("csv", "tsv"):
+        text = io.StringIO()
+        writer = csv.writer(text, delimiter="," if kind == "csv" else "\t", lineterminator="\n")
+        writer.writerow(list(task))
+        row = [v if isinstance(v, str) else orjson.dumps(v).decode() for v in task.values()]
+        writer.writerows([row, row])
+        return text.getvalue().encode()
+    if kind == "txt":
+        if len(task) != 1:
+            raise Bare({"detail": "A txt example needs a label config with exactly one data "
+                                  "key; use json, csv or tsv"})
+        value = next(iter(task.values()))
+        line = value if isinstance(value, str) else orjson.dumps(value).decode()
+        return (line.replace("\n", " ") + "\n").encode() * 2
+    raise Bare({"detail": f'Unknown file type "{kind}": use json, csv, tsv or txt'})

@@ -28,7 +28,11 @@ def install(app, core):
     def health():
         return {"status": "UP"}
 
-    @app.get("/version", auth=False)
     @app.get("/api/version", auth=False)
     def version():
         return version_info()
+
+    @app.get("/version", auth=False)
+    def legacy_version():
+        # 0.8/0.9 scripts read "label-studio-backend" here (docs/legacy-api.md)
+        return {**version_info(), "label-studio-backend": LABEL_STUDIO_COMPAT}
