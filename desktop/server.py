@@ -2,6 +2,7 @@
 
 import threading
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 LOOPBACK = "127.0.0.1"
@@ -33,6 +34,9 @@ class Server:
             self.server.run()
         except (OSError, ValueError):
             pass  # the socket map was closed from another thread: we are shutting down
+        finally:
+            # let requests in progress finish before the caller closes the store
+            self.server.task_dispatcher.shutdown(timeout=5)
 
     def start(self):
         """Serve in a background thread (the window and the tests use this)."""
@@ -42,6 +46,13 @@ class Server:
         return self
 
     def stop(self):
-        self.server.close()
+        """Close the listening socket *and* every open connection: a client's keep-alive
+        connection would otherwise keep the loop (and the process) running."""
+        server = self.server
+        try:
+            # run in the loop's own thread, so the socket map doesn't change under it
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            wasyncore.close_all(server._map)
         if self._thread is not None:
             self._thread.join(timeout=5)
