@@ -1,5 +1,107 @@
-"""Routes for this feature; installed by desktop/api/__init__.py (filled in by its issue)."""
+"""ML backends (ref. §7.1) and LabelDesk's batch prediction jobs.
+
+Model servers are contacted outside the store lock: the core takes the lock only for its reads
+and writes, so a slow model never holds up anyone else's request.
+"""
+
+from bottle import HTTPResponse
+
+from ..errors import NotFound
+from ..paging import parse_bool
+from .web import created, json_response, path_id, query, query_int, read_json, read_object
 
 
 def install(app, core):
-    pass
+    ml, records = core.ml, core.records
+
+    @app.get("/api/ml")
+    def list_backends():
+        project_id = query_int("project")
+        with records.lock:
+            core.projects.get(project_id)
+            ids = ml.of_project(project_id)
+        interactive = query("is_interactive")
+        out = []
+        for backend_id in ids:
+            try:
+                doc = ml.update_state(backend_id)
+            except NotFound:  # deleted meanwhile
+                continue
+            if interactive is not None and doc.get("is_interactive", False) != parse_bool(
+                    "is_interactive", interactive):
+                continue
+            out.append(ml.as_json(backend_id, doc))
+        return out
+
+    @app.post("/api/ml")
+    def create_backend():
+        body = read_object()
+        backend_id = ml.create(body)
+        with records.lock:
+            return created(ml.as_json(backend_id))
+
+    @app.get("/api/ml/jobs")
+    def list_jobs():
+        return ml.jobs.list(query_int("project"))
+
+    @app.get("/api/ml/jobs/<job_id>")
+    def get_job(job_id):
+        return ml.jobs.get(path_id(job_id, "Job")).as_json()
+
+    @app.route("/api/ml/jobs/<job_id>/cancel", method=["POST"])
+    @app.delete("/api/ml/jobs/<job_id>")
+    def cancel_job(job_id):
+        return ml.jobs.cancel(path_id(job_id, "Job")).as_json()
+
+    @app.get("/api/ml/<backend_id>")
+    def get_backend(backend_id):
+        backend_id = path_id(backend_id, "MLBackend")
+        return ml.as_json(backend_id, ml.update_state(backend_id))
+
+    @app.route("/api/ml/<backend_id>", method=["PATCH", "PUT"])
+    def update_backend(backend_id):
+        backend_id = path_id(backend_id, "MLBackend")
+        body = read_object()
+        return ml.as_json(backend_id, ml.update(backend_id, body))
+
+    @app.delete("/api/ml/<backend_id>")
+    def delete_backend(backend_id):
+        ml.delete(path_id(backend_id, "MLBackend"))
+
+    @app.post("/api/ml/<backend_id>/train")
+    def train(backend_id):
+        backend_id = path_id(backend_id, "MLBackend")
+        body = read_json()
+        use_gt = body.get("use_ground_truth", False) if isinstance(body, dict) else False
+        ml.train(backend_id, use_ground_truth=use_gt)
+        return HTTPResponse(status=200, body="")
+
+    @app.post("/api/ml/<backend_id>/predict/test")
+    def predict_test(backend_id):
+        backend_id = path_id(backend_id, "MLBackend")
+        if not parse_bool("random", query("random"), False):
+            with records.lock:
+                ml.get(backend_id)
+            return json_response({"error": "Not implemented - you must provide random=true "
+                                           "query parameter"}, status=501)
+        return ml.predict_test(backend_id)
+
+    @app.post("/api/ml/<backend_id>/predict")
+    def predict_all(backend_id):
+        """SDK `ml.predict_all_tasks` (Enterprise in Label Studio): a background job."""
+        backend_id = path_id(backend_id, "MLBackend")
+        with records.lock:
+            doc = ml.get(backend_id)
+            ids = list(core.tasks.ids(doc["project"]))
+        job = ml.jobs.start(backend_id, doc["project"], ids, query("batch_size"))
+        return job.as_json()
+
+    @app.post("/api/ml/<backend_id>/interactive-annotating")
+    def interactive(backend_id):
+        backend_id = path_id(backend_id, "MLBackend")
+        return ml.interactive(backend_id, read_json())
+
+    @app.get("/api/ml/<backend_id>/versions")
+    def versions(backend_id):
+        return ml.versions(path_id(backend_id, "MLBackend"))
+
