@@ -36,4 +36,4 @@ $(STAMP): pyproject.toml | system
 	touch $@
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-ml .venv-ls build dist *.egg-info .pytest_cache
