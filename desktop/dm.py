@@ -104,14 +104,17 @@ class Actions:
         self.core = core
 
     def selected_ids(self, project_id, body, view_id=None):
-        body = body if isinstance(body, dict) else {}
+        # A malformed body must never fall back to "all tasks" (that would delete them all).
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise ValidationError("Invalid data. Expected a dictionary.")
         selected = body.get("selectedItems") or body.get("selected_items") or {"all": True}
         filters, ordering = body.get("filters"), body.get("ordering") or []
         if view_id is not None:
             view = self.core.views.get(view_id)
             filters = filters or view["data"].get("filters")
-        if not isinstance(selected, dict):
-            raise ValidationError({"selectedItems": ["Must be an object."]})
+        # taskquery.select checks the shapes of selectedItems, filters and ordering
         return taskquery.select(self.core.records, self.core.tasks, project_id, filters,
                                 ordering, selected)
 

@@ -37,6 +37,7 @@ class Imports:
         self.tasks = tasks
         self.predictions = predictions
         self.uploads = uploads
+        self.on_created = []  # callbacks(project_id, task_ids) after tasks are imported
 
     def import_json(self, project_id, body, user_id, return_task_ids=False,
                     preannotated_from_fields=(), commit=True):
@@ -116,6 +117,11 @@ class Imports:
 
     def _store(self, project_id, items, user_id, preannotated_from_fields, commit):
         """Check every item, then write tasks, annotations and predictions in one record."""
+        with self.r.store.bulk():
+            return self._check_and_write(project_id, items, user_id, preannotated_from_fields,
+                                         commit)
+
+    def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit):
         project = self.projects.get(project_id)
         config = self.projects.config(project_id)
         first_key = config.data_keys[0] if config.data_keys else None
@@ -185,6 +191,8 @@ class Imports:
                 self.predictions.adopt_model_version(project_id, docs)
             for task_id in touched:
                 self.tasks.recount(task_id)
+        for callback in self.on_created:
+            callback(project_id, task_ids)
         return {"task_count": len(task_ids), "annotation_count": len(annotations),
                 "prediction_count": len(predictions), "task_ids": task_ids}
 

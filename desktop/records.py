@@ -7,12 +7,16 @@ PROJECT_COUNTERS = ("task_number", "num_tasks_with_annotations", "total_annotati
 
 
 def task_counts(task):
-    """One task's share of its project's counters, in PROJECT_COUNTERS order."""
-    done = task.get("total_annotations", 0)
-    cancelled = task.get("cancelled_annotations", 0)
-    return (1, 1 if done else 0, done + cancelled, cancelled, task.get("_gt", 0),
-            task.get("_useful", 0), 1 if task.get("is_labeled") else 0,
-            task.get("total_predictions", 0))
+    """One task's share of its project's counters, in PROJECT_COUNTERS order.
+
+    As Label Studio 1.23 computes them (projects/functions/__init__.py): total = annotations
+    not cancelled; useful = not cancelled, not ground truth, with a result; tasks with
+    annotations = tasks holding a useful one; ground truth and skipped counted on their own.
+    """
+    useful = task.get("_useful", 0)
+    return (1, 1 if useful else 0, task.get("total_annotations", 0),
+            task.get("cancelled_annotations", 0), task.get("_gt", 0), useful,
+            1 if task.get("is_labeled") else 0, task.get("total_predictions", 0))
 
 
 class Records:

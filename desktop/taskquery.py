@@ -27,6 +27,25 @@ def parse_query(text):
             query.get("selectedItems") or query.get("selected_items"))
 
 
+def check_query(filters, ordering, selected):
+    """400 for a query whose parts have the wrong JSON types (they come from clients)."""
+    if filters is not None and not isinstance(filters, dict):
+        raise ValidationError({"filters": ["Must be an object or null."]})
+    if filters and not isinstance(filters.get("items") or [], list):
+        raise ValidationError({"filters": ["`items` must be a list."]})
+    if not isinstance(ordering, (list, str)):
+        raise ValidationError({"ordering": ["Must be a list of column names."]})
+    if selected is None:
+        return
+    if not isinstance(selected, dict):
+        raise ValidationError({"selectedItems": ["Must be an object."]})
+    for key in ("included", "excluded"):
+        ids = selected.get(key) or []
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                for i in ids):
+            raise ValidationError({"selectedItems": [f"`{key}` must be a list of task ids."]})
+
+
 def is_plain(filters, ordering, selected):
     items = (filters or {}).get("items") if isinstance(filters, dict) else None
     everything = not selected or (selected.get("all") and not selected.get("excluded"))
@@ -159,6 +178,7 @@ def _matches(operator, kind, actual, expected):
 
 def select(records, tasks, project_id, filters, ordering, selected, only_annotated=False):
     """Ids of the project's tasks that pass the query, in its order."""
+    check_query(filters, ordering, selected)
     ids = tasks.ids(project_id)
     if is_plain(filters, ordering, selected) and not only_annotated:
         return ids

@@ -199,15 +199,23 @@ class Tasks:
             return
         done = cancelled = gt = useful = 0
         completed_at = None
+        # is_labeled as Label Studio: enough distinct annotators of finished annotations (not
+        # skipped, with a result), or of any annotation when the project ignores skips.
+        count_all = self.projects.get(task["project"]).get("skip_queue") == "IGNORE_SKIPPED"
+        annotators = set()
         for _, annotation in self.annotations_of(task_id):
+            finished = not annotation.get("was_cancelled") and \
+                annotation.get("result") is not None
             if annotation.get("was_cancelled"):
                 cancelled += 1
             else:
                 done += 1
-                if not annotation.get("ground_truth"):
+                if finished and not annotation.get("ground_truth"):
                     useful += 1
             if annotation.get("ground_truth"):
                 gt += 1
+            if finished or count_all:
+                annotators.add(annotation.get("completed_by"))
             stamp = annotation.get("created_at")
             if stamp and (completed_at is None or stamp > completed_at):
                 completed_at = stamp
@@ -215,7 +223,9 @@ class Tasks:
                   "total_predictions": self.r.predictions_by_task.count(task_id),
                   "_gt": gt, "_useful": useful}
         changes = {k: v for k, v in counts.items() if task.get(k, 0) != v}
-        labeled = done >= task.get("overlap", 1) and done > 0
+        labeled = len(annotators) >= max(task.get("overlap", 1), 1)
+        if not labeled:  # Label Studio's completed_at is the newest annotation of a done task
+            completed_at = None
         if task.get("is_labeled", False) != labeled:
             changes["is_labeled"] = labeled
         if task.get("completed_at") != completed_at:

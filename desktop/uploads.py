@@ -61,9 +61,14 @@ class Uploads:
             folder = self.folder(int(project_id))
         except (TypeError, ValueError):
             raise NotFound() from None
-        candidate = (folder / name).resolve()
-        if candidate.parent != folder.resolve() or not candidate.is_file():
+        if not name or "\x00" in name or "/" in name or "\\" in name:
             raise NotFound()
+        try:
+            candidate = (folder / name).resolve()
+            if candidate.parent != folder.resolve() or not candidate.is_file():
+                raise NotFound()
+        except (OSError, ValueError):
+            raise NotFound() from None
         return candidate
 
     def url_to_path(self, url):

@@ -64,5 +64,8 @@ def install(app, core):
             raise ValidationError("Both `id` (the action) and `project` are required.")
         body = read_json()
         with records.lock:
-            return core.actions.run(action, project_id, body, current_user(),
-                                    query_int("view"))
+            answer = core.actions.run(action, project_id, body, current_user(),
+                                      query_int("view"))
+        if action == "retrieve_tasks_predictions":  # waits for the model outside the lock
+            answer = core.ml.finish_action(answer)
+        return answer

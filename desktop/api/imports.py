@@ -11,9 +11,16 @@ from .web import created, current_user, path_id, query, read_json
 
 
 def uploaded_files():
-    """(filename, bytes) of every file part of a multipart request, whatever its field name."""
-    return [(part.raw_filename or key, part.file.read())
-            for key, part in request.files.allitems()]
+    """(filename, bytes) of every file part of a multipart request, whatever its field name.
+
+    A body bottle cannot parse (control characters in a part header, a nameless part holding
+    binary data) is the client's error, a 400, never a 500.
+    """
+    try:
+        return [(part.raw_filename or key, part.file.read())
+                for key, part in request.files.allitems()]
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValidationError(f"Malformed multipart body: {e}") from None
 
 
 def install(app, core):

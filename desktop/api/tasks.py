@@ -26,7 +26,7 @@ def install(app, core):
         view_id = query_int("view")
         if project_id is None and view_id is None:
             if getattr(core.legacy, "list_tasks", None):
-                return core.legacy.list_tasks()
+                return core.legacy.list_tasks(request.query)
             raise BareError({"detail": "Neither project nor view id specified"}, status=404)
         filters, ordering, selected = taskquery.parse_query(query("query"))
         if view_id is not None:
@@ -55,8 +55,7 @@ def install(app, core):
                 page_tasks.append(data)
             if len(ids) == tasks.r.tasks_by_project.count(project_id):
                 numbers = records.counters(project_id)
-                total_annotations = (numbers["total_annotations_number"]
-                                     - numbers["skipped_annotations_number"])
+                total_annotations = numbers["total_annotations_number"]
                 total_predictions = numbers["total_predictions_number"]
             else:
                 total_annotations = sum(docs.doc(i).get("total_annotations", 0) for i in ids)
@@ -82,8 +81,8 @@ def install(app, core):
 
     @app.get("/api/tasks/<task_id>")
     def get_task(task_id):
-        if getattr(core.legacy, "wants", None) and core.legacy.wants(request):
-            return core.legacy.get_task(task_id)
+        if getattr(core.legacy, "wants", None) and core.legacy.wants(request.query):
+            return core.legacy.get_task(task_id, request.query)
         with records.lock:
             return full_json(path_id(task_id, "Task"))
 
@@ -91,6 +90,8 @@ def install(app, core):
     def update_task(task_id):
         task_id = path_id(task_id, "Task")
         body = read_json()
+        if getattr(core.legacy, "wants_rewrite", None) and core.legacy.wants_rewrite(body):
+            return core.legacy.rewrite_task(task_id, body, current_user())
         with records.lock:
             tasks.update(task_id, body, current_user())
             data = tasks.base_json(task_id)
@@ -148,6 +149,8 @@ def install(app, core):
         project_id = path_id(project_id, "Project")
         with records.lock:
             task_id, queue = tasks.next_task(project_id, current_user())
+        core.ml.predict_next(project_id, task_id)  # pre-labels it; talks to no model under lock
+        with records.lock:
             data = full_json(task_id)
             data["updated_by"] = [{"user_id": current_user()}]
             data["unique_lock_id"] = str(uuid.uuid4())
