@@ -2,9 +2,11 @@
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import __version__
@@ -92,6 +94,8 @@ def cmd_user(args):
     from .app import LabelDesk
     from .users import Users
     settings = settings_from(args)
+    # --username names the user to look up here: it must not rename the local user
+    settings.username = settings.user_token = ""
     try:
         app = LabelDesk(settings)
     except StoreLocked:
@@ -106,6 +110,256 @@ def cmd_user(args):
         print("=> User info:")
     print(info)
     return 0 if info.get("status") == "ok" else 1
+
+
+class Progress:
+    """A small progress bar on stderr (no tqdm): `progress(done, total)`; `finish()` ends it."""
+
+    WIDTH = 30
+
+    def __init__(self, label, stream=None, interval=0.1):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.interval = interval
+        self.last = 0.0
+        self.shown = False
+        self.started = time.monotonic()
+
+    def __call__(self, done, total):
+        now = time.monotonic()
+        if done < total and now - self.last < self.interval:
+            return
+        self.last = now
+        share = done / total if total else 1.0
+        filled = int(self.WIDTH * share)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {share:4.0%} {done:,}/{total:,} tasks "
+                          f"{now - self.started:5.1f}s")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self):
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def open_readonly_core(settings):
+    """The store of a running LabelDesk, read-only and unlocked: enough to export from."""
+    from types import SimpleNamespace
+
+    from .annotations import Annotations
+    from .exports import Exports
+    from .projects import Projects
+    from .records import Records
+    from .tasks import Tasks
+    from .uploads import Uploads
+    from .users import Users
+    store = Store(settings.store_dir, readonly=True)
+    records = Records(store)
+    users = Users(store)
+    projects = Projects(records, users)
+    tasks = Tasks(records, projects, users)
+    core = SimpleNamespace(settings=settings, store=store, records=records, users=users,
+                           projects=projects, tasks=tasks,
+                           annotations=Annotations(records, tasks, users),
+                           uploads=Uploads(records, settings.media_dir), close=store.close)
+    core.exports = Exports(core, live=False)
+    return core
+
+
+def find_project(core, given):
+    """A project by id, or by its exact title; exits with a message otherwise."""
+    ids = core.projects.ids()
+    if str(given).isdigit() and int(given) in ids:
+        return int(given)
+    named = [i for i in ids if core.projects.get(i).get("title") == given]
+    if len(named) == 1:
+        return named[0]
+    known = ", ".join(f"{i} ({core.projects.get(i).get('title')!r})" for i in ids) or "none"
+    sys.exit(f"No project {given!r} here{' (several have that title)' if named else ''}. "
+             f"Projects: {known}.")
+
+
+def cmd_export(args):
+    """Export a project: the whole project as one portable .zip, or one Label Studio format."""
+    from .errors import LabelDeskError
+    settings = settings_from(args)
+    settings.username = settings.user_token = ""
+    try:
+        from .app import LabelDesk
+        core = LabelDesk(settings)
+    except StoreLocked:
+        # LabelDesk is running: read its store without taking it (exports only read).
+        core = open_readonly_core(settings)
+    except CorruptFile:
+        open_app(settings)  # reports the damage and exits
+    try:
+        project_id = find_project(core, args.project)
+        target = Path(args.to).expanduser()
+        progress = Progress(f"Exporting project {project_id}") if not args.quiet else None
+        try:
+            if (args.format or "PROJECT").upper() == "PROJECT":
+                from . import archive
+                counts = archive.export_to_file(core, project_id, target, progress)
+                what = (f"{counts['tasks']:,} tasks, {counts['annotations']:,} annotations, "
+                        f"{counts['predictions']:,} predictions, {counts['media']:,} media "
+                        "files")
+            else:
+                path, name, _ = core.exports.direct(
+                    project_id, args.format.upper(), download_all_tasks=not args.annotated_only,
+                    download_resources=args.download_resources, progress=progress)
+                if target.is_dir():
+                    target = target / name
+                move(path, target)
+                from .archive import current_umask
+                os.chmod(target, 0o666 & ~current_umask())  # the temp file was 0600
+                what = f"{args.format.upper()} export"
+        except LabelDeskError as e:
+            sys.exit(f"Export failed: {error_text(e)}")
+        finally:
+            if progress:
+                progress.finish()
+        print(f"Wrote {target} ({what}).")
+    finally:
+        core.close()
+    return 0
+
+
+def error_text(error):
+    """A LabelDeskError as one line: its field messages, else its detail."""
+    errors = getattr(error, "errors", None)
+    if isinstance(errors, dict):
+        return " ".join(m for ms in errors.values() for m in (ms if isinstance(ms, list)
+                                                             else [ms]))
+    return str(error)
+
+
+def move(source, target):
+    """Rename when possible, else copy across file systems (shutil.move does both)."""
+    import shutil
+    shutil.move(str(source), str(target))
+
+
+def cmd_import(args):
+    """Restore a whole-project .zip (from `labeldesk export`) as a new project."""
+    from . import archive
+    from .errors import LabelDeskError
+    settings = settings_from(args)
+    settings.username = settings.user_token = ""
+    source = Path(args.file).expanduser()
+    if not source.is_file():
+        sys.exit(f"No file {source}.")
+    try:
+        from .app import LabelDesk
+        core = LabelDesk(settings)
+    except StoreLocked:
+        sys.exit("LabelDesk is running and holds its data, so the project can't be added from "
+                 "here. Import the file in the app (Projects > Import project file), or send "
+                 "it to the running server: POST /api/projects/archive with the .zip as the "
+                 "body or as a multipart 'file' (see docs/export.md).")
+    except CorruptFile:
+        open_app(settings)
+    try:
+        user_id = 1
+        try:
+            answer = archive.import_archive(core, source, user_id, title=args.title)
+        except LabelDeskError as e:
+            sys.exit(f"Import failed: {error_text(e)}")
+        counts = answer["counts"]
+        print(f"Imported {source.name} as project {answer['project']}: {counts['tasks']:,} "
+              f"tasks, {counts['annotations']:,} annotations, {counts['predictions']:,} "
+              f"predictions, {counts['media']:,} media files.")
+    finally:
+        core.close()
+    return 0
+
+
+def _open_for_handover(args, verb):
+    """The data folder opened here; a clear refusal when a running LabelDesk holds it."""
+    from .app import LabelDesk
+    settings = settings_from(args)
+    settings.username = settings.user_token = ""
+    try:
+        return LabelDesk(settings)
+    except StoreLocked as e:
+        sys.exit(f"labeldesk {verb}: LabelDesk is running with this data folder ({e}).\n"
+                 f"Close LabelDesk, then run `labeldesk {verb}` again.")
+    except CorruptFile:
+        open_app(settings)  # reports the damage and exits
+
+
+def _handover_token(args):
+    import os
+    token = args.token or os.environ.get("LABEL_STUDIO_API_KEY", "")
+    if not token:
+        sys.exit("A Label Studio token is needed: --token T (or LABEL_STUDIO_API_KEY). Find it in "
+                 "Label Studio under Account & Settings.")
+    return token
+
+
+def _run_handover(verb, run):
+    import orjson
+
+    from .lsclient import LSError
+    from .pushpull import Interrupted, PushPullError
+    try:
+        summary = run()
+    except Interrupted as e:
+        print(f"labeldesk {verb}: {e}. Run the same command again to resume.", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print(f"\nlabeldesk {verb}: interrupted. Run the same command again to resume; nothing "
+              "will be sent twice.", file=sys.stderr)
+        return 130
+    except (PushPullError, LSError) as e:
+        print(f"labeldesk {verb}: {e}", file=sys.stderr)
+        return 1
+    created = ", ".join(f"{n} {k}" for k, n in summary["created"].items())
+    updated = summary["updated"]["annotations"]
+    print(f"LabelDesk project {summary['local_project']} <-> Label Studio project "
+          f"{summary['remote_project']} ({summary['url']}): created {created}"
+          + (f", updated {updated} annotations" if updated else "") + ".", file=sys.stderr)
+    if summary.get("unreachable_media"):
+        print(f"{len(summary['unreachable_media'])} media file(s) could not be fetched; their "
+              "tasks keep the original URLs.", file=sys.stderr)
+    print(f"Mapping of ids: {summary['mapping_file']}", file=sys.stderr)
+    mapping = {k: summary[k] for k in ("url", "local_project", "remote_project", "tasks",
+                                       "annotations", "predictions", "files")}
+    sys.stdout.write(orjson.dumps(mapping, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    return 0
+
+
+def cmd_push(args):
+    """Hand a project over to a Label Studio server: config, media, tasks, annotations, predictions.
+
+    Prints the mapping of ids (JSON) on stdout. Safe to run again: it resumes where it stopped and
+    sends only what is new or changed."""
+    from . import pushpull
+    token = _handover_token(args)
+    app = _open_for_handover(args, "push")
+    try:
+        return _run_handover("push", lambda: pushpull.push(
+            app, args.project, args.to, token, remote_project=args.project_id,
+            batch_size=args.batch_size, progress=not args.quiet))
+    finally:
+        app.close()
+
+
+def cmd_pull(args):
+    """Bring a Label Studio project into LabelDesk: config, tasks, annotations, predictions, media.
+
+    Prints the mapping of ids (JSON) on stdout. Safe to run again: it resumes where it stopped and
+    brings only what is new or changed."""
+    from . import pushpull
+    token = _handover_token(args)
+    app = _open_for_handover(args, "pull")
+    try:
+        return _run_handover("pull", lambda: pushpull.pull(
+            app, args.url, args.remote_project, token, into=args.into,
+            batch_size=args.batch_size, progress=not args.quiet))
+    finally:
+        app.close()
 
 
 def build_parser():
@@ -130,10 +384,57 @@ def build_parser():
         command.add_argument("--user-token", help="legacy API token of the local user")
         command.set_defaults(func=func)
 
+    command = commands.add_parser("export", help=cmd_export.__doc__.splitlines()[0])
+    common(command)
+    command.add_argument("project", help="project id (or exact title)")
+    command.add_argument("--to", required=True, help="file to write (a folder: LS's file name)")
+    command.add_argument("--format", default="PROJECT",
+                         help="PROJECT (default: the whole project, re-importable with "
+                         "`labeldesk import`) or a Label Studio export format: JSON, JSON_MIN, "
+                         "CSV, TSV, COCO, YOLO, VOC, CONLL2003, ASR_MANIFEST, BRUSH_TO_PNG, ...")
+    command.add_argument("--annotated-only", action="store_true",
+                         help="formats: only tasks with annotations (LS's default in its UI)")
+    command.add_argument("--download-resources", action="store_true",
+                         help="formats: put the media files into the archive")
+    command.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    command.set_defaults(func=cmd_export)
+
+    command = commands.add_parser("import", help=cmd_import.__doc__.splitlines()[0])
+    common(command)
+    command.add_argument("file", help="a .zip written by `labeldesk export`")
+    command.add_argument("--title", help="title of the new project (default: the saved one)")
+    command.set_defaults(func=cmd_import)
+
     command = commands.add_parser("user", help=cmd_user.__doc__)
     common(command)
     command.add_argument("--username", help="the user's email (default: the local user)")
     command.set_defaults(func=cmd_user)
+
+    command = commands.add_parser("push", help=cmd_push.__doc__.splitlines()[0])
+    common(command)
+    command.add_argument("project", type=int, metavar="PROJECT", help="LabelDesk project id")
+    command.add_argument("--to", required=True, metavar="URL",
+                         help="the Label Studio server, e.g. https://labelstudio.example.org")
+    command.add_argument("--token", help="your Label Studio API token "
+                         "(default: $LABEL_STUDIO_API_KEY)")
+    command.add_argument("--project-id", type=int, metavar="ID", help="push into this existing "
+                         "Label Studio project (e.g. after the mapping file was lost)")
+    command.add_argument("--batch-size", type=int, default=250, help="tasks per request")
+    command.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    command.set_defaults(func=cmd_push)
+
+    command = commands.add_parser("pull", help=cmd_pull.__doc__.splitlines()[0])
+    common(command)
+    command.add_argument("url", metavar="URL", help="the Label Studio server")
+    command.add_argument("remote_project", type=int, metavar="PROJECT_ID",
+                         help="Label Studio project id")
+    command.add_argument("--token", help="your Label Studio API token "
+                         "(default: $LABEL_STUDIO_API_KEY)")
+    command.add_argument("--into", type=int, metavar="ID", help="pull into this LabelDesk "
+                         "project (default: the one of a previous pull, else a new one)")
+    command.add_argument("--batch-size", type=int, default=250, help="tasks per batch")
+    command.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    command.set_defaults(func=cmd_pull)
     return parser
 
 

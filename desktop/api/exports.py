@@ -7,7 +7,7 @@ from bottle import HTTPResponse, request
 from ..paging import parse_bool
 from .web import created, current_user, path_id, query, read_json
 
-BLOCK = 1 << 16
+BLOCK = 1 << 20
 
 
 def file_response(path, name, content_type, remove=False):
@@ -103,3 +103,65 @@ def install(app, core):
             path_id(project_id, "Project"), path_id(export_id, "Export"),
             query("exportType") or query("export_type") or "JSON")
         return file_response(path, name, content_type)
+
+    install_more(app, core)
+
+
+def install_more(app, core):
+    """Whole-project files and live export folders (LabelDesk's own, beyond Label Studio)."""
+    from .. import archive
+    from ..errors import ValidationError
+    exports = core.exports
+
+    @app.get("/api/projects/<project_id>/archive")
+    def download_archive(project_id):
+        import tempfile
+        project_id = path_id(project_id, "Project")
+        project = core.projects.get(project_id)
+        exports.folder.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=".archive-", suffix=".zip", dir=exports.folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                archive.write_archive(core, project_id, out)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return file_response(tmp, archive.archive_name(project_id, project.get("title")),
+                             "application/zip", remove=True)
+
+    @app.post("/api/projects/archive")
+    def upload_archive():
+        upload = request.files.get("file")
+        if upload is None and len(request.files) == 1:
+            upload = next(iter(request.files.values()))
+        source = upload.file if upload is not None else request.body
+        if upload is None and not request.content_length:
+            raise ValidationError("Send the project .zip as the body or as a multipart 'file'.")
+        title = request.forms.getunicode("title") or query("title")
+        answer = archive.import_archive(core, source, current_user(), title=title)
+        body = {"id": answer["project"], "counts": answer["counts"],
+                "project": core.projects.as_json(answer["project"])}
+        if parse_bool("mapping", query("mapping"), False):
+            body["mapping"] = {kind: {str(k): v for k, v in answer[kind].items()}
+                               for kind in ("tasks", "annotations", "predictions")}
+        return created(body)
+
+    @app.get("/api/projects/<project_id>/live-export")
+    def get_live(project_id):
+        return exports.live.as_json(path_id(project_id, "Project"))
+
+    @app.route("/api/projects/<project_id>/live-export", method=["PUT", "POST", "PATCH"])
+    def set_live(project_id):
+        return exports.live.configure(path_id(project_id, "Project"), read_json())
+
+    @app.delete("/api/projects/<project_id>/live-export")
+    def delete_live(project_id):
+        exports.live.remove(path_id(project_id, "Project"))
+
+    @app.post("/api/projects/<project_id>/live-export/sync")
+    def sync_live(project_id):
+        project_id = path_id(project_id, "Project")
+        exports.live.as_json(project_id)
+        exports.live.schedule_full(project_id)
+        exports.live.flush()
+        return exports.live.as_json(project_id)

@@ -15,6 +15,7 @@ from desktop.formats.base import ExportFormat, content_type_for, register
 from desktop.formats.items import annotator, iter_items, prettify
 
 ALWAYS = {"annotator", "annotation_id", "created_at", "updated_at", "lead_time"}
+SPOOL_BATCH = 1000
 
 
 class TableFormat(ExportFormat):
@@ -26,25 +27,41 @@ class TableFormat(ExportFormat):
     def write(self, tasks, out, ctx):
         with tempfile.TemporaryFile() as spool:
             input_keys, output_keys, other_keys = set(), set(), set(ALWAYS)
+            seen = set()  # key sets already merged: most rows share theirs
+            lines = []
             for item in iter_items(tasks, ctx.parsed_label_config):
                 parts = record_parts(item)
-                input_keys.update(parts["input"])
-                output_keys.update(parts["output"])
-                other_keys.update(k for k in parts if k not in ("input", "output", "meta"))
-                other_keys.update(parts["meta"])
-                spool.write(orjson.dumps(parts))
-                spool.write(b"\n")
+                shape = (tuple(parts["input"]), tuple(parts["output"]), tuple(parts),
+                         tuple(parts["meta"]))
+                if shape not in seen:
+                    seen.add(shape)
+                    input_keys.update(parts["input"])
+                    output_keys.update(parts["output"])
+                    other_keys.update(k for k in parts if k not in ("input", "output", "meta"))
+                    other_keys.update(parts["meta"])
+                lines.append(orjson.dumps(parts))
+                if len(lines) >= SPOOL_BATCH:
+                    spool.write(b"\n".join(lines) + b"\n")
+                    lines = []
+            if lines:
+                spool.write(b"\n".join(lines) + b"\n")
             # A data key that is also a control name is renamed "_data_<key>" in every row.
             colliding = input_keys & output_keys
-            header = other_keys | output_keys | {data_column(k, colliding) for k in input_keys}
+            header = sorted(other_keys | output_keys | {data_column(k, colliding)
+                                                        for k in input_keys})
             spool.seek(0)
             text = io.TextIOWrapper(out, encoding="utf8", newline="")
-            writer = csv.DictWriter(
-                text, fieldnames=sorted(header), quoting=csv.QUOTE_NONNUMERIC, delimiter=self.delimiter
-            )
-            writer.writeheader()
+            writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, delimiter=self.delimiter)
+            writer.writerow(header)
+            rows = []
             for line in spool:
-                writer.writerow(assemble(orjson.loads(line), colliding))
+                record = assemble(orjson.loads(line), colliding)
+                # csv.DictWriter's row, without its per-row check for unknown keys
+                rows.append([record.get(key, "") for key in header])
+                if len(rows) >= SPOOL_BATCH:
+                    writer.writerows(rows)
+                    rows = []
+            writer.writerows(rows)
             text.flush()
             text.detach()
         # LS writes TSV into result.csv too, hence ".csv" for both.

@@ -10,6 +10,8 @@ import copy
 import itertools
 import re
 
+import orjson
+
 
 def iter_items(tasks, parsed, with_region_ids=False):
     """Yield LS converter items for `tasks` (an iterable in LS JSON export shape)."""
@@ -84,7 +86,7 @@ class ControlMatcher:
             return None
         control = self.control_for(from_name)
         if control:
-            value = copy.deepcopy(region["value"])
+            value = json_copy(region["value"])
             value["type"] = self.parsed[control]["type"]
         elif region.get("type") == "chatmessage":
             value = copy.deepcopy(region.get("value", {}))
@@ -103,6 +105,14 @@ class ControlMatcher:
             value["id"] = region.get("id")
             value["parentID"] = region.get("parentID")
         return value
+
+
+def json_copy(value):
+    """A deep copy of JSON data (what deepcopy gives, several times faster)."""
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except (TypeError, orjson.JSONEncodeError):
+        return copy.deepcopy(value)
 
 
 def prettify(values):

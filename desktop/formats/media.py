@@ -7,6 +7,7 @@ bytes of PNG, JPEG, GIF, BMP and WebP files.
 import hashlib
 import os
 import pathlib
+import posixpath
 import shutil
 import struct
 import tempfile
@@ -127,20 +128,44 @@ class Archive:
     """A zip written into `out` that mirrors LS's export folder.
 
     Small text files may be written more than once (LS overwrites, the last write wins): they
-    are staged in a temporary folder and zipped at the end, as are the media files to copy.
+    are kept in memory (`put`) up to MEMORY_BUDGET bytes, then staged in a temporary folder
+    (`path`), and zipped at the end, as are the media files to copy.
     """
+
+    MEMORY_BUDGET = 32 * 1024 * 1024
 
     def __init__(self, out, folders):
         self.out = out
         self.folders = list(folders)
         self.staging = tempfile.TemporaryDirectory(prefix="labeldesk-export-")
         self.media = {}  # archive path -> source file
+        self.texts = {}  # archive path -> bytes, for small files written with put()
+        self.text_bytes = 0
 
     def path(self, arcname):
         """A staging file path for `arcname`; write it, and it goes into the zip."""
+        self.texts.pop(arcname, None)
         target = os.path.join(self.staging.name, *arcname.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         return target
+
+    def put(self, arcname, data):
+        """Set the content of a small file (replacing any earlier one)."""
+        if self.text_bytes + len(data) > self.MEMORY_BUDGET:
+            with open(self.path(arcname), "wb") as f:
+                f.write(data)
+            return
+        old = self.texts.get(arcname)
+        if old is None:
+            staged = os.path.join(self.staging.name, *arcname.split("/"))
+            if os.path.exists(staged):
+                os.unlink(staged)
+        self.text_bytes += len(data) - (len(old) if old is not None else 0)
+        self.texts[arcname] = data
+
+    def has(self, arcname):
+        return arcname in self.texts or os.path.exists(
+            os.path.join(self.staging.name, *arcname.split("/")))
 
     def add_media(self, arcname, source):
         self.media.setdefault(arcname, pathlib.Path(source))
@@ -150,10 +175,22 @@ class Archive:
             with zipfile.ZipFile(self.out, "w", zipfile.ZIP_DEFLATED) as zf:
                 for folder in self.folders:
                     zf.writestr(zipfile.ZipInfo(folder.rstrip("/") + "/"), b"")
-                for root, _dirs, files in sorted(os.walk(self.staging.name)):
-                    for name in sorted(files):
+                # Staged files and in-memory ones, in the order os.walk(sorted) would list them.
+                entries = [(arcname, None) for arcname in self.texts]
+                for root, _dirs, files in os.walk(self.staging.name):
+                    for name in files:
                         full = os.path.join(root, name)
                         arcname = os.path.relpath(full, self.staging.name).replace(os.sep, "/")
+                        entries.append((arcname, full))
+                entries.sort(key=lambda e: (posixpath.dirname(e[0]), posixpath.basename(e[0])))
+                stamp = time.localtime(time.time())[:6]
+                for arcname, full in entries:
+                    if full is None:
+                        info = zipfile.ZipInfo(arcname, date_time=stamp)
+                        info.compress_type = zipfile.ZIP_DEFLATED
+                        info.external_attr = 0o644 << 16
+                        zf.writestr(info, self.texts[arcname])
+                    else:
                         zf.write(full, arcname)
                 for arcname, source in self.media.items():
                     # Media are already compressed; deflating them again only costs time.

@@ -51,8 +51,7 @@ class VOCFormat(ExportFormat):
             channels = info[2] if info else 3
             xml = voc_xml(image_name, annotator(item, ""), width, height, channels, boxes)
             xml_name = os.path.splitext(image_name)[0] + ".xml"
-            with open(archive.path(f"Annotations/{xml_name}"), "w", encoding="utf8") as f:
-                f.write(xml)
+            archive.put(f"Annotations/{xml_name}", xml.encode("utf8"))
         return archive.close()
 
 

@@ -47,18 +47,17 @@ class YOLOFormat(ExportFormat):
             if not image:
                 continue
             stem = os.path.splitext(os.path.basename(image))[0][: 255 - 4]
-            label_path = archive.path(f"labels/{stem}.txt")
+            label_name = f"labels/{stem}.txt"
             labels = flat_regions(item)
             if not labels:
-                if not os.path.exists(label_path):
-                    open(label_path, "x").close()
+                if not archive.has(label_name):
+                    archive.put(label_name, b"")
                 continue
             if with_keypoints:
                 text = keypoint_lines(labels, categories, kp_order)
             else:
                 text = "".join(self.lines(labels, categories, name_to_id))
-            with open(label_path, "w", encoding="utf8") as f:
-                f.write(text)
+            archive.put(label_name, text.encode("utf8"))
         with open(archive.path("classes.txt"), "w", encoding="utf8") as f:
             f.writelines(c["name"] + "\n" for c in categories)
         notes = {"categories": categories, "info": {"year": ctx.now.year, "version": "1.0", "contributor": "Label Studio"}}

@@ -1,7 +1,6 @@
 """Uploaded files -> tasks, compared with LS's pandas-based reading."""
 
 import io
-import time
 
 import pandas as pd
 import pytest
@@ -65,17 +64,13 @@ def test_csv_errors():
     assert "Failed to parse input file a.csv: 'utf-8' codec can't decode" in exc.value.errors["non_field_errors"][0]
 
 
-def test_big_csv_is_fast():
+def test_big_csv_reads_every_row():
+    # Its speed is a benchmark figure (bench/), not a timed test.
     rows = "".join(f"text number {i},{i},{i / 3},label{i % 5}\n" for i in range(100_000))
     data = ("text,n,score,label\n" + rows).encode()
-    elapsed = []
-    for _ in range(3):  # best of three: the machine may be busy with other tests
-        start = time.perf_counter()
-        tasks = read_tasks("big.csv", data)
-        elapsed.append(time.perf_counter() - start)
+    tasks = read_tasks("big.csv", data)
     assert len(tasks) == 100_000
     assert tasks[-1]["data"] == {"text": "text number 99999", "n": 99999, "score": 99999 / 3, "label": "label4"}
-    assert min(elapsed) < 0.5, elapsed
 
 
 def test_txt_is_one_task_per_line():

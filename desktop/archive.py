@@ -1,0 +1,382 @@
+"""Whole-project files: one portable zip with everything a project holds, and back.
+
+    manifest.json   {"format": "labeldesk-project", "version": 1, "labeldesk": "<version>",
+                     "created_at": ..., "project_id": <old id>, "counts": {...}}
+    project.json    settings (Label Studio's writable project fields), label_config, views,
+                    the users annotations refer to (id, email, names)
+    tasks.jsonl     one task per line, as stored (original ids kept), with "annotations" and
+                    "predictions" embedded as stored documents (original ids kept too)
+    media/<name>    the project's uploads, under their stored names
+
+Restoring makes a new project: new ids for everything (the answer maps old ids to new), upload
+URLs /data/upload/<old project>/... rewritten to the new project's, annotation and prediction
+references (parent_annotation, parent_prediction) remapped, counters recomputed from the data
+exactly as the store keeps them. It is one store transaction: all of it, or nothing.
+
+Reading a zip trusts nothing: entries with "..", absolute or drive paths, backslashes,
+symlinks, more than MAX_ENTRIES entries or more than `max_bytes` uncompressed (declared or
+actually read) are refused before anything is written.
+"""
+
+import datetime
+import os
+import re
+import stat
+import tempfile
+import zipfile
+
+import orjson
+
+from . import __version__, clock
+from .errors import ValidationError
+
+FORMAT = "labeldesk-project"
+VERSION = 1
+MAX_BYTES = 20 * 1024 ** 3  # uncompressed, all entries together
+MAX_ENTRIES = 2_000_000
+MAX_JSON_BYTES = 64 * 1024 ** 2  # manifest.json, project.json
+KEEP_PROJECT = ("title", "description", "label_config", "expert_instruction",
+                "show_instruction", "show_skip_button", "enable_empty_annotation",
+                "show_annotation_history", "color", "maximum_annotations", "is_published",
+                "model_version", "is_draft", "min_annotations_to_start_training",
+                "show_collab_predictions", "sampling", "show_ground_truth_first",
+                "annotator_evaluation_enabled", "show_overlap_first",
+                "overlap_cohort_percentage", "task_data_login", "task_data_password",
+                "control_weights", "evaluate_predictions_automatically", "skip_queue",
+                "reveal_preannotations_interactively", "pinned_at")
+CHUNK = 1000
+
+
+def archive_name(project_id, title="", now=None):
+    now = now or datetime.datetime.now()
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", title or "").strip("-")[:40]
+    return (f"labeldesk-project-{project_id}{'-' + slug if slug else ''}"
+            f"-{now.strftime('%Y-%m-%d-%H-%M')}.zip")
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+def write_archive(core, project_id, out, progress=None):
+    """Write project `project_id` as a whole-project zip into the binary file `out`.
+
+    Tasks are read CHUNK at a time under the store lock and streamed into the zip, so memory
+    stays flat. `progress(done, total)` is called as tasks are written. Returns the counts.
+    """
+    r = core.records
+    with r.lock:
+        project = dict(core.projects.get(project_id))
+        task_ids = list(r.tasks_by_project.ids(project_id))
+        views = [{"id": i, **v} for i, v in r.views._read_table().items()
+                 if v.get("project") == project_id]
+        uploads = [dict(r.uploads.doc(i), id=i) for i in core.uploads.of_project(project_id)]
+    counts = {"tasks": 0, "annotations": 0, "predictions": 0, "media": 0}
+    user_ids = set()
+    total = len(task_ids)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+        with zf.open("tasks.jsonl", "w", force_zip64=True) as f:
+            for start in range(0, total, CHUNK):
+                lines = []
+                with r.lock:
+                    for task_id in task_ids[start:start + CHUNK]:
+                        task = r.tasks.doc(task_id)
+                        if task is None:
+                            continue
+                        annotations = [dict(r.annotations.doc(i), id=i)
+                                       for i in r.annotations_by_task.ids(task_id)] \
+                            if task_id in r.annotations_by_task else []
+                        predictions = [dict(r.predictions.doc(i), id=i)
+                                       for i in r.predictions_by_task.ids(task_id)] \
+                            if task_id in r.predictions_by_task else []
+                        lines.append((task_id, task, annotations, predictions))
+                buffer = []
+                for task_id, task, annotations, predictions in lines:
+                    for a in annotations:
+                        for key in ("completed_by", "updated_by", "last_created_by"):
+                            if isinstance(a.get(key), int):
+                                user_ids.add(a[key])
+                    if isinstance(task.get("updated_by"), int):
+                        user_ids.add(task["updated_by"])
+                    buffer.append(orjson.dumps({**task, "id": task_id,
+                                                "annotations": annotations,
+                                                "predictions": predictions},
+                                               option=orjson.OPT_NON_STR_KEYS))
+                    counts["tasks"] += 1
+                    counts["annotations"] += len(annotations)
+                    counts["predictions"] += len(predictions)
+                if buffer:
+                    f.write(b"\n".join(buffer) + b"\n")
+                if progress:
+                    progress(min(start + CHUNK, total), total)
+        media = []
+        for upload in uploads:
+            name = upload["file"].rsplit("/", 1)[-1]
+            path = core.uploads.folder(project_id) / name
+            if path.is_file():
+                # Media are compressed already; storing them is faster and no bigger.
+                zf.write(path, "media/" + name, compress_type=zipfile.ZIP_STORED)
+                media.append({"name": name, "size": upload.get("size"),
+                              "created_at": upload.get("created_at")})
+                counts["media"] += 1
+        users = []
+        with r.lock:
+            for user_id in sorted(user_ids):
+                user = r.store.table("users").doc(user_id)
+                if user is not None:
+                    users.append({"id": user_id, "email": user.get("email"),
+                                  "first_name": user.get("first_name", ""),
+                                  "last_name": user.get("last_name", "")})
+        settings = {key: project[key] for key in KEEP_PROJECT if key in project}
+        zf.writestr("project.json", orjson.dumps(
+            {"id": project_id, "settings": settings, "created_at": project.get("created_at"),
+             "views": views, "users": users, "media": media}, option=orjson.OPT_INDENT_2))
+        zf.writestr("manifest.json", orjson.dumps(
+            {"format": FORMAT, "version": VERSION, "labeldesk": __version__,
+             "created_at": clock.iso(), "project_id": project_id, "counts": counts},
+            option=orjson.OPT_INDENT_2))
+    return counts
+
+
+def export_to_file(core, project_id, path, progress=None):
+    """Write the archive to `path` atomically (temp file in the same folder, then rename)."""
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path) or "."
+    handle, tmp = tempfile.mkstemp(prefix=".labeldesk-", suffix=".zip.tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            counts = write_archive(core, project_id, out, progress)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return counts
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+def check_zip(zf, max_bytes=MAX_BYTES):
+    """Refuse unsafe or oversized archives before reading any entry."""
+    infos = zf.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise ValidationError(f"Project archive refused: more than {MAX_ENTRIES} entries.")
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = name.split("/")
+        if (not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name
+                or re.match(r"^[A-Za-z]:", name) or ".." in parts):
+            raise ValidationError(f"Project archive refused: unsafe entry name {name!r}.")
+        mode = info.external_attr >> 16
+        if info.create_system == 3 and stat.S_ISLNK(mode):
+            raise ValidationError(f"Project archive refused: {name!r} is a symbolic link.")
+        if info.flag_bits & 0x1:
+            raise ValidationError(f"Project archive refused: {name!r} is encrypted.")
+        total += info.file_size
+        if total > max_bytes:
+            raise ValidationError("Project archive refused: its content is larger than "
+                                  f"{max_bytes} bytes uncompressed.")
+    return total
+
+
+class Budget:
+    """Counts the bytes actually decompressed: a lying size header can't get past the cap."""
+
+    def __init__(self, max_bytes):
+        self.left = max_bytes
+
+    def read(self, zf, name, limit=None):
+        with zf.open(name) as f:
+            return self.take(f.read(), limit)
+
+    def take(self, data, limit=None):
+        self.left -= len(data)
+        if self.left < 0 or (limit is not None and len(data) > limit):
+            raise ValidationError("Project archive refused: content larger than allowed.")
+        return data
+
+    def lines(self, zf, name):
+        with zf.open(name) as f:
+            for line in f:
+                self.take(line)
+                if line.strip():
+                    yield line
+
+
+def read_json_entry(zf, budget, name):
+    try:
+        return orjson.loads(budget.read(zf, name, MAX_JSON_BYTES))
+    except KeyError:
+        raise ValidationError(f"Not a LabelDesk project file: {name} is missing.") from None
+    except orjson.JSONDecodeError as e:
+        raise ValidationError(f"Project archive refused: {name} is not JSON ({e}).") from None
+
+
+def rewrite_urls(value, old, new):
+    """Replace /data/upload/<old>/ by /data/upload/<new>/ in every string of a task's data."""
+    if isinstance(value, str):
+        return value.replace(old, new) if old in value else value
+    if isinstance(value, list):
+        return [rewrite_urls(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: rewrite_urls(v, old, new) for k, v in value.items()}
+    return value
+
+
+def import_archive(core, source, user_id, max_bytes=MAX_BYTES, title=None):
+    """Restore a whole-project zip (a path or a binary file) as a new project.
+
+    Returns {"project": new id, "counts": {...}, "tasks": {old: new}, "annotations": {...},
+    "predictions": {...}}.
+    """
+    try:
+        zf = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValidationError(f"Not a LabelDesk project file: {e}") from None
+    with zf:
+        check_zip(zf, max_bytes)
+        budget = Budget(max_bytes)
+        manifest = read_json_entry(zf, budget, "manifest.json")
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise ValidationError("Not a LabelDesk project file: manifest.json has another "
+                                  "format.")
+        if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
+            raise ValidationError(f"This project file is version {manifest.get('version')}; "
+                                  f"this LabelDesk reads versions up to {VERSION}. "
+                                  "Update LabelDesk.")
+        meta = read_json_entry(zf, budget, "project.json")
+        if not isinstance(meta, dict) or not isinstance(meta.get("settings"), dict):
+            raise ValidationError("Project archive refused: project.json has no settings.")
+        names = set(zf.namelist())
+        if "tasks.jsonl" not in names:
+            raise ValidationError("Not a LabelDesk project file: tasks.jsonl is missing.")
+        media = [n for n in zf.namelist() if n.startswith("media/") and not n.endswith("/")]
+        for name in media:
+            if name.count("/") != 1:
+                raise ValidationError(f"Project archive refused: unexpected entry {name!r}.")
+        return _restore(core, zf, budget, manifest, meta, media, user_id, title)
+
+
+def _restore(core, zf, budget, manifest, meta, media, user_id, title):
+    r = core.records
+    settings = dict(meta["settings"])
+    if title is not None:
+        settings["title"] = title
+    old_project = meta.get("id", manifest.get("project_id"))
+    users = r.store.table("users")
+    by_email = {u.get("email"): i for i, u in users._read_table().items()}
+    user_map = {}
+    for user in meta.get("users") or []:
+        if isinstance(user, dict) and isinstance(user.get("id"), int):
+            user_map[user["id"]] = by_email.get(user.get("email"), user_id)
+
+    def user(value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return user_map.get(value, value if users.doc(value) is not None else user_id)
+        return value
+
+    label_config = settings.pop("label_config", None)
+    written = []
+    new_project = None
+    bulk = getattr(r.store, "bulk", None)
+    try:
+        with r.transaction():
+            # The label config is checked by the project's own validation, before any task.
+            fields = {k: v for k, v in settings.items() if k in KEEP_PROJECT}
+            if label_config is not None:
+                fields["label_config"] = label_config
+            new_project = core.projects.create(fields, user_id)
+            old_prefix = f"/data/upload/{old_project}/"
+            new_prefix = f"/data/upload/{new_project}/"
+            for name in media:
+                stored = name.split("/", 1)[1]
+                if stored != os.path.basename(stored) or stored.startswith("."):
+                    raise ValidationError(f"Project archive refused: bad media name {name!r}.")
+                data = budget.read(zf, name)
+                core.uploads.write(new_project, stored, data)
+                written.append(stored)
+            for view in meta.get("views") or []:
+                if isinstance(view, dict):
+                    doc = {k: v for k, v in view.items() if k != "id"}
+                    doc["project"] = new_project
+                    r.views.insert(doc)
+            maps = {"tasks": {}, "annotations": {}, "predictions": {}}
+            pending = []  # (new annotation id, doc) needing parent remaps
+            with (bulk() if bulk else _null()):
+                for line in budget.lines(zf, "tasks.jsonl"):
+                    _restore_task(core, orjson.loads(line), new_project, old_prefix,
+                                  new_prefix, user, maps, pending)
+                for annotation_id, parent_annotation, parent_prediction in pending:
+                    changes = {}
+                    if parent_annotation is not None:
+                        changes["parent_annotation"] = maps["annotations"].get(parent_annotation)
+                    if parent_prediction is not None:
+                        changes["parent_prediction"] = maps["predictions"].get(parent_prediction)
+                    r.annotations.update(changes, doc_ids=[annotation_id])
+                for task_id in maps["tasks"].values():
+                    core.tasks.recount(task_id)
+    except BaseException:
+        for stored in written:
+            core.uploads.discard(new_project, stored)
+        raise
+    counts = {"tasks": len(maps["tasks"]), "annotations": len(maps["annotations"]),
+              "predictions": len(maps["predictions"]), "media": len(written)}
+    return {"project": new_project, "counts": counts, **maps}
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _restore_task(core, item, project_id, old_prefix, new_prefix, user, maps, pending):
+    r = core.records
+    if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
+        raise ValidationError("Project archive refused: a task in tasks.jsonl has no data.")
+    old_id = item.pop("id", None)
+    annotations = item.pop("annotations", None) or []
+    predictions = item.pop("predictions", None) or []
+    doc = dict(item)
+    doc["project"] = project_id
+    doc["data"] = rewrite_urls(doc["data"], old_prefix, new_prefix)
+    if "updated_by" in doc:
+        doc["updated_by"] = user(doc["updated_by"])
+    doc.setdefault("created_at", clock.iso())
+    doc.setdefault("updated_at", doc["created_at"])
+    doc.setdefault("inner_id", len(maps["tasks"]) + 1)
+    task_id = r.tasks.insert(doc)
+    maps["tasks"][old_id] = task_id
+    for prediction in predictions:
+        if not isinstance(prediction, dict):
+            continue
+        old = prediction.pop("id", None)
+        prediction.update(task=task_id, project=project_id)
+        maps["predictions"][old] = r.predictions.insert(prediction)
+    for annotation in annotations:
+        if not isinstance(annotation, dict):
+            continue
+        old = annotation.pop("id", None)
+        annotation.update(task=task_id, project=project_id)
+        for key in ("completed_by", "updated_by", "last_created_by"):
+            if key in annotation:
+                annotation[key] = user(annotation[key])
+        new = r.annotations.insert(annotation)
+        maps["annotations"][old] = new
+        parent_a, parent_p = annotation.get("parent_annotation"), annotation.get(
+            "parent_prediction")
+        if parent_a is not None or parent_p is not None:
+            pending.append((new, parent_a, parent_p))
+
