@@ -1,5 +1,177 @@
-"""Routes for this feature; installed by desktop/api/__init__.py (filled in by its issue)."""
+"""The UI's own routes: the app shell or the sign-in page at `/`, static files (ours, the
+Label Studio editor and its fonts), the session exchange and the settings the UI changes."""
+
+import mimetypes
+from pathlib import Path
+
+import bottle
+import orjson
+from bottle import HTTPResponse, request
+
+from .. import __version__, editor
+from ..sessions import AuthFailed
+from .web import json_response, read_object
+
+UI_DIR = editor.UI_DIR
+# /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
+STATIC_ROOTS = {"editor": editor.EDITOR_DIR, "fonts": editor.FONTS_DIR}
+NO_STORE = "no-store"
+# Our own pages run no inline script and load nothing from outside the machine.
+PAGE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+            "media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
+            "worker-src 'self' blob:; frame-ancestors 'none'; form-action 'self'")
+
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("application/wasm", ".wasm")
+
+
+def page(name):
+    response = bottle.static_file(name, root=str(UI_DIR), mimetype="text/html",
+                                  charset="utf-8")
+    response.set_header("Cache-Control", NO_STORE)
+    response.set_header("Content-Security-Policy", PAGE_CSP)
+    response.set_header("X-Frame-Options", "DENY")
+    return response
+
+
+def static(path):
+    head, _, rest = path.partition("/")
+    if head in STATIC_ROOTS:
+        root, name = STATIC_ROOTS[head], rest
+    else:
+        root, name = UI_DIR, path
+        if head == "vendor" or name.endswith(".html"):
+            return HTTPResponse(status=404)
+    response = bottle.static_file(name, root=str(root))
+    if response.status_code == 200 and head in STATIC_ROOTS:
+        response.set_header("Cache-Control", "public, max-age=86400")  # pinned build
+    elif response.status_code == 200:
+        response.set_header("Cache-Control", "no-cache")  # our files: revalidate each load
+    return response
+
+
+def redirect(location, status=303):
+    response = HTTPResponse(status=status)
+    response.set_header("Location", location)
+    response.set_header("Cache-Control", NO_STORE)
+    return response
 
 
 def install(app, core):
-    pass
+    sessions, settings = core.sessions, core.settings
+
+    def signed_in():
+        try:
+            return sessions.user(request)
+        except Exception:  # noqa: BLE001 - a bad cookie on a page load is "not signed in"
+            return None
+
+    @app.get("/", auth=False)
+    def shell():
+        if not settings.auth or signed_in() is not None:
+            return page("index.html")
+        return page("login.html")
+
+    @app.get("/user/login", auth=False)
+    def login_page():
+        return redirect("/")
+
+    @app.post("/user/login", auth=False)
+    def login():
+        try:
+            value = sessions.login(request.forms.getunicode("token"))
+        except AuthFailed:
+            return redirect("/?error=token")
+        response = redirect("/")
+        sessions.set_cookie(response, request, value)
+        return response
+
+    @app.route("/user/logout", method=["GET", "POST"], auth=False)
+    def logout():
+        response = redirect("/")
+        sessions.clear_cookie(response, request)
+        return response
+
+    @app.get("/static/<path:path>", auth=False)
+    def static_file(path):
+        return static(path)
+
+    @app.get("/favicon.ico", auth=False)
+    def favicon():
+        return static("img/icon.svg")
+
+    @app.post("/api/ui/session", auth=False)
+    def exchange():
+        """The window's one-time secret -> a session cookie, plus the CSRF token for it."""
+        value = sessions.exchange(read_object().get("secret"))
+        response = json_response({"csrf_token": sessions.csrf(value)}, status=201)
+        sessions.set_cookie(response, request, value)
+        return response
+
+    @app.get("/api/ui/session")
+    def session():
+        value = sessions.cookie(request)
+        user_id = sessions.verify(value) if value else None
+        return {"csrf_token": sessions.csrf(value) if user_id else "",
+                "signed_in": user_id is not None, "auth": settings.auth,
+                "user": core.users.as_json(request.environ["labeldesk.user"]),
+                "version": __version__, "editor_version": editor.VERSION}
+
+    @app.post("/api/ui/reset-token")
+    def reset_token():
+        """A new API token; this browser stays signed in (the others are signed out)."""
+        user_id = request.environ["labeldesk.user"]
+        token = core.users.reset_token(user_id)
+        body = {"token": token, "csrf_token": ""}
+        if sessions.cookie(request):
+            value = sessions.issue(user_id)
+            body["csrf_token"] = sessions.csrf(value)
+            response = json_response(body)
+            sessions.set_cookie(response, request, value)
+            return response
+        return body
+
+    @app.get("/api/ui/settings")
+    def get_settings():
+        return settings_json(core, request)
+
+    @app.patch("/api/ui/settings")
+    def update_settings():
+        body = read_object()
+        if "auth" in body:
+            if not isinstance(body["auth"], bool):
+                from ..errors import ValidationError
+                raise ValidationError({"auth": ["Must be a valid boolean."]})
+            settings.auth = body["auth"]
+            settings.save_file()
+        return settings_json(core, request)
+
+    @app.get("/api/ui/templates")
+    def templates():
+        return template_list()
+
+
+def settings_json(core, request):
+    settings = core.settings
+    host = request.environ.get("HTTP_HOST") or f"127.0.0.1:{settings.port}"
+    return {"auth": settings.auth, "api_url": f"http://{host}",
+            "data_dir": str(settings.data_dir),
+            "local_files_root": str(settings.local_files_root),
+            "settings_file": str(settings.settings_file)}
+
+
+def template_list():
+    """The label-config templates: desktop/ui/templates/index.json with each config inlined."""
+    folder = UI_DIR / "templates"
+    index = orjson.loads((folder / "index.json").read_bytes())
+    for template in index["templates"]:
+        template["config"] = (folder / template["file"]).read_text(encoding="utf-8")
+    return index
+
+
+def template_files():
+    folder = UI_DIR / "templates"
+    return [Path(folder / t["file"]) for t in
+            orjson.loads((folder / "index.json").read_bytes())["templates"]]

@@ -1,0 +1,332 @@
+"""What the desktop window's page may ask of Python (pywebview's JS API): native file dialogs,
+and the transfers behind them, run as background jobs the page polls for progress.
+
+Files chosen in a native dialog are read here and sent to our own server over loopback, the same
+import route the browser uses, so there is one import path; exports come back the same way and
+are written where the user chose. Nothing here touches the store directly.
+"""
+
+import http.client
+import itertools
+import mimetypes
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import orjson
+
+IMPORT_EXTENSIONS = {".bmp", ".csv", ".flac", ".gif", ".htm", ".html", ".jpg", ".jpeg", ".json",
+                     ".jsonl", ".m4a", ".mp3", ".ogg", ".png", ".svg", ".tsv", ".txt", ".wav",
+                     ".xml", ".mp4", ".webm", ".webp", ".pdf"}
+# Label Studio takes at most 100 files per request; we also keep each request well under the
+# server's body limit so a big folder goes in several requests.
+BATCH_FILES = 100
+BATCH_BYTES = 100 * 1024 * 1024
+FOLDER_LIMIT = 100_000
+
+
+class Job:
+    """A background transfer the page polls: state running/done/error/cancelled."""
+
+    def __init__(self, kind):
+        self.id = uuid.uuid4().hex
+        self.kind = kind
+        self.state = "running"
+        self.stage = ""
+        self.done = 0
+        self.total = 0
+        self.result = None
+        self.error = None
+
+    def as_json(self):
+        return {"id": self.id, "kind": self.kind, "state": self.state, "stage": self.stage,
+                "done": self.done, "total": self.total, "result": self.result,
+                "error": self.error}
+
+
+class Multipart:
+    """A multipart/form-data body read from the files in chunks, counting bytes as it goes."""
+
+    def __init__(self, paths, on_bytes):
+        self.boundary = f"labeldesk-{uuid.uuid4().hex}"
+        self.on_bytes = on_bytes
+        self.parts = []
+        for index, path in enumerate(paths):
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            name = path.name.replace('"', "_").replace("\r", "_").replace("\n", "_")
+            head = (f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"file{index}\"; "
+                    f"filename=\"{name}\"\r\nContent-Type: {kind}\r\n\r\n").encode()
+            self.parts.append((head, path))
+        self.tail = f"--{self.boundary}--\r\n".encode()
+        self.length = sum(len(h) + p.stat().st_size + 2 for h, p in self.parts) + len(self.tail)
+        self._chunks = self._generate()
+        self._buffer = b""
+
+    @property
+    def content_type(self):
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def _generate(self):
+        for head, path in self.parts:
+            yield head
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(256 * 1024), b""):
+                    yield block
+            yield b"\r\n"
+        yield self.tail
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        self.on_bytes(len(data))
+        return data
+
+
+class LocalClient:
+    """HTTP to our own server on loopback, as the local user; `token()` gives the current token
+    (the user may reset it while the window is open)."""
+
+    def __init__(self, url, token):
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+        self.token = token
+
+    def _connection(self):
+        return http.client.HTTPConnection(self.host, self.port, timeout=600)
+
+    def _headers(self, extra=None):
+        return {"Authorization": f"Token {self.token()}", "Accept": "application/json",
+                **(extra or {})}
+
+    def import_files(self, project_id, paths, on_bytes):
+        body = Multipart(paths, on_bytes)
+        connection = self._connection()
+        try:
+            connection.request("POST", f"/api/projects/{int(project_id)}/import", body=body,
+                               headers=self._headers({"Content-Type": body.content_type,
+                                                      "Content-Length": str(body.length)}))
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            parsed = {"detail": data.decode("utf-8", "replace")}
+        return response.status, parsed
+
+    def open_download(self, path):
+        connection = self._connection()
+        connection.request("GET", path, headers=self._headers({"Accept": "*/*"}))
+        return connection, connection.getresponse()
+
+
+def attachment_name(response, fallback):
+    disposition = response.getheader("Content-Disposition") or ""
+    match = re.search(r"filename\*=UTF-8''([^;]+)", disposition) or \
+        re.search(r'filename="?([^";]+)"?', disposition)
+    name = unquote(match.group(1)) if match else (response.getheader("filename") or fallback)
+    return Path(name).name or fallback
+
+
+def batches(paths):
+    """Files in requests of at most BATCH_FILES files and about BATCH_BYTES bytes."""
+    batch, size = [], 0
+    for path in paths:
+        length = path.stat().st_size
+        if batch and (len(batch) >= BATCH_FILES or size + length > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += length
+    if batch:
+        yield batch
+
+
+def describe(paths):
+    return [{"path": str(p), "name": p.name, "size": p.stat().st_size} for p in paths]
+
+
+def folder_files(folder):
+    """The importable files of a folder and its subfolders, in name order; hidden ones skipped."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            if not name.startswith(".") and path.suffix.lower() in IMPORT_EXTENSIONS:
+                found.append(path)
+                if len(found) >= FOLDER_LIMIT:
+                    return found
+    return found
+
+
+class Bridge:
+    """pywebview's js_api: each public method is callable from the page as
+    `pywebview.api.<name>(...)`, on a thread of its own. Private attributes are not exposed."""
+
+    def __init__(self, client, data_dir):
+        self._client = client
+        self._data_dir = Path(data_dir)
+        self._window = None
+        self._jobs = {}
+        self._lock = threading.Lock()
+        self._last_dir = str(Path.home())
+
+    def _attach(self, window):
+        self._window = window
+
+    def _dialog(self, kind, **options):
+        import webview
+        kinds = {"open": webview.FileDialog.OPEN, "folder": webview.FileDialog.FOLDER,
+                 "save": webview.FileDialog.SAVE}
+        chosen = self._window.create_file_dialog(kinds[kind], directory=self._last_dir,
+                                                 **options)
+        if not chosen:
+            return []
+        paths = [Path(p) for p in ([chosen] if isinstance(chosen, str) else chosen)]
+        self._last_dir = str(paths[0] if kind == "folder" else paths[0].parent)
+        return paths
+
+    # -- dialogs -------------------------------------------------------------------------------
+
+    def desktop(self):
+        return {"desktop": True, "platform": sys.platform}
+
+    def choose_import_files(self):
+        types = ("Data and media files (" + ";".join(f"*{e}" for e in sorted(IMPORT_EXTENSIONS))
+                 + ")", "All files (*.*)")
+        paths = self._dialog("open", allow_multiple=True, file_types=types)
+        return describe([p for p in paths if p.is_file()])
+
+    def choose_import_folder(self):
+        paths = self._dialog("folder")
+        if not paths:
+            return None
+        return {"folder": str(paths[0]), "files": describe(folder_files(paths[0]))}
+
+    def open_config(self):
+        paths = self._dialog("open", file_types=("Label configs (*.xml;*.txt)", "All files (*.*)"))
+        if not paths:
+            return None
+        return {"name": paths[0].name, "text": paths[0].read_text(encoding="utf-8-sig")}
+
+    def reveal(self, path=None):
+        """Show a folder (the data folder by default) in the system's file manager."""
+        target = str(Path(path) if path else self._data_dir)
+        opener = {"darwin": ["open"], "win32": ["explorer"]}.get(sys.platform, ["xdg-open"])
+        try:
+            subprocess.Popen([*opener, target], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        except OSError:
+            return False
+        return True
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def job(self, job_id):
+        job = self._jobs.get(job_id)
+        return job.as_json() if job else {"id": job_id, "state": "error",
+                                           "error": "No such job."}
+
+    def _start(self, kind, work):
+        job = Job(kind)
+        with self._lock:
+            self._jobs[job.id] = job
+
+        def run():
+            try:
+                work(job)
+                if job.state == "running":
+                    job.state = "done"
+            except Exception as e:  # noqa: BLE001 - reported to the page, not raised
+                job.error, job.state = str(e) or type(e).__name__, "error"
+
+        threading.Thread(target=run, name=f"labeldesk-{kind}", daemon=True).start()
+        return job.id
+
+    def import_paths(self, project_id, paths):
+        """Upload files to a project in batches; the job's result sums the import answers."""
+        files = [Path(p) for p in paths]
+
+        def work(job):
+            job.total = sum(p.stat().st_size for p in files)
+            job.stage = "uploading"
+            summary = {"task_count": 0, "annotation_count": 0, "prediction_count": 0,
+                       "file_upload_ids": [], "found_formats": {}, "files": len(files),
+                       "duration": 0.0, "errors": []}
+            started = time.monotonic()
+            counter = itertools.count()
+            for batch in batches(files):
+                next(counter)
+
+                def on_bytes(n):
+                    job.done += n
+                status, answer = self._client.import_files(project_id, batch, on_bytes)
+                if status >= 400:
+                    summary["errors"].append({"files": [p.name for p in batch],
+                                              "status": status, "answer": answer})
+                    continue
+                for key in ("task_count", "annotation_count", "prediction_count"):
+                    summary[key] += answer.get(key) or 0
+                summary["file_upload_ids"] += answer.get("file_upload_ids") or []
+                formats = answer.get("found_formats")
+                if isinstance(formats, dict):
+                    for ext, count in formats.items():
+                        summary["found_formats"][ext] = summary["found_formats"].get(ext, 0) \
+                            + count
+            summary["duration"] = round(time.monotonic() - started, 3)
+            summary["requests"] = next(counter)
+            job.result = summary
+
+        return self._start("import", work)
+
+    def save_export(self, url, fallback_name):
+        """Download an export from our server and write it where the user chooses."""
+        if not url.startswith("/api/"):
+            raise ValueError("Only LabelDesk's own exports can be saved.")
+
+        def work(job):
+            job.stage = "preparing"
+            connection, response = self._client.open_download(url)
+            try:
+                if response.status >= 400:
+                    body = response.read()
+                    try:
+                        detail = orjson.loads(body).get("detail")
+                    except (orjson.JSONDecodeError, AttributeError):
+                        detail = body[:200].decode("utf-8", "replace")
+                    raise RuntimeError(detail or f"The export failed ({response.status}).")
+                name = attachment_name(response, fallback_name)
+                job.stage = "choosing"
+                chosen = self._dialog("save", save_filename=name)
+                if not chosen:
+                    job.state = "cancelled"
+                    return
+                target = chosen[0]
+                job.total = int(response.getheader("Content-Length") or 0)
+                job.stage = "saving"
+                partial = target.with_name(f".{target.name}.part")
+                with open(partial, "wb") as out:
+                    for block in iter(lambda: response.read(256 * 1024), b""):
+                        out.write(block)
+                        job.done += len(block)
+                os.replace(partial, target)
+                job.result = {"path": str(target), "name": target.name, "size": job.done}
+            finally:
+                connection.close()
+
+        return self._start("export", work)

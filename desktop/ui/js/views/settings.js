@@ -1,0 +1,95 @@
+// App settings: the API address and tokens for scripts, authentication, the data folder.
+import * as api from "../api.js";
+import {setTopbar, app} from "../main.js";
+import {h, clear, icon, modal, confirmDialog, toast, toastError, copyText} from "../dom.js";
+import {native} from "../desktop.js";
+
+export async function render({content, stale}) {
+  setTopbar([{label: "Settings"}]);
+  const [settings, token] = await Promise.all([api.get("/api/ui/settings"),
+                                               api.get("/api/current-user/token")]);
+  if (stale()) return;
+  const desktop = native();
+
+  const tokenField = h("input#api-token", {type: "password", value: token.token, readonly: true, "aria-label": "API token"});
+  const reveal = h("button.btn.btn-sm", {onclick: () => {
+    const hidden = tokenField.type === "password";
+    tokenField.type = hidden ? "text" : "password";
+    reveal.textContent = hidden ? "Hide" : "Show";
+  }}, "Show");
+  const authToggle = h("input#auth-toggle", {type: "checkbox", checked: settings.auth, onchange: toggleAuth});
+
+  clear(content, h("div.page-narrow",
+    h("div.page-head", h("div.grow", h("h1", "Settings"))),
+    h("section.panel", {"aria-labelledby": "api-heading"},
+      h("div.panel-head", h("div.grow", h("h2#api-heading", "API for scripts"),
+        h("p.muted", "The Label Studio API: label-studio-sdk and curl work against this address."))),
+      h("div.setting", h("div.text", h("h3", "API address"), h("p", h("code#api-url", settings.api_url))),
+        h("button.btn.btn-sm", {onclick: () => copyText(settings.api_url)}, icon("copy"), "Copy")),
+      h("div.setting", h("div.text", h("h3", "Access token"),
+          h("p", "Send it as ", h("code", "Authorization: Token …"), ". Resetting it signs out other browsers and scripts.")),
+        h("div.secret", {style: {width: "380px"}}, tokenField, reveal,
+          h("button.btn.btn-sm", {onclick: () => copyText(tokenField.value)}, icon("copy"), "Copy"),
+          h("button.btn.btn-sm", {onclick: resetToken}, "Reset"))),
+      h("div.setting", h("div.text", h("h3", "Personal access token"),
+          h("p", "A long-lived token (JWT) for scripts, exchanged at /api/token/refresh, as in Label Studio.")),
+        h("button.btn.btn-sm#create-pat", {onclick: createPat}, icon("key"), "Create token")),
+      h("div.setting", h("div.text", h("h3", "Require a token"),
+          h("p", "When off, any program on this computer can use the API without a token. The window is never affected.")),
+        h("label.switch", authToggle, h("span.track"), h("span.sr", {hidden: true}, "Require a token")))),
+    h("section.panel", {"aria-labelledby": "data-heading"},
+      h("div.panel-head", h("div.grow", h("h2#data-heading", "Data"))),
+      h("div.setting", h("div.text", h("h3", "Data folder"),
+          h("p", h("code", settings.data_dir)),
+          h("p", "To use another folder, start LabelDesk with ", h("code", "--data-dir PATH"),
+            " or set ", h("code", "LABELDESK_DATA_DIR"), ".")),
+        desktop ? h("button.btn.btn-sm", {onclick: () => desktop.reveal()}, icon("open"), "Open folder") : null)),
+    h("section.panel", h("div.panel-head", h("div.grow", h("h2", "About"))),
+      h("div.setting", h("div.text", h("h3", `LabelDesk ${app.version}`),
+        h("p", `Label Studio API 1.23 · labeling editor ${app.session.editor_version} (Apache-2.0) · works offline`))))));
+
+  async function toggleAuth() {
+    const wanted = authToggle.checked;
+    if (!wanted && !(await confirmDialog({title: "Turn off the token check?", confirm: "Turn off",
+        text: "Any program running on this computer will be able to read and change your projects through the API."}))) {
+      authToggle.checked = true;
+      return;
+    }
+    try {
+      await api.patch("/api/ui/settings", {auth: wanted});
+      toast(wanted ? "Scripts now need the token" : "Scripts can use the API without a token", {kind: "ok"});
+    } catch (e) {
+      authToggle.checked = !wanted;
+      toastError(e);
+    }
+  }
+
+  async function resetToken() {
+    if (!(await confirmDialog({title: "Reset the access token?", confirm: "Reset token", danger: true,
+        text: "Scripts using the current token stop working, and browsers signed in with it are signed out."}))) return;
+    try {
+      const answer = await api.post("/api/ui/reset-token");
+      tokenField.value = answer.token;
+      if (answer.csrf_token) api.setCsrf(answer.csrf_token);
+      toast("A new token was created", {kind: "ok"});
+    } catch (e) { toastError(e); }
+  }
+
+  async function createPat() {
+    let token;
+    try {
+      token = (await api.post("/api/token")).token;
+    } catch (e) {
+      toastError(e);
+      return;
+    }
+    await modal((close) => {
+      const field = h("textarea.code#pat-value", {rows: 5, readonly: true, style: {whiteSpace: "pre-wrap", wordBreak: "break-all"}});
+      field.value = token;
+      return {title: "Your personal access token", text: "Copy it now: it is shown only once.",
+              body: field,
+              buttons: [h("button.btn", {onclick: () => copyText(token)}, icon("copy"), "Copy"),
+                        h("button.btn.btn-primary", {onclick: () => close()}, "Done")]};
+    });
+  }
+}

@@ -1,0 +1,204 @@
+"""The desktop window: pywebview (Qt WebEngine; GTK where Qt is missing) showing the UI that the
+in-process server serves. One process: closing the window stops the server and closes the store.
+
+The window opens the UI with a one-time secret in the URL fragment; the page trades it for a
+session cookie (desktop/sessions.py), so no token is ever shown or typed. Its size and position
+are kept in <data dir>/window.json.
+"""
+
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import orjson
+import webview  # noqa: E402 - absent without the `window` extra: `labeldesk start` then serves
+
+from . import __version__, editor
+from .bridge import Bridge, LocalClient
+
+log = logging.getLogger("labeldesk.window")
+
+DEFAULT_SIZE = (1280, 820)
+MIN_SIZE = (960, 620)
+TITLE = "LabelDesk"
+
+
+def choose_gui():
+    """pywebview's backend: the platform's own off Linux; on Linux Qt WebEngine, else GTK."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if importlib.util.find_spec("qtpy") and any(
+            _has_module(f"{qt}.QtWebEngineWidgets") for qt in ("PySide6", "PyQt6", "PyQt5")):
+        return "qt"
+    return "gtk"
+
+
+def _has_module(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # its package is missing
+        return False
+
+
+def prepare_environment(gui):
+    if gui != "qt":
+        return
+    os.environ.setdefault("QT_API", "pyside6" if importlib.util.find_spec("PySide6") else "")
+    if not os.environ["QT_API"]:
+        del os.environ["QT_API"]
+    # Chromium's sandbox refuses to run as root (CI, containers); only then is it turned off.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+
+
+class WindowState:
+    """The window's size and position, remembered between runs."""
+
+    def __init__(self, data_dir):
+        self.path = Path(data_dir) / "window.json"
+        self.width, self.height = DEFAULT_SIZE
+        self.x = self.y = None
+        self.maximized = False
+
+    def load(self):
+        try:
+            saved = orjson.loads(self.path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return self
+        try:
+            self.width = max(MIN_SIZE[0], int(saved.get("width", self.width)))
+            self.height = max(MIN_SIZE[1], int(saved.get("height", self.height)))
+            x, y = saved.get("x"), saved.get("y")
+            if isinstance(x, int) and isinstance(y, int):
+                self.x, self.y = x, y
+            self.maximized = bool(saved.get("maximized"))
+        except (TypeError, ValueError):
+            pass
+        return self
+
+    def _visible(self, x, y, screens):
+        """Whether the title bar would be on a screen (monitors change between runs)."""
+        if not screens:
+            return True
+        for screen in screens:
+            sx, sy = getattr(screen, "x", 0) or 0, getattr(screen, "y", 0) or 0
+            if sx - self.width + 100 <= x <= sx + screen.width - 100 and sy <= y <= \
+                    sy + screen.height - 50:
+                return True
+        return False
+
+    def keep_on_screen(self, window, screens):
+        """Monitors change between runs: a window restored off every screen comes back."""
+        if self.x is not None and not self._visible(self.x, self.y, screens):
+            window.move(80, 60)
+
+    def track(self, window):
+        events = window.events
+        events.resized += lambda width, height: self._size(window, width, height)
+        events.moved += lambda x, y: self._move(window, x, y)
+        events.maximized += lambda: setattr(self, "maximized", True)
+        events.restored += lambda: setattr(self, "maximized", False)
+
+    def _size(self, window, width, height):
+        if not self.maximized and width >= MIN_SIZE[0] // 2:
+            self.width, self.height = int(width), int(height)
+
+    def _move(self, window, x, y):
+        if not self.maximized:
+            self.x, self.y = int(x), int(y)
+
+    def save(self):
+        data = {"width": self.width, "height": self.height, "x": self.x, "y": self.y,
+                "maximized": self.maximized}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+            os.replace(tmp, self.path)
+        except OSError as e:
+            log.warning("could not remember the window's size: %s", e)
+
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def block_stop_signals():
+    """Block SIGTERM/SIGINT in this thread and every thread started after it (call first).
+
+    The GUI loop holds the main thread, where Python runs signal handlers, so the signals are
+    received by a thread of their own instead (close_on_signals)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def close_on_signals(window):
+    """SIGTERM/SIGINT close the window as its close button does (then everything shuts down)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    wanted = STOP_SIGNALS
+
+    def wait():
+        signal.sigwait(wanted)
+        log.info("closing the window (signal)")
+        try:
+            window.destroy()
+        except Exception:  # noqa: BLE001 - the window may already be gone
+            pass
+
+    threading.Thread(target=wait, name="labeldesk-signals", daemon=True).start()
+
+
+def run(settings):
+    """Open the window on a freshly started server; returns when the window is closed."""
+    from .cli import open_app
+    from .server import Server
+
+    gui = choose_gui()
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get(
+            "WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+        raise SystemExit("No display to open a window on (DISPLAY is not set). "
+                         "Run `labeldesk serve` to use LabelDesk from a browser or scripts.")
+    prepare_environment(gui)
+    block_stop_signals()
+
+    if not editor.installed():
+        print("Note: the labeling editor is not installed; run `make setup`.", flush=True)
+    app = open_app(settings)
+    server = Server(app.wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
+    token = app.users.get(1)["token"]
+    print(f"LabelDesk {__version__} is open; its API is at {server.url}", flush=True)
+    print(f"Data folder: {settings.data_dir}", flush=True)
+    if settings.auth:
+        print(f"API token: {token}  (send it as 'Authorization: Token <token>')", flush=True)
+
+    state = WindowState(settings.data_dir).load()
+    bridge = Bridge(LocalClient(server.url, lambda: app.users.get(1)["token"]), settings.data_dir)
+    secret = app.sessions.one_time_secret()
+    window = webview.create_window(
+        TITLE, f"{server.url}/#secret={secret}", js_api=bridge,
+        width=state.width, height=state.height, x=state.x, y=state.y,
+        min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
+        background_color="#F6F7F9")
+    bridge._attach(window)
+    state.track(window)
+    window.events.shown += lambda: state.keep_on_screen(window, _screens())
+    close_on_signals(window)
+    try:
+        webview.start(gui=gui, private_mode=True, icon=str(editor.UI_DIR / "img" / "icon.png"))
+    finally:
+        state.save()
+        server.stop()
+        app.close()
+    print("LabelDesk stopped.", flush=True)
+    return 0
+
+
+def _screens():
+    try:  # only once the GUI runs: asking earlier would load a GUI library of pywebview's choice
+        return list(webview.screens)
+    except Exception:  # noqa: BLE001 - no display information before the GUI starts
+        return []

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# System packages the desktop window and the UI tests need on Debian/Ubuntu: Qt's xcb plugin
+# libraries, Xvfb (window tests, screenshots) and Chromium (Playwright drives it; we never
+# download a browser). Installs only what is missing; quick once done. Nothing to do on macOS.
+set -euo pipefail
+
+[ "$(uname -s)" = "Darwin" ] && exit 0
+command -v dpkg-query >/dev/null || exit 0
+
+wanted=(chromium xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)
+missing=()
+for package in "${wanted[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "Installing system packages: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

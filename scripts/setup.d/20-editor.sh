@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Label Studio's labeling editor, pinned (docs/adr/0003-editor.md): fetched once from PyPI into
+# the user cache, checksum-verified, unpacked into desktop/ui/vendor/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+"${VENV:-.venv}/bin/python" -m desktop.editor fetch

@@ -1,0 +1,148 @@
+"""`labeldesk start` as a person runs it: a real pywebview window (Qt WebEngine) under Xvfb.
+
+The window must show the UI (signed in by its one-time secret, no token asked), look like an
+app (a screenshot with the sidebar and many colours, not a blank page), and closing it with the
+close button (WM_DELETE_WINDOW, as a window manager sends it) must stop the one process cleanly
+with everything on disk.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+import x11
+from desktop.app import LabelDesk
+from desktop.settings import Settings
+from uihelp import IN_CI
+
+CONFIG = """<View><Image name="image" value="$image"/>
+<RectangleLabels name="label" toName="image"><Label value="Car"/></RectangleLabels></View>"""
+
+GRAB = r"""
+import json, sys
+from PySide6.QtGui import QGuiApplication
+app = QGuiApplication(sys.argv)
+image = app.primaryScreen().grabWindow(0).toImage()
+image.save(sys.argv[1])
+w, h = image.width(), image.height()
+colours, dark = set(), 0
+for y in range(0, h, 4):
+    for x in range(0, w, 4):
+        rgb = image.pixel(x, y) & 0xFFFFFF
+        colours.add(rgb)
+        if rgb == 0x14171F:  # the sidebar
+            dark += 1
+print(json.dumps({"width": w, "height": h, "colours": len(colours), "sidebar": dark}))
+"""
+
+
+def require(tool):
+    if shutil.which(tool):
+        return
+    message = f"{tool} is missing (scripts/setup.d/10-desktop-deps.sh installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def display():
+    require("Xvfb")
+    for module in ("webview", "PySide6.QtWebEngineWidgets"):
+        try:
+            __import__(module)
+        except ImportError:
+            if IN_CI:
+                pytest.fail(f"{module} is not installed (the `window` extra)")
+            pytest.skip(f"{module} is not installed")
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1440x900x24",
+                             "-nolisten", "tcp"], pass_fds=(write,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    assert number, "Xvfb did not start"
+    yield f":{number}"
+    xvfb.terminate()
+    xvfb.wait(timeout=10)
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_window_opens_signed_in_and_closes_cleanly(display, tmp_path):
+    data = tmp_path / "data"
+    app = LabelDesk(Settings(data_dir=data))
+    app.projects.create({"title": "Street scenes", "label_config": CONFIG}, 1)
+    app.close()
+
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    process = subprocess.Popen([sys.executable, "-m", "desktop", "start", "--data-dir", str(data),
+                                "--port", "0"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        url = token = None
+        while not (url and token):
+            line = process.stdout.readline()
+            assert line, "labeldesk start ended early:\n" + "".join(lines)
+            lines.append(line)
+            if "its API is at " in line:
+                url = line.rsplit(" ", 1)[1].strip()
+            if line.startswith("API token: "):
+                token = line.split()[2]
+        api = requests.Session()
+        api.headers["Authorization"] = f"Token {token}"
+        # the window's page signed in with its secret and asks for the project list
+        assert wait_for(lambda: "LabelDesk" in x11.window_titles(display), 30, "the window")
+
+        def shows_the_ui():
+            out = subprocess.run([sys.executable, "-c", GRAB, str(tmp_path / "window.png")],
+                                 env=env, capture_output=True, text=True, timeout=30)
+            shot = json.loads(out.stdout)
+            return shot if shot["colours"] > 40 and shot["sidebar"] > 500 else None
+
+        shot = wait_for(shows_the_ui, 40, "the UI to be drawn in the window")
+        assert (shot["width"], shot["height"]) == (1440, 900)
+
+        # scripts keep working while the window is open, on the same process and store
+        response = api.post(f"{url}/api/projects", json={"title": "Made while open"})
+        assert response.status_code == 201, response.text
+        response = api.patch(f"{url}/api/ui/settings", json={"auth": True})
+        assert response.status_code == 200, response.text
+
+        assert x11.close_window(display, "LabelDesk") == 1
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = "".join(lines) + process.stdout.read()
+    assert code == 0, output
+    assert "LabelDesk stopped." in output
+
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/health", timeout=2)
+    window = json.loads((data / "window.json").read_text())
+    assert window["width"] >= 960 and window["height"] >= 620
+    app = LabelDesk(Settings(data_dir=data))  # the store was released and is whole
+    try:
+        titles = {app.projects.as_json(i)["title"] for i in app.projects.list_ids()}
+    finally:
+        app.close()
+    assert titles == {"Street scenes", "Made while open"}

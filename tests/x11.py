@@ -1,0 +1,104 @@
+"""Just enough Xlib (through ctypes, libX11 comes with Qt's xcb dependencies) to find a window by
+its title and ask it to close, as a window manager does when the close button is clicked."""
+
+import ctypes
+import ctypes.util
+
+Window = ctypes.c_ulong
+Atom = ctypes.c_ulong
+ClientMessage = 33
+NoEventMask = 0
+
+
+class XClientMessageData(ctypes.Union):
+    _fields_ = [("b", ctypes.c_char * 20), ("s", ctypes.c_short * 10), ("l", ctypes.c_long * 5)]
+
+
+class XClientMessageEvent(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                ("display", ctypes.c_void_p), ("window", Window), ("message_type", Atom),
+                ("format", ctypes.c_int), ("data", XClientMessageData)]
+
+
+class XEvent(ctypes.Union):
+    _fields_ = [("xclient", XClientMessageEvent), ("pad", ctypes.c_long * 24)]
+
+
+def _xlib():
+    lib = ctypes.cdll.LoadLibrary(ctypes.util.find_library("X11") or "libX11.so.6")
+    lib.XOpenDisplay.restype = ctypes.c_void_p
+    lib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    lib.XDefaultRootWindow.restype = Window
+    lib.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    lib.XQueryTree.argtypes = [ctypes.c_void_p, Window, ctypes.POINTER(Window),
+                               ctypes.POINTER(Window), ctypes.POINTER(ctypes.POINTER(Window)),
+                               ctypes.POINTER(ctypes.c_uint)]
+    lib.XFetchName.argtypes = [ctypes.c_void_p, Window, ctypes.POINTER(ctypes.c_char_p)]
+    lib.XInternAtom.restype = Atom
+    lib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    lib.XSendEvent.argtypes = [ctypes.c_void_p, Window, ctypes.c_int, ctypes.c_long,
+                               ctypes.POINTER(XEvent)]
+    lib.XFlush.argtypes = [ctypes.c_void_p]
+    lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    lib.XFree.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+def _windows(lib, display, window):
+    root, parent = Window(), Window()
+    children = ctypes.POINTER(Window)()
+    count = ctypes.c_uint()
+    if not lib.XQueryTree(display, window, ctypes.byref(root), ctypes.byref(parent),
+                          ctypes.byref(children), ctypes.byref(count)):
+        return
+    found = [children[i] for i in range(count.value)]
+    if children:
+        lib.XFree(children)
+    for child in found:
+        yield child
+        yield from _windows(lib, display, child)
+
+
+def window_titles(display_name):
+    lib = _xlib()
+    display = lib.XOpenDisplay(display_name.encode())
+    assert display, f"can't open display {display_name}"
+    try:
+        titles = []
+        for window in _windows(lib, display, lib.XDefaultRootWindow(display)):
+            name = ctypes.c_char_p()
+            if lib.XFetchName(display, window, ctypes.byref(name)) and name.value:
+                titles.append(name.value.decode("utf-8", "replace"))
+        return titles
+    finally:
+        lib.XCloseDisplay(display)
+
+
+def close_window(display_name, title):
+    """Send WM_DELETE_WINDOW to every window titled `title`; returns how many got it."""
+    lib = _xlib()
+    display = lib.XOpenDisplay(display_name.encode())
+    assert display, f"can't open display {display_name}"
+    try:
+        protocols = lib.XInternAtom(display, b"WM_PROTOCOLS", 0)
+        delete = lib.XInternAtom(display, b"WM_DELETE_WINDOW", 0)
+        sent = 0
+        for window in _windows(lib, display, lib.XDefaultRootWindow(display)):
+            name = ctypes.c_char_p()
+            if not (lib.XFetchName(display, window, ctypes.byref(name)) and name.value):
+                continue
+            if name.value.decode("utf-8", "replace") != title:
+                continue
+            event = XEvent()
+            event.xclient.type = ClientMessage
+            event.xclient.window = window
+            event.xclient.message_type = protocols
+            event.xclient.format = 32
+            event.xclient.data.l[0] = delete
+            event.xclient.data.l[1] = 0  # CurrentTime
+            lib.XSendEvent(display, window, 0, NoEventMask, ctypes.byref(event))
+            sent += 1
+        lib.XFlush(display)
+        return sent
+    finally:
+        lib.XCloseDisplay(display)
