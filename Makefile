@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?=
 
-.PHONY: run serve test bench setup system clean
+.PHONY: run serve test bench screenshots setup system clean
 
 run: setup
 	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
@@ -13,11 +13,16 @@ run: setup
 serve: setup
 	$(BIN)/labeldesk serve $(if $(DATA),--data-dir $(DATA))
 
+# loadgroup: tests sharing one slow fixture (the Label Studio server) run on one worker.
 test: setup
-	$(BIN)/pytest -n 2 -q tests
+	$(BIN)/pytest -n 2 --dist loadgroup -q tests
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Refreshes docs/screenshots/ (shown in the README) from a demo data dir.
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py
 
 # Extra set-up steps (system packages, the labeling editor, model-server venv), one script each
 # in scripts/setup.d/, run in name order; each is idempotent and quick once done.

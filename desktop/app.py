@@ -49,7 +49,8 @@ class LabelDesk:
         self.legacy = Legacy(self)
         self.sessions = Sessions(self)
         # Run inside the delete transaction, so a project goes with everything it owns.
-        self.on_project_delete = [self._delete_project_data]
+        self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
+                                  self.storages.delete_project, self.exports.delete_project]
         self.wsgi = create_api(self)
 
     def _delete_project_data(self, project_id):
@@ -59,4 +60,6 @@ class LabelDesk:
         self.uploads.delete_project(project_id)
 
     def close(self):
+        if self.exports.live is not None:
+            self.exports.live.stop()
         self.store.close()

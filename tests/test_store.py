@@ -2,7 +2,6 @@
 recovery from torn writes, refusal of damaged files, the single-instance lock, read-only opens,
 a full disk, and the in-memory indexes under random operations."""
 
-import errno
 import os
 import subprocess
 import sys
