@@ -200,7 +200,7 @@ CONFIGS = {
 </View>""",
 }
 
-REFERENCE_SCHEMA = Path("/work/shared/reference/ls-label-config-schema.json")
+REFERENCE_SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "ls-label-config-schema.json"
 TEXT_CONFIG = CONFIGS["text_classification"]
 
 

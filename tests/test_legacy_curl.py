@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 DOC_HOST = "http://localhost:8080"
 CONFIG_XML = """<View>
   <Text name="text" value="$my_key"/>

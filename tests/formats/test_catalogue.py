@@ -3,13 +3,14 @@
 import copy
 import datetime
 import json
+from pathlib import Path
 
 import pytest
 
 from desktop.formats import FORMATS, export_filename, formats_for, get_format
 from desktop.errors import ValidationError
 
-REFERENCE = "/work/shared/reference/ls-export-formats-image-project.json"
+REFERENCE = str(Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "ls-export-formats-image-project.json")
 
 CONFIGS = [
     '<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image">'
