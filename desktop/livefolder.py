@@ -25,7 +25,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 import zipfile
 import zlib
 from pathlib import Path
@@ -33,7 +32,9 @@ from pathlib import Path
 import orjson
 
 from . import clock, formats
+from .db.journal import fsync_dir
 from .errors import NotFound, ValidationError
+from .files import atomic_copy, atomic_write
 
 log = logging.getLogger("labeldesk.livefolder")
 
@@ -41,61 +42,6 @@ TABLE = "live_exports"
 MANIFEST = ".labeldesk-live.json"
 DEBOUNCE = 0.5
 MAX_DELAY = 5.0
-
-
-def atomic_write(path, data):
-    """Write bytes to `path` by temp file + fsync + rename (+ fsync of the folder)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)
-
-
-def atomic_copy(source, path):
-    """Copy a readable binary file object into `path` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            for block in iter(lambda: source.read(1 << 20), b""):
-                f.write(block)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-
-
-def fsync_dir(folder):
-    if os.name == "nt":  # pragma: no cover
-        return
-    try:
-        fd = os.open(str(folder), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def file_crc(path):

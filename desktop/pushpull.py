@@ -39,7 +39,7 @@ from pathlib import Path
 import orjson
 
 from . import labelconfig
-from .db.journal import fsync_dir
+from .files import atomic_write
 from .errors import LabelDeskError
 from .lsclient import LabelStudio, LSError
 from .uploads import safe_name
@@ -200,14 +200,7 @@ class Mapping:
         return self.doc[name]
 
     def save(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            f.write(orjson.dumps(self.doc))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(str(self.path.parent))
+        atomic_write(self.path, orjson.dumps(self.doc))
 
     def ids(self, name):
         """{local or remote id (int): the other id (int)} of one table."""

@@ -68,8 +68,5 @@ class Settings:
     def save_file(self):
         data = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()
                 if k in self.PERSISTED}
-        path = self.settings_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-        os.replace(tmp, path)
+        from .files import atomic_write
+        atomic_write(self.settings_file, orjson.dumps(data, option=orjson.OPT_INDENT_2))

@@ -105,26 +105,32 @@ class Tasks:
         return data
 
     def export_json(self, task_id, annotation_export, task=None):
-        """A task as Label Studio's JSON export writes it: predictions as ids."""
+        """A task as Label Studio's JSON export writes it: predictions as ids.
+
+        Exports call this for every task, so it is one dict literal, and it looks at the
+        indexes only for tasks that have annotations or predictions.
+        """
         task = task or self.get(task_id)
+        get = task.get
+        r = self.r
+        annotations = r.annotations
         data = {"id": task_id,
-                "annotations": [annotation_export(i, a) for i, a in self.annotations_of(task_id)]}
-        if task.get("file_upload"):
-            data["file_upload"] = task["file_upload"]
-        data["drafts"] = []
-        data["predictions"] = list(self.r.predictions_by_task.ids(task_id))
-        data["data"] = task["data"]
-        data["meta"] = task.get("meta", {})
-        data["created_at"] = task["created_at"]
-        data["updated_at"] = task["updated_at"]
-        data["allow_skip"] = True
-        data["inner_id"] = task["inner_id"]
-        data["total_annotations"] = task.get("total_annotations", 0)
-        data["cancelled_annotations"] = task.get("cancelled_annotations", 0)
-        data["total_predictions"] = task.get("total_predictions", 0)
-        data.update(comment_count=0, unresolved_comment_count=0, last_comment_updated_at=None,
-                    project=task["project"], updated_by=task.get("updated_by"),
-                    comment_authors=[])
+                "annotations": [annotation_export(i, annotations.doc(i))
+                                for i in r.annotations_by_task.ids(task_id)]
+                if task_id in r.annotations_by_task else [],
+                "file_upload": get("file_upload"), "drafts": [],
+                "predictions": list(r.predictions_by_task.ids(task_id))
+                if task_id in r.predictions_by_task else [],
+                "data": task["data"], "meta": get("meta", {}), "created_at": task["created_at"],
+                "updated_at": task["updated_at"], "allow_skip": True,
+                "inner_id": task["inner_id"], "total_annotations": get("total_annotations", 0),
+                "cancelled_annotations": get("cancelled_annotations", 0),
+                "total_predictions": get("total_predictions", 0), "comment_count": 0,
+                "unresolved_comment_count": 0, "last_comment_updated_at": None,
+                "project": task["project"], "updated_by": get("updated_by"),
+                "comment_authors": []}
+        if not data["file_upload"]:
+            del data["file_upload"]  # Label Studio writes the key only for uploaded files
         return data
 
     # -- writing --------------------------------------------------------------------------

@@ -1,13 +1,12 @@
 """Uploaded files: stored under <data>/media/upload/<project>/<8 hex>-<name>, never outside."""
 
 import mimetypes
-import os
 import re
 import uuid
 from pathlib import Path
 
 from . import clock
-from .db.journal import fsync_dir
+from .files import atomic_write
 from .errors import NotFound
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._\- ()\[\]+,@=]")
@@ -35,19 +34,22 @@ class Uploads:
 
     def write(self, project_id, stored, data):
         """Write the bytes durably (temp file, fsync, rename); return the upload record id."""
-        folder = self.folder(project_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / stored
-        tmp = folder / f".{stored}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(str(folder))
+        atomic_write(self.folder(project_id) / stored, data)
         return self.r.uploads.insert({"project": int(project_id),
                                       "file": f"upload/{int(project_id)}/{stored}",
                                       "size": len(data), "created_at": clock.iso()})
+
+    def remove_leftovers(self):
+        """Remove half-written uploads (`.<name>.tmp`) a crash left; a note when there were."""
+        removed = 0
+        for path in self.root.glob("upload/*/.*.tmp"):
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                pass
+        return ([f"media/upload/: removed {removed} half-written upload(s)"] if removed
+                else [])
 
     def discard(self, project_id, stored):
         try:

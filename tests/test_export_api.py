@@ -264,7 +264,7 @@ def test_headers_names_and_ids(image_project):
 
 
 def test_json_export_is_the_task_shape(image_project, live):
-    """The fast export path writes exactly what Tasks.export_json does."""
+    """The direct export writes exactly the task shape of Tasks.export_json."""
     p = image_project
     tasks = p.export("JSON", download_all_tasks="true").json()
     core = live.app
