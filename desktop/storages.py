@@ -21,6 +21,7 @@ import orjson
 
 from . import clock, localfiles, s3
 from .errors import LabelDeskError, NotFound, ValidationError
+from .files import atomic_write
 
 log = logging.getLogger("labeldesk.storages")
 
@@ -358,7 +359,7 @@ class Storages:
             folder = localfiles.check_folder(doc["path"], self.root)
             for annotation_id, data in payloads:
                 try:
-                    write_file(folder / str(annotation_id), data)
+                    atomic_write(folder / str(annotation_id), data)
                 except OSError as e:
                     problems.append(f"{annotation_id}: {e}")
         else:
@@ -400,7 +401,7 @@ class Storages:
                     if deleted:
                         path.unlink(missing_ok=True)
                     else:
-                        write_file(path, data)
+                        atomic_write(path, data)
                 except (OSError, ValidationError) as e:
                     log.warning("export storage %s, annotation %s: %s", storage_id,
                                 annotation_id, e)
@@ -449,12 +450,6 @@ class Storages:
                        if d_["type"] == "localfiles" and d_["kind"] == "import"]
         return localfiles.served_file(d, self.root, folders)
 
-    @staticmethod
-    def resolve_url(task_id, uri):
-        """The URL the labeling UI loads for a storage URI (s3://...), as Label Studio."""
-        token = base64.urlsafe_b64encode(uri.encode()).decode().rstrip("=")
-        return f"/tasks/{task_id}/resolve/?fileuri={token}"
-
     def resolve(self, task_id, fileuri):
         """(redirect URL, None) or (None, (bytes, content type)) for a task's s3:// URI."""
         try:
@@ -478,10 +473,3 @@ class Storages:
         except s3.errors() as e:
             raise ValidationError(f"Can't read {uri}: {e}") from None
 
-
-def write_file(path, data):
-    """Write atomically: a reader sees the old file or the new one, never half of it."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -1,5 +1,6 @@
 """Tasks: their counters, their shapes, and the label stream (`next`)."""
 
+import base64
 import random
 
 import orjson
@@ -11,6 +12,20 @@ UNDEFINED = "$undefined$"
 
 # Counters kept on each task document; absent means zero (keeps 100k-task projects small).
 COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions", "_gt", "_useful")
+
+
+def storage_url(task_id, uri):
+    """The URL the labeling UI loads for a storage URI (s3://...), as Label Studio's."""
+    token = base64.urlsafe_b64encode(uri.encode()).decode().rstrip("=")
+    return f"/tasks/{task_id}/resolve/?fileuri={token}"
+
+
+def resolved(task_id, data):
+    """Task data with storage URIs turned into URLs served by LabelDesk (`resolve_uri`)."""
+    if not any(isinstance(v, str) and v.startswith("s3://") for v in data.values()):
+        return data
+    return {k: storage_url(task_id, v) if isinstance(v, str) and v.startswith("s3://") else v
+            for k, v in data.items()}
 
 
 def pseudo_json(results):
@@ -61,7 +76,7 @@ class Tasks:
                 "comment_authors": []}
 
     def as_json(self, task_id, full=True, annotation_json=None, prediction_json=None,
-                task=None):
+                task=None, resolve_uri=True):
         """The data manager's task (GET /api/tasks/{id}, /api/tasks?fields=all)."""
         task = task or self.get(task_id)
         annotations = self.annotations_of(task_id) if (full or task.get("total_annotations")
@@ -100,6 +115,8 @@ class Tasks:
         data["updated_by"] = [{"user_id": updated_by}] if updated_by else []
         for key in ("data", "meta", "created_at", "updated_at", "is_labeled", "overlap"):
             data[key] = task.get(key, {"meta": {}, "is_labeled": False, "overlap": 1}.get(key))
+        if resolve_uri:
+            data["data"] = resolved(task_id, data["data"])
         data.update(comment_count=0, unresolved_comment_count=0, last_comment_updated_at=None,
                     project=task["project"], comment_authors=[])
         return data

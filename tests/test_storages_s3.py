@@ -64,9 +64,16 @@ def test_import_blob_urls_resync_and_resolve(api, moto, bucket):
     assert "aws_secret_access_key" not in storage and "aws_access_key_id" not in storage
     synced = api.post(f"/api/storages/s3/{storage['id']}/sync").json()
     assert synced["status"] == "completed" and synced["last_sync_count"] == 2, synced
-    tasks = api.get("/api/tasks", params={"project": project["id"], "fields": "all"}).json()
+    tasks = api.get("/api/tasks", params={"project": project["id"], "fields": "all",
+                                          "resolve_uri": "false"}).json()
     images = [t["data"]["image"] for t in tasks["tasks"]]
     assert images == [f"s3://{bucket}/imgs/a.png", f"s3://{bucket}/imgs/b.png"]
+    # served to the labeling UI (resolve_uri defaults to true), URIs become our resolve URLs
+    shown = api.get(f"/api/tasks/{tasks['tasks'][0]['id']}").json()["data"]["image"]
+    token = base64.urlsafe_b64encode(images[0].encode()).decode().rstrip("=")
+    assert shown == f"/tasks/{tasks['tasks'][0]['id']}/resolve/?fileuri={token}"
+    listed = api.get("/api/tasks", params={"project": project["id"]}).json()["tasks"]
+    assert listed[0]["data"]["image"] == shown
 
     api.patch(f"/api/storages/s3/{storage['id']}", json={"recursive_scan": True})
     assert api.post(f"/api/storages/s3/{storage['id']}/sync").json()["last_sync_count"] == 1

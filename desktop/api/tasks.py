@@ -16,9 +16,10 @@ TASK_PAGE_SIZE = 100
 def install(app, core):
     tasks, records = core.tasks, core.records
 
-    def full_json(task_id, task=None):
+    def full_json(task_id, task=None, resolve_uri=True):
         return tasks.as_json(task_id, full=True, annotation_json=core.annotations.as_json,
-                             prediction_json=core.predictions.as_json, task=task)
+                             prediction_json=core.predictions.as_json, task=task,
+                             resolve_uri=resolve_uri)
 
     @app.get("/api/tasks")
     def list_tasks():
@@ -38,6 +39,7 @@ def install(app, core):
         fields = query("fields", "task_only")
         include = [f for f in (query("include") or "").split(",") if f]
         only_annotated = parse_bool("only_annotated", query("only_annotated"), False)
+        resolve = parse_bool("resolve_uri", query("resolve_uri"), True)
         with records.lock:
             core.projects.get(project_id)
             ids = taskquery.select(records, tasks, project_id, filters, ordering, selected,
@@ -48,8 +50,8 @@ def install(app, core):
             page_tasks = []
             for task_id in ids[start:stop]:
                 task = docs.doc(task_id)
-                data = full_json(task_id, task) if full else tasks.as_json(task_id, full=False,
-                                                                           task=task)
+                data = full_json(task_id, task, resolve) if full else tasks.as_json(
+                    task_id, full=False, resolve_uri=resolve, task=task)
                 if include:
                     data = {k: data.get(k) for k in include}
                 page_tasks.append(data)
