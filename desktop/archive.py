@@ -24,6 +24,7 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 
 import orjson
 
@@ -233,6 +234,11 @@ def rewrite_urls(value, old, new):
     return value
 
 
+# What a damaged zip raises from zipfile/zlib: bad CRC, broken deflate, a truncated or lying
+# header ("negative seek value", "zip file version 6.4"), an unreadable JSON line.
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError)
+
+
 def import_archive(core, source, user_id, max_bytes=MAX_BYTES, title=None):
     """Restore a whole-project zip (a path or a binary file) as a new project.
 
@@ -241,8 +247,15 @@ def import_archive(core, source, user_id, max_bytes=MAX_BYTES, title=None):
     """
     try:
         zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError) as e:
+    except (OSError, *DAMAGED) as e:
         raise ValidationError(f"Not a LabelDesk project file: {e}") from None
+    try:
+        return _import_zip(core, zf, user_id, max_bytes, title)
+    except DAMAGED as e:  # a corrupt entry (bad CRC, broken deflate, truncated, bad line)
+        raise ValidationError(f"Project archive refused: a damaged entry ({e}).") from None
+
+
+def _import_zip(core, zf, user_id, max_bytes, title):
     with zf:
         check_zip(zf, max_bytes)
         budget = Budget(max_bytes)

@@ -105,7 +105,7 @@ class Exports:
         if not isinstance(url, str) or not url.startswith("/data/upload/"):
             return None
         project, _, name = url[len("/data/upload/"):].partition("/")
-        if (not project.isdigit() or not name or name.startswith(".")
+        if (not project.isdecimal() or not name or name.startswith(".")
                 or any(c in name for c in "/\\?\x00")):
             return None
         path = self.core.uploads.folder(int(project)) / name

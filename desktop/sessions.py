@@ -92,7 +92,8 @@ class Sessions:
             expected = self._sign(f"{user_id}.{expires}.{nonce}", user_id)
         except LabelDeskError:
             return None
-        return user_id if hmac.compare_digest(expected, signature) else None
+        return user_id if hmac.compare_digest(expected.encode(), signature.encode(
+            "utf-8", "surrogatepass")) else None
 
     def csrf(self, value):
         key = self.core.users.secret_key().encode()

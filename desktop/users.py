@@ -85,7 +85,9 @@ class Users:
 
     def by_token(self, token):
         for user_id, user in self.users._read_table().items():
-            if token and secrets.compare_digest(user["token"], token):
+            # bytes: compare_digest refuses str with non-ASCII characters (a TypeError)
+            if token and secrets.compare_digest(user["token"].encode(),
+                                                token.encode("utf-8", "surrogatepass")):
                 return user_id
         return None
 

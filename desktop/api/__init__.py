@@ -2,10 +2,11 @@
 
 from . import (annotations, dm, exports, imports, legacy, misc, ml, projects, storages, tasks,
                ui, users)
+from . import schema  # the OpenAPI description: /api/schema, /docs/api
 from .web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, imports, dm, exports, ml, storages, legacy,
-           ui)
+           ui, schema)
 
 
 def create_api(core):

@@ -39,7 +39,7 @@ def task_ids_param():
     ids = []
     for value in values:
         for part in str(value).split(","):
-            if part.strip().isdigit():
+            if part.strip().isdecimal():
                 ids.append(int(part))
     return ids
 
@@ -131,13 +131,17 @@ def install_more(app, core):
 
     @app.post("/api/projects/archive")
     def upload_archive():
-        upload = request.files.get("file")
-        if upload is None and len(request.files) == 1:
-            upload = next(iter(request.files.values()))
+        try:  # a multipart body bottle can't parse is the client's error, as for imports
+            upload = request.files.get("file")
+            if upload is None and len(request.files) == 1:
+                upload = next(iter(request.files.values()))
+            form_title = request.forms.getunicode("title")
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValidationError(f"Malformed multipart body: {e}") from None
         source = upload.file if upload is not None else request.body
         if upload is None and not request.content_length:
             raise ValidationError("Send the project .zip as the body or as a multipart 'file'.")
-        title = request.forms.getunicode("title") or query("title")
+        title = form_title or query("title")
         answer = archive.import_archive(core, source, current_user(), title=title)
         body = {"id": answer["project"], "counts": answer["counts"],
                 "project": core.projects.as_json(answer["project"])}

@@ -181,7 +181,7 @@ def install(app, core):
     @app.route("/api/models/predictions", method=["GET", "POST"])
     def predictions():
         body = read_body() if request.method == "POST" else {}
-        ids = [int(x) for x in (query("task_ids") or "").split(",") if x.strip().isdigit()]
+        ids = [int(x) for x in (query("task_ids") or "").split(",") if x.strip().isdecimal()]
         return legacy.predict(query("mode") or "data", body, ids)
 
     # -- helpers ------------------------------------------------------------------------------

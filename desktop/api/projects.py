@@ -31,7 +31,7 @@ def install(app, core):
         ids = query("ids")
         wanted = None
         if ids:
-            wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdigit()}
+            wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdecimal()}
         return projects.list_ids(title=query("title"), ids=wanted, ordering=query("ordering"),
                                  pinned=query("filter"))
 
