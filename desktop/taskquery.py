@@ -4,6 +4,8 @@ The plain case (no filter, no ordering, everything selected) never looks at a ta
 slice of the project's id index. Anything else is one pass over the project's tasks.
 """
 
+import time
+
 import orjson
 
 from .errors import ValidationError
@@ -176,10 +178,45 @@ def _matches(operator, kind, actual, expected):
     raise ValidationError({"filters": [f"Unknown filter operator: {operator!r}"]})
 
 
+CHUNK = 2000
+
+
+def chunked(records, ids, work):
+    """Run `work(task_id, task)` over `ids`, holding the store lock one chunk at a time.
+
+    A filtered or sorted list of a big project is a pass over every task; releasing the lock
+    between chunks lets a labeling write in instead of waiting for the whole pass. Documents
+    are replaced, never changed in place, so each one is read whole.
+    """
+    docs = records.tasks
+    for start in range(0, len(ids), CHUNK):
+        with records.lock:
+            for task_id in ids[start:start + CHUNK]:
+                task = docs.doc(task_id)
+                if task is not None:
+                    work(task_id, task)
+        time.sleep(0)  # hand the lock to a waiting writer
+
+
+def sort_key(value):
+    """Missing values last; numbers by value, anything else by its text."""
+    if value is None:
+        return (True, 0)
+    if isinstance(value, bool):
+        return (False, int(value))
+    if isinstance(value, (list, dict)):
+        value = orjson.dumps(value).decode()
+    return (False, value if isinstance(value, (int, float)) else str(value))
+
+
 def select(records, tasks, project_id, filters, ordering, selected, only_annotated=False):
-    """Ids of the project's tasks that pass the query, in its order."""
+    """Ids of the project's tasks that pass the query, in its order.
+
+    Call it without holding the store lock: it takes the lock itself, a chunk at a time.
+    """
     check_query(filters, ordering, selected)
-    ids = tasks.ids(project_id)
+    with records.lock:
+        ids = list(tasks.ids(project_id))
     if is_plain(filters, ordering, selected) and not only_annotated:
         return ids
     columns = Columns(tasks)
@@ -198,38 +235,35 @@ def select(records, tasks, project_id, filters, ordering, selected, only_annotat
         else:
             included = set(selected.get("included") or ())
             ids = [i for i in ids if i in included]
-    docs = records.tasks
-    chosen = []
-    for task_id in ids:
-        task = docs.doc(task_id)
-        if only_annotated and not (task.get("total_annotations") or
-                                   task.get("cancelled_annotations")):
-            continue
-        if tests:
-            results = (_matches(op, kind, columns.value(col, task_id, task), value)
-                       for col, op, kind, value in tests)
-            if not (all(results) if conjunction != "or" else any(results)):
-                continue
-        chosen.append(task_id)
+    column = descending = None
     if ordering:
         name = ordering[0] if isinstance(ordering, list) else ordering
         descending = isinstance(name, str) and name.startswith("-")
         column = column_of(name.lstrip("-") if isinstance(name, str) else name)
-        if column != "id" or descending:
-            def key(task_id):
-                value = columns.value(column, task_id, docs.doc(task_id))
-                if isinstance(value, (list, dict)):
-                    value = orjson.dumps(value).decode()
-                missing = value is None
-                if isinstance(value, bool):
-                    value = int(value)
-                return (missing, value if isinstance(value, (int, float)) else str(value)) \
-                    if not missing else (True, 0)
-            present = [i for i in chosen if key(i)[0] is False]
-            absent = [i for i in chosen if key(i)[0] is True]
-            try:
-                present.sort(key=key, reverse=descending)
-            except TypeError:
-                present.sort(key=lambda i: str(key(i)[1]), reverse=descending)
-            chosen = present + absent
+        if column == "id" and not descending:
+            column = None  # ids are already ascending
+    chosen, keys = [], {}
+
+    def consider(task_id, task):
+        if only_annotated and not (task.get("total_annotations") or
+                                   task.get("cancelled_annotations")):
+            return
+        if tests:
+            results = (_matches(op, kind, columns.value(col, task_id, task), value)
+                       for col, op, kind, value in tests)
+            if not (all(results) if conjunction != "or" else any(results)):
+                return
+        chosen.append(task_id)
+        if column is not None:
+            keys[task_id] = sort_key(columns.value(column, task_id, task))
+
+    chunked(records, ids, consider)
+    if column is not None:
+        present = [i for i in chosen if not keys[i][0]]
+        absent = [i for i in chosen if keys[i][0]]
+        try:
+            present.sort(key=keys.__getitem__, reverse=descending)
+        except TypeError:  # numbers and text in one column: compare as text
+            present.sort(key=lambda i: str(keys[i][1]), reverse=descending)
+        chosen = present + absent
     return chosen

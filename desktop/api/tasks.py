@@ -42,26 +42,36 @@ def install(app, core):
         resolve = parse_bool("resolve_uri", query("resolve_uri"), True)
         with records.lock:
             core.projects.get(project_id)
-            ids = taskquery.select(records, tasks, project_id, filters, ordering, selected,
-                                   only_annotated)
-            start, stop = page_slice(len(ids), page, size)
+        # Filtering and sorting take the store lock a chunk at a time (see taskquery.select).
+        ids = taskquery.select(records, tasks, project_id, filters, ordering, selected,
+                               only_annotated)
+        if len(ids) == tasks.r.tasks_by_project.count(project_id):
+            with records.lock:
+                numbers = records.counters(project_id)
+            total_annotations = numbers["total_annotations_number"]
+            total_predictions = numbers["total_predictions_number"]
+        else:
+            sums = [0, 0]
+
+            def add(task_id, task):
+                sums[0] += task.get("total_annotations", 0)
+                sums[1] += task.get("total_predictions", 0)
+            taskquery.chunked(records, ids, add)
+            total_annotations, total_predictions = sums
+        start, stop = page_slice(len(ids), page, size)
+        with records.lock:
             docs = records.tasks
             full = fields == "all"
             page_tasks = []
             for task_id in ids[start:stop]:
                 task = docs.doc(task_id)
+                if task is None:
+                    continue  # deleted while the list was being made
                 data = full_json(task_id, task, resolve) if full else tasks.as_json(
                     task_id, full=False, resolve_uri=resolve, task=task)
                 if include:
                     data = {k: data.get(k) for k in include}
                 page_tasks.append(data)
-            if len(ids) == tasks.r.tasks_by_project.count(project_id):
-                numbers = records.counters(project_id)
-                total_annotations = numbers["total_annotations_number"]
-                total_predictions = numbers["total_predictions_number"]
-            else:
-                total_annotations = sum(docs.doc(i).get("total_annotations", 0) for i in ids)
-                total_predictions = sum(docs.doc(i).get("total_predictions", 0) for i in ids)
         return {"total_annotations": total_annotations, "total_predictions": total_predictions,
                 "total": len(ids), "tasks": page_tasks}
 
