@@ -1,6 +1,7 @@
 """The HTTP plumbing every route module shares: JSON in and out, Label Studio's error envelope,
 authentication, and the guard in front of the app (loopback Host, same Origin, body size)."""
 
+import errno
 import logging
 import traceback
 import uuid
@@ -16,6 +17,8 @@ from ..errors import LabelDeskError, NotFound, ValidationError
 log = logging.getLogger("labeldesk.api")
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# OSErrors that mean "no room on the disk": answered 507, not as a bug (docs/reliability.md)
+DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 JSON_TYPE = "application/json"
 
 
@@ -124,6 +127,13 @@ def path_id(value, model):
     return number
 
 
+def header(key):
+    """A request header as text; bytes that aren't UTF-8 (bottle's headers raise on them) are
+    replaced, so a garbled credential is a 401, not a 500."""
+    raw = request.environ.get(key) or ""
+    return raw.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
 def current_user():
     return request.environ.get("labeldesk.user")
 
@@ -145,12 +155,11 @@ class ApiPlugin:
     def authenticate(self):
         if not self.core.settings.auth:
             return 1
-        headers = request.headers
         user = self.core.sessions.user(request)
         if user is not None:
             return user
-        return self.core.users.authenticate(headers.get("Authorization", ""),
-                                            headers.get("X-Api-Key", ""))
+        return self.core.users.authenticate(header("HTTP_AUTHORIZATION"),
+                                            header("HTTP_X_API_KEY"))
 
     def apply(self, callback, route):
         needs_auth = route.config.get("auth", True)
@@ -166,10 +175,17 @@ class ApiPlugin:
                 return error_response(e)
             except HTTPResponse:
                 raise
-            except Exception as e:  # a bug: log it, answer 500 in the envelope, keep serving
-                log.error("unhandled error on %s %s\n%s", request.method, request.path,
-                          traceback.format_exc())
-                return json_response(envelope(500, f"{type(e).__name__}: {e}"), status=500)
+            except OSError as e:
+                if e.errno not in DISK_FULL:
+                    return self.bug(e)
+                # the store cut the failed write off and kept its state: nothing was saved
+                log.error("disk full on %s %s: %s", request.method, request.path, e)
+                detail = (f"The disk holding LabelDesk's data is full ({e.strerror}): the "
+                          "request was not carried out and nothing of it was saved. Free some "
+                          "space and try again.")
+                return json_response(envelope(507, detail), status=507)
+            except Exception as e:
+                return self.bug(e)
             if isinstance(result, (dict, list)):
                 return json_response(result)
             if result is None:
@@ -177,6 +193,13 @@ class ApiPlugin:
             return result
 
         return wrapper
+
+    @staticmethod
+    def bug(e):
+        """An unexpected error: log it, answer 500 in the envelope, keep serving."""
+        log.error("unhandled error on %s %s\n%s", request.method, request.path,
+                  traceback.format_exc())
+        return json_response(envelope(500, f"{type(e).__name__}: {e}"), status=500)
 
 
 class App(bottle.Bottle):

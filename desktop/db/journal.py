@@ -73,7 +73,11 @@ class Journal:
         self.size = os.fstat(self.fd).st_size
         if new or self.size == 0:
             header = {"format": JOURNAL_FORMAT, "schema": schema, "generation": generation}
-            self.append(header)
+            try:
+                self.append(header)
+            except OSError:
+                self.close()
+                raise
             fsync_dir(os.path.dirname(path))
 
     def append(self, ops):

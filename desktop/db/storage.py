@@ -11,6 +11,7 @@ TinyDB offers do the work instead:
 """
 
 import gc
+import logging
 import os
 import threading
 
@@ -19,7 +20,10 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .journal import CorruptFile, Journal, read_journal, read_snapshot, write_snapshot
+from .journal import (CorruptFile, Journal, fsync_dir, read_journal, read_snapshot,
+                      write_snapshot)
+
+log = logging.getLogger("labeldesk.store")
 
 SCHEMA = 1
 MISSING = object()
@@ -168,7 +172,9 @@ class paused_gc:
 class JournalStorage(Storage):
     """Keeps the database in memory; persists it as a snapshot plus a journal in `folder`."""
 
-    COMPACT_MIN_BYTES = 64 * 1024 * 1024
+    # Compact once the journal outgrows max(this, the snapshot). LABELDESK_COMPACT_MIN_BYTES
+    # lowers it, for tests that need compactions to happen often (docs/reliability.md).
+    COMPACT_MIN_BYTES = int(os.environ.get("LABELDESK_COMPACT_MIN_BYTES") or 64 * 1024 * 1024)
 
     def __init__(self, folder, fsync=True, readonly=False):
         self.folder = str(folder)
@@ -182,6 +188,7 @@ class JournalStorage(Storage):
         self.txn = None
         self.lock = threading.RLock()
         self.snapshot_bytes = 0
+        self.compact_retry_at = 0  # after a failed compaction (disk full): wait for this size
         self.recovered = []
         if not readonly:
             os.makedirs(self.folder, exist_ok=True)
@@ -195,6 +202,10 @@ class JournalStorage(Storage):
         tmp = self.snapshot_path + ".tmp"
         if os.path.exists(tmp) and not self.readonly:
             os.remove(tmp)  # a compaction died before its rename: the old snapshot still holds
+            self.recovered.append("snapshot.ldb.tmp: removed the file of an unfinished "
+                                  "compaction (snapshot.ldb and journal.ldb hold every write)")
+        if os.path.exists(self.journal_path + ".tmp") and not self.readonly:
+            os.remove(self.journal_path + ".tmp")  # the next journal of an unfinished compaction
         if os.path.exists(self.snapshot_path):
             header, tables = read_snapshot(self.snapshot_path)
             schema, generation = header["schema"], header["generation"]
@@ -225,6 +236,9 @@ class JournalStorage(Storage):
             if header is not None and header.get("generation", 0) > generation:
                 raise CorruptFile(self.journal_path, "newer than the snapshot; the snapshot is stale")
             if not self.readonly:
+                if header is not None:
+                    self.recovered.append("journal.ldb: replaced the journal of a compaction "
+                                          "that had finished (its writes are in snapshot.ldb)")
                 os.remove(self.journal_path)
             return generation
         for ops in records:
@@ -359,21 +373,55 @@ class JournalStorage(Storage):
             callback(doc_id, None, doc)
 
     def _maybe_compact(self):
-        if self.journal.size > max(self.COMPACT_MIN_BYTES, self.snapshot_bytes):
-            self.compact()
+        size = self.journal.size
+        if size > max(self.COMPACT_MIN_BYTES, self.snapshot_bytes, self.compact_retry_at):
+            try:
+                self.compact()
+            except OSError as e:
+                # The write that got here is already durable; compaction waits for room.
+                self.compact_retry_at = size + max(size // 4, 1 << 20)
+                log.warning("compaction failed (%s); the journal keeps every write and "
+                            "compaction will be tried again later", e)
 
     def compact(self):
-        """Fold the journal into a new snapshot, then start an empty journal."""
+        """Fold the journal into a new snapshot, then switch to an empty journal.
+
+        Crash-safe at every step: the next journal is made under a temporary name before the
+        snapshot is renamed into place, and renamed over the old journal after it. A crash
+        before the snapshot's rename leaves the old snapshot and journal; a crash after it leaves
+        a journal older than the snapshot, which opening discards (its writes are all in the
+        snapshot). The journal is never missing. A failure (disk full) leaves the old pair.
+        """
         with self.lock:
             generation = self.journal.generation + 1
             tables = {name: {"next_id": self.next_ids.get(name, 1),
                              "docs": sorted(docs.items())}
                       for name, docs in self.tables.items()}
-            self.snapshot_bytes = write_snapshot(self.snapshot_path, tables, SCHEMA, generation)
+            next_path = self.journal_path + ".tmp"
+            journal = None
+            try:
+                _remove(next_path)
+                journal = Journal(next_path, generation, SCHEMA, fsync=self.fsync)
+                snapshot_bytes = write_snapshot(self.snapshot_path, tables, SCHEMA, generation)
+            except BaseException:
+                if journal is not None:
+                    journal.close()
+                _remove(next_path)
+                _remove(self.snapshot_path + ".tmp")
+                raise
+            os.replace(next_path, self.journal_path)
+            fsync_dir(self.folder)
+            journal.path = self.journal_path
             self.journal.close()
-            os.remove(self.journal_path)
-            self.journal = Journal(self.journal_path, generation, SCHEMA, fsync=self.fsync)
+            self.journal, self.snapshot_bytes = journal, snapshot_bytes
+            self.compact_retry_at = 0
 
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
 
 
 class Database(TinyDB):

@@ -28,10 +28,12 @@ def _lock(path):
         handle.close()
         raise StoreLocked(f"{os.path.dirname(path)} is in use by {owner}") from None
     handle.seek(0)
+    previous = handle.read().strip()  # left by a process that never closed the store
+    handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()}")
     handle.flush()
-    return handle
+    return handle, previous
 
 
 class Store:
@@ -45,22 +47,32 @@ class Store:
         """
         self.folder = str(folder)
         self._lock_handle = None
+        previous = ""
         if not readonly:
             os.makedirs(self.folder, exist_ok=True)
-            self._lock_handle = _lock(os.path.join(self.folder, "LOCK"))
+            self._lock_handle, previous = _lock(os.path.join(self.folder, "LOCK"))
         try:
             self.db = Database(self.folder, fsync=fsync, readonly=readonly)
         except BaseException:
             if self._lock_handle:
+                self._lock_handle.seek(0)
+                self._lock_handle.truncate()
+                self._lock_handle.write(previous)  # still the earlier session's to report
                 self._lock_handle.close()
             raise
         self.storage = self.db.storage
         self.lock = self.storage.lock
+        self.unclean = []
+        if previous:
+            self.unclean.append(f"the last session ({previous}) ended without closing the store "
+                                "(a crash, kill or power loss); its acknowledged writes were "
+                                "read back from the journal")
 
     @property
     def recovered(self):
-        """What opening had to repair (an unacknowledged torn write), for the log."""
-        return self.storage.recovered
+        """What opening found and repaired (an unclean end, a torn unacknowledged write, an
+        unfinished compaction), for the log. Empty after a clean close."""
+        return self.unclean + self.storage.recovered
 
     def table(self, name):
         return self.db.table(name)
@@ -102,10 +114,14 @@ class Store:
         self.storage.compact()
 
     def close(self):
+        """Close the journal and free the lock; closing twice is harmless."""
         with self.lock:
             self.db.close()
-            if self._lock_handle:
-                self._lock_handle.close()
+            handle, self._lock_handle = self._lock_handle, None
+            if handle is not None:
+                handle.seek(0)
+                handle.truncate()  # a clean end: the next open has nothing to report
+                handle.close()
 
 
 __all__ = ["Store", "StoreLocked", "CorruptFile"]
