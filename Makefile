@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?=
 
-.PHONY: run serve test bench screenshots setup system clean
+.PHONY: run serve test bench screenshots setup system clean fuzz
 
 run: setup
 	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
@@ -42,3 +42,26 @@ $(STAMP): pyproject.toml | system
 
 clean:
 	rm -rf $(VENV) .venv-ml .venv-ls build dist *.egg-info .pytest_cache
+
+# Longer fuzzing than `make test` does: schemathesis over every operation of /api/schema with
+# many more cases, the hypothesis parser fuzzers with more examples, then atheris (coverage-
+# guided) on the label-config parser, the importers and the project-zip importer. ~10 min.
+FUZZ_EXAMPLES ?= 150
+FUZZ_SECONDS  ?= 90
+fuzz: setup
+	-$(BIN)/python -m pip install -q -e '.[fuzz]'
+	LABELDESK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LABELDESK_FUZZ_PARSER_EXAMPLES=5000 \
+	    $(BIN)/pytest -n 2 -q -p no:cacheprovider --timeout 1800 \
+	    tests/test_fuzz_api.py tests/test_fuzz_parsers.py
+	@if $(BIN)/python -c "import atheris" 2>/dev/null; then \
+	    for target in labelconfig importers archive; do \
+	        $(BIN)/python scripts/fuzz_atheris.py $$target -max_total_time=$(FUZZ_SECONDS) \
+	            -artifact_prefix=/tmp/labeldesk-fuzz- || exit 1; done; \
+	else echo "atheris is not installed: skipping the coverage-guided fuzzers"; fi
+
+# A double-clickable desktop bundle: dist/labeldesk/ (one folder, PyInstaller; on macOS also
+# dist/LabelDesk.app). See docs/packaging.md for other systems and for signing.
+.PHONY: package
+package: setup
+	$(BIN)/python -m PyInstaller --noconfirm --clean --log-level WARN packaging/labeldesk.spec
+	@du -sh dist/labeldesk

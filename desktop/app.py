@@ -44,6 +44,8 @@ class LabelDesk:
         self.actions = Actions(self)
         # Features that stand on the data API; each takes the whole core.
         self.exports = Exports(self)
+        for note in self.exports.remove_leftovers() + self.uploads.remove_leftovers():
+            log.warning("store recovery: %s", note)
         self.ml = MLBackends(self)
         self.storages = Storages(self)
         self.legacy = Legacy(self)

@@ -32,7 +32,9 @@ def settings_from(args):
     return settings
 
 
-def open_app(settings):
+def open_app(settings, verb=None):
+    """The data folder opened; `verb` ("start", "serve"): another LabelDesk holding it is found
+    and asked to show its window, or the user is told where it runs (see report_running)."""
     from .app import LabelDesk
     try:
         return LabelDesk(settings)
@@ -41,15 +43,156 @@ def open_app(settings):
                  "The file was left as it is; nothing was replaced. Restore it from a backup, "
                  "or move the data folder aside to start fresh.")
     except StoreLocked as e:
+        if verb:
+            report_running(settings, e, verb)
         sys.exit(f"LabelDesk is already running: {e}.")
+
+
+# -- one LabelDesk per data folder ------------------------------------------------------------
+# The store's lock (an OS lock on <data>/db/LOCK, freed by the OS when its process ends, even by
+# a crash) keeps a second process out. Beside it, the running app writes <data>/instance.json
+# (0600): its pid and URL, and for a window a random nonce that lets a second launch ask it to
+# raise its window (POST FOCUS_PATH with the nonce in NONCE_HEADER). Never the API token.
+
+INSTANCE_FILE = "instance.json"
+FOCUS_PATH = "/_labeldesk/instance/focus"
+NONCE_HEADER = "X-LabelDesk-Instance"
+
+
+def instance_path(settings):
+    return Path(settings.data_dir) / INSTANCE_FILE
+
+
+def read_instance(settings):
+    import orjson
+    try:
+        info = orjson.loads(instance_path(settings).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return info if isinstance(info, dict) and isinstance(info.get("pid"), int) else None
+
+
+def write_instance(settings, url, nonce=None):
+    """Record this process as the one serving the data folder (call once it holds the store),
+    so that a second launch can find it. A previous instance.json, left by a process that
+    died, is replaced (the store reports the unclean end itself)."""
+    import orjson
+    info = {"pid": os.getpid(), "url": url, "window": nonce is not None, "version": __version__,
+            "started": int(time.time())}
+    if nonce:
+        info["nonce"] = nonce
+    path = instance_path(settings)
+    tmp = path.with_name(f".{INSTANCE_FILE}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(orjson.dumps(info, option=orjson.OPT_INDENT_2))
+        os.replace(tmp, path)
+    except OSError as e:  # e.g. a full disk: serving matters more than being findable
+        print(f"Could not write {path} ({e.strerror}); a second launch won't find this one.",
+              file=sys.stderr, flush=True)
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def remove_instance(settings):
+    """At a clean shutdown: forget instance.json, if it is still this process's."""
+    info = read_instance(settings)
+    if info and info["pid"] == os.getpid():
+        try:
+            instance_path(settings).unlink()
+        except OSError:
+            pass
+
+
+def pid_alive(pid):
+    if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would end the process there
+        import ctypes
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lock_owner(settings):
+    """The pid the store's LOCK file names (its holder writes it there), else None."""
+    try:
+        text = (Path(settings.store_dir) / "LOCK").read_text()
+    except OSError:
+        return None
+    parts = text.split()
+    return int(parts[1]) if len(parts) == 2 and parts[0] == "pid" and parts[1].isdigit() else None
+
+
+def running_instance(settings, wait=10.0):
+    """instance.json of the live LabelDesk that holds the store. It is written just after the
+    store is opened, so a LabelDesk that is still starting gets `wait` seconds to write it."""
+    deadline = time.monotonic() + wait
+    while True:
+        info = read_instance(settings)
+        if info and info["pid"] != os.getpid() and info["pid"] == lock_owner(settings) \
+                and pid_alive(info["pid"]):
+            return info
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
+
+
+def ask_to_focus(info):
+    """Ask a running LabelDesk's window to come to the front; True when it answered yes."""
+    import http.client
+    from urllib.parse import urlsplit
+    url = urlsplit(info.get("url") or "")
+    if url.hostname != "127.0.0.1" or not url.port or not info.get("nonce"):
+        return False
+    connection = http.client.HTTPConnection("127.0.0.1", url.port, timeout=5)
+    try:
+        connection.request("POST", FOCUS_PATH, body=b"", headers={NONCE_HEADER: info["nonce"]})
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def report_running(settings, error, verb):
+    """Another LabelDesk holds this data folder: bring its window forward (`start`, exit 0), or
+    say where it runs (exit 1)."""
+    folder = settings.data_dir
+    info = running_instance(settings)
+    if info is None:
+        sys.exit(f"LabelDesk is already running: {error}.")
+    where = f"pid {info['pid']}, API at {info['url']}"
+    if verb == "start" and info.get("window") and ask_to_focus(info):
+        print(f"LabelDesk is already open with the data folder {folder} ({where}); "
+              "its window was brought to the front.", flush=True)
+        sys.exit(0)
+    kind = "window" if info.get("window") else "server (headless)"
+    sys.exit(f"LabelDesk is already running with the data folder {folder}: a {kind}, {where}.\n"
+             "Use that one (the API token: `labeldesk user`), or close it first; one data folder "
+             "is opened by one LabelDesk at a time.")
 
 
 def cmd_serve(args):
     """Serve the API headless, for scripts and CI."""
     from .server import Server
     settings = settings_from(args)
-    app = open_app(settings)
+    app = open_app(settings, "serve")
     server = Server(app.wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes)
+    write_instance(settings, server.url)
     if server.fell_back:
         print(f"Port {settings.port} is in use; using port {server.port} instead.", flush=True)
     print(f"LabelDesk {__version__} is serving {server.url}", flush=True)
@@ -72,6 +215,7 @@ def cmd_serve(args):
     try:
         server.serve_forever()
     finally:
+        remove_instance(settings)
         app.close()
     print("LabelDesk stopped.", flush=True)
 

@@ -152,9 +152,58 @@ def close_on_signals(window):
     threading.Thread(target=wait, name="labeldesk-signals", daemon=True).start()
 
 
+def with_focus_endpoint(wsgi, nonce, focus):
+    """The app's WSGI callable plus POST cli.FOCUS_PATH, by which a second `labeldesk start` on
+    the same data folder asks this window to come forward. Only a caller that read the nonce
+    from instance.json (0600, the user's own data folder) may."""
+    import hmac
+
+    from .cli import FOCUS_PATH, NONCE_HEADER
+    header = "HTTP_" + NONCE_HEADER.upper().replace("-", "_")
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != FOCUS_PATH:
+            return wsgi(environ, start_response)
+        sent = environ.get(header, "")
+        if environ.get("REQUEST_METHOD") != "POST" or not hmac.compare_digest(
+                sent.encode(), nonce.encode()):
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [b'{"detail": "Not allowed."}']
+        focus()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"focused": true}']
+    return app
+
+
+def bring_to_front(window, state):
+    """Show the window above the others, as it was (maximized stays maximized)."""
+    native = getattr(window, "native", None)
+    if native is not None and hasattr(native, "activateWindow"):  # Qt: in its GUI thread
+        from qtpy.QtCore import QTimer
+
+        def show(tries=25):
+            handle = native.windowHandle()
+            if (handle is None or not handle.isExposed()) and tries:
+                # still being mapped (a second launch right after the first): shortly again
+                QTimer.singleShot(200, native, lambda: show(tries - 1))
+                return
+            if native.isMinimized():
+                native.showMaximized() if state.maximized else native.showNormal()
+            native.show()
+            native.raise_()
+            native.activateWindow()
+        QTimer.singleShot(0, native, show)
+        return
+    window.restore()  # other back ends: un-minimize and raise
+    if state.maximized:
+        window.maximize()
+
+
 def run(settings):
     """Open the window on a freshly started server; returns when the window is closed."""
-    from .cli import open_app
+    import secrets
+
+    from .cli import open_app, remove_instance, write_instance
     from .server import Server
 
     gui = choose_gui()
@@ -167,8 +216,13 @@ def run(settings):
 
     if not editor.installed():
         print("Note: the labeling editor is not installed; run `make setup`.", flush=True)
-    app = open_app(settings)
-    server = Server(app.wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
+    app = open_app(settings, "start")  # another LabelDesk on this data: its window comes forward
+    shown = []  # the window, once created
+    nonce = secrets.token_urlsafe(32)
+    wsgi = with_focus_endpoint(app.wsgi, nonce,
+                               lambda: shown and bring_to_front(shown[0], state))
+    server = Server(wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
+    write_instance(settings, server.url, nonce)
     token = app.users.get(1)["token"]
     print(f"LabelDesk {__version__} is open; its API is at {server.url}", flush=True)
     print(f"Data folder: {settings.data_dir}", flush=True)
@@ -184,6 +238,7 @@ def run(settings):
         min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
         background_color="#F6F7F9")
     bridge._attach(window)
+    shown.append(window)
     state.track(window)
     window.events.shown += lambda: state.keep_on_screen(window, _screens())
     close_on_signals(window)
@@ -192,6 +247,7 @@ def run(settings):
     finally:
         state.save()
         server.stop()
+        remove_instance(settings)
         app.close()
     print("LabelDesk stopped.", flush=True)
     return 0

@@ -1,0 +1,9 @@
+"""The bundle's entry point: `labeldesk [COMMAND]`, and a double-click opens the window."""
+
+import multiprocessing
+import sys
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    from desktop.cli import main
+    sys.exit(main())
