@@ -216,7 +216,9 @@ def select(records, tasks, project_id, filters, ordering, selected, only_annotat
     """
     check_query(filters, ordering, selected)
     with records.lock:
-        ids = list(tasks.ids(project_id))
+        # The index's own list, not a copy (a copy costs ~5 ms at 1M tasks): it is only ever
+        # appended to or replaced, so slices of it taken later stay consistent.
+        ids = tasks.ids(project_id)
     if is_plain(filters, ordering, selected) and not only_annotated:
         return ids
     columns = Columns(tasks)
