@@ -8,22 +8,16 @@ that any task data imports (the docs' `[{"my_key": "my_value_1"}]` on a first st
 
 Completions are the 1.x annotations seen through the 0.x shape; their ids are the annotation
 ids (docs/legacy-api.md explains why). No HTTP here: routes live in desktop/api/legacy.py.
+
+Import, export, examples and storage settings are in desktop/legacy_io.py (core.legacy_io), the
+/api/models* calls in desktop/legacy_ml.py (core.legacy_ml); both act on this current project.
 """
 
-import csv
-import io
-import os
 import re
-import tempfile
-import zipfile
-from datetime import datetime
-
-import orjson
 
 from . import clock, labelconfig
 from .errors import LabelDeskError, NotFound, ValidationError
 from .projects import EMPTY_CONFIG
-from .samples import sample_task
 
 DEFAULT_TITLE = "Default project"
 DEFAULT_CONFIG = EMPTY_CONFIG
@@ -68,15 +62,6 @@ def local_time(stamp):
     try:
         return clock.parse(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
     except (TypeError, ValueError):
-        return None
-
-
-def iso_from_unix(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value if isinstance(value, str) else None
-    try:
-        return clock.iso(datetime.fromtimestamp(value, clock.now().tzinfo))
-    except (OverflowError, OSError, ValueError):
         return None
 
 
@@ -140,29 +125,13 @@ class Legacy:
             project = self.core.projects.get(project_id)
             config = self.core.projects.config(project_id)
             numbers = self.r.counters(project_id)
-            models = self.model_names(project_id)
-            source = {"type": "tasks-json", "path": "labeldesk://tasks",
-                      "params": {}}
-            target = {"type": "completions-dir", "path": "labeldesk://annotations",
-                      "params": {}}
+            models = self.core.legacy_ml.model_names(project_id)
             return {
                 "id": project_id,
                 "project_name": project.get("title") or f"project-{project_id}",
                 "task_count": numbers["task_number"],
                 "completion_count": (numbers["total_annotations_number"]),
-                "config": {
-                    "title": project.get("title", ""),
-                    "description": project.get("description", ""),
-                    "label_config": "config.xml", "label_config_full": project["label_config"],
-                    "input_path": "tasks.json", "output_dir": "completions",
-                    "instruction": project.get("expert_instruction", ""),
-                    "allow_delete_completions": True,
-                    "show_skip_button": project.get("show_skip_button", True),
-                    "enable_predictions_button": True,
-                    "sampling": SAMPLING_NAMES.get(project.get("sampling"), "sequential"),
-                    "ml_backends": [{"name": n} for n in models],
-                    "source": source, "target": target,
-                },
+                "config": self._config_json(project, models),
                 "instruction": project.get("expert_instruction", ""),
                 "can_manage_tasks": True, "can_manage_completions": True,
                 "can_delete_tasks": True,
@@ -175,6 +144,27 @@ class Legacy:
                 "label_config_line": config_line(project["label_config"]),
                 "multi_session_mode": True,
             }
+
+    @staticmethod
+    def _config_json(project, models):
+        """0.x's project `config`: its config.json, with the settings 1.x keeps elsewhere."""
+        source = {"type": "tasks-json", "path": "labeldesk://tasks",
+                  "params": {}}
+        target = {"type": "completions-dir", "path": "labeldesk://annotations",
+                  "params": {}}
+        return {
+            "title": project.get("title", ""),
+            "description": project.get("description", ""),
+            "label_config": "config.xml", "label_config_full": project["label_config"],
+            "input_path": "tasks.json", "output_dir": "completions",
+            "instruction": project.get("expert_instruction", ""),
+            "allow_delete_completions": True,
+            "show_skip_button": project.get("show_skip_button", True),
+            "enable_predictions_button": True,
+            "sampling": SAMPLING_NAMES.get(project.get("sampling"), "sequential"),
+            "ml_backends": [{"name": n} for n in models],
+            "source": source, "target": target,
+        }
 
     def create_project(self, title, label_config=None, user_id=1):
         """POST /api/project: a new project, which becomes current."""
@@ -202,7 +192,7 @@ class Legacy:
             except ValidationError as e:
                 raise Bare(messages(e)) from None
             if backend:
-                self.add_model(project_id, backend)
+                self.core.legacy_ml.add_model(project_id, backend)
             return self.project_json(project_id)
 
     def save_config(self, xml):
@@ -282,20 +272,7 @@ class Legacy:
 
     def list_tasks(self, params=None):
         """GET /api/tasks without project/view: 0.8's bare, paged list of the current project."""
-        params = params or {}
-        try:
-            page = int(params.get("page") or 1)
-            page_size = int(params.get("page_size") or DEFAULT_PAGE_SIZE)
-        except ValueError:
-            page = page_size = 0
-        if page < 1 or page_size < 1:
-            raise Bare({"detail": "Incorrect page or page_size"}, status=422)
-        order = params.get("order") or "id"
-        descending = order.startswith("-")
-        field = order[1:] if descending else order
-        if field not in ORDERS:
-            raise Bare({"detail": "Incorrect order"}, status=422)
-        fields = [f for f in (params.get("fields") or "all").split(",") if f.strip()]
+        page, page_size, field, descending, fields = self._list_params(params or {})
         with self.r.lock:
             project_id = self.current_project()
             docs = self.r.tasks
@@ -311,6 +288,24 @@ class Legacy:
                     task = {k: v for k, v in task.items() if k in fields or k == "id"}
                 out.append(task)
             return out
+
+    @staticmethod
+    def _list_params(params):
+        """(page, page_size, order field, descending, fields) of 0.8's /api/tasks, or a 422."""
+        try:
+            page = int(params.get("page") or 1)
+            page_size = int(params.get("page_size") or DEFAULT_PAGE_SIZE)
+        except ValueError:
+            page = page_size = 0
+        if page < 1 or page_size < 1:
+            raise Bare({"detail": "Incorrect page or page_size"}, status=422)
+        order = params.get("order") or "id"
+        descending = order.startswith("-")
+        field = order[1:] if descending else order
+        if field not in ORDERS:
+            raise Bare({"detail": "Incorrect order"}, status=422)
+        fields = [f for f in (params.get("fields") or "all").split(",") if f.strip()]
+        return page, page_size, field, descending, fields
 
     def _sorted(self, ids, field, descending):
         docs = self.r.tasks
@@ -427,243 +422,3 @@ class Legacy:
         with self.r.lock:
             task_id, _ = self.core.tasks.next_task(self.current_project(), user_id)
             return self.task_json(task_id)
-
-    # -- import -------------------------------------------------------------------------------
-
-    def import_tasks(self, body=None, files=None, user_id=1):
-        """POST /api/project/import: 0.x's answer; 0.x task items (`completions`) are taken."""
-        imports = self.core.imports
-        with self.r.lock:
-            project_id = self.current_project()
-            try:
-                if files:
-                    answer = imports.import_files(project_id, files, user_id,
-                                                  return_task_ids=True)
-                    found = answer["found_formats"]
-                else:
-                    items = [body] if isinstance(body, dict) else body
-                    if isinstance(items, list):
-                        items = [self._old_item(i) for i in items]
-                    answer = imports.import_json(project_id, items, user_id,
-                                                 return_task_ids=True)
-                    found = {"request": 1}
-            except ValidationError as e:
-                raise Bare(messages(e)) from None
-        return {"task_count": answer["task_count"],
-                "completion_count": answer["annotation_count"],
-                "prediction_count": answer["prediction_count"],
-                "duration": answer["duration"], "formats": found,
-                "new_task_ids": answer["task_ids"]}
-
-    @staticmethod
-    def _old_item(item):
-        """A 0.x task item: `completions` become annotations, with their unix times as ISO."""
-        if not isinstance(item, dict) or "data" not in item or "completions" not in item:
-            return item
-        item = dict(item)
-        completions = item.pop("completions")
-        if not isinstance(completions, list):
-            raise ValidationError("Task[completions] must be list")
-        annotations = list(item.get("annotations") or [])
-        for completion in completions:
-            if isinstance(completion, dict):
-                completion = dict(completion)
-                for key in ("created_at", "updated_at"):
-                    if key in completion:
-                        completion[key] = iso_from_unix(completion[key])
-                completion.setdefault("ground_truth", bool(completion.get("honeypot", False)))
-                if completion.get("skipped"):
-                    completion["was_cancelled"] = True
-            annotations.append(completion)
-        item["annotations"] = annotations
-        return item
-
-    # -- export -------------------------------------------------------------------------------
-
-    def export(self, export_type, download_all_tasks=False):
-        """/api/project/export: a zip of the format's output, as 0.x's converter folder was.
-
-        Returns (binary file positioned at 0, download name). JSON tasks also carry 0.x's
-        `completions`, so old readers of result.json keep working.
-        """
-        exports = self.core.exports
-        export_type = export_type or "JSON"
-        project_id = self.current_project()
-        task_ids = exports.task_ids(project_id, download_all_tasks)
-        tasks = exports.tasks(task_ids)
-        if export_type == "JSON":
-            tasks = self._with_completions(tasks)
-        path, _, _ = exports.write(project_id, export_type, tasks)
-        try:
-            out = tempfile.TemporaryFile()
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-                if zipfile.is_zipfile(path):
-                    with zipfile.ZipFile(path) as inner:
-                        for member in inner.infolist():
-                            archive.writestr(member, inner.read(member))
-                else:
-                    ext = ".tsv" if export_type == "TSV" else {
-                        "CSV": ".csv", "CONLL2003": ".conll"}.get(export_type, ".json")
-                    archive.write(path, "result" + ext)
-        finally:
-            os.unlink(path)
-        out.seek(0)
-        return out, datetime.now().strftime("%Y-%m-%d-%H-%M-%S") + ".zip"
-
-    def _with_completions(self, tasks):
-        for task in tasks:
-            task["completions"] = [self._export_completion(a) for a in task.get("annotations", [])]
-            yield task
-
-    @staticmethod
-    def _export_completion(annotation):
-        return {"id": annotation["id"], "created_at": unix(annotation.get("created_at")),
-                "lead_time": annotation.get("lead_time"), "result": annotation.get("result"),
-                "was_cancelled": annotation.get("was_cancelled", False),
-                "honeypot": annotation.get("ground_truth", False)}
-
-    # -- storages -----------------------------------------------------------------------------
-
-    def storage_settings(self):
-        """0.x's storage form: LabelDesk keeps tasks and annotations in its own store."""
-        def entry(kind, description):
-            return {kind: {"fields": [], "type": kind, "current": True,
-                           "description": description, "path": None}}
-        return {"source": entry(STORAGE_TYPES["source"], "Tasks in LabelDesk's store"),
-                "target": entry(STORAGE_TYPES["target"], "Annotations in LabelDesk's store")}
-
-    @staticmethod
-    def set_storage(storage_for, kind):
-        if storage_for not in STORAGE_TYPES:
-            raise Bare({"errors": {"storage_for": ['Must be "source" or "target"']}})
-        if kind in (None, "", STORAGE_TYPES[storage_for]):
-            return {"result": "ok"}
-        raise Bare({"detail": f"Error while storage update: {kind} storages are set up per "
-                              "project with /api/storages/ in LabelDesk"})
-
-    # -- examples -----------------------------------------------------------------------------
-
-    def example(self, xml=None, host=""):
-        """/api/import-example: sample data for a config (the current project's by default)."""
-        if xml is None:
-            with self.r.lock:
-                xml = self.core.projects.get(self.current_project())["label_config"]
-        try:
-            return sample_task(labelconfig.parse(xml), host)
-        except (labelconfig.LabelConfigError, RecursionError, ValueError, TypeError):
-            raise Bare("error while example generating") from None
-
-    # -- ML backends --------------------------------------------------------------------------
-    # 0.x's /api/models* over the 1.x ML backends of the current project (desktop/ml.py); with
-    # none connected they answer what 0.8 answered: {"models": []} and 400 "No ML backend".
-
-    def _backends(self, project_id):
-        ml = self.core.ml
-        if hasattr(ml, "of_project") and hasattr(ml, "as_json"):
-            return [ml.as_json(i) for i in ml.of_project(project_id)]
-        return [dict(b, id=i) for i, b in sorted(self.r.ml_backends._read_table().items())
-                if b.get("project") == project_id]
-
-    def model_names(self, project_id=None):
-        with self.r.lock:
-            project_id = project_id or self.current_project()
-            return [str(b.get("title") or b.get("url") or b.get("id"))
-                    for b in self._backends(project_id)]
-
-    def _ml(self, name):
-        method = getattr(self.core.ml, name, None)
-        if method is None:
-            raise Bare("No ML backend")
-        return method
-
-    def add_model(self, project_id, value):
-        """PATCH /api/project {"ml_backend": "<url>" or "<name>=<url>"}."""
-        value = str(value).strip()
-        name, _, url = value.partition("=") if "=" in value.split("://")[0] else ("", "", value)
-        try:
-            self._ml("create")({"project": project_id, "url": url, "title": name or "default"})
-        except ValidationError as e:
-            raise Bare(messages(e)) from None
-
-    def delete_model(self, name):
-        with self.r.lock:
-            for backend in self._backends(self.current_project()):
-                if name in (backend.get("title"), backend.get("url")):
-                    self._ml("delete")(backend["id"])
-                    return
-        raise NotFound("ML backend")
-
-    def _first_backend(self):
-        with self.r.lock:
-            backends = self._backends(self.current_project())
-        if not backends:
-            raise Bare("No ML backend")
-        return backends[0]
-
-    def train(self):
-        backend = self._first_backend()
-        self._model_call(self._ml("train"), backend["id"])
-        return {"details": "Training started"}
-
-    def predict(self, mode, body, task_ids):
-        """/api/models/predictions?mode=data|all_tasks|specific_tasks."""
-        if mode not in ("data", "all_tasks", "specific_tasks"):
-            raise Bare({"detail": f'Unknown mode "{mode}": use data, all_tasks or '
-                                  "specific_tasks"})
-        backend = self._first_backend()
-        ml = self.core.ml
-        if mode == "data":
-            data = body.get("data", body) if isinstance(body, dict) else None
-            if not isinstance(data, dict) or not data:
-                raise Bare(["Task data is expected in the request body"])
-            doc = self.r.ml_backends.doc(backend["id"])
-            found, errors = self._model_call(self._ml("fetch_predictions"), doc,
-                                             [{"id": 0, "data": data}])
-            if errors and not found:
-                raise Bare(errors)
-            return {"data": data, "predictions": [
-                {k: p.get(k) for k in ("result", "score", "model_version")} for p in found]}
-        with self.r.lock:
-            project_id = self.current_project()
-            ids = list(self.core.tasks.ids(project_id))
-            if mode == "specific_tasks":
-                wanted = task_ids or (body.get("task_ids") if isinstance(body, dict) else None)
-                if not isinstance(wanted, list):
-                    raise Bare(["task_ids are expected: ?task_ids=1,2,3 or {\"task_ids\": [...]}"])
-                ids = [i for i in ids if i in set(wanted)]
-            answer = self._model_call(self._ml("retrieve_predictions"), project_id, ids,
-                                      backend["id"])
-        if hasattr(ml, "finish_action"):
-            self._model_call(ml.finish_action, answer)
-        return {"details": "predictions are ready"}
-
-    @staticmethod
-    def _model_call(method, *args):
-        """Call the ML module; a model that fails or can't be reached is a 400, not a 500."""
-        try:
-            return method(*args)
-        except LabelDeskError as e:
-            raise Bare(messages(e) if isinstance(e, ValidationError) else [e.detail]) from None
-        except Exception as e:  # noqa: BLE001 (network and model-server failures)
-            raise Bare([f"ML backend error: {e}"]) from None
-
-def example_file(task, kind):
-    """/api/import-example-file: two copies of a sample task as json, csv, tsv or txt."""
-    kind = (kind or "json").lower()
-    if kind == "json":
-        return orjson.dumps([task, task], option=orjson.OPT_INDENT_2)
-    if kind in ("csv", "tsv"):
-        text = io.StringIO()
-        writer = csv.writer(text, delimiter="," if kind == "csv" else "\t", lineterminator="\n")
-        writer.writerow(list(task))
-        row = [v if isinstance(v, str) else orjson.dumps(v).decode() for v in task.values()]
-        writer.writerows([row, row])
-        return text.getvalue().encode()
-    if kind == "txt":
-        if len(task) != 1:
-            raise Bare({"detail": "A txt example needs a label config with exactly one data "
-                                  "key; use json, csv or tsv"})
-        value = next(iter(task.values()))
-        line = value if isinstance(value, str) else orjson.dumps(value).decode()
-        return (line.replace("\n", " ") + "\n").encode() * 2
-    raise Bare({"detail": f'Unknown file type "{kind}": use json, csv, tsv or txt'})

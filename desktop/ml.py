@@ -3,20 +3,20 @@
 A model server is never called while the store lock is held: a dead or slow model costs the
 request that asked for it (bounded by the protocol's time-outs), never anyone else's. Batch
 predictions run in background jobs, one project at a time, in batches, with progress, and can be
-cancelled. Annotation events reach the model's /webhook through a background queue.
+cancelled (desktop/mljobs.py). Annotation events reach the model's /webhook through a
+background queue (desktop/mlevents.py). The protocol itself is desktop/mlapi.py.
 """
 
 import logging
 import os
-import queue
 import random
-import threading
 import time
 from datetime import datetime
 
 from . import clock
 from .errors import LabelDeskError, NotFound, ValidationError
 from .mlapi import MLApi, check_url
+from .mlevents import ModelEvents
 from .mljobs import Jobs, ModelDown
 
 log = logging.getLogger("labeldesk.ml")
@@ -31,7 +31,6 @@ DOWN_BACKOFF = 30.0
 ACTION_WAIT = float(os.environ.get("ML_ACTION_WAIT", 30))
 LEARN_MORE = ('<a href="https://labelstud.io/guide/ml.html">Learn more</a> about how to set up '
               "an ML backend.")
-WEBHOOK_EVENTS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 
 
 def project_uid(project_id, project):
@@ -53,19 +52,40 @@ def _bool(fields, key, default):
     return value
 
 
+def _predictions(tasks, items, version):
+    """([prediction fields], errors) from a model's answer items, one item per task."""
+    found, errors = [], []
+    for task, item in zip(tasks, items):
+        for one in ([item] if isinstance(item, dict) else item if isinstance(item, list)
+                    else [None]):
+            if not isinstance(one, dict) or "result" not in one:
+                errors.append("ML backend returns an incorrect prediction, it should be a "
+                              f"dict with the 'result' field: {str(one)[:300]}")
+                continue
+            found.append({"task": task["id"], "result": one["result"],
+                          "score": one.get("score"),
+                          "model_version": str(one.get("model_version") or version)})
+    return found, errors
+
+
+def _timeout(value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"timeout": ["A valid number is required."]}) from None
+    if not 0 < value <= 24 * 3600:
+        raise ValidationError({"timeout": ["Ensure this value is between 0 and 86400."]})
+    return value
+
+
 class MLBackends:
     def __init__(self, core):
         self.core = core
         self.r = core.records
         self.jobs = Jobs(self)
-        self._down_until = {}  # backend id -> monotonic time before which /next skips it
-        self._gone = {}  # deleted annotation id -> (project, task), for ANNOTATIONS_DELETED
-        self._events = queue.Queue(maxsize=10000)
-        self._sender = None
-        core.annotations.on_change.append(self._annotation_changed)
-        core.store.storage.observe("annotations", self._annotation_row)
-        if hasattr(core.imports, "on_created"):
-            core.imports.on_created.append(self._tasks_imported)
+        self._down_until = {}  # backend id -> monotonic time before which it is not asked
+        self.events = ModelEvents(self)
+        core.imports.on_created.append(self._tasks_imported)
 
     # -- records --------------------------------------------------------------------------
 
@@ -94,6 +114,13 @@ class MLBackends:
     def of_project(self, project_id):
         return sorted(i for i, d in self.r.ml_backends._read_table().items()
                       if d["project"] == project_id)
+
+    def is_down(self, backend_id):
+        """Found down less than DOWN_BACKOFF seconds ago: not asked again yet."""
+        return self._down_until.get(backend_id, 0) > time.monotonic()
+
+    def mark_down(self, backend_id):
+        self._down_until[backend_id] = time.monotonic() + DOWN_BACKOFF
 
     def api(self, doc):
         auth = (doc.get("basic_auth_user"), doc.get("basic_auth_pass")) \
@@ -124,14 +151,7 @@ class MLBackends:
             if key in fields:
                 clean[key] = _bool(fields, key, default)
         if "timeout" in fields:
-            value = fields["timeout"]
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ValidationError({"timeout": ["A valid number is required."]}) from None
-            if not 0 < value <= 24 * 3600:
-                raise ValidationError({"timeout": ["Ensure this value is between 0 and 86400."]})
-            clean["timeout"] = value
+            clean["timeout"] = _timeout(fields["timeout"])
         if "extra_params" in fields:
             if fields["extra_params"] is not None and not isinstance(fields["extra_params"],
                                                                      (dict, list)):
@@ -204,7 +224,7 @@ class MLBackends:
         if state == "CO" and doc.get("auto_update", True):
             changes["model_version"] = str(version) if version is not None else ""
         if state != "CO":
-            self._down_until[backend_id] = time.monotonic() + DOWN_BACKOFF
+            self.mark_down(backend_id)
         else:
             self._down_until.pop(backend_id, None)
         with self.r.lock:
@@ -334,18 +354,7 @@ class MLBackends:
             return [], [f"Number of tasks and responses are not equal: {len(tasks)} tasks != "
                         f"{len(items)} responses."]
         version = doc.get("model_version") or answer.get("model_version") or ""
-        found, errors = [], []
-        for task, item in zip(tasks, items):
-            for one in ([item] if isinstance(item, dict) else item if isinstance(item, list)
-                        else [None]):
-                if not isinstance(one, dict) or "result" not in one:
-                    errors.append("ML backend returns an incorrect prediction, it should be a "
-                                  f"dict with the 'result' field: {str(one)[:300]}")
-                    continue
-                found.append({"task": task["id"], "result": one["result"],
-                              "score": one.get("score"),
-                              "model_version": str(one.get("model_version") or version)})
-        return found, errors
+        return _predictions(tasks, items, version)
 
     def store_predictions(self, found):
         """Write model predictions; a result the label config can't take is reported, not
@@ -410,7 +419,7 @@ class MLBackends:
             if not project or not project.get("evaluate_predictions_automatically"):
                 return
             backend_id = self.main_backend(project_id)
-        if backend_id is None or self._down_until.get(backend_id, 0) > time.monotonic():
+        if backend_id is None or self.is_down(backend_id):
             return
         try:
             doc = self.update_state(backend_id)
@@ -426,7 +435,7 @@ class MLBackends:
             for error in errors:
                 log.warning("ML backend %s, task %s: %s", backend_id, task_id, error)
         except ModelDown as e:
-            self._down_until[backend_id] = time.monotonic() + DOWN_BACKOFF
+            self.mark_down(backend_id)
             log.warning("ML backend %s is down: %s", backend_id, e)
         except LabelDeskError:
             pass
@@ -562,65 +571,3 @@ class MLBackends:
             raise ValidationError("No ML backend")
         for backend_id in ids:
             self.train(backend_id)
-
-    # -- annotation events to the model's /webhook ----------------------------------------
-
-    def _annotation_row(self, doc_id, old, new):
-        if new is None and old is not None:
-            self._gone[doc_id] = (old.get("project"), old.get("task"))
-            if len(self._gone) > 10000:
-                self._gone.pop(next(iter(self._gone)))
-
-    def _annotation_changed(self, event, annotation_id):
-        try:
-            self._queue_event(event, annotation_id)
-        except Exception:  # never let a model notification fail a save
-            log.exception("ML webhook for %s %s", event, annotation_id)
-
-    def _queue_event(self, event, annotation_id):
-        """Build the payload now (the data is at hand), send it later from a worker thread."""
-        if event not in WEBHOOK_EVENTS:
-            return
-        core = self.core
-        if event == "ANNOTATIONS_DELETED":
-            project_id, task_id = self._gone.pop(annotation_id, (None, None))
-        else:
-            doc = self.r.annotations.doc(annotation_id)
-            project_id, task_id = (doc["project"], doc["task"]) if doc else (None, None)
-        if project_id is None or not self.of_project(project_id):
-            return
-        payload = {"action": event, "project": core.projects.as_json(project_id)}
-        if event == "ANNOTATIONS_DELETED":
-            payload["annotations"] = [{"id": annotation_id}]
-        else:
-            payload["annotation"] = core.annotations.as_json(annotation_id)
-            if self.r.tasks.doc(task_id) is not None:
-                payload["task"] = core.tasks.base_json(task_id)
-        for backend_id in self.of_project(project_id):
-            try:
-                self._events.put_nowait((backend_id, payload))
-            except queue.Full:
-                log.warning("ML webhook queue is full: %s for backend %s dropped", event,
-                            backend_id)
-        if self._sender is None or not self._sender.is_alive():
-            self._sender = threading.Thread(target=self._send_events, name="labeldesk-ml-events",
-                                            daemon=True)
-            self._sender.start()
-
-    def _send_events(self):
-        while True:
-            try:
-                backend_id, payload = self._events.get(timeout=60)
-            except queue.Empty:
-                return
-            with self.r.lock:
-                doc = self.r.ml_backends.doc(backend_id)
-                doc = dict(doc) if doc else None
-            if doc is None or self._down_until.get(backend_id, 0) > time.monotonic():
-                continue
-            result = self.api(doc).webhook(payload)
-            if result.unreachable:
-                self._down_until[backend_id] = time.monotonic() + DOWN_BACKOFF
-            if result.is_error:
-                log.info("ML backend %s /webhook %s: %s", backend_id, payload["action"],
-                         result.error)

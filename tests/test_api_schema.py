@@ -19,7 +19,7 @@ def spec(live):
 def test_every_route_has_an_entry_and_every_entry_a_route(live, spec):
     routes = schema.route_table(live.app.wsgi.app)
     listed = schema.spec_table(spec)
-    assert routes - listed == set(), "routes missing from desktop/api/schema.py OPERATIONS"
+    assert routes - listed == set(), "routes missing from desktop/api/openapi_spec.py OPERATIONS"
     assert listed - routes == set(), "spec entries with no route"
     assert len(routes) > 150
 

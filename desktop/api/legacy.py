@@ -9,7 +9,8 @@ from datetime import datetime
 from bottle import HTTPResponse, request
 
 from ..errors import NotFound
-from ..legacy import Bare, example_file
+from ..legacy import Bare
+from ..legacy_io import example_file
 from ..paging import parse_bool
 from .imports import inline_json, uploaded_files
 from .web import content_type, created, current_user, json_response, query, read_json
@@ -48,7 +49,7 @@ def label_config_from_request():
 
 
 def install(app, core):
-    legacy = core.legacy
+    legacy, legacy_io, legacy_ml = core.legacy, core.legacy_io, core.legacy_ml
 
     # -- the project --------------------------------------------------------------------------
 
@@ -81,16 +82,16 @@ def install(app, core):
         if kind == "multipart/form-data":
             files = uploaded_files()
             if files:
-                return created(legacy.import_tasks(files=files, user_id=current_user()))
+                return created(legacy_io.import_tasks(files=files, user_id=current_user()))
         body = read_body()
         if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
             body = inline_json(body)
-        return created(legacy.import_tasks(body=body, user_id=current_user()))
+        return created(legacy_io.import_tasks(body=body, user_id=current_user()))
 
     @app.get("/api/project/export")
     def export():
         all_tasks = parse_bool("download_all_tasks", query("download_all_tasks"), False)
-        out, name = legacy.export(query("format"), all_tasks)
+        out, name = legacy_io.export(query("format"), all_tasks)
         return HTTPResponse(body=out, headers={
             "Content-Type": "application/zip", "filename": name,
             "Content-Disposition": f"attachment; filename={name}"})
@@ -104,14 +105,14 @@ def install(app, core):
 
     @app.get("/api/project/storage-settings")
     def storage_settings():
-        return legacy.storage_settings()
+        return legacy_io.storage_settings()
 
     @app.post("/api/project/storage-settings")
     def set_storage():
         body = read_body()
-        return created(legacy.set_storage(query("storage_for") or "source",
-                                          query("type") or (body.get("type") if isinstance(
-                                              body, dict) else None)))
+        return created(legacy_io.set_storage(query("storage_for") or "source",
+                                             query("type") or (body.get("type") if isinstance(
+                                                 body, dict) else None)))
 
     @app.route("/api/project-switch", method=["GET", "POST"])
     def project_switch():
@@ -164,7 +165,7 @@ def install(app, core):
 
     @app.get("/api/models")
     def models():
-        return {"models": legacy.model_names()}
+        return {"models": legacy_ml.model_names()}
 
     @app.delete("/api/models")
     def delete_model():
@@ -172,17 +173,17 @@ def install(app, core):
         name = body.get("name") if isinstance(body, dict) else None
         if not name:
             raise Bare({"detail": 'A "name" is expected in the request body'})
-        legacy.delete_model(name)
+        legacy_ml.delete_model(name)
 
     @app.post("/api/models/train")
     def train():
-        return legacy.train()
+        return legacy_ml.train()
 
     @app.route("/api/models/predictions", method=["GET", "POST"])
     def predictions():
         body = read_body() if request.method == "POST" else {}
         ids = [int(x) for x in (query("task_ids") or "").split(",") if x.strip().isdecimal()]
-        return legacy.predict(query("mode") or "data", body, ids)
+        return legacy_ml.predict(query("mode") or "data", body, ids)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -199,12 +200,12 @@ def install(app, core):
     @app.route("/api/import-example", method=["GET", "POST"])
     def import_example():
         xml = label_config_from_request() if request.method == "POST" else query("label_config")
-        return legacy.example(xml, host())
+        return legacy_io.example(xml, host())
 
     @app.get("/api/import-example-file")
     def import_example_file():
         kind = (query("q") or "json").lower()
-        data = example_file(legacy.example(query("label_config"), host()), kind)
+        data = example_file(legacy_io.example(query("label_config"), host()), kind)
         if parse_bool("raw", query("raw"), False):
             return text(data, 200)
         name = f"sample-{datetime.now().strftime('%Y-%m-%d-%H-%M')}.{kind}"

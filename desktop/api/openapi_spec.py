@@ -1,0 +1,532 @@
+"""LabelDesk's OpenAPI 3.1 description as data: the objects, the parameters, and every route
+once (OPERATIONS). desktop/api/schema.py builds the document from it and serves it.
+
+The spec is not generated from the routes: it is written here and tests/test_api_schema.py fails
+when a route has no entry or an entry has no route, so the two cannot drift apart. OPERATIONS
+lists every route in its canonical form (no trailing slash; the server takes one anyway). Paths
+use OpenAPI's `{name}` where Bottle's rules have `<name>`.
+"""
+
+from ..storages import TYPES as STORAGE_TYPES
+
+REF = "#/components/schemas/"
+
+
+def ref(name):
+    return {"$ref": REF + name}
+
+
+def array(items):
+    return {"type": "array", "items": items}
+
+
+def nullable(schema):
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STR, INT, BOOL, NUM = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, \
+    {"type": "number"}
+OBJ = {"type": "object"}
+ANY = {}
+DATE = {"type": "string", "format": "date-time"}
+ID = {"type": "integer", "minimum": 1}
+
+
+def obj(props=None, required=(), **extra):
+    """An object schema; responses may carry more fields than listed (as Label Studio's do)."""
+    schema = {"type": "object", "properties": props or {}}
+    if required:
+        schema["required"] = list(required)
+    schema.update(extra)
+    return schema
+
+
+# -- the objects ----------------------------------------------------------------------------
+
+RESULT = array(obj({"from_name": STR, "to_name": STR, "type": STR, "value": OBJ,
+                    "id": STR}))
+USER_BRIEF = obj({"id": INT, "first_name": STR, "last_name": STR, "email": STR,
+                  "avatar": nullable(STR)}, ["id", "email"])
+
+SCHEMAS = {
+    "Error": obj({
+        "id": STR, "status_code": INT, "version": STR,
+        "detail": {"anyOf": [STR, OBJ, {"type": "array"}]},
+        "exc_info": nullable(STR),
+        "validation_errors": {"anyOf": [OBJ, {"type": "array"}, STR]},
+    }, ["id", "status_code", "version", "detail"],
+        description="Label Studio's error envelope: every 4xx/5xx answer unless noted."),
+    "FieldErrors": obj(additionalProperties=ANY,
+                       description="A bare error (no envelope): field -> messages, or detail."),
+    "Health": obj({"status": {"type": "string", "enum": ["UP"]}}, ["status"]),
+    "Version": obj({"release": STR, "edition": STR, "label-studio-os-package": OBJ,
+                    "labeldesk": OBJ}, ["release", "edition"]),
+    "UserBrief": USER_BRIEF,
+    "User": obj({"id": INT, "first_name": STR, "last_name": STR, "username": STR, "email": STR,
+                 "avatar": nullable(STR), "initials": STR, "phone": STR,
+                 "custom_hotkeys": OBJ, "active_organization": nullable(INT),
+                 "allow_newsletters": nullable(BOOL), "date_joined": DATE,
+                 "last_activity": DATE}, ["id", "email"]),
+    "UserWrite": obj({"first_name": STR, "last_name": STR, "username": STR, "email": STR,
+                      "phone": STR, "allow_newsletters": nullable(BOOL)}),
+    "Token": obj({"token": STR}, ["token"]),
+    "Refresh": obj({"refresh": STR}, ["refresh"]),
+    "Project": obj({
+        "id": INT, "title": nullable(STR), "description": nullable(STR),
+        "label_config": STR, "expert_instruction": nullable(STR),
+        "show_instruction": BOOL, "show_skip_button": BOOL, "enable_empty_annotation": BOOL,
+        "show_annotation_history": BOOL, "organization": nullable(INT), "color": nullable(STR),
+        "maximum_annotations": INT, "is_published": BOOL, "model_version": nullable(STR),
+        "is_draft": BOOL, "created_by": nullable(USER_BRIEF), "created_at": DATE,
+        "min_annotations_to_start_training": INT, "show_collab_predictions": BOOL,
+        "sampling": nullable(STR), "show_ground_truth_first": BOOL,
+        "show_overlap_first": BOOL, "overlap_cohort_percentage": INT,
+        "control_weights": nullable(OBJ), "parsed_label_config": ANY,
+        # counters: null in the answer to a create, as in Label Studio
+        "task_number": nullable(INT), "num_tasks_with_annotations": nullable(INT),
+        "total_annotations_number": nullable(INT), "total_predictions_number": nullable(INT),
+        "useful_annotation_number": nullable(INT), "ground_truth_number": nullable(INT),
+        "skipped_annotations_number": nullable(INT), "finished_task_number": nullable(INT),
+        "pinned_at": nullable(DATE),
+    }, ["id", "title", "label_config", "created_at"]),
+    "ProjectWrite": obj({
+        "title": nullable({"type": "string", "maxLength": 50}), "description": nullable(STR),
+        "label_config": STR, "expert_instruction": nullable(STR), "show_instruction": BOOL,
+        "show_skip_button": BOOL, "enable_empty_annotation": BOOL,
+        "show_annotation_history": BOOL, "color": nullable(STR),
+        "maximum_annotations": INT, "is_published": BOOL, "model_version": nullable(STR),
+        "is_draft": BOOL, "min_annotations_to_start_training": INT,
+        "show_collab_predictions": BOOL, "sampling": STR, "show_ground_truth_first": BOOL,
+        "show_overlap_first": BOOL, "overlap_cohort_percentage": INT,
+        "control_weights": OBJ, "pinned_at": nullable(DATE),
+    }),
+    "ProjectPage": obj({"count": INT, "next": nullable(STR), "previous": nullable(STR),
+                        "results": array(ref("Project"))},
+                       ["count", "next", "previous", "results"]),
+    "ProjectCountsPage": obj({"count": INT, "next": nullable(STR), "previous": nullable(STR),
+                              "results": array(obj({"id": INT, "task_number": INT}, ["id"]))},
+                             ["count", "results"]),
+    "LabelConfig": obj({"label_config": STR}, ["label_config"]),
+    "Summary": obj({"project": INT, "all_data_columns": OBJ, "common_data_columns": array(STR),
+                    "created_annotations": OBJ, "created_labels": OBJ}, ["project"]),
+    "Task": obj({
+        "id": INT, "data": OBJ, "meta": nullable(OBJ), "project": INT, "inner_id": INT,
+        "created_at": DATE, "updated_at": DATE, "is_labeled": BOOL, "overlap": INT,
+        "total_annotations": INT, "cancelled_annotations": INT, "total_predictions": INT,
+        "file_upload": ANY, "storage_filename": nullable(STR), "updated_by": ANY,
+        "annotations": array(ref("Annotation")), "predictions": array(ref("Prediction")),
+        "drafts": {"type": "array"}, "annotators": {"type": "array"},
+    }, ["id", "data"]),
+    "TaskWrite": obj({"data": OBJ, "meta": OBJ, "project": ID, "is_labeled": BOOL}),
+    "TaskCreate": obj({"data": OBJ, "meta": OBJ, "project": ID}, ["data", "project"]),
+    "TaskPage": obj({"total_annotations": INT, "total_predictions": INT, "total": INT,
+                     "tasks": array(OBJ)}, ["total", "tasks"]),
+    "Annotation": obj({
+        "id": INT, "result": nullable(RESULT), "task": INT, "project": nullable(INT),
+        "completed_by": ANY, "was_cancelled": BOOL, "ground_truth": BOOL,
+        "created_at": DATE, "updated_at": DATE, "lead_time": nullable(NUM),
+        "updated_by": nullable(INT), "parent_prediction": nullable(INT),
+        "parent_annotation": nullable(INT), "last_action": nullable(STR),
+    }, ["id", "result", "task"]),
+    "AnnotationWrite": obj({"result": RESULT, "was_cancelled": BOOL, "ground_truth": BOOL,
+                            "lead_time": nullable(NUM), "parent_prediction": nullable(ID),
+                            "parent_annotation": nullable(ID)}),
+    "Prediction": obj({
+        "id": INT, "result": RESULT, "task": INT, "project": nullable(INT),
+        "model_version": nullable(STR), "score": nullable(NUM), "created_at": DATE,
+        "updated_at": DATE,
+    }, ["id", "result", "task"]),
+    "PredictionWrite": obj({"task": ID, "result": RESULT, "score": nullable(NUM),
+                            "model_version": nullable(STR)}),
+    "ModelVersions": obj(additionalProperties=INT),
+    "ImportAnswer": obj({"task_count": INT, "annotation_count": INT, "prediction_count": INT,
+                         "duration": NUM, "file_upload_ids": array(INT),
+                         "could_be_tasks_list": BOOL, "found_formats": ANY,
+                         "data_columns": ANY, "task_ids": array(INT)},
+                        ["task_count", "annotation_count", "prediction_count"]),
+    "ImportBody": {"anyOf": [array(OBJ), OBJ],
+                   "description": "A list of tasks (or one task): {data: {...}, annotations: "
+                                  "[...], predictions: [...]} or the bare data object."},
+    "FileUpload": obj({"id": INT, "file": STR}, ["id", "file"]),
+    "View": obj({"id": INT, "data": OBJ, "order": nullable(INT), "user": nullable(INT),
+                 "project": INT}, ["id", "project"]),
+    "ViewWrite": obj({"project": ID, "data": OBJ}),
+    "Action": obj({"id": STR, "title": STR, "order": INT}, ["id", "title"]),
+    "Export": obj({"id": INT, "title": STR, "created_by": nullable(USER_BRIEF),
+                   "created_at": DATE, "finished_at": nullable(DATE), "status": STR,
+                   "md5": nullable(STR), "counters": OBJ, "converted_formats": {"type": "array"}},
+                  ["id", "status"]),
+    "ExportFormat": obj({"name": STR, "title": STR, "description": STR, "disabled": BOOL},
+                        ["name"]),
+    "MLBackend": obj({"id": INT, "url": STR, "title": nullable(STR), "project": INT,
+                      "state": STR, "is_interactive": BOOL, "timeout": NUM},
+                     ["id", "url", "project"]),
+    "MLBackendWrite": obj({"url": STR, "project": ID, "title": nullable(STR),
+                           "is_interactive": BOOL, "timeout": NUM}),
+    "Job": obj({"id": INT, "status": STR}, ["id", "status"]),
+    "Storage": obj({"id": INT, "type": STR, "project": INT, "title": nullable(STR)},
+                   ["id", "project"]),
+    "StorageWrite": obj({"project": ID, "title": nullable(STR), "description": nullable(STR),
+                         "path": nullable(STR), "regex_filter": nullable(STR),
+                         "use_blob_urls": BOOL, "bucket": nullable(STR),
+                         "prefix": nullable(STR)}),
+    "StorageType": obj({"name": STR, "title": STR}, ["name", "title"]),
+    "LiveExport": obj(additionalProperties=ANY),
+    "ArchiveAnswer": obj({"id": INT, "counts": OBJ, "project": ref("Project"),
+                          "mapping": OBJ}, ["id", "counts", "project"]),
+    "UiSession": obj({"csrf_token": STR, "signed_in": BOOL, "auth": BOOL,
+                      "user": ref("User"), "version": STR}, ["csrf_token", "signed_in"]),
+    "UiSettings": obj({"auth": BOOL, "api_url": STR, "data_dir": STR,
+                       "local_files_root": STR, "settings_file": STR,
+                       "data_dir_source": STR, "can_reopen": BOOL}, ["auth", "api_url"]),
+    "UiDataDir": obj({"data_dir": STR, "existing": BOOL, "config_file": STR,
+                      "overridden_by": nullable(STR), "reopened": BOOL, "url": nullable(STR)},
+                     ["data_dir", "reopened"], description=(
+                         "The new data folder, remembered in the user config. `reopened`: "
+                         "LabelDesk now serves it (this session's data is gone: `url` signs a "
+                         "browser in to the new folder); else it is used from the next start. "
+                         "`overridden_by`: --data-dir or LABELDESK_DATA_DIR chose this run's "
+                         "folder and still win at the next start.")),
+}
+
+# -- parameters by name ---------------------------------------------------------------------
+
+PAGE = {"type": "integer", "minimum": 1}
+QUERY = {
+    "page": PAGE, "page_size": PAGE, "project": ID, "view": ID, "task": ID,
+    "task__project": ID, "ids": STR, "title": STR, "ordering": STR, "filter": STR,
+    "query": {"type": "string", "description": "The data manager's JSON query"},
+    "fields": {"type": "string", "enum": ["all", "task_only"]}, "include": STR,
+    "only_annotated": BOOL, "was_cancelled": BOOL, "return_task_ids": BOOL,
+    "commit_to_project": BOOL, "preannotated_from_fields": STR, "all": BOOL,
+    "exportType": STR, "export_type": STR, "download_all_tasks": BOOL,
+    "download_resources": BOOL, "ids[]": STR, "mapping": BOOL, "is_interactive": BOOL,
+    "random": BOOL, "batch_size": PAGE, "id": STR, "d": STR, "fileuri": STR, "desc": STR,
+    "format": STR, "storage_for": STR, "type": STR, "uuid": STR, "task_ids": STR,
+    "mode": STR, "label_config": STR, "q": STR, "raw": BOOL, "error": STR,
+}
+PATH = {
+    "kind_type": {"type": "string", "enum": sorted(STORAGE_TYPES)},
+    "name": STR, "path": STR, "completion_id": STR,
+}
+
+# -- the operations -------------------------------------------------------------------------
+# (methods, path, tag, summary, options). Options: q (query parameters), body (a schema name
+# or a schema; "form" for multipart/urlencoded), ok (status, schema name or schema, or None
+# for no body; a str media type as third item), auth=False, bare=True (errors may come without
+# the envelope, as field -> messages) or "any" (0.x: any JSON), raw=True (a file or text body).
+
+JSON_OR_FORM = "json-or-form"
+OPERATIONS = [
+    # health, version
+    ("GET", "/health", "Health", "Health check", dict(auth=False, ok=(200, "Health"))),
+    ("GET", "/api/health", "Health", "Health check", dict(auth=False, ok=(200, "Health"))),
+    ("GET", "/version", "Health", "Version (0.x name)", dict(auth=False, ok=(200, "Version"))),
+    ("GET", "/api/version", "Health", "Version", dict(auth=False, ok=(200, "Version"))),
+    ("GET", "/api/schema", "Health", "This OpenAPI description",
+     dict(auth=False, ok=(200, OBJ))),
+    ("GET", "/docs/api", "Health", "This description, rendered",
+     dict(auth=False, ok=(200, None, "text/html"))),
+    # users and tokens
+    ("GET", "/api/current-user", "Users", "The current user", dict(ok=(200, "User"))),
+    ("GET", "/api/current-user/whoami", "Users", "The current user", dict(ok=(200, "User"))),
+    ("PATCH", "/api/current-user", "Users", "Update the current user",
+     dict(body="UserWrite", ok=(200, "User"))),
+    ("GET", "/api/current-user/token", "Users", "The legacy token", dict(ok=(200, "Token"))),
+    ("POST", "/api/current-user/reset-token", "Users", "A new legacy token",
+     dict(ok=(200, "Token"))),
+    ("GET", "/api/current-user/hotkeys", "Users", "Custom hotkeys", dict(ok=(200, OBJ))),
+    ("PATCH", "/api/current-user/hotkeys", "Users", "Set custom hotkeys",
+     dict(body=obj({"custom_hotkeys": OBJ}), ok=(200, OBJ))),
+    ("GET", "/api/users", "Users", "Users", dict(ok=(200, array(ref("User"))))),
+    ("POST", "/api/users", "Users", "Create a user", dict(body="UserWrite", ok=(201, "User"))),
+    ("GET", "/api/users/{user_id}", "Users", "A user", dict(ok=(200, "User"))),
+    ("PATCH", "/api/users/{user_id}", "Users", "Update a user",
+     dict(body="UserWrite", ok=(200, "User"))),
+    ("DELETE", "/api/users/{user_id}", "Users", "Delete a user (not the local one)",
+     dict(ok=(204, None))),
+    ("GET", "/api/organizations", "Users", "The one organization", dict(ok=(200, array(OBJ)))),
+    ("POST", "/api/token", "Users", "Create a personal access token", dict(ok=(201, "Token"))),
+    ("GET", "/api/token", "Users", "Personal access tokens", dict(ok=(200, array(OBJ)))),
+    ("POST", "/api/token/refresh", "Users", "Exchange a refresh token for an access token",
+     dict(auth=False, body="Refresh", ok=(200, obj({"access": STR}, ["access"])), bare=True)),
+    ("POST", "/api/token/blacklist", "Users", "Revoke a refresh token",
+     dict(body="Refresh", ok=(204, None), bare=True)),
+    ("POST", "/api/token/rotate", "Users", "Rotate a refresh token",
+     dict(body="Refresh", ok=(200, "Refresh"), bare=True)),
+    ("GET", "/api/jwt/settings", "Users", "Token settings", dict(ok=(200, OBJ))),
+    ("POST", "/api/jwt/settings", "Users", "Token settings (fixed)", dict(ok=(200, OBJ))),
+    # projects
+    ("GET", "/api/projects", "Projects", "Projects, paginated",
+     dict(q=("page", "page_size", "ids", "title", "ordering", "filter"),
+          ok=(200, "ProjectPage"))),
+    ("GET", "/api/projects/counts", "Projects", "Projects' counters, paginated",
+     dict(q=("page", "page_size", "ids", "title", "ordering", "filter"),
+          ok=(200, "ProjectCountsPage"))),
+    ("POST", "/api/projects", "Projects", "Create a project",
+     dict(body="ProjectWrite", ok=(201, "Project"))),
+    ("GET", "/api/projects/{project_id}", "Projects", "A project", dict(ok=(200, "Project"))),
+    ("PATCH PUT", "/api/projects/{project_id}", "Projects", "Update a project",
+     dict(body="ProjectWrite", ok=(200, "Project"))),
+    ("DELETE", "/api/projects/{project_id}", "Projects", "Delete a project and its tasks",
+     dict(ok=(204, None))),
+    ("POST", "/api/projects/validate", "Projects", "Check a label config",
+     dict(auth=False, body="LabelConfig", ok=(204, None), bare=True)),
+    ("POST", "/api/projects/{project_id}/validate", "Projects",
+     "Check a label config against a project's annotations",
+     dict(body="LabelConfig", ok=(200, OBJ))),
+    ("GET", "/api/projects/{project_id}/summary", "Projects", "Data columns and labels used",
+     dict(ok=(200, "Summary"))),
+    # tasks
+    ("GET", "/api/tasks", "Tasks", "The data manager's task list (also 0.x's task list)",
+     dict(q=("project", "view", "query", "page", "page_size", "fields", "include",
+             "only_annotated"), ok=(200, {"anyOf": [ref("TaskPage"), array(OBJ)]}),
+          bare=True)),
+    ("POST", "/api/tasks", "Tasks", "Create a task", dict(body="TaskCreate", ok=(201, "Task"))),
+    ("DELETE", "/api/tasks", "Legacy", "0.x: delete every task of the current project",
+     dict(ok=(204, None), bare=True)),
+    ("GET", "/api/tasks/{task_id}", "Tasks", "A task with its annotations and predictions",
+     dict(ok=(200, "Task"))),
+    ("PATCH PUT", "/api/tasks/{task_id}", "Tasks", "Update a task",
+     dict(body="TaskWrite", ok=(200, "Task"))),
+    ("POST", "/api/tasks/{task_id}", "Legacy", "0.x: replace a task",
+     dict(body=OBJ, ok=(200, OBJ), bare=True)),
+    ("DELETE", "/api/tasks/{task_id}", "Tasks", "Delete a task", dict(ok=(204, None))),
+    ("GET", "/api/projects/{project_id}/tasks", "Tasks", "A project's tasks",
+     dict(q=("page", "page_size"), ok=(200, array(ref("Task"))))),
+    ("POST", "/api/projects/{project_id}/tasks", "Tasks", "Create a task in a project",
+     dict(body="TaskWrite", ok=(201, "Task"))),
+    ("DELETE", "/api/projects/{project_id}/tasks", "Tasks", "Delete all of a project's tasks",
+     dict(ok=(204, None))),
+    ("GET", "/api/projects/{project_id}/next", "Tasks", "The next task to label",
+     dict(ok=(200, "Task"))),
+    # annotations and predictions
+    ("GET", "/api/tasks/{task_id}/annotations", "Annotations", "A task's annotations",
+     dict(ok=(200, array(ref("Annotation"))))),
+    ("POST", "/api/tasks/{task_id}/annotations", "Annotations", "Annotate a task",
+     dict(q=("was_cancelled",), body="AnnotationWrite", ok=(201, "Annotation"))),
+    ("GET", "/api/annotations/{annotation_id}", "Annotations", "An annotation",
+     dict(ok=(200, "Annotation"))),
+    ("PATCH PUT", "/api/annotations/{annotation_id}", "Annotations", "Update an annotation",
+     dict(body="AnnotationWrite", ok=(200, "Annotation"))),
+    ("DELETE", "/api/annotations/{annotation_id}", "Annotations", "Delete an annotation",
+     dict(ok=(204, None))),
+    ("GET", "/api/predictions", "Predictions", "Predictions of a task or project",
+     dict(q=("task", "project", "task__project"), ok=(200, array(ref("Prediction"))))),
+    ("POST", "/api/predictions", "Predictions", "Create a prediction",
+     dict(body="PredictionWrite", ok=(201, "Prediction"))),
+    ("GET", "/api/predictions/{prediction_id}", "Predictions", "A prediction",
+     dict(ok=(200, "Prediction"))),
+    ("PATCH PUT", "/api/predictions/{prediction_id}", "Predictions", "Update a prediction",
+     dict(body="PredictionWrite", ok=(200, "Prediction"))),
+    ("DELETE", "/api/predictions/{prediction_id}", "Predictions", "Delete a prediction",
+     dict(ok=(204, None))),
+    ("POST", "/api/projects/{project_id}/import/predictions", "Predictions",
+     "Import predictions for existing tasks",
+     dict(body=array(ref("PredictionWrite")), ok=(201, obj({"created": INT}, ["created"])))),
+    ("GET", "/api/projects/{project_id}/model-versions", "Predictions",
+     "Model versions and their prediction counts", dict(ok=(200, "ModelVersions"))),
+    # import
+    ("POST", "/api/projects/{project_id}/import", "Import",
+     "Import tasks: a JSON body or files (JSON, JSON lines, CSV, TSV, TXT, media)",
+     dict(q=("return_task_ids", "commit_to_project", "preannotated_from_fields"),
+          body="ImportBody", files=True, ok=(201, "ImportAnswer"))),
+    ("GET", "/api/projects/{project_id}/file-uploads", "Import", "A project's uploaded files",
+     dict(q=("ids", "all"), ok=(200, array(ref("FileUpload"))))),
+    ("DELETE", "/api/projects/{project_id}/file-uploads", "Import", "Delete uploaded files",
+     dict(body=obj({"file_upload_ids": array(ID)}), ok=(200, obj({"deleted": INT})))),
+    ("GET", "/api/import/file-upload/{upload_id}", "Import", "An uploaded file",
+     dict(ok=(200, "FileUpload"))),
+    ("DELETE", "/api/import/file-upload/{upload_id}", "Import", "Delete an uploaded file",
+     dict(ok=(204, None))),
+    ("GET", "/data/upload/{project_id}/{name}", "Import", "An uploaded file's content",
+     dict(raw=True, ok=(200, None, "application/octet-stream"))),
+    # data manager
+    ("GET", "/api/dm/views", "Data manager", "Views (tabs)",
+     dict(q=("project",), ok=(200, array(ref("View"))))),
+    ("POST", "/api/dm/views", "Data manager", "Create a view",
+     dict(body="ViewWrite", ok=(201, "View"))),
+    ("GET", "/api/dm/views/{view_id}", "Data manager", "A view", dict(ok=(200, "View"))),
+    ("PATCH PUT", "/api/dm/views/{view_id}", "Data manager", "Update a view",
+     dict(body="ViewWrite", ok=(200, "View"))),
+    ("DELETE", "/api/dm/views/{view_id}", "Data manager", "Delete a view",
+     dict(ok=(204, None))),
+    ("POST", "/api/dm/views/order", "Data manager", "Reorder a project's views",
+     dict(body=obj({"project": ID, "ids": array(ID)}), ok=(200, OBJ))),
+    ("DELETE", "/api/dm/views/reset", "Data manager", "Delete a project's views",
+     dict(q=("project",), ok=(204, None))),
+    ("GET", "/api/dm/actions", "Data manager", "Actions on selected tasks",
+     dict(ok=(200, array(ref("Action"))))),
+    ("POST", "/api/dm/actions", "Data manager", "Run an action on selected tasks",
+     dict(q=("id", "project", "view"),
+          body=obj({"selectedItems": obj({"all": BOOL, "included": array(ID),
+                                          "excluded": array(ID)})}), ok=(200, OBJ))),
+    # export
+    ("GET", "/api/projects/{project_id}/export/formats", "Export", "Export formats",
+     dict(ok=(200, array(ref("ExportFormat"))))),
+    ("GET", "/api/projects/{project_id}/export", "Export", "Export a project's tasks (a file)",
+     dict(q=("exportType", "export_type", "download_all_tasks", "download_resources", "ids[]"),
+          raw=True, ok=(200, None, "application/octet-stream"))),
+    ("GET", "/api/projects/{project_id}/exports", "Export", "Export snapshots",
+     dict(ok=(200, array(ref("Export"))))),
+    ("POST", "/api/projects/{project_id}/exports", "Export", "Create an export snapshot",
+     dict(body=obj({"title": STR, "task_filter_options": OBJ,
+                    "annotation_filter_options": OBJ, "serialization_options": OBJ}),
+          ok=(201, "Export"))),
+    ("GET", "/api/projects/{project_id}/exports/{export_id}", "Export", "An export snapshot",
+     dict(ok=(200, "Export"))),
+    ("DELETE", "/api/projects/{project_id}/exports/{export_id}", "Export",
+     "Delete an export snapshot", dict(ok=(204, None))),
+    ("POST", "/api/projects/{project_id}/exports/{export_id}/convert", "Export",
+     "Convert a snapshot to another format",
+     dict(body=obj({"export_type": STR, "download_resources": BOOL}), ok=(200, OBJ))),
+    ("GET", "/api/projects/{project_id}/exports/{export_id}/download", "Export",
+     "Download a snapshot (a file)",
+     dict(q=("exportType", "export_type"), raw=True,
+          ok=(200, None, "application/octet-stream"))),
+    ("GET", "/api/projects/{project_id}/archive", "Export",
+     "The whole project as a .zip (LabelDesk)", dict(raw=True, ok=(200, None, "application/zip"))),
+    ("POST", "/api/projects/archive", "Export", "A new project from a project .zip (LabelDesk)",
+     dict(q=("title", "mapping"), body="zip", ok=(201, "ArchiveAnswer"))),
+    ("GET", "/api/projects/{project_id}/live-export", "Export",
+     "The project's live export folder (LabelDesk)", dict(ok=(200, "LiveExport"))),
+    ("PUT POST PATCH", "/api/projects/{project_id}/live-export", "Export",
+     "Configure the live export folder (LabelDesk)",
+     dict(body=obj({"path": STR, "format": STR, "enabled": BOOL}), ok=(200, "LiveExport"))),
+    ("DELETE", "/api/projects/{project_id}/live-export", "Export",
+     "Stop the live export (LabelDesk)", dict(ok=(204, None))),
+    ("POST", "/api/projects/{project_id}/live-export/sync", "Export",
+     "Rewrite the live export folder now (LabelDesk)", dict(ok=(200, "LiveExport"))),
+    # ML backends
+    ("GET", "/api/ml", "ML", "A project's ML backends",
+     dict(q=("project", "is_interactive"), ok=(200, array(ref("MLBackend"))))),
+    ("POST", "/api/ml", "ML", "Connect an ML backend",
+     dict(body="MLBackendWrite", ok=(201, "MLBackend"))),
+    ("GET", "/api/ml/jobs", "ML", "Batch prediction jobs (LabelDesk)",
+     dict(q=("project",), ok=(200, array(ref("Job"))))),
+    ("GET", "/api/ml/jobs/{job_id}", "ML", "A batch prediction job", dict(ok=(200, "Job"))),
+    ("DELETE", "/api/ml/jobs/{job_id}", "ML", "Cancel a job", dict(ok=(200, "Job"))),
+    ("POST", "/api/ml/jobs/{job_id}/cancel", "ML", "Cancel a job", dict(ok=(200, "Job"))),
+    ("GET", "/api/ml/{backend_id}", "ML", "An ML backend", dict(ok=(200, "MLBackend"))),
+    ("PATCH PUT", "/api/ml/{backend_id}", "ML", "Update an ML backend",
+     dict(body="MLBackendWrite", ok=(200, "MLBackend"))),
+    ("DELETE", "/api/ml/{backend_id}", "ML", "Disconnect an ML backend", dict(ok=(204, None))),
+    ("POST", "/api/ml/{backend_id}/train", "ML", "Ask the model to train",
+     dict(body=obj({"use_ground_truth": BOOL}), ok=(200, None))),
+    ("POST", "/api/ml/{backend_id}/predict/test", "ML", "Predict a random task",
+     dict(q=("random",), ok=(200, OBJ))),
+    ("POST", "/api/ml/{backend_id}/predict", "ML", "Predict every task (a background job)",
+     dict(q=("batch_size",), ok=(200, "Job"))),
+    ("POST", "/api/ml/{backend_id}/interactive-annotating", "ML", "Interactive pre-annotation",
+     dict(body=obj({"task": ID, "context": OBJ}), ok=(200, OBJ))),
+    ("GET", "/api/ml/{backend_id}/versions", "ML", "The model's versions", dict(ok=(200, OBJ))),
+    # storages, files
+    ("GET", "/data/local-files", "Storages", "A file from the local files root",
+     dict(q=("d",), raw=True, ok=(200, None, "application/octet-stream"))),
+    ("GET", "/tasks/{task_id}/resolve", "Storages", "A storage URI of a task, resolved",
+     dict(q=("fileuri",), raw=True, ok=(200, None, "application/octet-stream"))),
+    ("GET", "/tasks/{task_id}/presign", "Storages", "A storage URI of a task, resolved",
+     dict(q=("fileuri",), raw=True, ok=(200, None, "application/octet-stream"))),
+]
+
+for _kind, _prefix in (("import", "/api/storages"), ("export", "/api/storages/export")):
+    _t = f"Storages ({_kind})"
+    OPERATIONS += [
+        ("GET", _prefix, _t, f"A project's {_kind} storages",
+         dict(q=("project",), ok=(200, array(ref("Storage"))))),
+        ("GET", _prefix + "/types", _t, "Storage types", dict(ok=(200, array(ref("StorageType"))))),
+        ("GET", _prefix + "/{kind_type}", _t, f"A project's {_kind} storages of a type",
+         dict(q=("project",), ok=(200, array(ref("Storage"))))),
+        ("POST", _prefix + "/{kind_type}", _t, f"Create an {_kind} storage",
+         dict(q=("project",), body="StorageWrite", ok=(201, "Storage"))),
+        ("POST", _prefix + "/{kind_type}/validate", _t, "Check a storage's settings",
+         dict(body="StorageWrite", ok=(200, None))),
+        ("GET", _prefix + "/{kind_type}/{storage_id}", _t, "A storage", dict(ok=(200, "Storage"))),
+        ("PATCH PUT", _prefix + "/{kind_type}/{storage_id}", _t, "Update a storage",
+         dict(body="StorageWrite", ok=(200, "Storage"))),
+        ("DELETE", _prefix + "/{kind_type}/{storage_id}", _t, "Delete a storage",
+         dict(ok=(204, None))),
+        ("POST", _prefix + "/{kind_type}/{storage_id}/sync", _t, "Sync a storage",
+         dict(ok=(200, "Storage"))),
+    ]
+
+LEGACY = dict(bare="any")  # 0.x (Flask) answered errors as bare strings, lists or objects
+OPERATIONS += [
+    # Label Studio 0.8-0.9 (docs/legacy-api.md): the current project
+    ("GET", "/api/project", "Legacy", "0.x: the current project", dict(LEGACY, ok=(200, OBJ))),
+    ("POST", "/api/project", "Legacy", "0.x: a new current project",
+     dict(LEGACY, q=("desc",), body=JSON_OR_FORM, ok=(201, OBJ))),
+    ("PATCH", "/api/project", "Legacy", "0.x: update the current project",
+     dict(LEGACY, body=JSON_OR_FORM, ok=(201, OBJ))),
+    ("POST", "/api/project/config", "Legacy", "0.x: save the label config",
+     dict(LEGACY, q=("label_config",), body=JSON_OR_FORM, ok=(201, None))),
+    ("POST", "/api/project/import", "Legacy", "0.x: import tasks",
+     dict(LEGACY, body="ImportBody", files=True, ok=(201, OBJ))),
+    ("GET", "/api/project/export", "Legacy", "0.x: export (a .zip)",
+     dict(LEGACY, q=("format", "download_all_tasks"), raw=True,
+          ok=(200, None, "application/zip"))),
+    ("GET", "/api/project/next", "Legacy", "0.x: the next task", dict(LEGACY, ok=(200, OBJ))),
+    ("GET", "/api/project/storage-settings", "Legacy", "0.x: storage settings",
+     dict(LEGACY, ok=(200, OBJ))),
+    ("POST", "/api/project/storage-settings", "Legacy", "0.x: set the storage",
+     dict(LEGACY, q=("storage_for", "type"), body=JSON_OR_FORM, ok=(201, OBJ))),
+    ("GET POST", "/api/project-switch", "Legacy", "0.x: switch the current project",
+     dict(LEGACY, q=("uuid", "project", "id"), ok=(200, OBJ))),
+    ("POST", "/api/tasks/{task_id}/completions", "Legacy", "0.x: create a completion",
+     dict(LEGACY, q=("was_cancelled",), body=JSON_OR_FORM, ok=(201, OBJ))),
+    ("DELETE", "/api/tasks/{task_id}/completions", "Legacy", "0.x: delete a task's completions",
+     dict(LEGACY, ok=(204, None))),
+    ("PATCH", "/api/tasks/{task_id}/completions/{completion_id}", "Legacy",
+     "0.x: update a completion", dict(LEGACY, body=JSON_OR_FORM, ok=(201, OBJ))),
+    ("DELETE", "/api/tasks/{task_id}/completions/{completion_id}", "Legacy",
+     "0.x: delete a completion", dict(LEGACY, ok=(204, None))),
+    ("GET", "/api/completions", "Legacy", "0.x: ids of completed tasks",
+     dict(LEGACY, ok=(200, obj({"ids": array(INT)}, ["ids"])))),
+    ("DELETE", "/api/completions", "Legacy", "0.x: delete every completion",
+     dict(LEGACY, raw=True, ok=(201, None, "text/plain"))),
+    ("GET", "/api/models", "Legacy", "0.x: model names",
+     dict(LEGACY, ok=(200, obj({"models": array(ANY)}, ["models"])))),
+    ("DELETE", "/api/models", "Legacy", "0.x: disconnect a model",
+     dict(LEGACY, body=obj({"name": STR}), ok=(204, None))),
+    ("POST", "/api/models/train", "Legacy", "0.x: train the models", dict(LEGACY, ok=(200, OBJ))),
+    ("GET POST", "/api/models/predictions", "Legacy", "0.x: predictions for tasks",
+     dict(LEGACY, q=("mode", "task_ids"), ok=(200, ANY))),
+    ("POST", "/api/validate-config", "Legacy", "0.x: check a label config",
+     dict(LEGACY, q=("label_config",), body=JSON_OR_FORM, ok=(204, None))),
+    ("GET POST", "/api/import-example", "Legacy", "0.x: an example task for a label config",
+     dict(LEGACY, q=("label_config",), ok=(200, ANY))),
+    ("GET", "/api/import-example-file", "Legacy", "0.x: an example file for a label config",
+     dict(LEGACY, q=("q", "label_config", "raw"), raw=True,
+          ok=(200, None, "application/octet-stream"))),
+    # the UI's own routes
+    ("GET", "/", "UI", "The app (or the sign-in page)",
+     dict(auth=False, raw=True, ok=(200, None, "text/html"))),
+    ("GET", "/user/login", "UI", "Redirects to /", dict(auth=False, ok=(303, None))),
+    ("POST", "/user/login", "UI", "Sign in with the API token (a form)",
+     dict(auth=False, body="form", ok=(303, None))),
+    ("GET POST", "/user/logout", "UI", "Sign out", dict(auth=False, ok=(303, None))),
+    ("GET", "/static/{path}", "UI", "The UI's static files",
+     dict(auth=False, raw=True, ok=(200, None, "application/octet-stream"))),
+    ("GET", "/favicon.ico", "UI", "The icon",
+     dict(auth=False, raw=True, ok=(200, None, "image/svg+xml"))),
+    ("POST", "/api/ui/session", "UI", "The window's one-time secret for a session cookie",
+     dict(auth=False, body=obj({"secret": STR}, ["secret"]),
+          ok=(201, obj({"csrf_token": STR}, ["csrf_token"])))),
+    ("GET", "/api/ui/session", "UI", "The session", dict(ok=(200, "UiSession"))),
+    ("POST", "/api/ui/reset-token", "UI", "A new API token, this browser staying signed in",
+     dict(ok=(200, obj({"token": STR, "csrf_token": STR}, ["token"])))),
+    ("GET", "/api/ui/settings", "UI", "The app's settings", dict(ok=(200, "UiSettings"))),
+    ("PATCH", "/api/ui/settings", "UI", "Change the app's settings",
+     dict(body=obj({"auth": BOOL}), ok=(200, "UiSettings"))),
+    ("POST", "/api/ui/data-dir", "UI", "Use another data folder (and reopen on it)",
+     dict(body=obj({"path": STR}, ["path"]), ok=(200, "UiDataDir"))),
+    ("GET", "/api/ui/templates", "UI", "Label-config templates",
+     dict(ok=(200, obj({"templates": array(OBJ)}, ["templates"])))),
+]
+
+DESCRIPTION = """Label Studio 1.23's REST API as LabelDesk serves it on 127.0.0.1.
+
+Authenticate with `Authorization: Token <token>` (the legacy token, `labeldesk user` prints
+it) or `Authorization: Bearer <access token>` (from `POST /api/token/refresh` with a personal
+access token). Trailing slashes are optional everywhere. Errors are Label Studio's JSON
+envelope (`Error`), except where an operation says its errors are bare, as in Label Studio."""

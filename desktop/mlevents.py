@@ -1,0 +1,91 @@
+"""Annotation events to the models' /webhook, as Label Studio sends them.
+
+The payload is built when the annotation changes (the data is at hand) and sent later by a
+worker thread, so a slow or dead model never holds up a save. A model found down is skipped for
+a while (MLBackends.is_down), and a full queue drops events rather than grow without bound.
+"""
+
+import logging
+import queue
+import threading
+
+log = logging.getLogger("labeldesk.ml")
+
+WEBHOOK_EVENTS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
+QUEUE_SIZE = 10000
+GONE_KEPT = 10000  # deleted annotations remembered for ANNOTATIONS_DELETED
+
+
+class ModelEvents:
+    def __init__(self, ml):
+        self.ml = ml
+        self.core = ml.core
+        self.r = ml.r
+        self._gone = {}  # deleted annotation id -> (project, task), for ANNOTATIONS_DELETED
+        self._events = queue.Queue(maxsize=QUEUE_SIZE)
+        self._sender = None
+        self.core.annotations.on_change.append(self._annotation_changed)
+        self.core.store.storage.observe("annotations", self._annotation_row)
+
+    def _annotation_row(self, doc_id, old, new):
+        if new is None and old is not None:
+            self._gone[doc_id] = (old.get("project"), old.get("task"))
+            if len(self._gone) > GONE_KEPT:
+                self._gone.pop(next(iter(self._gone)))
+
+    def _annotation_changed(self, event, annotation_id):
+        try:
+            self._queue_event(event, annotation_id)
+        except Exception:  # never let a model notification fail a save
+            log.exception("ML webhook for %s %s", event, annotation_id)
+
+    def _queue_event(self, event, annotation_id):
+        if event not in WEBHOOK_EVENTS:
+            return
+        if event == "ANNOTATIONS_DELETED":
+            project_id, task_id = self._gone.pop(annotation_id, (None, None))
+        else:
+            doc = self.r.annotations.doc(annotation_id)
+            project_id, task_id = (doc["project"], doc["task"]) if doc else (None, None)
+        if project_id is None or not self.ml.of_project(project_id):
+            return
+        payload = self._payload(event, annotation_id, project_id, task_id)
+        for backend_id in self.ml.of_project(project_id):
+            try:
+                self._events.put_nowait((backend_id, payload))
+            except queue.Full:
+                log.warning("ML webhook queue is full: %s for backend %s dropped", event,
+                            backend_id)
+        if self._sender is None or not self._sender.is_alive():
+            self._sender = threading.Thread(target=self._send_events, name="labeldesk-ml-events",
+                                            daemon=True)
+            self._sender.start()
+
+    def _payload(self, event, annotation_id, project_id, task_id):
+        core = self.core
+        payload = {"action": event, "project": core.projects.as_json(project_id)}
+        if event == "ANNOTATIONS_DELETED":
+            payload["annotations"] = [{"id": annotation_id}]
+        else:
+            payload["annotation"] = core.annotations.as_json(annotation_id)
+            if self.r.tasks.doc(task_id) is not None:
+                payload["task"] = core.tasks.base_json(task_id)
+        return payload
+
+    def _send_events(self):
+        while True:
+            try:
+                backend_id, payload = self._events.get(timeout=60)
+            except queue.Empty:
+                return
+            with self.r.lock:
+                doc = self.r.ml_backends.doc(backend_id)
+                doc = dict(doc) if doc else None
+            if doc is None or self.ml.is_down(backend_id):
+                continue
+            result = self.ml.api(doc).webhook(payload)
+            if result.unreachable:
+                self.ml.mark_down(backend_id)
+            if result.is_error:
+                log.info("ML backend %s /webhook %s: %s", backend_id, payload["action"],
+                         result.error)
