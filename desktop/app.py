@@ -1,6 +1,7 @@
 """LabelDesk wired together: settings, store, core modules and the HTTP API, in one object."""
 
 import logging
+import threading
 
 from .annotations import Annotations
 from .api import create_api
@@ -9,6 +10,8 @@ from .dm import Actions, Views
 from .exports import Exports
 from .imports import Imports
 from .legacy import Legacy
+from .legacy_io import LegacyIO
+from .legacy_ml import LegacyML
 from .ml import MLBackends
 from .predictions import Predictions
 from .projects import Projects
@@ -49,10 +52,13 @@ class LabelDesk:
         self.ml = MLBackends(self)
         self.storages = Storages(self)
         self.legacy = Legacy(self)
+        self.legacy_io = LegacyIO(self)
+        self.legacy_ml = LegacyML(self)
         self.sessions = Sessions(self)
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
                                   self.storages.delete_project, self.exports.delete_project]
+        self.reopen = None  # reopen(data_dir, commit) when served by a Reopenable
         self.wsgi = create_api(self)
 
     def _delete_project_data(self, project_id):
@@ -65,3 +71,110 @@ class LabelDesk:
         if self.exports.live is not None:
             self.exports.live.stop()
         self.store.close()
+
+
+class Reopenable:
+    """The WSGI callable of a server that outlives its data folder.
+
+    Requests go to the current LabelDesk; reopen(path) opens another data folder and puts its
+    LabelDesk in place (the Settings page's "Change…"): same process, same server and port.
+    The old one is closed once the requests it was serving have finished (streamed downloads
+    included). `on_reopen` callbacks get (old, new) right after the switch."""
+
+    CLOSE_TIMEOUT = 120  # seconds to wait for the old folder's last requests
+
+    def __init__(self, app):
+        self.app = None
+        self.on_reopen = []
+        self._active = {}  # LabelDesk -> requests in progress
+        self._idle = threading.Condition()
+        self._switching = threading.Lock()
+        self._install(app)
+
+    def _install(self, app):
+        app.reopen = self.reopen  # what the API's POST /api/ui/data-dir looks for
+        with self._idle:
+            self.app = app
+
+    def __call__(self, environ, start_response):
+        with self._idle:
+            app = self.app
+            self._active[app] = self._active.get(app, 0) + 1
+        try:
+            body = app.wsgi(environ, start_response)
+        except BaseException:
+            self._finished(app)
+            raise
+        return finishing(body, lambda: self._finished(app))
+
+    def _finished(self, app):
+        with self._idle:
+            self._active[app] -= 1
+            if not self._active[app]:
+                del self._active[app]
+                self._idle.notify_all()
+
+    def reopen(self, data_dir, commit=None):
+        """Open `data_dir` and serve it from now on; returns the new LabelDesk.
+
+        `commit()` runs once the new folder is open and before the switch (the API saves the
+        user config there); if it or the opening fails, nothing changes and the error is
+        raised (StoreLocked when another LabelDesk has the folder open)."""
+        with self._switching:
+            old = self.app
+            new = LabelDesk(old.settings.for_folder(data_dir))
+            try:
+                if commit is not None:
+                    commit()
+            except BaseException:
+                new.close()
+                raise
+            self._install(new)
+            old.reopen = None
+            for callback in self.on_reopen:
+                try:
+                    callback(old, new)
+                except Exception:  # noqa: BLE001 - the switch is done; a callback can't undo it
+                    log.exception("after reopening the data folder")
+            threading.Thread(target=self._close_when_idle, args=(old,),
+                             name="labeldesk-close-old", daemon=True).start()
+            log.info("data folder reopened: %s", new.settings.data_dir)
+            return new
+
+    def _close_when_idle(self, old):
+        with self._idle:
+            self._idle.wait_for(lambda: old not in self._active, timeout=self.CLOSE_TIMEOUT)
+        old.close()
+
+    def close(self):
+        self.app.close()
+
+
+def finishing(body, done):
+    """`body` that calls done() once the server has closed it. A file sent through
+    wsgi.file_wrapper (static files, media) is returned as it is, for waitress to send it
+    without Python reading it; its file is open already and needs nothing of the store."""
+    from waitress.buffers import ReadOnlyFileBasedBuffer
+    if isinstance(body, ReadOnlyFileBasedBuffer):
+        done()
+        return body
+    return _Finishing(body, done)
+
+
+class _Finishing:
+    """A WSGI response body that reports when the server is done with it (WSGI's close())."""
+
+    def __init__(self, body, done):
+        self._body, self._done = body, done
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self):
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            done, self._done = self._done, None
+            if done is not None:
+                done()

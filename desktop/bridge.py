@@ -112,10 +112,13 @@ class LocalClient:
                 **(extra or {})}
 
     def import_files(self, project_id, paths, on_bytes):
+        return self.post_files(f"/api/projects/{int(project_id)}/import", paths, on_bytes)
+
+    def post_files(self, path, paths, on_bytes):
         body = Multipart(paths, on_bytes)
         connection = self._connection()
         try:
-            connection.request("POST", f"/api/projects/{int(project_id)}/import", body=body,
+            connection.request("POST", path, body=body,
                                headers=self._headers({"Content-Type": body.content_type,
                                                       "Content-Length": str(body.length)}))
             response = connection.getresponse()
@@ -217,6 +220,37 @@ class Bridge:
         if not paths:
             return None
         return {"folder": str(paths[0]), "files": describe(folder_files(paths[0]))}
+
+    def choose_folder(self, title=None):
+        """A folder chosen in the native dialog (the data folder, a live export folder)."""
+        paths = self._dialog("folder")
+        return str(paths[0]) if paths else None
+
+    def choose_project_file(self):
+        """A project .zip chosen in the native dialog, to open as a new project."""
+        paths = self._dialog("open", file_types=("LabelDesk projects (*.zip)", "All files (*.*)"))
+        paths = [p for p in paths if p.is_file()]
+        return describe(paths)[0] if paths else None
+
+    def open_project_file(self, path):
+        """Upload a project .zip to POST /api/projects/archive; the job's result is its answer."""
+        source = Path(path)
+
+        def work(job):
+            job.total = source.stat().st_size
+            job.stage = "uploading"
+
+            def on_bytes(n):
+                job.done += n
+            status, answer = self._client.post_files("/api/projects/archive", [source],
+                                                     on_bytes)
+            if status >= 400:
+                detail = answer.get("detail") if isinstance(answer, dict) else None
+                errors = answer.get("validation_errors") if isinstance(answer, dict) else None
+                raise RuntimeError(str(errors or detail or f"The server answered {status}."))
+            job.result = answer
+
+        return self._start("open-project", work)
 
     def open_config(self):
         paths = self._dialog("open", file_types=("Label configs (*.xml;*.txt)", "All files (*.*)"))

@@ -19,6 +19,7 @@ def settings_from(args):
     settings = Settings()
     if getattr(args, "data_dir", None):
         settings.data_dir = Path(args.data_dir).expanduser().resolve()
+        settings.data_dir_source = "--data-dir"
     given = set()
     if getattr(args, "port", None) is not None:
         settings.port = args.port
@@ -189,19 +190,31 @@ def report_running(settings, error, verb):
 def cmd_serve(args):
     """Serve the API headless, for scripts and CI."""
     from .server import Server
+    from .app import Reopenable
     settings = settings_from(args)
     app = open_app(settings, "serve")
-    server = Server(app.wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes)
+    # The Settings page (in a browser) may switch the data folder: the server stays.
+    holder = Reopenable(app)
+    server = Server(holder, port=settings.port, max_body_bytes=settings.max_body_bytes)
     write_instance(settings, server.url)
     if server.fell_back:
         print(f"Port {settings.port} is in use; using port {server.port} instead.", flush=True)
     print(f"LabelDesk {__version__} is serving {server.url}", flush=True)
-    print(f"Data folder: {settings.data_dir}", flush=True)
-    if settings.auth:
-        print(f"API token: {app.users.get(1)['token']}  "
-              "(send it as 'Authorization: Token <token>')", flush=True)
-    else:
-        print("Authentication is off: any local program can use the API.", flush=True)
+
+    def announce(app):
+        print(f"Data folder: {app.settings.data_dir}", flush=True)
+        if app.settings.auth:
+            print(f"API token: {app.users.get(1)['token']}  "
+                  "(send it as 'Authorization: Token <token>')", flush=True)
+        else:
+            print("Authentication is off: any local program can use the API.", flush=True)
+
+    def reopened(old, new):
+        remove_instance(old.settings)
+        write_instance(new.settings, server.url)
+        announce(new)
+    holder.on_reopen.append(reopened)
+    announce(app)
 
     stopping = threading.Event()
 
@@ -215,8 +228,8 @@ def cmd_serve(args):
     try:
         server.serve_forever()
     finally:
-        remove_instance(settings)
-        app.close()
+        remove_instance(holder.app.settings)
+        holder.close()
     print("LabelDesk stopped.", flush=True)
 
 

@@ -15,7 +15,6 @@ import queue
 import threading
 import time
 import traceback
-from pathlib import Path
 
 import orjson
 

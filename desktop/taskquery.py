@@ -1,5 +1,10 @@
 """The data manager's query language: filters, ordering and selected items over tasks (ref. §4.2).
 
+Columns are Label Studio's (`filter:tasks:<column>`, `filter:tasks:data.<key>`), plus one of
+LabelDesk's own: `filter:tasks:data` (no key), the whole task data as one text (every value,
+nested ones too, joined by newlines), which the UI's search box uses to search every data
+column at once (`contains` is case-insensitive, as for any String column).
+
 The plain case (no filter, no ordering, everything selected) never looks at a task: the page is a
 slice of the project's id index. Anything else is one pass over the project's tasks.
 """
@@ -61,6 +66,8 @@ class Columns:
         self.tasks = tasks
 
     def value(self, column, task_id, task):
+        if column == "data":
+            return data_text(task["data"])
         if column.startswith("data."):
             value = task["data"]
             for part in column[5:].split("."):
@@ -98,6 +105,23 @@ class Columns:
         if column == "draft_exists":
             return False
         return None
+
+
+def data_text(data):
+    """All of a task's data values as one text: strings as they are, other values as JSON;
+    nested objects and lists walked in order (without recursion: data may nest deeply)."""
+    parts, stack = [], [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, dict):
+            stack.extend(reversed(list(value.values())))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+        elif value is not None:
+            parts.append(orjson.dumps(value).decode())
+    return "\n".join(parts)
 
 
 def column_of(name):

@@ -203,6 +203,7 @@ def run(settings):
     """Open the window on a freshly started server; returns when the window is closed."""
     import secrets
 
+    from .app import Reopenable
     from .cli import open_app, remove_instance, write_instance
     from .server import Server
 
@@ -217,20 +218,28 @@ def run(settings):
     if not editor.installed():
         print("Note: the labeling editor is not installed; run `make setup`.", flush=True)
     app = open_app(settings, "start")  # another LabelDesk on this data: its window comes forward
+    # The Settings page may switch the data folder: the server and the window stay, the
+    # LabelDesk behind them is replaced (the page then reloads, signed in to the new one).
+    holder = Reopenable(app)
     shown = []  # the window, once created
     nonce = secrets.token_urlsafe(32)
-    wsgi = with_focus_endpoint(app.wsgi, nonce,
+    wsgi = with_focus_endpoint(holder, nonce,
                                lambda: shown and bring_to_front(shown[0], state))
     server = Server(wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
     write_instance(settings, server.url, nonce)
-    token = app.users.get(1)["token"]
     print(f"LabelDesk {__version__} is open; its API is at {server.url}", flush=True)
-    print(f"Data folder: {settings.data_dir}", flush=True)
-    if settings.auth:
-        print(f"API token: {token}  (send it as 'Authorization: Token <token>')", flush=True)
+    announce(app)
 
     state = WindowState(settings.data_dir).load()
-    bridge = Bridge(LocalClient(server.url, lambda: app.users.get(1)["token"]), settings.data_dir)
+    bridge = Bridge(LocalClient(server.url, lambda: holder.app.users.get(1)["token"]),
+                    settings.data_dir)
+
+    def reopened(old, new):
+        remove_instance(old.settings)
+        write_instance(new.settings, server.url, nonce)
+        bridge._data_dir = Path(new.settings.data_dir)
+        announce(new)
+    holder.on_reopen.append(reopened)
     secret = app.sessions.one_time_secret()
     window = webview.create_window(
         TITLE, f"{server.url}/#secret={secret}", js_api=bridge,
@@ -247,10 +256,18 @@ def run(settings):
     finally:
         state.save()
         server.stop()
-        remove_instance(settings)
-        app.close()
+        remove_instance(holder.app.settings)
+        holder.close()
     print("LabelDesk stopped.", flush=True)
     return 0
+
+
+def announce(app):
+    settings = app.settings
+    print(f"Data folder: {settings.data_dir}", flush=True)
+    if settings.auth:
+        print(f"API token: {app.users.get(1)['token']}  "
+              "(send it as 'Authorization: Token <token>')", flush=True)
 
 
 def _screens():

@@ -4,14 +4,19 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
 import requests
 
-from desktop.app import LabelDesk
+from desktop.app import LabelDesk, Reopenable
 from desktop.server import Server
 from desktop.settings import Settings
+
+# The user config (the data folder chosen on the Settings page) of the tests' own: no test
+# reads or writes the real one. Tests of the config itself point this elsewhere or unset it.
+os.environ["LABELDESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="labeldesk-test-config-")
 
 LABEL_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -51,15 +56,22 @@ class Api:
 class LiveServer:
     """LabelDesk in this process, serving on 127.0.0.1:<free port> from a temp data dir."""
 
-    def __init__(self, data_dir, **settings):
+    def __init__(self, data_dir, reopenable=False, **settings):
         self.settings = Settings(data_dir=data_dir, **settings)
-        self.app = LabelDesk(self.settings)
-        self.server = Server(self.app.wsgi, port=0).start()
+        self._app = LabelDesk(self.settings)
+        # reopenable: served as the window serves it, so "Change…" of the data folder reopens
+        self.holder = Reopenable(self._app) if reopenable else None
+        self.server = Server(self.holder or self._app.wsgi, port=0).start()
         self.url = self.server.url
         self.port = self.server.port
         self.token = self.app.users.get(1)["token"]
         self.api = Api(self.url, self.token)
         self.anonymous = Api(self.url)
+
+    @property
+    def app(self):
+        """The LabelDesk serving now (another one after a reopen)."""
+        return self.holder.app if self.holder else self._app
 
     def close(self):
         self.server.stop()

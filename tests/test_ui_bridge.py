@@ -87,3 +87,26 @@ def test_save_export_cancelled_and_refused(live, tmp_path, monkeypatch):
     else:
         raise AssertionError("a foreign URL was accepted")
     assert Path(tmp_path).exists()
+
+
+def test_open_a_project_file_chosen_in_the_dialog(live, tmp_path, monkeypatch):
+    project = live.api.project(title="Packed")
+    live.api.post(f"/api/projects/{project['id']}/import", json=[{"text": "a"}, {"text": "b"}])
+    packed = tmp_path / "packed.zip"
+    packed.write_bytes(live.api.get(f"/api/projects/{project['id']}/archive").content)
+    desktop = make_bridge(live, tmp_path)
+    monkeypatch.setattr(desktop, "_dialog", lambda kind, **options: [packed])
+    chosen = desktop.choose_project_file()
+    assert chosen == {"path": str(packed), "name": "packed.zip", "size": packed.stat().st_size}
+    assert desktop.choose_folder() == str(packed)
+    job = wait(desktop, desktop.open_project_file(chosen["path"]))
+    assert job["state"] == "done", job
+    assert job["done"] >= job["total"] == packed.stat().st_size
+    answer = job["result"]
+    assert answer["counts"]["tasks"] == 2 and answer["project"]["title"] == "Packed"
+    assert answer["id"] != project["id"]
+
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip")
+    job = wait(desktop, desktop.open_project_file(str(bad)))
+    assert job["state"] == "error" and job["error"]

@@ -96,6 +96,13 @@ def test_label_text_and_images_then_export(ui, tmp_path):
     assert "source" in page.inner_text("table.grid thead")
     page.fill("#dm-search", "globex")
     page.wait_for_function("document.querySelectorAll('tr[data-task]').length === 1")
+    page.fill("#dm-search", "blog")  # by default the search box looks in every data column
+    page.wait_for_function("document.querySelectorAll('tr[data-task]').length === 1")
+    assert "Mary founded Globex" in page.inner_text("tr[data-task]")
+    page.select_option("#dm-search-column", "text")  # one column, as an option
+    page.wait_for_selector("text=No tasks match")
+    page.select_option("#dm-search-column", "")
+    page.wait_for_function("document.querySelectorAll('tr[data-task]').length === 1")
     page.fill("#dm-search", "")
     page.wait_for_function("document.querySelectorAll('tr[data-task]').length === 3")
 

@@ -7,7 +7,6 @@ from bottle import request
 from .. import taskquery
 from ..errors import ValidationError
 from ..paging import page_params, page_slice, parse_bool
-from .projects import BareError
 from .web import created, current_user, path_id, query, query_int, read_json
 
 TASK_PAGE_SIZE = 100
@@ -26,9 +25,8 @@ def install(app, core):
         project_id = query_int("project")
         view_id = query_int("view")
         if project_id is None and view_id is None:
-            if getattr(core.legacy, "list_tasks", None):
-                return core.legacy.list_tasks(request.query)
-            raise BareError({"detail": "Neither project nor view id specified"}, status=404)
+            # Without project/view this is the 0.8 API's task list (docs/legacy-api.md).
+            return core.legacy.list_tasks(request.query)
         filters, ordering, selected = taskquery.parse_query(query("query"))
         if view_id is not None:
             view = core.views.get(view_id)
@@ -93,7 +91,7 @@ def install(app, core):
 
     @app.get("/api/tasks/<task_id>")
     def get_task(task_id):
-        if getattr(core.legacy, "wants", None) and core.legacy.wants(request.query):
+        if core.legacy.wants(request.query):
             return core.legacy.get_task(task_id, request.query)
         with records.lock:
             return full_json(path_id(task_id, "Task"))
@@ -102,7 +100,7 @@ def install(app, core):
     def update_task(task_id):
         task_id = path_id(task_id, "Task")
         body = read_json()
-        if getattr(core.legacy, "wants_rewrite", None) and core.legacy.wants_rewrite(body):
+        if core.legacy.wants_rewrite(body):
             return core.legacy.rewrite_task(task_id, body, current_user())
         with records.lock:
             tasks.update(task_id, body, current_user())

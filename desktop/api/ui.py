@@ -148,6 +148,50 @@ def install(app, core):
             settings.save_file()
         return settings_json(core, request)
 
+    @app.post("/api/ui/data-dir")
+    def change_data_dir():
+        """Make another folder the data folder: checked, remembered in the user config, and
+        (where LabelDesk can) opened right away in place of this one."""
+        from .. import settings as settings_module
+        from ..db import CorruptFile, StoreLocked
+        from ..errors import ValidationError
+        path = settings_module.check_data_dir(read_object().get("path"), settings.data_dir)
+        existing = settings_module.is_data_dir(path)
+
+        def remember():
+            try:
+                return settings_module.save_user_config(data_dir=str(path))
+            except OSError as e:
+                raise ValidationError({"path": [
+                    f"Can't save the choice in {settings_module.user_config_file()}: "
+                    f"{e.strerror or e}"]}) from None
+
+        answer = {"data_dir": str(path), "existing": existing,
+                  "config_file": str(settings_module.user_config_file()),
+                  "overridden_by": None, "reopened": False, "url": None}
+        source = settings.data_dir_source
+        if source in ("--data-dir", "LABELDESK_DATA_DIR"):
+            answer["overridden_by"] = source  # the next start still follows it
+        if core.reopen is None:
+            remember()
+            return answer
+        try:
+            new = core.reopen(path, commit=remember)
+        except StoreLocked:
+            raise ValidationError({"path": [
+                "Another LabelDesk has this folder open. Close it first."]}) from None
+        except CorruptFile as e:
+            raise ValidationError({"path": [
+                f"The data in this folder can't be read: {e.path} is damaged ({e.reason})."]}
+            ) from None
+        except OSError as e:
+            raise ValidationError({"path": [f"Can't open the folder: {e.strerror or e}"]}) \
+                from None
+        answer["reopened"] = True
+        if sessions.cookie(request) or not settings.auth:  # the UI: a way in to the new data
+            answer["url"] = f"/#secret={new.sessions.one_time_secret()}"
+        return answer
+
     @app.get("/api/ui/templates")
     def templates():
         return template_list()
@@ -159,7 +203,9 @@ def settings_json(core, request):
     return {"auth": settings.auth, "api_url": f"http://{host}",
             "data_dir": str(settings.data_dir),
             "local_files_root": str(settings.local_files_root),
-            "settings_file": str(settings.settings_file)}
+            "settings_file": str(settings.settings_file),
+            "data_dir_source": settings.data_dir_source,
+            "can_reopen": core.reopen is not None}
 
 
 def template_list():

@@ -41,25 +41,28 @@ export async function render({content, project, stale}) {
   const summary = await api.get(`/api/projects/${project.id}/summary`).catch(() => ({}));
   if (stale()) return;
   const columns = dataColumns(project, summary);
-  const state = Object.assign({page: 1, status: "all", search: "", searchColumn: columns[0] || "",
+  // searchColumn "" searches every data column at once (the `filter:tasks:data` column)
+  const state = Object.assign({page: 1, status: "all", search: "", searchColumn: "",
                                filters: [], score: null, ordering: null},
                               storedState(project.id) || {});
-  if (state.searchColumn && !columns.includes(state.searchColumn)) state.searchColumn = columns[0] || "";
+  if (state.searchColumn && !columns.includes(state.searchColumn)) state.searchColumn = "";
   let selection = {all: false, ids: new Set()};
   let result = {tasks: [], total: 0};
   let loadCount = 0;
 
   // -- toolbar ---------------------------------------------------------------------------------
-  const search = h("input#dm-search", {type: "search", placeholder: columns.length ? `Search ${state.searchColumn}` : "Search",
+  const searchLabel = (column) => column ? `Search ${column}` : "Search all columns";
+  const search = h("input#dm-search", {type: "search", placeholder: searchLabel(state.searchColumn),
                                        value: state.search, "aria-label": "Search tasks"});
   let searchTimer = null;
   search.addEventListener("input", () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => { state.search = search.value.trim(); state.page = 1; load(); }, 250);
   });
-  const searchColumn = columns.length > 1
-    ? h("select", {"aria-label": "Search in", style: {width: "auto"},
-                   onchange: (e) => { state.searchColumn = e.target.value; search.placeholder = `Search ${e.target.value}`; if (state.search) load(); }},
+  const searchColumn = columns.length
+    ? h("select#dm-search-column", {"aria-label": "Search in", style: {width: "auto"},
+                                    onchange: (e) => { state.searchColumn = e.target.value; search.placeholder = searchLabel(e.target.value); if (state.search) { state.page = 1; load(); } }},
+        h("option", {value: "", selected: !state.searchColumn}, "All columns"),
         columns.map((c) => h("option", {value: c, selected: c === state.searchColumn}, c)))
     : null;
   const status = h("div.segmented", {role: "group", "aria-label": "Show"},
@@ -89,8 +92,9 @@ export async function render({content, project, stale}) {
     const items = [];
     if (state.status === "labeled") items.push({filter: "filter:tasks:total_annotations", operator: "greater", type: "Number", value: 0});
     if (state.status === "unlabeled") items.push({filter: "filter:tasks:total_annotations", operator: "equal", type: "Number", value: 0});
-    if (state.search && state.searchColumn) {
-      items.push({filter: `filter:tasks:data.${state.searchColumn}`, operator: "contains", type: "String", value: state.search});
+    if (state.search) {
+      const column = state.searchColumn ? `data.${state.searchColumn}` : "data";
+      items.push({filter: `filter:tasks:${column}`, operator: "contains", type: "String", value: state.search});
     }
     if (state.score) {
       items.push({filter: "filter:tasks:predictions_score", operator: "in", type: "Number",

@@ -31,6 +31,8 @@ export async function render({content, project, stale}) {
   const onlySelected = ids ? h("input#export-selected", {type: "checkbox", checked: true}) : null;
   const exportButton = h("button.btn.btn-primary#export-button", {onclick: run}, icon("download"), "Export");
   const progress = h("div", {hidden: true});
+  const archiveButton = h("button.btn#archive-button", {onclick: downloadArchive}, icon("download"), "Download project file (.zip)");
+  const archiveProgress = h("div#archive-progress", {hidden: true, style: {padding: "0 20px 16px"}});
   const counts = `${formatNumber(project.num_tasks_with_annotations)} of ${formatNumber(project.task_number)} tasks have annotations.`;
   clear(content, h("div.page",
     h("div.page-head", h("div.grow", h("h1", "Export"), h("p.muted", counts))),
@@ -40,7 +42,13 @@ export async function render({content, project, stale}) {
       onlySelected ? h("label.row", {style: {marginBottom: "8px"}}, onlySelected,
         `Only the ${formatNumber(ids.length)} tasks selected in the data manager`) : null,
       h("div.row", {style: {marginTop: "12px"}}, exportButton, h("span.muted", native() ? "You'll choose where to save the file." : "")),
-      progress))));
+      progress)),
+    h("section.panel#archive-panel", {style: {marginTop: "16px"}}, h("div.setting",
+      h("div.text", h("h3", "Whole project"),
+        h("p", "One .zip with everything: the label config and settings, all tasks, annotations, predictions and uploaded files. ",
+          "Open it in LabelDesk (Projects → Open project file…) on this or another computer.")),
+      archiveButton),
+      archiveProgress)));
 
   function pick(name) {
     chosen = name;
@@ -57,18 +65,27 @@ export async function render({content, project, stale}) {
     return `/api/projects/${project.id}/export?${params}`;
   }
 
-  async function run() {
-    if (!chosen) return;
+  function run() {
+    if (chosen) save(url(), `project-${project.id}-${chosen}`, exportButton, progress, "Preparing the export…");
+  }
+
+  function downloadArchive() {
+    save(`/api/projects/${project.id}/archive`, `project-${project.id}.zip`, archiveButton, archiveProgress,
+         "Packing the project…");
+  }
+
+  /** Save what `address` answers: where the user chooses (window) or as a browser download. */
+  async function save(address, fallback, button, progress, preparing) {
     const desktop = native();
-    exportButton.disabled = true;
+    button.disabled = true;
     progress.hidden = false;
     const bar = h("i", {style: {width: "0%"}});
-    const label = h("span", "Preparing the export…");
+    const label = h("span", preparing);
     clear(progress, h("div", {style: {marginTop: "14px"}}, h("div.progress-label", label),
                       h("div.progress.accent", {role: "progressbar"}, bar)));
     try {
       if (desktop) {
-        const id = await desktop.save_export(url(), `project-${project.id}-${chosen}`);
+        const id = await desktop.save_export(address, fallback);
         const job = await followJob(id, (j) => {
           if (j.stage === "choosing") label.textContent = "Choose where to save…";
           if (j.stage === "saving") {
@@ -82,7 +99,7 @@ export async function render({content, project, stale}) {
         label.textContent = `Saved ${job.result.name} (${formatBytes(job.result.size)})`;
         toast(`Saved ${job.result.path}`, {kind: "ok", action: {label: "Show", run: () => desktop.reveal(job.result.path.replace(/[\\/][^\\/]*$/, ""))}});
       } else {
-        await browserDownload(url(), (done) => {
+        await browserDownload(address, (done) => {
           label.textContent = `Downloading ${formatBytes(done)}…`;
           bar.style.width = "60%";
         });
@@ -93,7 +110,7 @@ export async function render({content, project, stale}) {
       progress.hidden = true;
       toastError(e);
     } finally {
-      exportButton.disabled = false;
+      button.disabled = false;
     }
   }
 }

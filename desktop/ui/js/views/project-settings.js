@@ -1,9 +1,11 @@
 // A project's settings: name and description, the labeling interface (its label config, with
-// the live preview), the label stream's sampling, and deleting the project.
+// the live preview), the label stream's sampling, the live export folder, and deleting the
+// project.
 import * as api from "../api.js";
 import {setTopbar, go, projectChanged} from "../main.js";
 import {h, clear, icon, confirmDialog, toast, toastError, formatNumber} from "../dom.js";
 import {configEditor} from "../config-editor.js";
+import {liveExportPanel} from "../live-export.js";
 import {validTitle} from "./projects.js";
 import {duplicateProject} from "./project-actions.js";
 
@@ -20,6 +22,7 @@ export async function render({content, project}) {
   const error = h("p.form-error", {hidden: true, style: {margin: 0}});
   const save = h("button.btn.btn-primary#save-settings", {onclick: submit}, "Save");
   const editor = configEditor({value: project.label_config, projectId: project.id});
+  const live = liveExportPanel(project);
   setTopbar([{label: "Projects", href: "#/projects"}, {label: project.title || "Untitled", href: `${base}/data`},
              {label: "Settings"}],
             [h("button.btn", {onclick: duplicate}, icon("copy"), "Duplicate…"),
@@ -31,6 +34,7 @@ export async function render({content, project}) {
       h("label.field", h("span", "Task order"), sampling),
       h("div.field", h("span", "Labeling"),
         h("label.row", skip, "Allow skipping"), h("label.row", predictions, "Show predictions"))),
+    live.element,
     error,
     h("div.work", {style: {flex: 1}}, editor.element)));
 
@@ -75,5 +79,5 @@ export async function render({content, project}) {
     } catch (e) { toastError(e); }
   }
 
-  return () => editor.destroy();
+  return () => { editor.destroy(); live.destroy(); };
 }

@@ -2,16 +2,19 @@
 // duplicate, delete.
 import * as api from "../api.js";
 import {setTopbar, go} from "../main.js";
-import {h, clear, icon, menu, confirmDialog, promptDialog, toast, toastError, emptyState,
-        formatNumber, loading} from "../dom.js";
-import {native} from "../desktop.js";
+import {h, clear, icon, menu, modal, confirmDialog, promptDialog, toast, toastError, emptyState,
+        formatNumber, formatBytes, loading} from "../dom.js";
+import {native, followJob} from "../desktop.js";
 import {duplicateProject} from "./project-actions.js";
 
 export async function render({content, stale}) {
   const openButton = h("button.btn", {onclick: openConfigFile, title: "Start a project from a label config file (.xml)"},
                        icon("folder"), "Open config…");
+  const archiveButton = h("button.btn#open-archive", {onclick: openProjectFile,
+                           title: "Open a whole project saved as a .zip (Export → Download project file)"},
+                          icon("upload"), "Open project file…");
   setTopbar([{label: "Projects"}],
-            [openButton, h("a.btn.btn-primary", {href: "#/projects/new"}, icon("plus"), "New project")]);
+            [archiveButton, openButton, h("a.btn.btn-primary", {href: "#/projects/new"}, icon("plus"), "New project")]);
   const data = await api.get("/api/projects", {page_size: 100, ordering: "-created_at"});
   if (stale()) return;
   const projects = data.results;
@@ -19,7 +22,8 @@ export async function render({content, stale}) {
     clear(content, emptyState({
       art: "grid", title: "Create your first project",
       text: "A project holds a label config, the tasks you import and their annotations. Start from a template: images, text, audio, time series and more.",
-      actions: [h("a.btn.btn-primary", {href: "#/projects/new"}, icon("plus"), "New project")]}));
+      actions: [h("a.btn.btn-primary", {href: "#/projects/new"}, icon("plus"), "New project"),
+                h("button.btn", {onclick: openProjectFile}, icon("upload"), "Open project file…")]}));
     return;
   }
   const grid = h("div.projects", projects.map((p) => card(p)));
@@ -99,6 +103,65 @@ export async function render({content, stale}) {
     sessionStorage.setItem("labeldesk.newConfig", JSON.stringify(file));
     go("/projects/new");
   }
+}
+
+/** A project .zip (from Export → Download project file) opened as a new project, with the
+ *  upload's progress; then the new project's data manager. */
+async function openProjectFile() {
+  const desktop = native();
+  let file;
+  if (desktop) {
+    file = await desktop.choose_project_file();
+  } else {
+    file = await pickFile(".zip,application/zip");
+  }
+  if (!file) return;
+  const bar = h("i", {style: {width: "0%"}});
+  const label = h("span", `Uploading ${file.name}…`);
+  let closeProgress = null;
+  modal((close) => {
+    closeProgress = close;
+    return {title: "Opening the project file", body: h("div#archive-upload", h("div.progress-label", label),
+                                                       h("div.progress.accent", {role: "progressbar"}, bar))};
+  });
+  const progress = (done, total) => {
+    const pct = total ? Math.round((100 * done) / total) : 0;
+    bar.style.width = `${pct}%`;
+    label.textContent = done >= total ? "Restoring the project…" : `Uploading ${formatBytes(done)} of ${formatBytes(total)}`;
+  };
+  try {
+    let answer;
+    if (desktop) {
+      const job = await followJob(await desktop.open_project_file(file.path), (j) => progress(j.done, j.total));
+      if (job.state === "error") throw new Error(job.error);
+      answer = job.result;
+    } else {
+      const form = new FormData();
+      form.append("file", file);
+      answer = await api.upload("/api/projects/archive", form, progress);
+    }
+    closeProgress();
+    const c = answer.counts || {};
+    toast(`Opened “${answer.project.title}”: ${formatNumber(c.tasks)} tasks, ${formatNumber(c.annotations)} annotations`, {kind: "ok"});
+    go(`/projects/${answer.id}/data`);
+  } catch (e) {
+    closeProgress();
+    toastError(e);
+  }
+}
+
+function pickFile(accept) {
+  return new Promise((resolve) => {
+    const input = h("input#archive-input", {type: "file", accept, style: {display: "none"}});
+    input.addEventListener("change", () => {
+      const f = input.files[0];
+      input.remove();
+      resolve(f || null);
+    });
+    input.addEventListener("cancel", () => { input.remove(); resolve(null); });
+    document.body.append(input);
+    input.click();
+  });
 }
 
 export function validTitle(title) {

@@ -1,8 +1,13 @@
 // App settings: the API address and tokens for scripts, authentication, the data folder.
 import * as api from "../api.js";
 import {setTopbar, app} from "../main.js";
-import {h, clear, icon, modal, confirmDialog, toast, toastError, copyText} from "../dom.js";
+import {h, clear, icon, modal, confirmDialog, promptDialog, toast, toastError, copyText} from "../dom.js";
 import {native} from "../desktop.js";
+
+const SOURCES = {
+  "--data-dir": "Chosen with --data-dir for this run.",
+  LABELDESK_DATA_DIR: "Chosen by the LABELDESK_DATA_DIR environment variable.",
+};
 
 export async function render({content, stale}) {
   setTopbar([{label: "Settings"}]);
@@ -40,13 +45,41 @@ export async function render({content, stale}) {
     h("section.panel", {"aria-labelledby": "data-heading"},
       h("div.panel-head", h("div.grow", h("h2#data-heading", "Data"))),
       h("div.setting", h("div.text", h("h3", "Data folder"),
-          h("p", h("code", settings.data_dir)),
-          h("p", "To use another folder, start LabelDesk with ", h("code", "--data-dir PATH"),
-            " or set ", h("code", "LABELDESK_DATA_DIR"), ".")),
-        desktop ? h("button.btn.btn-sm", {onclick: () => desktop.reveal()}, icon("open"), "Open folder") : null)),
+          h("p", h("code#data-dir", settings.data_dir)),
+          h("p", SOURCES[settings.data_dir_source] || "Projects, tasks, annotations and uploaded files live here.")),
+        h("div.row", {style: {flexShrink: 0}},
+          desktop ? h("button.btn.btn-sm", {onclick: () => desktop.reveal()}, icon("open"), "Open folder") : null,
+          h("button.btn.btn-sm#change-data-dir", {onclick: changeDataDir}, icon("folder"), "Change…")))),
     h("section.panel", h("div.panel-head", h("div.grow", h("h2", "About"))),
       h("div.setting", h("div.text", h("h3", `LabelDesk ${app.version}`),
         h("p", `Label Studio API 1.23 · labeling editor ${app.session.editor_version} (Apache-2.0) · works offline`))))));
+
+  async function changeDataDir() {
+    const path = desktop ? await desktop.choose_folder()
+      : await promptDialog({title: "Use another data folder", confirm: "Continue",
+          text: "The folder's full path. A folder without LabelDesk data in it starts empty.",
+          label: "Folder", value: settings.data_dir,
+          validate: (v) => (v && v !== settings.data_dir ? "" : "Enter another folder.")});
+    if (!path || path === settings.data_dir) return;
+    const reopen = settings.can_reopen;
+    if (!(await confirmDialog({title: reopen ? "Reopen LabelDesk on this folder?" : "Use this folder from the next start?",
+        confirm: reopen ? "Reopen" : "Use folder",
+        text: `${path}\n\nThe projects in ${settings.data_dir} stay there; ` +
+              (reopen ? "LabelDesk reopens on the new folder now, with the projects it holds." :
+                        "LabelDesk opens the new folder the next time it starts.")}))) return;
+    let answer;
+    try {
+      answer = await api.post("/api/ui/data-dir", {path});
+    } catch (e) { toastError(e); return; }
+    const note = answer.overridden_by ? ` (${answer.overridden_by} still chooses the folder when LabelDesk starts again.)` : "";
+    if (answer.reopened) {
+      toast(`Reopening LabelDesk on ${answer.data_dir}…${note}`, {kind: "ok"});
+      // the new folder has its own user and sessions: sign in to it (a fresh page load)
+      setTimeout(() => location.replace(answer.url ? `/?reopened=${Date.now()}${answer.url.slice(1)}` : "/"), 300);
+    } else {
+      toast(`LabelDesk will open ${answer.data_dir} the next time it starts.${note}`, {kind: "ok", timeout: 9000});
+    }
+  }
 
   async function toggleAuth() {
     const wanted = authToggle.checked;
