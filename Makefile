@@ -13,9 +13,8 @@ run: setup
 serve: setup
 	$(BIN)/labeldesk serve $(if $(DATA),--data-dir $(DATA))
 
-# loadgroup: tests sharing one slow fixture (the Label Studio server) run on one worker.
 test: setup
-	$(BIN)/pytest -n 2 --dist loadgroup -q tests
+	$(BIN)/pytest -n 2 -q tests
 
 bench: setup
 	$(BIN)/python -m bench

@@ -7,10 +7,12 @@ same store twice, and a crashed one (kill -9) never blocks the next start.
 """
 
 import os
+import queue
 import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import orjson
@@ -84,8 +86,17 @@ class Window:
                                      stderr=subprocess.STDOUT, text=True)
         self.lines = []
         self.url = None
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in self.proc.stdout] + [lines.put("")],
+                         daemon=True).start()
+        deadline = time.monotonic() + 60
         while not self.url:
-            line = self.proc.stdout.readline()
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                self.kill()
+                raise AssertionError("labeldesk start said nothing for 60 s:\n"
+                                     + "".join(self.lines)) from None
             assert line, "labeldesk start ended early:\n" + "".join(self.lines)
             self.lines.append(line)
             if "its API is at " in line:

@@ -24,8 +24,22 @@ class XEvent(ctypes.Union):
     _fields_ = [("xclient", XClientMessageEvent), ("pad", ctypes.c_long * 24)]
 
 
+# Xlib's default error handler calls exit(): a window that closes while we list the windows
+# (BadWindow) would end the whole test process. Ignore protocol errors instead; the callers
+# poll, so a missed window is seen on the next look.
+ERROR_HANDLER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+_ignore_errors = ERROR_HANDLER(lambda display, event: 0)
+_lib = None
+
+
 def _xlib():
+    global _lib
+    if _lib is not None:
+        return _lib
     lib = ctypes.cdll.LoadLibrary(ctypes.util.find_library("X11") or "libX11.so.6")
+    lib.XSetErrorHandler.argtypes = [ERROR_HANDLER]
+    lib.XSetErrorHandler.restype = ctypes.c_void_p
+    lib.XSetErrorHandler(_ignore_errors)
     lib.XOpenDisplay.restype = ctypes.c_void_p
     lib.XOpenDisplay.argtypes = [ctypes.c_char_p]
     lib.XDefaultRootWindow.restype = Window
@@ -41,6 +55,7 @@ def _xlib():
     lib.XFlush.argtypes = [ctypes.c_void_p]
     lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
     lib.XFree.argtypes = [ctypes.c_void_p]
+    _lib = lib
     return lib
 
 
