@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?=
 
-.PHONY: run serve test bench screenshots setup system clean fuzz
+.PHONY: run serve test bench screenshots setup test-setup system clean fuzz
 
 run: setup
 	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
@@ -13,21 +13,27 @@ run: setup
 serve: setup
 	$(BIN)/labeldesk serve $(if $(DATA),--data-dir $(DATA))
 
-test: setup
+test: test-setup
 	$(BIN)/pytest -n 2 -q tests
 
 bench: setup
 	$(BIN)/python -m bench
 
 # Refreshes docs/screenshots/ (shown in the README) from a demo data dir.
-screenshots: setup
+screenshots: test-setup
 	$(BIN)/python scripts/screenshots.py
 
-# Extra set-up steps (system packages, the labeling editor, model-server venv), one script each
-# in scripts/setup.d/, run in name order; each is idempotent and quick once done.
+# Extra set-up steps (system packages, the labeling editor; for the tests also Chromium, Xvfb,
+# a model server and Label Studio in venvs of their own), one script each in scripts/setup.d/,
+# run in name order with SETUP_FOR=run or test; each is idempotent and quick once done.
+steps = @for step in scripts/setup.d/*.sh; do [ -e "$$step" ] || continue; \
+	    SETUP_FOR=$(1) VENV=$(VENV) bash "$$step" || exit 1; done
+
 setup: $(STAMP)
-	@for step in scripts/setup.d/*.sh; do [ -e "$$step" ] || continue; \
-	    VENV=$(VENV) bash "$$step" || exit 1; done
+	$(call steps,run)
+
+test-setup: $(STAMP)
+	$(call steps,test)
 
 # System packages (python3-venv on Debian/Ubuntu); a no-op where they are present.
 system:
@@ -47,7 +53,7 @@ clean:
 # guided) on the label-config parser, the importers and the project-zip importer. ~10 min.
 FUZZ_EXAMPLES ?= 150
 FUZZ_SECONDS  ?= 90
-fuzz: setup
+fuzz: test-setup
 	-$(BIN)/python -m pip install -q -e '.[fuzz]'
 	LABELDESK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LABELDESK_FUZZ_PARSER_EXAMPLES=5000 \
 	    $(BIN)/pytest -n 2 -q -p no:cacheprovider --timeout 1800 \

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# System packages the desktop window and the UI tests need on Debian/Ubuntu: Qt's xcb plugin
-# libraries, Xvfb (window tests, screenshots) and Chromium (Playwright drives it; we never
-# download a browser); strace and iproute2 for tests/test_offline.py (a network namespace, the
-# server's connect() calls traced). Installs only what is missing; quick once done. Nothing to do
-# on macOS.
+# System packages on Debian/Ubuntu: Qt's xcb plugin libraries for the desktop window; with
+# SETUP_FOR=test also Xvfb (window tests, screenshots), Chromium (Playwright drives it; we never
+# download a browser), strace and iproute2 (tests/test_offline.py: a network namespace, the
+# server's connect() calls traced). Installs only what is missing; quick once done. Nothing to
+# do on macOS.
 set -euo pipefail
 
 [ "$(uname -s)" = "Darwin" ] && exit 0
 command -v dpkg-query >/dev/null || exit 0
 
-wanted=(chromium xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 strace iproute2)
+wanted=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)  # the window (Qt's xcb plugin)
+if [ "${SETUP_FOR:-test}" = "test" ]; then
+    wanted+=(chromium xvfb strace iproute2)
+fi
 missing=()
 for package in "${wanted[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)

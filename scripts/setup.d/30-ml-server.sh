@@ -3,6 +3,7 @@
 # (it pins Flask 1.1.2 / Werkzeug 2.0.2, which would break LabelDesk's test tools).
 # Idempotent: a no-op when .venv-ml already imports the pinned set.
 set -euo pipefail
+[ "${SETUP_FOR:-test}" = "test" ] || exit 0  # only the tests use it
 
 ML_VENV="${ML_VENV:-.venv-ml}"
 PYTHON="${PYTHON:-python3}"

@@ -6,6 +6,7 @@
 # seconds). Idempotent: a no-op when both are there for this version. Makes no outbound calls
 # beyond pip: Label Studio's version check, analytics and Sentry are switched off.
 set -euo pipefail
+[ "${SETUP_FOR:-test}" = "test" ] || exit 0  # only the tests use it
 cd "$(dirname "$0")/../.."
 
 LS_VENV="${LS_VENV:-.venv-ls}"
