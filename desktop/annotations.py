@@ -32,7 +32,9 @@ class Annotations:
         self.r = records
         self.tasks = tasks
         self.users = users
-        self.on_change = []  # callbacks(event, annotation_id): webhooks, export folders
+        # callbacks(event, annotation_id, doc) after a save or delete (doc: the stored
+        # annotation, or the deleted one): model webhooks, export storages, live folders
+        self.on_change = []
 
     def get(self, annotation_id):
         doc = self.r.annotations.doc(annotation_id) if isinstance(annotation_id, int) else None
@@ -163,7 +165,7 @@ class Annotations:
             doc = self.get(annotation_id)
             self.r.annotations.remove(doc_ids=[annotation_id])
             self.tasks.recount(doc["task"])
-        self._notify("ANNOTATIONS_DELETED", annotation_id)
+        self._notify("ANNOTATIONS_DELETED", annotation_id, doc)
 
     def delete_of_tasks(self, task_ids):
         with self.r.transaction():
@@ -181,9 +183,12 @@ class Annotations:
         if others:
             self.r.annotations.update({"ground_truth": False}, doc_ids=others)
 
-    def _notify(self, event, annotation_id):
+    def _notify(self, event, annotation_id, doc=None):
+        doc = doc or self.r.annotations.doc(annotation_id)
+        if doc is None:
+            return
         for callback in self.on_change:
             try:
-                callback(event, annotation_id)
+                callback(event, annotation_id, doc)
             except LabelDeskError:
                 pass

@@ -4,13 +4,10 @@ Tasks are read in chunks under the store lock and written straight to a temporar
 export of 100k tasks keeps memory flat and never holds up labeling for long.
 """
 
-import contextlib
-import gc
 import hashlib
 import os
 import stat
 import tempfile
-import threading
 from pathlib import Path
 
 import orjson
@@ -127,7 +124,7 @@ class Exports:
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=".export-", dir=self.folder)
         try:
-            with quiet_gc(), os.fdopen(handle, "wb") as out:
+            with self.core.store.bulk(freeze=False), os.fdopen(handle, "wb") as out:
                 ext, content_type = fmt.write(task_iter, out, ctx)
             digest = file_md5(tmp)
         except BaseException:
@@ -240,7 +237,7 @@ class Exports:
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=self.folder)
         try:
-            with quiet_gc(), os.fdopen(handle, "wb") as out:
+            with self.core.store.bulk(freeze=False), os.fdopen(handle, "wb") as out:
                 out.write(b"[")
                 separator = b"\n"
                 for task in tasks:
@@ -283,33 +280,6 @@ class Exports:
             formats.get_format(export_type)
             converted = self._convert(doc, export_id, export_type, False)
         return self.folder / converted["file"], converted["name"], converted["content_type"]
-
-
-_gc_lock = threading.Lock()
-_gc_state = {"pauses": 0, "was_enabled": False}
-
-
-@contextlib.contextmanager
-def quiet_gc():
-    """No cyclic garbage collection while an export runs.
-
-    An export allocates a few short-lived dicts per task, all freed by reference counting;
-    those allocations would trigger the collector over and over to walk the whole in-memory
-    store (about a third of a 100k-task JSON export's CPU time). Re-entrant across threads:
-    the collector comes back when the last running export ends.
-    """
-    with _gc_lock:
-        if _gc_state["pauses"] == 0:
-            _gc_state["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _gc_state["pauses"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["pauses"] -= 1
-            if _gc_state["pauses"] == 0 and _gc_state["was_enabled"]:
-                gc.enable()
 
 
 def file_md5(path):

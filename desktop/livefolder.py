@@ -172,17 +172,16 @@ class LiveFolders:
 
     # -- events ---------------------------------------------------------------------------
 
-    def on_change(self, event, annotation_id):
+    def on_change(self, event, annotation_id, doc):
         configs = self.configs()
-        if not configs:
+        project_id = doc["project"]
+        if project_id not in configs:
             return
-        doc = self.r.annotations.doc(annotation_id)
         with self.cond:
-            if doc is None:  # deleted: its project is unknown now, so look everywhere
-                for project_id, config in configs.items():
-                    self._mark(project_id, config, delete=annotation_id)
-            elif doc["project"] in configs:
-                self._mark(doc["project"], configs[doc["project"]], write=annotation_id)
+            if event == "ANNOTATIONS_DELETED":
+                self._mark(project_id, configs[project_id], delete=annotation_id)
+            else:
+                self._mark(project_id, configs[project_id], write=annotation_id)
             self.cond.notify()
         self._ensure_thread()
 

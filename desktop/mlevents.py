@@ -13,7 +13,6 @@ log = logging.getLogger("labeldesk.ml")
 
 WEBHOOK_EVENTS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 QUEUE_SIZE = 10000
-GONE_KEPT = 10000  # deleted annotations remembered for ANNOTATIONS_DELETED
 
 
 class ModelEvents:
@@ -21,33 +20,21 @@ class ModelEvents:
         self.ml = ml
         self.core = ml.core
         self.r = ml.r
-        self._gone = {}  # deleted annotation id -> (project, task), for ANNOTATIONS_DELETED
         self._events = queue.Queue(maxsize=QUEUE_SIZE)
         self._sender = None
         self.core.annotations.on_change.append(self._annotation_changed)
-        self.core.store.storage.observe("annotations", self._annotation_row)
 
-    def _annotation_row(self, doc_id, old, new):
-        if new is None and old is not None:
-            self._gone[doc_id] = (old.get("project"), old.get("task"))
-            if len(self._gone) > GONE_KEPT:
-                self._gone.pop(next(iter(self._gone)))
-
-    def _annotation_changed(self, event, annotation_id):
+    def _annotation_changed(self, event, annotation_id, doc):
         try:
-            self._queue_event(event, annotation_id)
+            self._queue_event(event, annotation_id, doc)
         except Exception:  # never let a model notification fail a save
             log.exception("ML webhook for %s %s", event, annotation_id)
 
-    def _queue_event(self, event, annotation_id):
+    def _queue_event(self, event, annotation_id, doc):
         if event not in WEBHOOK_EVENTS:
             return
-        if event == "ANNOTATIONS_DELETED":
-            project_id, task_id = self._gone.pop(annotation_id, (None, None))
-        else:
-            doc = self.r.annotations.doc(annotation_id)
-            project_id, task_id = (doc["project"], doc["task"]) if doc else (None, None)
-        if project_id is None or not self.ml.of_project(project_id):
+        project_id, task_id = doc["project"], doc["task"]
+        if not self.ml.of_project(project_id):
             return
         payload = self._payload(event, annotation_id, project_id, task_id)
         for backend_id in self.ml.of_project(project_id):

@@ -62,11 +62,9 @@ class Storages:
         self.r = core.records
         self._sync_locks = {}
         self._guard = threading.Lock()
-        self._gone = {}  # deleted annotation id -> project, for deleting exported files
         self._writes = queue.Queue(maxsize=100000)
         self._writer = None
         core.annotations.on_change.append(self._annotation_changed)
-        core.store.storage.observe("annotations", self._annotation_row)
 
     @property
     def root(self):
@@ -367,26 +365,15 @@ class Storages:
                 s3.put(doc, self._key(doc, annotation_id), data, client)
         return len(payloads) - len(problems), problems
 
-    def _annotation_row(self, doc_id, old, new):
-        if new is None and old is not None:
-            self._gone[doc_id] = old.get("project")
-            if len(self._gone) > 10000:
-                self._gone.pop(next(iter(self._gone)))
-
-    def _annotation_changed(self, event, annotation_id):
+    def _annotation_changed(self, event, annotation_id, doc):
         try:
-            self._export_one(event, annotation_id)
+            self._export_one(event, annotation_id, doc)
         except Exception:  # an export folder must never fail a save
             log.exception("export storages for %s %s", event, annotation_id)
 
-    def _export_one(self, event, annotation_id):
+    def _export_one(self, event, annotation_id, doc):
         deleted = event == "ANNOTATIONS_DELETED"
-        if deleted:
-            project_id = self._gone.pop(annotation_id, None)
-        else:
-            annotation = self.r.annotations.doc(annotation_id)
-            project_id = annotation["project"] if annotation else None
-        targets = self.of_project(project_id, "export") if project_id is not None else []
+        targets = self.of_project(doc["project"], "export")
         if not targets:
             return
         data = None if deleted else self.export_json(annotation_id)
