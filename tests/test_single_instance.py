@@ -81,9 +81,10 @@ class Window:
     def __init__(self, data, display_name):
         self.env = {**os.environ, "DISPLAY": display_name, "QT_QPA_PLATFORM": "xcb"}
         self.env.pop("WAYLAND_DISPLAY", None)
+        # its own process group: a crash below takes the web engine's helpers down with it
         self.proc = subprocess.Popen([*LABELDESK, "start", "--data-dir", str(data), "--port", "0"],
                                      env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.lines = []
         self.url = None
         lines = queue.Queue()
@@ -104,7 +105,10 @@ class Window:
 
     def kill(self):
         if self.proc.poll() is None:
-            self.proc.kill()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
 
 

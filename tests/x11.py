@@ -3,6 +3,7 @@ its title and ask it to close, as a window manager does when the close button is
 
 import ctypes
 import ctypes.util
+import time
 
 Window = ctypes.c_ulong
 Atom = ctypes.c_ulong
@@ -74,10 +75,21 @@ def _windows(lib, display, window):
         yield from _windows(lib, display, child)
 
 
+def open_display(lib, display_name, seconds=10):
+    """A connection to the X server; a busy server (many clients of a loaded CI machine) may
+    refuse one for a moment, so retry before failing."""
+    deadline = time.monotonic() + seconds
+    while True:
+        display = lib.XOpenDisplay(display_name.encode())
+        if display or time.monotonic() > deadline:
+            assert display, f"can't open display {display_name}"
+            return display
+        time.sleep(0.2)
+
+
 def window_titles(display_name):
     lib = _xlib()
-    display = lib.XOpenDisplay(display_name.encode())
-    assert display, f"can't open display {display_name}"
+    display = open_display(lib, display_name)
     try:
         titles = []
         for window in _windows(lib, display, lib.XDefaultRootWindow(display)):
@@ -92,8 +104,7 @@ def window_titles(display_name):
 def close_window(display_name, title):
     """Send WM_DELETE_WINDOW to every window titled `title`; returns how many got it."""
     lib = _xlib()
-    display = lib.XOpenDisplay(display_name.encode())
-    assert display, f"can't open display {display_name}"
+    display = open_display(lib, display_name)
     try:
         protocols = lib.XInternAtom(display, b"WM_PROTOCOLS", 0)
         delete = lib.XInternAtom(display, b"WM_DELETE_WINDOW", 0)

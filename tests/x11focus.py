@@ -29,7 +29,7 @@ def _titled(lib, display, title):
 def focused_title_is(display_name, title):
     """Whether the focused window is titled `title` (or lies inside such a window)."""
     lib = _lib()
-    display = lib.XOpenDisplay(display_name.encode())
+    display = x11.open_display(lib, display_name)
     try:
         focus, revert = x11.Window(), ctypes.c_int()
         lib.XGetInputFocus(display, ctypes.byref(focus), ctypes.byref(revert))
