@@ -25,7 +25,7 @@ screenshots: test-setup
 
 # Extra set-up steps (system packages, the labeling editor; for the tests also Chromium, Xvfb,
 # a model server and Label Studio in venvs of their own), one script each in scripts/setup.d/,
-# run in name order with SETUP_FOR=run or test; each is idempotent and quick once done.
+# run in name order with SETUP_FOR=run, test or package; each is idempotent and quick once done.
 steps = @for step in scripts/setup.d/*.sh; do [ -e "$$step" ] || continue; \
 	    SETUP_FOR=$(1) VENV=$(VENV) bash "$$step" || exit 1; done
 
@@ -64,9 +64,12 @@ fuzz: test-setup
 	            -artifact_prefix=/tmp/labeldesk-fuzz- || exit 1; done; \
 	else echo "atheris is not installed: skipping the coverage-guided fuzzers"; fi
 
-# A double-clickable desktop bundle: dist/labeldesk/ (one folder, PyInstaller; on macOS also
-# dist/LabelDesk.app). See docs/packaging.md for other systems and for signing.
+# A double-clickable desktop build: dist/labeldesk/ (one folder, PyInstaller), and from it on
+# Linux dist/LabelDesk-<version>-<arch>.AppImage (one file), on macOS dist/LabelDesk.app.
+# See docs/packaging.md for other systems and for signing.
 .PHONY: package
-package: setup
+package: $(STAMP)
+	$(call steps,package)
 	$(BIN)/python -m PyInstaller --noconfirm --clean --log-level WARN packaging/labeldesk.spec
 	@du -sh dist/labeldesk
+	@if [ "$$(uname -s)" = Linux ]; then bash packaging/linux/appimage.sh dist build/appimage; fi

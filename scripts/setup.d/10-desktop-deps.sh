@@ -2,8 +2,10 @@
 # System packages on Debian/Ubuntu: Qt's xcb plugin libraries for the desktop window; with
 # SETUP_FOR=test also Xvfb (window tests, screenshots), Chromium (Playwright drives it; we never
 # download a browser), strace and iproute2 (tests/test_offline.py: a network namespace, the
-# server's connect() calls traced). Installs only what is missing; quick once done. Nothing to
-# do on macOS.
+# server's connect() calls traced). SETUP_FOR=package (and test, whose packaging test builds
+# it) adds what the Linux AppImage is built with: a C compiler, squashfs-tools, static
+# squashfuse/libfuse3 and the decompressors (packaging/linux/appimage.sh), and fuse3 to run it.
+# Installs only what is missing; quick once done. Nothing to do on macOS.
 set -euo pipefail
 
 [ "$(uname -s)" = "Darwin" ] && exit 0
@@ -12,6 +14,10 @@ command -v dpkg-query >/dev/null || exit 0
 wanted=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)  # the window (Qt's xcb plugin)
 if [ "${SETUP_FOR:-test}" = "test" ]; then
     wanted+=(chromium xvfb strace iproute2)
+fi
+if [ "${SETUP_FOR:-test}" = "test" ] || [ "${SETUP_FOR:-}" = "package" ]; then
+    wanted+=(gcc libc6-dev squashfs-tools fuse3 libsquashfuse-dev libfuse3-dev libzstd-dev
+             liblzma-dev liblz4-dev liblzo2-dev zlib1g-dev)
 fi
 missing=()
 for package in "${wanted[@]}"; do
