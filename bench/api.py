@@ -370,6 +370,29 @@ class ApiBench:
             self.report.add(key, what + f" ({size / 1e6:.1f} MB)", seconds, "s",
                             self.t["export_s"], detail={"bytes": size})
 
+    def next_task(self, client):
+        """GET /next in a project whose first 50,000 tasks are labeled (imported with their
+        annotations), beside the same call in the main project (a few hundred labeled): the
+        labeled tasks before the first open one should not cost anything."""
+        labeled = 50_000
+        project, _ = client.json("POST", "/api/projects", {"title": "bench next",
+                                                           "label_config": LABEL_CONFIG},
+                                 expect=(201,))
+        tasks = [{"data": {"text": f"done {i}"}, "annotations": [{"result": RESULT}]}
+                 for i in range(labeled)] + [{"text": f"open {i}"} for i in range(100)]
+        client.json("POST", f"/api/projects/{project['id']}/import", orjson.dumps(tasks),
+                    expect=(201, 200), timeout=300)
+        for key, project_id, what in (
+                ("next_p50_ms", self.project, f"GET /api/projects/{{id}}/next ({self.n:,} "
+                 f"tasks, {self.args.annotations} labeled)"),
+                ("next_after_labeled_p50_ms", project["id"], "GET /api/projects/{id}/next "
+                 f"past {labeled:,} labeled tasks")):
+            seconds = [client.json("GET", f"/api/projects/{project_id}/next")[1]
+                       for _ in range(self.args.page_reps)]
+            lat = summary_ms(seconds)
+            self.report.add(key, f"{what}, p50 (n={lat['n']})", lat["p50"], "ms",
+                            self.t["page_ms"], detail=lat)
+
     def restart(self, server, data_dir):
         server.stop()
         start = now()
@@ -420,6 +443,8 @@ def run(args):
             if not args.in_process and not args.no_restart:
                 client.close()
                 server = bench.step("restart", bench.restart, server, data_dir) or server
+                client = Client(server.url)
+            bench.step("next", bench.next_task, client)  # last: its project changes the RSS
         client.close()
     finally:
         if server is not None:

@@ -34,6 +34,9 @@ class Records:
         self.predictions_by_project = store.index("predictions", "project")
         self.project_totals = store.totals("tasks", "project", task_counts,
                                            len(PROJECT_COUNTERS))
+        # where a project's unlabeled tasks start (/next scans from there)
+        self.labeled_below = store.watermark("tasks", "project",
+                                             lambda task: bool(task.get("is_labeled")))
 
     def counters(self, project_id):
         return dict(zip(PROJECT_COUNTERS, self.project_totals.get(project_id)))

@@ -1,6 +1,7 @@
 """Tasks: their counters, their shapes, and the label stream (`next`)."""
 
 import base64
+import bisect
 import random
 
 import orjson
@@ -264,9 +265,15 @@ class Tasks:
         sampling = project.get("sampling", "Sequential sampling")
         skip_queue = project.get("skip_queue", "REQUEUE_FOR_OTHERS")
         fresh, skipped = [], []
-        for task_id in self.ids(project_id):
-            task = self.r.tasks.doc(task_id)
+        ids, docs, mark = self.ids(project_id), self.r.tasks, self.r.labeled_below
+        first = bisect.bisect_left(ids, mark.get(project_id))
+        for position in range(first, len(ids)):
+            task_id = ids[position]
+            task = docs.doc(task_id)
             if task.get("is_labeled"):
+                if position == first:  # still in the labeled prefix: skip it next time
+                    first += 1
+                    mark.advance(project_id, task_id + 1)
                 continue
             mine = [a for _, a in self.annotations_of(task_id) if a.get("completed_by") == user_id]
             if not mine:

@@ -392,6 +392,32 @@ def test_next_sequential_and_404_at_the_end(api):
     assert_envelope(done, 404, f"There are no tasks for {email}")
 
 
+def test_next_finds_tasks_that_become_unlabeled_again(api):
+    """/next starts after the labeled prefix it has seen; a change below that point (a deleted
+    annotation) or new tasks must still be found."""
+    project, other = api.project(), api.project()
+    ids = import_ids(api, project["id"], [{"text": str(i)} for i in range(4)])
+    import_ids(api, other["id"], [{"text": "elsewhere"}])  # ids of two projects interleave
+    ids += import_ids(api, project["id"], [{"text": "4"}])
+
+    def next_id():
+        response = api.get(f"/api/projects/{project['id']}/next")
+        return response.json()["id"] if response.status_code == 200 else response.status_code
+
+    done = [api.post(f"/api/tasks/{i}/annotations", json={"result": choice("Pos")}).json()["id"]
+            for i in ids[:3]]
+    assert next_id() == ids[3]
+    assert api.delete(f"/api/annotations/{done[1]}").status_code == 204
+    assert next_id() == ids[1]
+    for task_id in (ids[1], ids[3], ids[4]):
+        api.post(f"/api/tasks/{task_id}/annotations", json={"result": choice("Pos")})
+    assert next_id() == 404
+    late = import_ids(api, project["id"], [{"text": "late"}])
+    assert next_id() == late[0]
+    assert api.delete(f"/api/annotations/{done[0]}").status_code == 204
+    assert next_id() == ids[0]
+
+
 def test_next_uniform_sampling_picks_unlabeled_tasks(api):
     project = api.project(sampling="Uniform sampling")
     ids = import_ids(api, project["id"], [{"text": str(i)} for i in range(6)])

@@ -73,3 +73,31 @@ class Totals:
 
     def get(self, key):
         return self.sums.get(key, self.zero)
+
+
+class Watermark:
+    """Per group, an id below which every document of the group passes `test`: where a scan for
+    the group's first document that fails can start (a project's first unlabeled task), so the
+    scan does not grow with the documents already done.
+
+    The scan moves it up (`advance`, under the store's lock, after checking the documents it
+    passes); any change that leaves a failing document below it moves it down."""
+
+    def __init__(self, storage, table, key, test):
+        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        self.test = test
+        self.marks = {}
+        storage.observe(table, self._changed)
+
+    def _changed(self, doc_id, old, new):
+        if new is not None and not self.test(new):
+            key = self.key(new)
+            if doc_id < self.marks.get(key, 0):
+                self.marks[key] = doc_id
+
+    def get(self, key):
+        return self.marks.get(key, 0)
+
+    def advance(self, key, doc_id):
+        """Every document of `key` with an id below `doc_id` passes the test."""
+        self.marks[key] = max(doc_id, self.marks.get(key, 0))

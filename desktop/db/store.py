@@ -3,7 +3,7 @@
 import os
 from contextlib import contextmanager
 
-from .indexes import Index, Totals
+from .indexes import Index, Totals, Watermark
 from .journal import CorruptFile
 from .storage import Database, paused_gc
 
@@ -109,6 +109,9 @@ class Store:
 
     def totals(self, table, key, values, width):
         return Totals(self.storage, table, key, values, width)
+
+    def watermark(self, table, key, test):
+        return Watermark(self.storage, table, key, test)
 
     def compact(self):
         self.storage.compact()
