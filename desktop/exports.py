@@ -4,7 +4,6 @@ Tasks are read in chunks under the store lock and written straight to a temporar
 export of 100k tasks keeps memory flat and never holds up labeling for long.
 """
 
-import hashlib
 import os
 import stat
 import tempfile
@@ -14,6 +13,7 @@ import orjson
 
 from . import clock, formats
 from .errors import NotFound, ValidationError
+from .files import file_digest
 
 CHUNK = 1000
 
@@ -126,7 +126,7 @@ class Exports:
         try:
             with self.core.store.bulk(freeze=False), os.fdopen(handle, "wb") as out:
                 ext, content_type = fmt.write(task_iter, out, ctx)
-            digest = file_md5(tmp)
+            digest = file_digest(tmp, "md5")
         except BaseException:
             os.unlink(tmp)
             raise
@@ -188,7 +188,7 @@ class Exports:
         final = self.folder / f"snapshot-{export_id}.json"
         os.replace(path, final)
         self.r.exports.update({"status": "completed", "finished_at": clock.iso(),
-                               "md5": file_md5(final), "file": final.name},
+                               "md5": file_digest(final, "md5"), "file": final.name},
                               doc_ids=[export_id])
         return export_id
 
@@ -280,11 +280,3 @@ class Exports:
             formats.get_format(export_type)
             converted = self._convert(doc, export_id, export_type, False)
         return self.folder / converted["file"], converted["name"], converted["content_type"]
-
-
-def file_md5(path):
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -1,10 +1,29 @@
-"""Writing files so that a reader (or a crash) never sees half of one."""
+"""Files: writing them so that a reader (or a crash) never sees half of one; reading them a
+block at a time."""
 
+import hashlib
 import os
 import uuid
 from pathlib import Path
 
 from .db.journal import fsync_dir
+
+
+BLOCK = 1 << 20
+
+
+def blocks(file, size=BLOCK):
+    """A binary file object's contents, one block at a time."""
+    return iter(lambda: file.read(size), b"")
+
+
+def file_digest(path, algorithm):
+    """The hex digest of a file's contents, by a hashlib algorithm name ("sha256", "md5")."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in blocks(f):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def atomic_write(path, data):
@@ -16,7 +35,7 @@ def atomic_write(path, data):
 def atomic_copy(source, path):
     """Copy a readable binary file object into `path` the same way."""
     with _replacing(path) as f:
-        for block in iter(lambda: source.read(1 << 20), b""):
+        for block in blocks(source):
             f.write(block)
 
 

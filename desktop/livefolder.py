@@ -34,7 +34,7 @@ import orjson
 from . import clock, formats
 from .db.journal import fsync_dir
 from .errors import NotFound, ValidationError
-from .files import atomic_copy, atomic_write
+from .files import atomic_copy, atomic_write, blocks
 
 log = logging.getLogger("labeldesk.livefolder")
 
@@ -47,7 +47,7 @@ MAX_DELAY = 5.0
 def file_crc(path):
     crc = 0
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
+        for block in blocks(f):
             crc = zlib.crc32(block, crc)
     return crc
 
