@@ -13,17 +13,11 @@ import requests
 from desktop.app import LabelDesk, Reopenable
 from desktop.server import Server
 from desktop.settings import Settings
+from datahelp import LABEL_CONFIG
 
 # The user config (the data folder chosen on the Settings page) of the tests' own: no test
 # reads or writes the real one. Tests of the config itself point this elsewhere or unset it.
 os.environ["LABELDESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="labeldesk-test-config-")
-
-LABEL_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text">
-    <Choice value="Pos"/><Choice value="Neg"/>
-  </Choices>
-</View>"""
 
 
 class Api:

@@ -41,7 +41,7 @@ LABEL_CONFIG = """<View>
   <Choices name="sentiment" toName="text">
     <Choice value="Pos"/><Choice value="Neg"/>
   </Choices>
-</View>"""  # the same as conftest's, which test modules can't import by name
+</View>"""  # the config of api.project() (conftest) and most data tests
 
 IMAGE_CONFIG = """<View>
   <Image name="image" value="$image"/>

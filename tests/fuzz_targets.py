@@ -16,16 +16,11 @@ from desktop.formats import read_tasks
 from desktop.labelconfig import LabelConfigError
 from desktop.samples import sample_task
 from desktop.settings import Settings
+from datahelp import LABEL_CONFIG
 
 IMPORT_EXTENSIONS = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".html")
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "desktop" / "ui" / "templates"
 TEMPLATES = sorted(p.read_text(encoding="utf-8") for p in TEMPLATE_DIR.glob("*.xml"))
-LABEL_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text">
-    <Choice value="Pos"/><Choice value="Neg"/>
-  </Choices>
-</View>"""
 
 
 def open_core(data_dir):

@@ -19,7 +19,7 @@ import orjson
 import pytest
 import requests
 
-from conftest import LABEL_CONFIG
+from datahelp import LABEL_CONFIG
 from test_crash import Writer, check_survivors, resolve_in_flight
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(170)]

@@ -7,12 +7,8 @@ import socket
 import pytest
 import requests
 
-LABEL_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text">
-    <Choice value="Pos"/><Choice value="Neg"/>
-  </Choices>
-</View>"""  # the same as conftest's, which api.project() uses
+
+from datahelp import LABEL_CONFIG
 
 
 def envelope(response, status):

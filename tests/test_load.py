@@ -18,7 +18,7 @@ import orjson
 import pytest
 import requests
 
-from conftest import LABEL_CONFIG
+from datahelp import LABEL_CONFIG
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 

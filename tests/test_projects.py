@@ -4,12 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-LABEL_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text">
-    <Choice value="Pos"/><Choice value="Neg"/>
-  </Choices>
-</View>"""  # the same as conftest's, which api.project() uses
+from datahelp import LABEL_CONFIG
 
 
 # The key set of the project object observed on Label Studio 1.23.2 (reference §2.1).

@@ -9,12 +9,7 @@ label_studio_sdk = pytest.importorskip("label_studio_sdk")
 from label_studio_sdk import LabelStudio  # noqa: E402
 from label_studio_sdk.core.api_error import ApiError  # noqa: E402
 
-LABEL_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text">
-    <Choice value="Pos"/><Choice value="Neg"/>
-  </Choices>
-</View>"""  # the same as conftest's, which api.project() uses
+from datahelp import LABEL_CONFIG
 
 
 @pytest.fixture
