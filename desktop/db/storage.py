@@ -10,6 +10,7 @@ TinyDB offers do the work instead:
   the table.
 """
 
+import errno
 import gc
 import logging
 import os
@@ -21,7 +22,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .journal import (CorruptFile, Journal, fsync_dir, read_journal, read_snapshot,
+from .journal import (DIR_MODE, FILE_MODE, REPAIR_HINT, CorruptFile, Journal, JournalLost,
+                      fsync_dir, read_journal, read_snapshot, set_aside, utc_stamp,
                       write_snapshot)
 
 log = logging.getLogger("labeldesk.store")
@@ -188,10 +190,11 @@ class JournalStorage(Storage):
     # lowers it, for tests that need compactions to happen often (docs/reliability.md).
     COMPACT_MIN_BYTES = int(os.environ.get("LABELDESK_COMPACT_MIN_BYTES") or 64 * 1024 * 1024)
 
-    def __init__(self, folder, fsync=True, readonly=False):
+    def __init__(self, folder, fsync=True, readonly=False, readonly_reason=None):
         self.folder = str(folder)
         self.fsync = fsync
         self.readonly = readonly
+        self.readonly_reason = readonly_reason or "it was opened for reading only"
         self.snapshot_path = os.path.join(self.folder, "snapshot.ldb")
         self.journal_path = os.path.join(self.folder, "journal.ldb")
         self.tables = {}
@@ -202,66 +205,141 @@ class JournalStorage(Storage):
         self.snapshot_bytes = 0
         self.compact_retry_at = 0  # after a failed compaction (disk full): wait for this size
         self.recovered = []
+        self.warnings = []  # what happened while serving that the user must hear of
+        self.on_folder_lost = []  # called before the folder is made again (the Store's lock)
+        self.journal = None
         if not readonly:
-            os.makedirs(self.folder, exist_ok=True)
+            make_private_folder(self.folder)
         with paused_gc():
             self._load()
 
     # -- opening --------------------------------------------------------------------------
 
     def _load(self):
-        schema, generation = SCHEMA, 1
+        """Read the snapshot and replay the journal; refuse (CorruptFile) anything that would
+        lose an acknowledged write. Every combination of the two files:
+
+        * no snapshot, journal missing, empty or with an unfinished header: a new store (or one
+          whose creation was cut short): it starts empty. Its first snapshot is written now, so
+          that from then on snapshot.ldb shows that the store holds data.
+        * no snapshot, journal of generation 1 (a store of a LabelDesk before snapshots were
+          written at creation): replayed, then its first snapshot is written.
+        * snapshot present, journal missing, empty or without a complete header: refused; the
+          writes since the last compaction were in it.
+        * snapshot and journal of the same generation: the normal case, replayed.
+        * journal one generation behind the snapshot (a compaction finished its snapshot but
+          died before switching journals): its writes are all in the snapshot; a fresh journal
+          replaces it. Ahead of the snapshot: refused (the snapshot is an old one).
+        """
+        schema, generation, checked = SCHEMA, 1, True
+        if not self.readonly:
+            self._remove_leftovers()
+        has_snapshot = os.path.exists(self.snapshot_path)
+        if has_snapshot:
+            header, tables = read_snapshot(self.snapshot_path)
+            schema, generation = header["schema"], header["generation"]
+            checked = "header_crc" in header
+            self.snapshot_bytes = header["length"]
+            try:
+                for name, table in tables.items():
+                    self.tables[name] = {int(i): d for i, d in table["docs"]}
+                    self.next_ids[name] = table["next_id"]
+            except (TypeError, ValueError) as e:
+                raise CorruptFile(self.snapshot_path,
+                                  f"not a LabelDesk snapshot (unexpected content: {e})") from None
+            if schema > SCHEMA:
+                raise CorruptFile(self.snapshot_path,
+                                  f"written by a newer LabelDesk (schema {schema})")
+        try:
+            journal_bytes = os.path.getsize(self.journal_path)
+        except FileNotFoundError:
+            journal_bytes = None
+        upgrade = not has_snapshot or not checked
+        if not journal_bytes:
+            if has_snapshot:
+                state = "missing" if journal_bytes is None else "empty (0 bytes)"
+                raise CorruptFile(self.journal_path,
+                                  f"journal.ldb is {state}, but snapshot.ldb shows this store "
+                                  "holds data: the writes since the last compaction were in "
+                                  f"it. {REPAIR_HINT}")
+        else:
+            upgrade = self._replay(generation, has_snapshot, checked) or upgrade
+        if self.readonly:
+            return
+        if self.journal is None:
+            self.journal = Journal(self.journal_path, generation, SCHEMA, fsync=self.fsync)
+        if schema < SCHEMA:
+            self._migrate(schema)
+        elif upgrade:
+            self.compact()  # the first snapshot, or both files in today's format
+
+    def _remove_leftovers(self):
         tmp = self.snapshot_path + ".tmp"
-        if os.path.exists(tmp) and not self.readonly:
+        if os.path.exists(tmp):
             os.remove(tmp)  # a compaction died before its rename: the old snapshot still holds
             self.recovered.append("snapshot.ldb.tmp: removed the file of an unfinished "
                                   "compaction (snapshot.ldb and journal.ldb hold every write)")
-        if os.path.exists(self.journal_path + ".tmp") and not self.readonly:
-            os.remove(self.journal_path + ".tmp")  # the next journal of an unfinished compaction
-        if os.path.exists(self.snapshot_path):
-            header, tables = read_snapshot(self.snapshot_path)
-            schema, generation = header["schema"], header["generation"]
-            self.snapshot_bytes = header["length"]
-            for name, table in tables.items():
-                self.tables[name] = dict((i, d) for i, d in table["docs"])
-                self.next_ids[name] = table["next_id"]
-        if schema > SCHEMA:
-            raise CorruptFile(self.snapshot_path, f"written by a newer LabelDesk (schema {schema})")
-        if os.path.exists(self.journal_path):
-            generation = self._replay(generation)
-        elif generation > 1:
-            raise CorruptFile(self.journal_path, "missing, but the snapshot expects it")
-        if self.readonly:
-            self.journal = None
-            return
-        self.journal = Journal(self.journal_path, generation, SCHEMA, fsync=self.fsync)
-        if schema < SCHEMA:
-            self._migrate(schema)
+        _remove(self.journal_path + ".tmp")  # the next journal of an unfinished compaction
+        for name in ("snapshot.ldb", "journal.ldb"):
+            tighten(os.path.join(self.folder, name), FILE_MODE)
 
-    def _replay(self, generation):
-        header, records, good_length = read_journal(self.journal_path)
-        if header is not None and header.get("schema", SCHEMA) > SCHEMA:
-            raise CorruptFile(self.journal_path, "written by a newer LabelDesk")
-        if header is None or header.get("generation") != generation:
-            # Either the journal never got its header, or it is the one a finished compaction
-            # replaced (its records are all in the snapshot): start a fresh one.
-            if header is not None and header.get("generation", 0) > generation:
-                raise CorruptFile(self.journal_path, "newer than the snapshot; the snapshot is stale")
+    def _replay(self, generation, has_snapshot, checked):
+        """Replay journal.ldb onto the snapshot; returns whether it is in the first format."""
+        scan = read_journal(self.journal_path)
+        header = scan.header
+        if header is None:
+            # Not even the header record is whole: the journal was being created when the
+            # process died, which happens only to a store without a snapshot yet.
+            if has_snapshot:
+                raise CorruptFile(self.journal_path, "journal.ldb has no complete header, but "
+                                  f"snapshot.ldb shows this store holds data. {REPAIR_HINT}",
+                                  record=1, offset=0)
             if not self.readonly:
-                if header is not None:
-                    self.recovered.append("journal.ldb: replaced the journal of a compaction "
-                                          "that had finished (its writes are in snapshot.ldb)")
+                kept = set_aside(self.journal_path, 0, scan.size, "torn")
                 os.remove(self.journal_path)
-            return generation
-        for ops in records:
+                self.recovered.append(f"journal.ldb: the store was being created when the "
+                                      f"process ended; started it empty (the {scan.size} bytes "
+                                      f"written are kept in {os.path.basename(kept)})")
+            return False
+        if header.get("schema", SCHEMA) > SCHEMA:
+            raise CorruptFile(self.journal_path, "written by a newer LabelDesk")
+        if header["generation"] > generation:
+            raise CorruptFile(self.journal_path, "newer than the snapshot; the snapshot is stale "
+                              f"(e.g. an old copy put back). {REPAIR_HINT}")
+        if header["generation"] < generation:
+            # The journal a finished compaction replaced: its records are all in the snapshot.
+            if not self.readonly:
+                self._replace_stale_journal(header["generation"], generation, checked)
+            return False
+        for _, _, _, ops in scan.good[1:]:
             self._apply_ops(ops, notify=False)
-        if good_length < os.path.getsize(self.journal_path) and not self.readonly:
-            self.recovered.append("journal.ldb: dropped an incomplete last write "
-                                  "(it was never acknowledged)")
+        if scan.torn is not None and not self.readonly:
+            start, end = scan.torn
+            kept = set_aside(self.journal_path, start, end, "torn")
             with open(self.journal_path, "r+b") as f:
-                f.truncate(good_length)
+                f.truncate(start)
                 os.fsync(f.fileno())
-        return generation
+            self.recovered.append(f"journal.ldb: set aside an incomplete last write of "
+                                  f"{end - start} bytes at byte {start} (the file ends before "
+                                  "its declared length: it was never acknowledged); its bytes "
+                                  f"are kept in {os.path.basename(kept)}")
+        return scan.version == 1
+
+    def _replace_stale_journal(self, old, generation, checked):
+        """A fresh journal over the stale one, by rename (journal.ldb is never missing). With a
+        snapshot of the first format, whose generation has no checksum, the old journal is
+        kept beside it: its generation can't be trusted to mean "all in the snapshot"."""
+        fresh = self.journal_path + ".tmp"
+        _remove(fresh)
+        Journal(fresh, generation, SCHEMA, fsync=self.fsync).close()
+        note = "its writes are in snapshot.ldb"
+        if not checked or old != generation - 1:
+            kept = set_aside(self.journal_path, 0, os.path.getsize(self.journal_path), "stale")
+            note += f"; it is kept as {os.path.basename(kept)}"
+        os.replace(fresh, self.journal_path)
+        fsync_dir(self.folder)
+        self.recovered.append(f"journal.ldb: replaced the journal (generation {old}) of a "
+                              f"compaction that had finished ({note})")
 
     def _migrate(self, schema):
         while schema < SCHEMA:
@@ -309,15 +387,29 @@ class JournalStorage(Storage):
         if not ops:
             return
         if self.readonly:
-            raise PermissionError("the store is open read-only")
+            raise self.readonly_error()
         with self.lock:
             if self.txn is not None:
                 self.txn.extend(ops)
                 self._apply_ops(ops, undo=self.undo)
             else:
-                self.journal.append(ops)
-                self._apply_ops(ops)
-                self._maybe_compact()
+                # a write of its own is a transaction of one: memory, indexes and journal all
+                # change, or (whatever fails, an index's key function included) none of them
+                self.begin()
+                try:
+                    self.txn.extend(ops)
+                    self._apply_ops(ops, undo=self.undo)
+                except BaseException:
+                    self.rollback()
+                    raise
+                self.commit()
+
+    def readonly_error(self):
+        """What a write to a store opened read-only raises (the API answers it like a full
+        disk: nothing was saved)."""
+        data_dir = os.path.dirname(os.path.abspath(self.folder))
+        return OSError(errno.EROFS, f"LabelDesk's data folder {data_dir} is read-only: "
+                                    f"{self.readonly_reason}. Nothing was saved.")
 
     def _apply_ops(self, ops, notify=True, undo=None):
         for op in ops:
@@ -353,12 +445,24 @@ class JournalStorage(Storage):
         return True
 
     def commit(self):
+        """Append the transaction's record. Whatever fails (a full disk, a value JSON can't
+        hold, an interrupt), memory and indexes go back to how they were before it."""
         ops, self.txn = self.txn, None
         undo, self.undo = self.undo, None
         if ops:
             try:
-                self.journal.append(ops)
-            except OSError:
+                try:
+                    self.journal.append(ops)
+                except JournalLost as lost:
+                    # The folder was deleted (or moved) under us: write all the store anew
+                    # where it belongs, from memory as it was before this transaction, then
+                    # this transaction on top, as if nothing had happened.
+                    self._rollback(undo)
+                    undo = []
+                    self._recreate(lost)
+                    self._apply_ops(ops, undo=undo)
+                    self.journal.append(ops)
+            except BaseException:
                 self._rollback(undo)
                 raise
             self._maybe_compact()
@@ -368,6 +472,7 @@ class JournalStorage(Storage):
         self._rollback(undo)
 
     def _rollback(self, undo):
+        failed = None
         for name, doc_id, old in reversed(undo):
             table = self.docs(name)
             current = table.get(doc_id)
@@ -376,7 +481,38 @@ class JournalStorage(Storage):
             else:
                 table[doc_id] = old
             for watch in self.observers.get(name, ()):
-                watch(doc_id, current, old)
+                try:
+                    watch(doc_id, current, old)
+                except Exception as e:  # noqa: BLE001 - every document must still go back
+                    failed = e
+        if failed is not None:
+            log.error("an index failed while a write was undone: %r", failed)
+
+    def _recreate(self, lost):
+        """journal.ldb is no longer the file we write (JournalLost): make the folder again and
+        write the whole store from memory there (a compaction), loudly. Files found in the way
+        (someone put other ones there) are moved aside into replaced-<time>/, never deleted."""
+        log.error("LabelDesk's data files went away while it was running (%s). Writing all of "
+                  "the data again from memory into %s.", lost, self.folder)
+        make_private_folder(self.folder)
+        found = [n for n in ("snapshot.ldb", "journal.ldb")
+                 if os.path.exists(os.path.join(self.folder, n))]
+        aside = None
+        if found:
+            aside = os.path.join(self.folder, f"replaced-{utc_stamp()}")
+            make_private_folder(aside)
+            for name in found:
+                os.replace(os.path.join(self.folder, name), os.path.join(aside, name))
+        for callback in self.on_folder_lost:
+            callback()
+        self.compact()
+        note = (f"{utc_stamp()}: the data files in {self.folder} were deleted or replaced "
+                f"while LabelDesk was running ({lost.strerror}); all the data was written "
+                "there again from memory, nothing acknowledged was lost")
+        if aside:
+            note += f"; the files found there were moved to {aside}"
+        self.warnings.append(note)
+        log.warning("store: %s", note)
 
     def observe(self, name, callback):
         """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be None)."""
@@ -414,6 +550,9 @@ class JournalStorage(Storage):
             try:
                 _remove(next_path)
                 journal = Journal(next_path, generation, SCHEMA, fsync=self.fsync)
+                keep_old = getattr(self, "before_replace", None)  # db/backups.py: never raises
+                if keep_old is not None:
+                    keep_old(self.snapshot_path)  # the old generation becomes a backup
                 snapshot_bytes = write_snapshot(self.snapshot_path, tables, SCHEMA, generation)
             except BaseException:
                 if journal is not None:
@@ -434,6 +573,22 @@ def _remove(path):
         os.remove(path)
     except FileNotFoundError:
         pass
+
+
+def tighten(path, mode):
+    """Take away what `mode` doesn't allow (a file of an older LabelDesk, made 0644)."""
+    try:
+        current = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        return
+    if current & ~mode:
+        os.chmod(path, current & mode)
+
+
+def make_private_folder(path):
+    """`path` made (and kept) 0700: the store's folder holds the user's data only."""
+    os.makedirs(path, mode=DIR_MODE, exist_ok=True)
+    tighten(path, DIR_MODE)
 
 
 class Database(TinyDB):

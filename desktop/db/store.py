@@ -4,17 +4,19 @@ import os
 from contextlib import contextmanager
 
 from .indexes import Index, Totals, Watermark
-from .journal import CorruptFile
-from .storage import Database, paused_gc
+from .journal import FILE_MODE, CorruptFile
+from .storage import Database, make_private_folder, paused_gc, tighten
 
 
 class StoreLocked(Exception):
     """Another process has the store open."""
 
 
-def _lock(path):
+def lock_folder(path):
     """Hold an exclusive lock on `path` for the life of the process; the OS frees it on exit."""
-    handle = open(path, "a+")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    tighten(path, FILE_MODE)
+    handle = os.fdopen(fd, "r+")
     try:
         if os.name == "nt":  # pragma: no cover - exercised by Windows builds only
             import msvcrt
@@ -39,20 +41,23 @@ def _lock(path):
 class Store:
     """All LabelDesk data. Every write is durable when the call (or the transaction) returns."""
 
-    def __init__(self, folder, fsync=True, readonly=False):
+    def __init__(self, folder, fsync=True, readonly=False, readonly_reason=None):
         """Open (or create) the store in `folder`.
 
-        `readonly` opens a store another process holds, for a look (`labeldesk user`): no lock,
-        no repair, no writes.
+        `readonly` opens a store another process holds, for a look (`labeldesk user`), or one
+        on a folder LabelDesk can't write to: no lock, no repair; every write raises
+        OSError(EROFS) saying why (`readonly_reason`).
         """
         self.folder = str(folder)
         self._lock_handle = None
+        self.readonly = readonly
         previous = ""
         if not readonly:
-            os.makedirs(self.folder, exist_ok=True)
-            self._lock_handle, previous = _lock(os.path.join(self.folder, "LOCK"))
+            make_private_folder(self.folder)
+            self._lock_handle, previous = lock_folder(os.path.join(self.folder, "LOCK"))
         try:
-            self.db = Database(self.folder, fsync=fsync, readonly=readonly)
+            self.db = Database(self.folder, fsync=fsync, readonly=readonly,
+                               readonly_reason=readonly_reason)
         except BaseException:
             if self._lock_handle:
                 self._lock_handle.seek(0)
@@ -62,6 +67,7 @@ class Store:
             raise
         self.storage = self.db.storage
         self.lock = self.storage.lock
+        self.storage.on_folder_lost.append(self._lock_again)
         self.unclean = []
         if previous:
             self.unclean.append(f"the last session ({previous}) ended without closing the store "
@@ -73,6 +79,24 @@ class Store:
         """What opening found and repaired (an unclean end, a torn unacknowledged write, an
         unfinished compaction), for the log. Empty after a clean close."""
         return self.unclean + self.storage.recovered
+
+    @property
+    def warnings(self):
+        """What went wrong while serving that the user must hear of (the data folder deleted
+        under the app, and written again from memory), oldest first."""
+        return self.storage.warnings
+
+    def _lock_again(self):
+        """The folder was made again (storage._recreate): lock its new LOCK file, so that no
+        other LabelDesk opens the data written there while this one runs."""
+        path = os.path.join(self.folder, "LOCK")
+        handle = self._lock_handle
+        if handle is not None and os.path.exists(path) and os.path.samestat(
+                os.fstat(handle.fileno()), os.stat(path)):
+            return  # only the data files went: the lock we hold is still the folder's
+        self._lock_handle = lock_folder(path)[0]
+        if handle is not None:
+            handle.close()
 
     def table(self, name):
         return self.db.table(name)
@@ -122,9 +146,16 @@ class Store:
             self.db.close()
             handle, self._lock_handle = self._lock_handle, None
             if handle is not None:
-                handle.seek(0)
-                handle.truncate()  # a clean end: the next open has nothing to report
-                handle.close()
+                try:
+                    handle.seek(0)
+                    handle.truncate()  # a clean end: the next open has nothing to report
+                except OSError:
+                    pass  # the disk went read-only or away: the next open reports an unclean end
+                finally:
+                    try:
+                        handle.close()
+                    except OSError:
+                        pass
 
 
 __all__ = ["Store", "StoreLocked", "CorruptFile"]

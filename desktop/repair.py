@@ -1,0 +1,286 @@
+"""`labeldesk repair`: make a store that refuses to open (a damaged record, a damaged or missing
+journal) open again, keeping every record that can be read.
+
+Opening a store is strict: a damaged record anywhere in the journal, or a journal missing beside
+a snapshot, is refused (CorruptFile) and nothing is changed, because guessing there would drop
+acknowledged writes without a word. Repair is the lenient read, run by the user with LabelDesk
+closed (it takes the store's lock):
+
+* the snapshot must read (its checksums pass): it is the base. If it doesn't, repair says so and
+  changes nothing (a backup is then the way back: `labeldesk restore`).
+* every journal record that reads is applied in order; a damaged one is skipped and the good
+  ones after it are still applied (each record puts or deletes whole documents, so a skipped
+  one leaves the documents it changed as they were before it). An unfinished last write (never
+  acknowledged) is skipped as well.
+* the originals are moved aside, never deleted: db/damaged-<UTC time>/snapshot.ldb and
+  journal.ldb. Then a fresh snapshot of what was kept and an empty journal are written, with
+  the steps of a compaction (a crash leaves the old files or the new ones).
+
+The report says what was kept, what was skipped (record numbers and byte ranges) and where the
+originals went. Nothing here knows of Bottle or the CLI: `repair_folder` is what both call.
+"""
+
+import os
+import shutil
+import zlib
+
+import orjson
+
+from .db.journal import (CorruptFile, Journal, JournalScan, fsync_dir, read_snapshot,
+                         utc_stamp, write_snapshot)
+from .db.storage import SCHEMA, JournalStorage, make_private_folder
+
+
+class CannotRepair(Exception):
+    """The store can't be rebuilt from its own files (the snapshot is unreadable, or the journal
+    belongs to another snapshot); nothing was changed."""
+
+
+class Report:
+    """What repair found and did, as lines for the user."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.changed = False
+        self.kept_records = 0
+        self.skipped = []  # (record number, start, end, why)
+        self.documents = 0
+        self.aside = None
+        self.notes = []
+
+    def lines(self):
+        if not self.changed:
+            return self.notes or [f"{self.folder}: nothing to repair; the store opens as it is."]
+        lines = [f"Repaired the store in {self.folder}."]
+        lines += self.notes
+        lines.append(f"Kept: {self.kept_records} journal record(s) that read, on top of the "
+                     f"snapshot; {self.documents} document(s) in all.")
+        if self.skipped:
+            lines.append(f"Skipped {len(self.skipped)} record(s) that could not be read:")
+            lines += [f"  record {number}, bytes {start}-{end}: {why}"
+                      for number, start, end, why in self.skipped]
+        else:
+            lines.append("Skipped: no record.")
+        lines.append(f"The original files were moved to {self.aside} (nothing was deleted).")
+        return lines
+
+
+def problem(folder):
+    """Why the store in `folder` doesn't open (a CorruptFile), or None when it opens."""
+    try:
+        JournalStorage(folder, readonly=True).close()
+    except CorruptFile as e:
+        return e
+    return None
+
+
+def repair_folder(folder, fsync=True):
+    """Repair the store in `folder` (the caller holds its lock); returns a Report.
+
+    Raises CannotRepair, having changed nothing, when the snapshot can't be read."""
+    folder = str(folder)
+    report = Report(folder)
+    found = problem(folder)
+    if found is None:
+        return report
+    report.notes.append(f"Found: {found.path}: {found.reason.split(' Nothing was changed')[0]}")
+    snapshot_path = os.path.join(folder, "snapshot.ldb")
+    journal_path = os.path.join(folder, "journal.ldb")
+    tables, next_ids, schema, generation = _read_base(snapshot_path, report)
+    has_snapshot = os.path.exists(snapshot_path)
+    try:
+        with open(journal_path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raw = None
+    if not raw:
+        if not has_snapshot:
+            report.notes.append("There is no data here to keep.")
+        else:
+            report.notes.append(
+                f"journal.ldb is {'missing' if raw is None else 'empty'}: the writes since the "
+                "last compaction can't be recovered from this folder (a backup may have them).")
+    else:
+        scan = JournalScan(raw)
+        theirs = scan.header.get("generation") if scan.header is not None else None
+        if generation is None:  # the snapshot's header was damaged: the journal's must match
+            generation = theirs if isinstance(theirs, int) else 1
+        _replay(scan, tables, next_ids, generation, has_snapshot, report)
+        if isinstance(theirs, int):
+            generation = max(generation, theirs)
+    generation = generation or 1
+    report.documents = sum(len(docs) for docs in tables.values())
+    report.aside = _set_originals_aside(folder, (snapshot_path, journal_path))
+    _write_fresh(folder, tables, next_ids, schema, generation + 1, fsync)
+    report.changed = True
+    return report
+
+
+def _read_base(snapshot_path, report):
+    """(tables, next_ids, schema, generation or None) of the snapshot; empty without one.
+
+    A snapshot whose header alone is damaged (its own checksum fails, a field is unreadable)
+    is kept when its body still reads: against the header's length and CRC where those are
+    intact, else as JSON of the right shape (said in the report). Its generation is then
+    unknown (None): the journal's is taken. A body that fails its checks is beyond reading."""
+    if not os.path.exists(snapshot_path):
+        return {}, {}, SCHEMA, 1
+    try:
+        header, stored = read_snapshot(snapshot_path)
+    except CorruptFile as e:
+        header, stored = _read_body_only(snapshot_path, e)
+        report.notes.append(f"snapshot.ldb: its header was damaged ({e.reason}); its body "
+                            + ("passes its checksum" if header.get("verified") else
+                               "reads as a complete snapshot, but its checksum could not be "
+                               "checked (it was in the damaged header)")
+                            + ": it was kept.")
+    try:
+        tables = {name: {int(i): d for i, d in table["docs"]} for name, table in stored.items()}
+        next_ids = {name: table["next_id"] for name, table in stored.items()}
+    except (TypeError, ValueError, KeyError) as e:
+        raise _beyond_reading(f"unexpected content: {e}") from None
+    schema = header.get("schema")
+    if isinstance(schema, int) and schema > SCHEMA:
+        raise CannotRepair("snapshot.ldb was written by a newer LabelDesk: repair it with that "
+                           "version. Nothing was changed.")
+    if not isinstance(schema, int) or schema < 1:
+        schema = SCHEMA
+    return tables, next_ids, schema, header.get("generation")
+
+
+def _beyond_reading(reason):
+    return CannotRepair(f"snapshot.ldb is damaged beyond reading ({reason}). It holds "
+                        "everything up to the last compaction, so repair can't rebuild the "
+                        "store without it. Nothing was changed. Restore a backup "
+                        "(`labeldesk restore`), or keep the folder for an expert.")
+
+
+def _read_body_only(path, error):
+    """(what is left of the header, tables) of a snapshot whose header is damaged; raises
+    CannotRepair when the damage is in the body (the header reads and the body fails it)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    newline = raw.find(b"\n")
+    try:
+        header = orjson.loads(raw[:newline]) if newline > 0 else {}
+    except orjson.JSONDecodeError:
+        header = {}
+    if not isinstance(header, dict):
+        header = {}
+    if "header" not in error.reason:
+        raise _beyond_reading(error.reason)  # the header is fine: the body is what is damaged
+    body = raw[newline + 1:] if newline >= 0 else b""
+    verified = header.get("length") == len(body) and header.get("crc") == zlib.crc32(body)
+    try:
+        data = orjson.loads(body)
+        stored = data["tables"]
+        if not isinstance(stored, dict) or not all(
+                isinstance(t, dict) and isinstance(t.get("docs"), list)
+                and isinstance(t.get("next_id"), int) for t in stored.values()):
+            raise ValueError("unexpected content")
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise _beyond_reading(error.reason) from None
+    trusted = {"verified": verified}
+    if verified and isinstance(header.get("schema"), int):
+        trusted["schema"] = header["schema"]
+    return trusted, stored
+
+
+def _replay(scan, tables, next_ids, generation, has_snapshot, report):
+    header = scan.header
+    records = scan.good
+    if header is None:
+        report.notes.append("The journal's header record could not be read: its records were "
+                            "taken as the writes after the snapshot (the usual case).")
+    else:
+        records = records[1:]
+        theirs = header.get("generation")
+        if isinstance(theirs, int) and theirs > generation:
+            if has_snapshot:
+                raise CannotRepair(
+                    f"journal.ldb (generation {theirs}) is newer than snapshot.ldb (generation "
+                    f"{generation}): the snapshot is an older copy, and the journal holds only "
+                    "the writes after the newer one. Nothing was changed. Put the matching "
+                    "snapshot.ldb back, or restore a backup.")
+            raise CannotRepair("snapshot.ldb is missing, and journal.ldb holds only the writes "
+                               "since the last compaction. Nothing was changed. Restore a "
+                               "backup (`labeldesk restore`).")
+        if isinstance(theirs, int) and theirs < generation:
+            report.notes.append(f"journal.ldb is of an earlier generation ({theirs}) than the "
+                                f"snapshot ({generation}): its writes are all in the snapshot "
+                                "already; none was applied again.")
+            records = []
+    for number, start, end, ops in records:
+        try:
+            _apply(tables, next_ids, ops)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            report.skipped.append((number, start, end, "its checksum passes but its content "
+                                                       "isn't a list of operations"))
+            continue
+        report.kept_records += 1
+    report.skipped.extend(scan.bad)
+    if scan.torn is not None:
+        start, end = scan.torn
+        report.skipped.append((scan.records, start, end,
+                               "an unfinished last write (never acknowledged)"))
+    report.skipped.sort()
+
+
+def _apply(tables, next_ids, ops):
+    """One record onto plain dicts: validated as a whole first, so a record applies or not."""
+    if not isinstance(ops, list):
+        raise TypeError("not a list")
+    for op in ops:
+        if not (isinstance(op, list) and len(op) >= 2 and isinstance(op[0], str)
+                and (op[1] == "t" or (op[1] == "d" and len(op) == 3 and isinstance(op[2], int))
+                     or (op[1] == "p" and len(op) == 4 and isinstance(op[2], int)
+                         and isinstance(op[3], dict)))):
+            raise ValueError(f"not an operation: {op!r:.80}")
+    for op in ops:
+        table = tables.setdefault(op[0], {})
+        if op[1] == "p":
+            table[op[2]] = op[3]
+            next_ids[op[0]] = max(next_ids.get(op[0], 1), op[2] + 1)
+        elif op[1] == "d":
+            table.pop(op[2], None)
+        else:
+            table.clear()
+
+
+def _set_originals_aside(folder, paths):
+    """Keep the original files in db/damaged-<time>/ (hard links, else copies) before anything
+    is written; the fresh files then replace them in place."""
+    aside = os.path.join(folder, f"damaged-{utc_stamp()}")
+    number = 1
+    while os.path.exists(aside):
+        number += 1
+        aside = os.path.join(folder, f"damaged-{utc_stamp()}-{number}")
+    make_private_folder(aside)
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        target = os.path.join(aside, os.path.basename(path))
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copy2(path, target)
+    fsync_dir(aside)
+    fsync_dir(folder)
+    return aside
+
+
+def _write_fresh(folder, tables, next_ids, schema, generation, fsync):
+    """A new snapshot and an empty journal, in a compaction's order: the journal under a
+    temporary name, the snapshot renamed into place, then the journal."""
+    snapshot = {name: {"next_id": max(next_ids.get(name, 1), max(docs, default=0) + 1),
+                       "docs": sorted(docs.items())} for name, docs in tables.items()}
+    journal_path = os.path.join(folder, "journal.ldb")
+    staged = journal_path + ".tmp"
+    try:
+        os.remove(staged)
+    except FileNotFoundError:
+        pass
+    Journal(staged, generation, SCHEMA, fsync=fsync).close()
+    write_snapshot(os.path.join(folder, "snapshot.ldb"), snapshot, schema, generation)
+    os.replace(staged, journal_path)
+    fsync_dir(folder)

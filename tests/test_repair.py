@@ -1,0 +1,211 @@
+"""`labeldesk repair`, end to end: a real server writes the data, the files are damaged as a disk
+or a person would damage them, `labeldesk repair` runs as a user runs it, and a real server then
+opens the repaired folder and serves what was kept."""
+
+import os
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from desktop.db.journal import read_snapshot
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECTS = 6
+
+
+def labeldesk(*args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+
+
+def repair(data):
+    return labeldesk("repair", "--data-dir", str(data))
+
+
+def make_data(serve_process, data, env=None):
+    """Six projects (Pro1..Pro6), each made by its own write, then Pro2 renamed (the last
+    write): the journal holds each of them as its own record. Returns the titles by project id."""
+    process = serve_process(data, env=env)
+    titles = {}
+    for number in range(1, PROJECTS + 1):
+        project = process.api.project(title=f"Pro{number}", description=f"d{number}")
+        titles[project["id"]] = f"Pro{number}"
+    renamed = process.api.patch(f"/api/projects/{min(titles) + 1}",
+                                json={"title": "Pro2 renamed"})
+    assert renamed.status_code == 200, renamed.text
+    titles[min(titles) + 1] = "Pro2 renamed"
+    process.stop()
+    return titles
+
+
+def served_titles(serve_process, data):
+    process = serve_process(data)
+    response = process.api.get("/api/projects?page_size=100")
+    assert response.status_code == 200, response.text
+    titles = {p["id"]: p["title"] for p in response.json()["results"]}
+    # the repaired store takes writes, and keeps them
+    assert process.api.project(title="after repair")["id"] not in titles
+    process.stop()
+    return titles
+
+
+def files(data):
+    db = data / "db"
+    return {name: (db / name).read_bytes() for name in ("snapshot.ldb", "journal.ldb")
+            if (db / name).exists()}
+
+
+def refused_to_start(data):
+    """`labeldesk serve` on the damaged folder: a clear refusal that names repair."""
+    result = labeldesk("serve", "--data-dir", str(data), "--port", "0", timeout=60)
+    assert result.returncode != 0
+    assert "labeldesk repair" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def journal_records(data):
+    raw = (data / "db" / "journal.ldb").read_bytes()
+    lines = raw.split(b"\n")[:-1]
+    starts, position = [], 0
+    for line in lines:
+        starts.append(position)
+        position += len(line) + 1
+    return raw, lines, starts
+
+
+def damage_record(data, containing):
+    """Flip one byte inside the body of the journal record that holds `containing`; returns its
+    record number (from 1, the header) and byte offset."""
+    raw, lines, starts = journal_records(data)
+    number = next(i for i, line in enumerate(lines) if containing in line)
+    at = starts[number] + lines[number].index(containing) + 1
+    damaged = bytearray(raw)
+    damaged[at] ^= 0x04
+    (data / "db" / "journal.ldb").write_bytes(bytes(damaged))
+    return number + 1, starts[number]
+
+
+def check_moved_aside(data, originals, report):
+    aside = [p for p in (data / "db").iterdir() if p.name.startswith("damaged-")]
+    assert len(aside) == 1, aside
+    assert str(aside[0]) in report
+    kept = {p.name: p.read_bytes() for p in aside[0].iterdir()}
+    assert kept == originals  # the damaged files, byte for byte
+    assert aside[0].stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("where", ["middle", "last"])
+def test_repair_keeps_every_good_record_around_a_damaged_one(serve_process, tmp_path, where):
+    data = tmp_path / "data"
+    titles = make_data(serve_process, data)
+    damaged_title = b'"title":"Pro3"' if where == "middle" else b'"title":"Pro2 renamed"'
+    number, offset = damage_record(data, damaged_title)
+    if where == "last":
+        assert number == len(journal_records(data)[1])
+    originals = files(data)
+    refused_to_start(data)
+    assert files(data) == originals  # the refusal changed nothing
+
+    result = repair(data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = result.stdout
+    assert f"record {number}, bytes {offset}-" in report, report
+    assert "Skipped 1 record" in report
+    check_moved_aside(data, originals, report)
+
+    expected = dict(titles)
+    if where == "middle":
+        del expected[min(titles) + 2]  # Pro3's creation was damaged; Pro4..Pro6 are kept
+    else:
+        expected[min(titles) + 1] = "Pro2"  # the rename was the damaged record
+    assert served_titles(serve_process, data) == expected
+    # and it opens cleanly from now on: a second repair finds nothing to do
+    again = repair(data)
+    assert again.returncode == 0 and "nothing to repair" in again.stdout
+
+
+def test_repair_of_a_snapshot_whose_header_digit_changed(serve_process, tmp_path):
+    env = {"LABELDESK_COMPACT_MIN_BYTES": "2048"}  # compactions happen: the snapshot has data
+    data = tmp_path / "data"
+    titles = make_data(serve_process, data, env=env)
+    path = data / "db" / "snapshot.ldb"
+    header, body = path.read_bytes().split(b"\n", 1)
+    meta = orjson.loads(header)
+    assert meta["generation"] > 2, "no compaction happened"
+    damaged = header.replace(b'"generation":%d' % meta["generation"],
+                             b'"generation":%d' % (meta["generation"] + 1))
+    path.write_bytes(damaged + b"\n" + body)
+    originals = files(data)
+    refused_to_start(data)
+
+    result = repair(data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "snapshot.ldb: its header was damaged" in result.stdout
+    assert "passes its checksum" in result.stdout
+    check_moved_aside(data, originals, result.stdout)
+    assert served_titles(serve_process, data) == titles  # nothing lost at all
+
+
+def test_snapshot_damaged_beyond_reading_is_said_and_nothing_changes(serve_process, tmp_path):
+    data = tmp_path / "data"
+    make_data(serve_process, data, env={"LABELDESK_COMPACT_MIN_BYTES": "2048"})
+    path = data / "db" / "snapshot.ldb"
+    raw = bytearray(path.read_bytes())
+    raw[-20] ^= 0x04  # in the body: its checksum fails
+    path.write_bytes(bytes(raw))
+    originals = files(data)
+    result = repair(data)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "damaged beyond reading" in result.stderr and "Nothing was changed" in result.stderr
+    assert files(data) == originals
+    assert not list((data / "db").glob("damaged-*"))
+
+
+def test_repair_of_an_empty_journal_keeps_the_snapshot(serve_process, tmp_path):
+    data = tmp_path / "data"
+    make_data(serve_process, data, env={"LABELDESK_COMPACT_MIN_BYTES": "2048"})
+    _, tables = read_snapshot(str(data / "db" / "snapshot.ldb"))
+    in_snapshot = {i: doc["title"] for i, doc in tables["projects"]["docs"]}
+    assert in_snapshot
+    (data / "db" / "journal.ldb").write_bytes(b"")
+    originals = files(data)
+    refused_to_start(data)
+    result = repair(data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "journal.ldb is empty" in result.stdout
+    check_moved_aside(data, originals, result.stdout)
+    assert served_titles(serve_process, data) == in_snapshot
+
+
+def test_repair_with_nothing_to_repair_changes_nothing(serve_process, tmp_path):
+    data = tmp_path / "data"
+    make_data(serve_process, data)
+    before = files(data)
+    result = repair(data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nothing to repair" in result.stdout
+    assert files(data) == before
+    assert not list((data / "db").glob("damaged-*"))
+    empty = labeldesk("repair", "--data-dir", str(tmp_path / "none"))
+    assert empty.returncode == 0 and "nothing to repair" in empty.stdout
+
+
+def test_repair_refuses_while_labeldesk_runs(serve_process, tmp_path):
+    data = tmp_path / "data"
+    process = serve_process(data)
+    process.api.project(title="running")
+    result = repair(data)
+    assert result.returncode == 1
+    assert "LabelDesk is running" in result.stderr and "Close it" in result.stderr
+    assert process.api.get("/api/projects").status_code == 200
+    process.stop()
+
+
+def test_repair_help_documents_the_exit_status():
+    result = labeldesk("repair", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "Exit status: 0 repaired, or nothing to repair" in text
+    assert "1 LabelDesk is running" in text and "2 the store can't be repaired" in text
