@@ -4,6 +4,8 @@ They carry what Label Studio reports, never how it is sent: desktop/api/ turns t
 Label Studio's error envelope, the CLI prints them. No HTTP and no Bottle here.
 """
 
+import errno
+
 
 class LabelDeskError(Exception):
     """Base class; `status` is the HTTP status the API layer answers with."""
@@ -49,3 +51,45 @@ class StoreError(LabelDeskError):
     """The store could not do what was asked (disk full, corrupt file, ...)."""
 
     status = 503
+
+
+class TooLarge(ValidationError):
+    """Input over one of LabelDesk's size caps (a body, a form, a project file's content)."""
+
+    status = 413
+
+
+class StorageFailed(StoreError):
+    """LabelDesk's data folder (store, media, exports, settings) refused an operation: disk
+    full, read-only, an I/O error, no permission. Answered 507 ("Insufficient Storage"):
+    nothing of the request was saved (the store cuts a failed write off and keeps its state;
+    deletes touch files only after their commit). `cause` is the short name for the log."""
+
+    status = 507
+
+    CAUSES = {"ENOSPC": "disk full", "EDQUOT": "disk quota exceeded",
+              "EFBIG": "file too large for the disk", "EROFS": "read-only",
+              "EIO": "I/O error", "EACCES": "permission denied", "EPERM": "permission denied",
+              "EMFILE": "too many open files", "ENFILE": "too many open files"}
+    ADVICE = {"disk full": "Free some space and try again.",
+              "disk quota exceeded": "Free some space (or raise the quota) and try again.",
+              "file too large for the disk": "Use a data folder on another file system.",
+              "read-only": "Make the data folder writable (or choose another one) and try "
+                           "again.",
+              "I/O error": "The disk may be failing or was disconnected: check it, and make "
+                           "a backup of the data folder.",
+              "permission denied": "Give your user write access to the data folder and try "
+                                   "again."}
+
+    def __init__(self, error):
+        name = errno.errorcode.get(error.errno, "")
+        self.cause = self.CAUSES.get(name, "storage error")
+        what = error.strerror or str(error)
+        where = f" ({error.filename})" if error.filename else ""
+        headline = {"disk full": "The disk holding LabelDesk's data is full",
+                    "read-only": "LabelDesk's data folder is read-only"}.get(
+            self.cause, f"LabelDesk's data folder could not be used: {self.cause}")
+        super().__init__(f"{headline} ({what}{where}): the request was not carried out and "
+                         "nothing of it was saved. "
+                         + self.ADVICE.get(self.cause, "Check the disk and try again."))
+        self.error = error

@@ -13,9 +13,20 @@ import orjson
 
 from . import clock, formats
 from .errors import NotFound, ValidationError
+from .db.journal import fsync_dir
 from .files import file_digest
 
 CHUNK = 1000
+
+
+def durable(path):
+    """fsync a file written through a stream: a crash (or a disk the kernel stops) after its
+    record is committed must not leave the record naming an empty file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class Exports:
@@ -121,8 +132,12 @@ class Exports:
         """Write an export to a temporary file; (path, download name, content type)."""
         fmt = formats.get_format(export_type)
         ctx = self.context(project_id, download_resources)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".export-", dir=self.folder)
+        if self.core.store.readonly:
+            folder = None  # a read-only data folder: the download is made in the system's temp
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            folder = self.folder
+        handle, tmp = tempfile.mkstemp(prefix=".export-", dir=folder)
         try:
             with self.core.store.bulk(freeze=False), os.fdopen(handle, "wb") as out:
                 ext, content_type = fmt.write(task_iter, out, ctx)
@@ -177,27 +192,84 @@ class Exports:
         only_annotated = bool(options.get("only_with_annotations")) if isinstance(
             options, dict) else False
         task_ids = self.task_ids(project_id, download_all_tasks=not only_annotated)
+        created_at = clock.iso()
         path = self._write_snapshot_json(self.tasks(task_ids))
-        export_id = self.r.exports.insert({
-            "project": project_id, "title": title, "created_by": user_id,
-            "created_at": clock.iso(), "finished_at": None, "status": "in_progress",
-            "md5": None, "counters": {"task_number": len(task_ids)}, "converted": [],
-            "task_filter_options": fields.get("task_filter_options"),
-            "annotation_filter_options": fields.get("annotation_filter_options"),
-            "serialization_options": fields.get("serialization_options")})
-        final = self.folder / f"snapshot-{export_id}.json"
-        os.replace(path, final)
-        self.r.exports.update({"status": "completed", "finished_at": clock.iso(),
-                               "md5": file_digest(final, "md5"), "file": final.name},
-                              doc_ids=[export_id])
+        final = None
+        try:
+            md5 = file_digest(path, "md5")
+            durable(path)  # on disk before a record calls it completed
+            # The record is stored completed, in one write with its file in place: never an
+            # "in_progress" one a crash could leave behind. A kill between the rename and the
+            # commit leaves a file no record names, which the next start removes.
+            with self.r.transaction():
+                export_id = self.r.exports.insert({
+                    "project": project_id, "title": title, "created_by": user_id,
+                    "created_at": created_at, "finished_at": clock.iso(),
+                    "status": "completed", "md5": md5,
+                    "counters": {"task_number": len(task_ids)}, "converted": [],
+                    "task_filter_options": fields.get("task_filter_options"),
+                    "annotation_filter_options": fields.get("annotation_filter_options"),
+                    "serialization_options": fields.get("serialization_options")})
+                final = self.folder / f"snapshot-{export_id}.json"
+                self.r.exports.update({"file": final.name}, doc_ids=[export_id])
+                os.replace(path, final)
+                fsync_dir(self.folder)
+        except BaseException:
+            for leftover in (path, final):
+                if leftover is not None:
+                    leftover.unlink(missing_ok=True)
+            raise
         return export_id
 
     def delete_snapshot(self, project_id, export_id):
-        doc = self.snapshot(export_id, project_id)
-        self.r.exports.remove(doc_ids=[export_id])
-        for name in [doc.get("file")] + [c.get("file") for c in doc.get("converted", [])]:
-            if name:
-                (self.folder / name).unlink(missing_ok=True)
+        """The record goes in one write; its files once that is committed (removals.py)."""
+        with self.r.transaction():
+            doc = self.snapshot(export_id, project_id)
+            self.r.exports.remove(doc_ids=[export_id])
+            for name in self._files(doc):
+                self.r.removals.unlink(self.folder / name)
+
+    @staticmethod
+    def _files(doc):
+        """The names of an export record's files in export/."""
+        return [n for n in [doc.get("file")] + [c.get("file") for c in doc.get("converted", [])]
+                if n]
+
+    def recover(self):
+        """Start-up cleanup of what a killed process left in export/: snapshots still
+        "created" or "in_progress" are marked "failed" (Label Studio's status for an export
+        that did not finish) with the reason, and their files removed; then snapshot files
+        no record names are removed. Notes for the log."""
+        notes = []
+        stuck = [i for i, d in self.r.exports._read_table().items()
+                 if d.get("status") in ("created", "in_progress")]
+        reason = ("LabelDesk stopped (a crash, kill or power loss) before this export "
+                  "finished; create it again")
+        for export_id in stuck:
+            try:
+                with self.r.transaction():
+                    doc = self.r.exports.doc(export_id)
+                    self.r.exports.update({"status": "failed", "finished_at": clock.iso(),
+                                           "md5": None, "file": None, "converted": [],
+                                           "reason": reason}, doc_ids=[export_id])
+                    for name in self._files(doc):
+                        self.r.removals.unlink(self.folder / name)
+                notes.append(f"export {export_id} (project {doc['project']}): was left "
+                             f"{doc.get('status')!r} by an interrupted export, marked failed")
+            except OSError as e:  # a read-only or full disk: the next start tries again
+                notes.append(f"export {export_id}: left {doc.get('status')!r}, could not be "
+                             f"marked failed now ({e.strerror})")
+        named = {n for d in self.r.exports._read_table().values() for n in self._files(d)}
+        for path in sorted(self.folder.glob("snapshot-*")):
+            if path.name in named or not path.is_file():
+                continue
+            try:
+                path.unlink()
+                notes.append(f"export/{path.name}: removed (no export record names it: left "
+                             "by an interrupted export or delete)")
+            except OSError as e:
+                notes.append(f"export/{path.name}: could not remove it ({e.strerror})")
+        return notes
 
     def delete_project(self, project_id):
         """A project is going: its snapshots (records and files) and live-folder setting.
@@ -224,11 +296,19 @@ class Exports:
         path, name, content_type = self.write(doc["project"], export_type,
                                               self._snapshot_tasks(doc), download_resources)
         final = self.folder / f"snapshot-{export_id}-{export_type}{Path(name).suffix}"
-        os.replace(path, final)
         converted = doc.get("converted", []) + [{"type": export_type, "status": "completed",
                                                  "file": final.name, "name": name,
                                                  "content_type": content_type}]
-        self.r.exports.update({"converted": converted}, doc_ids=[export_id])
+        try:
+            durable(path)
+            with self.r.transaction():  # the file in place, then the record names it
+                self.r.exports.update({"converted": converted}, doc_ids=[export_id])
+                os.replace(path, final)
+                fsync_dir(self.folder)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)
+            raise
         return converted[-1]
 
     def _write_snapshot_json(self, tasks):

@@ -163,6 +163,10 @@ class Projects:
                 self.r.projects.update(clean, doc_ids=[project_id])
 
     def delete(self, project_id, on_delete=()):
+        """The project and all it owns in one store write; `on_delete` callbacks run inside
+        it. Their files (media, snapshots) are only collected there and removed once the
+        write is committed (desktop/removals.py): a refused delete (a full or read-only disk)
+        keeps every file, a kill leaves the project whole or gone."""
         with self.r.transaction():
             self.get(project_id)
             for callback in on_delete:

@@ -1,5 +1,7 @@
 """The tables and in-memory indexes the core modules share, opened once per store."""
 
+from .removals import Removals
+
 PROJECT_COUNTERS = ("task_number", "num_tasks_with_annotations", "total_annotations_number",
                     "skipped_annotations_number", "ground_truth_number",
                     "useful_annotation_number", "finished_task_number",
@@ -22,7 +24,9 @@ def task_counts(task):
 class Records:
     def __init__(self, store):
         self.store = store
-        self.transaction = store.transaction
+        # a transaction that removes the files of what it deletes once it is committed
+        self.removals = Removals(store)
+        self.transaction = self.removals.transaction
         self.lock = store.lock
         for name in ("projects", "tasks", "annotations", "predictions", "views", "exports",
                      "uploads", "ml_backends", "storages", "webhooks", "drafts"):

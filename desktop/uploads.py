@@ -1,9 +1,11 @@
 """Uploaded files: stored under <data>/media/upload/<project>/<8 hex>-<name>, never outside."""
 
 import mimetypes
+import os
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import unquote
 
 from . import clock
 from .files import atomic_write
@@ -33,11 +35,16 @@ class Uploads:
         return stored, f"/data/upload/{int(project_id)}/{stored}"
 
     def write(self, project_id, stored, data):
-        """Write the bytes durably (temp file, fsync, rename); return the upload record id."""
-        atomic_write(self.folder(project_id) / stored, data)
-        return self.r.uploads.insert({"project": int(project_id),
-                                      "file": f"upload/{int(project_id)}/{stored}",
-                                      "size": len(data), "created_at": clock.iso()})
+        """Write the bytes durably (temp file, fsync, rename); return the upload record id.
+        If the record can't be stored (a full disk), the file goes too."""
+        atomic_write(self.folder(project_id) / stored, data, private=True)
+        try:
+            return self.r.uploads.insert({"project": int(project_id),
+                                          "file": f"upload/{int(project_id)}/{stored}",
+                                          "size": len(data), "created_at": clock.iso()})
+        except BaseException:
+            self.discard(project_id, stored)
+            raise
 
     def remove_leftovers(self):
         """Remove half-written uploads (`.<name>.tmp`) a crash left; a note when there were."""
@@ -50,6 +57,85 @@ class Uploads:
                 pass
         return ([f"media/upload/: removed {removed} half-written upload(s)"] if removed
                 else [])
+
+    def remove_orphans(self, keep_referenced=None):
+        """Start-up cleanup: remove the media files no upload record references, left by a
+        process killed in an upload or import (before its commit) or in a delete (after it).
+
+        Without this, the next project given a dead project's id would inherit its files.
+        Safe by construction: only regular files directly in upload/<number>/ are candidates;
+        a file an upload record names is never touched, nor one a task's data names
+        (`keep_referenced(candidates)` returns those; asked only when there are candidates).
+        Empty upload/<number>/ folders of projects that don't exist go too. One walk of
+        upload/ and one set of the records' paths; returns notes for the log."""
+        top = self.root / "upload"
+        referenced = {d.get("file") for d in self.r.uploads._read_table().values()}
+        projects = set(self.r.projects._read_table())
+        candidates, folders = [], []
+        try:
+            entries = list(os.scandir(top))
+        except OSError:  # none yet, or unreadable: nothing to do here
+            return []
+        for entry in entries:
+            if not (entry.name.isdecimal() and entry.is_dir(follow_symlinks=False)):
+                continue
+            folders.append(entry)
+            try:
+                items = list(os.scandir(entry.path))
+            except OSError:
+                continue
+            for item in items:
+                name = f"upload/{entry.name}/{item.name}"
+                if (name not in referenced and not item.name.startswith(".")
+                        and item.is_file(follow_symlinks=False)):
+                    candidates.append(name)
+        if candidates and keep_referenced is not None:
+            kept = keep_referenced(candidates)
+            candidates = [c for c in candidates if c not in kept]
+        notes = []
+        for name in candidates:
+            try:
+                os.unlink(self.root / name)
+                notes.append(f"media/{name}: removed (no upload record references it: left by "
+                             "an interrupted upload, import or delete)")
+            except OSError as e:
+                notes.append(f"media/{name}: could not remove it ({e.strerror})")
+        for entry in folders:
+            if int(entry.name) not in projects:
+                try:
+                    os.rmdir(entry.path)
+                    notes.append(f"media/upload/{entry.name}/: removed the empty folder of a "
+                                 "project that no longer exists")
+                except OSError:
+                    pass  # not empty: something kept stays where it is
+        return notes
+
+    def named_by_tasks(self, names):
+        """Those of `names` ("upload/<project>/<file>") that a task's data names in a
+        /data/upload/... URL: a file a task shows is never an orphan, record or not."""
+        wanted, found = set(names), set()
+        marker = "/data/upload/"
+
+        def walk(value):
+            if isinstance(value, str):
+                if marker in value:
+                    for part in value.split(marker)[1:]:
+                        name = "upload/" + part.split("?")[0].split("#")[0]
+                        for form in (name, unquote(name)):
+                            if form in wanted:
+                                found.add(form)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        with self.r.lock:
+            tasks = list(self.r.tasks._read_table().values())
+        for task in tasks:
+            walk(task.get("data"))
+        return found
 
     def discard(self, project_id, stored):
         try:
@@ -95,14 +181,20 @@ class Uploads:
         return [i for i, d in self.r.uploads._read_table().items() if d["project"] == project_id]
 
     def delete(self, upload_ids):
-        for upload_id in upload_ids:
-            doc = self.r.uploads.doc(upload_id)
-            if doc is not None:
-                self.r.uploads.remove(doc_ids=[upload_id])
-                self.discard(doc["project"], doc["file"].rsplit("/", 1)[-1])
+        """Delete upload records in one write; their files go once it is committed (see
+        removals.py): a failed delete keeps them all."""
+        with self.r.transaction():
+            for upload_id in upload_ids:
+                doc = self.r.uploads.doc(upload_id)
+                if doc is not None:
+                    self.r.uploads.remove(doc_ids=[upload_id])
+                    self.r.removals.unlink(self.folder(doc["project"])
+                                           / doc["file"].rsplit("/", 1)[-1])
 
     def delete_project(self, project_id):
+        """A project's uploads, then (once committed) its media folder, if empty."""
         self.delete(self.of_project(project_id))
+        self.r.removals.rmdir(self.folder(project_id))
 
 
 def content_type(path):

@@ -500,3 +500,70 @@ def run_disk_full(serve_process, mountpoint):
           f"refused with 507 in {max(answers):.2f}s at most; {log.count('compaction failed')} "
           "compactions deferred while full")
     shutil.rmtree(data, ignore_errors=True)
+
+
+# -- 6. the data folder deleted while the server runs -------------------------------------------
+
+def test_data_folder_deleted_while_serving_loses_nothing(serve_process, tmp_path):
+    """rm -rf of the data folder under a running server: the next write finds its journal gone,
+    writes all the data again from memory into a new db/ (with a loud warning), and goes on;
+    after a restart every acknowledged write is there."""
+    data = tmp_path / "data"
+    process = serve_process(data)
+    titles = {process.api.project(title=f"Before {n}")["id"]: f"Before {n}" for n in range(3)}
+    shutil.rmtree(data)
+    for n in range(3):
+        titles[process.api.project(title=f"After {n}")["id"]] = f"After {n}"
+    first = min(titles)
+    assert process.api.patch(f"/api/projects/{first}", json={"title": "Renamed"}).ok
+    titles[first] = "Renamed"
+    assert (data / "db" / "snapshot.ldb").exists() and (data / "db" / "journal.ldb").exists()
+    assert (data / "db").stat().st_mode & 0o777 == 0o700
+    log = process.stop()
+    assert "went away while it was running" in log and "from memory" in log, log[-2000:]
+    process = serve_process(data)
+    stored = {p["id"]: p["title"] for p in
+              process.api.get("/api/projects?page_size=100").json()["results"]}
+    assert stored == titles
+    process.stop()
+
+
+# -- 7. a read-only data folder -----------------------------------------------------------------
+
+def test_read_only_data_folder_serves_reads_and_refuses_writes(serve_process, tmp_path):
+    if os.geteuid() != 0:
+        pytest.fail("this test bind-mounts a folder read-only: run it as root (CI does)")
+    data = tmp_path / "data"
+    process = serve_process(data)
+    project_id = process.api.project(title="Kept")["id"]
+    imported = process.api.post(f"/api/projects/{project_id}/import",
+                                json=[{"text": f"t{i}"} for i in range(5)])
+    assert imported.status_code == 201, imported.text
+    process.stop()
+    before = {p.name: p.read_bytes() for p in (data / "db").iterdir() if p.is_file()}
+    mountpoint = tmp_path / "readonly"
+    mountpoint.mkdir()
+    mounted = subprocess.run(["mount", "--bind", "-o", "ro", str(data), str(mountpoint)],
+                             capture_output=True, text=True)
+    assert mounted.returncode == 0, mounted.stderr
+    try:
+        process = serve_process(mountpoint)
+        assert any("read-only" in line for line in process.lines), "".join(process.lines)
+        api = process.api
+        assert [p["title"] for p in api.get("/api/projects").json()["results"]] == ["Kept"]
+        assert project_numbers(api, project_id)["task_number"] == 5
+        refused = api.post("/api/projects", json={"title": "New one"})
+        assert refused.status_code == 507, refused.text
+        assert "read-only" in refused.json()["detail"]
+        assert "Traceback" not in refused.text
+        assert [p["title"] for p in api.get("/api/projects").json()["results"]] == ["Kept"]
+        exported = api.get(f"/api/projects/{project_id}/export",
+                           params={"exportType": "JSON", "download_all_tasks": "true"})
+        assert exported.status_code == 200, exported.text  # made in the system's temp folder
+        assert sorted(t["data"]["text"] for t in exported.json()) == [f"t{i}" for i in range(5)]
+        log = process.stop()
+        assert "Traceback" not in log, log[-3000:]
+    finally:
+        subprocess.run(["umount", str(mountpoint)], capture_output=True)
+    after = {p.name: p.read_bytes() for p in (data / "db").iterdir() if p.is_file()}
+    assert after == before
