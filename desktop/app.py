@@ -1,10 +1,13 @@
 """LabelDesk wired together: settings, store, core modules and the HTTP API, in one object."""
 
+import errno
 import logging
 import threading
+import time
 
 from .annotations import Annotations
 from .api import create_api
+from .backups import Backups
 from .db import Store
 from .dm import Actions, Views
 from .exports import Exports
@@ -24,19 +27,28 @@ from .users import Users
 
 log = logging.getLogger("labeldesk")
 
+# What opening a data folder LabelDesk can't write to fails with: it is then opened read-only.
+READ_ONLY_ERRORS = {errno.EROFS, errno.EACCES, errno.EPERM}
+
 
 class LabelDesk:
     """One data dir opened: the store, the core modules over it, and the WSGI app for both."""
 
     def __init__(self, settings):
         self.settings = settings
-        self.store = Store(settings.store_dir, fsync=settings.fsync)
+        self.readonly = None  # why the data folder can't be written to, when it can't
+        self.store = self._open_store(settings)
         for note in self.store.recovered:
             log.warning("store recovery: %s", note)
         self.records = records = Records(self.store)
         self.users = Users(self.store)
-        self.users.secret_key()
-        self.users.ensure_local_user(settings.username, settings.user_token)
+        if self.readonly is None:
+            self.users.secret_key()
+            self.users.ensure_local_user(settings.username, settings.user_token)
+        elif self.store.table("users").doc(1) is None:
+            self.store.close()
+            raise OSError(errno.EROFS, f"The data folder {settings.data_dir} is read-only and "
+                          "holds no LabelDesk data yet: choose a folder LabelDesk can write to")
         self.projects = Projects(records, self.users)
         self.tasks = Tasks(records, self.projects, self.users)
         self.annotations = Annotations(records, self.tasks, self.users)
@@ -49,17 +61,61 @@ class LabelDesk:
         self.exports = Exports(self)
         for note in self.exports.remove_leftovers() + self.uploads.remove_leftovers():
             log.warning("store recovery: %s", note)
+        self._remove_orphans()
         self.ml = MLBackends(self)
         self.storages = Storages(self)
         self.legacy = Legacy(self)
         self.legacy_io = LegacyIO(self)
         self.legacy_ml = LegacyML(self)
         self.sessions = Sessions(self)
+        self.backups = Backups(self)  # and from now on compactions keep the old snapshot
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
                                   self.storages.delete_project, self.exports.delete_project]
         self.reopen = None  # reopen(data_dir, commit) when served by a Reopenable
         self.wsgi = create_api(self)
+
+    @property
+    def warnings(self):
+        """What the user must be told while LabelDesk runs (the UI may show them): a read-only
+        data folder, data files deleted under the running app and written again."""
+        notes = [f"The data folder {self.settings.data_dir} is read-only ({self.readonly}): "
+                 "LabelDesk shows the data, and every change is refused."] if self.readonly \
+            else []
+        return notes + list(self.store.warnings)
+
+    def _open_store(self, settings):
+        """The store; read-only when the data folder can't be written to (a read-only mount,
+        no permission): every read is served, every write refused with OSError(EROFS)."""
+        try:
+            settings.make_private()  # the data folder 0700, its files 0600 (settings.py)
+            return Store(settings.store_dir, fsync=settings.fsync)
+        except OSError as e:
+            if e.errno not in READ_ONLY_ERRORS:
+                raise
+            self.readonly = f"{e.strerror}: {e.filename}" if e.filename else str(e.strerror)
+        log.warning("The data folder %s can't be written to (%s). LabelDesk opens it read-only: "
+                    "everything can be seen, and every change is refused.", settings.data_dir,
+                    self.readonly)
+        return Store(settings.store_dir, readonly=True,
+                     readonly_reason=f"LabelDesk can't write there ({self.readonly}), so it "
+                     "shows the data and refuses every change")
+
+    def _remove_orphans(self):
+        """Start-up cleanup after a kill: exports left unfinished are marked failed, and the
+        media and export files no record names are removed (desktop/removals.py says how a
+        delete can leave them; an interrupted upload or import leaves them too). Not on a
+        read-only store: nothing could be changed, and nothing is lost by waiting."""
+        if self.store.readonly:
+            return
+        started = time.perf_counter()
+        notes = self.exports.recover() + self.uploads.remove_orphans(
+            keep_referenced=self.uploads.named_by_tasks)
+        for note in notes:
+            log.warning("store recovery: %s", note)
+        if notes:
+            log.warning("store recovery: start-up cleanup took %.3f s",
+                        time.perf_counter() - started)
 
     def _delete_project_data(self, project_id):
         records = self.records
@@ -95,6 +151,7 @@ class Reopenable:
         app.reopen = self.reopen  # what the API's POST /api/ui/data-dir looks for
         with self._idle:
             self.app = app
+        app.backups.start()  # the daily backup, in the background when one is due
 
     def __call__(self, environ, start_response):
         with self._idle:
@@ -114,14 +171,18 @@ class Reopenable:
                 del self._active[app]
                 self._idle.notify_all()
 
-    def reopen(self, data_dir, commit=None):
+    def reopen(self, data_dir, commit=None, prepare=None):
         """Open `data_dir` and serve it from now on; returns the new LabelDesk.
 
         `commit()` runs once the new folder is open and before the switch (the API saves the
         user config there); if it or the opening fails, nothing changes and the error is
-        raised (StoreLocked when another LabelDesk has the folder open)."""
+        raised (StoreLocked when another LabelDesk has the folder open). `prepare(old)` runs
+        first: a restore (desktop/backups.py) replaces the folder's store there and closes the
+        old one, so that the same folder can be opened again."""
         with self._switching:
             old = self.app
+            if prepare is not None:
+                prepare(old)
             new = LabelDesk(old.settings.for_folder(data_dir))
             try:
                 if commit is not None:

@@ -29,8 +29,38 @@ def settings_from(args):
         given.add("auth")
     settings.load_file(overrides=given)
     settings.username = getattr(args, "username", None) or ""
-    settings.user_token = getattr(args, "user_token", None) or ""
+    settings.user_token = user_token(args)
     return settings
+
+
+# The local user's token can come in three ways. The command line is visible to every user of
+# the machine (ps, /proc/<pid>/cmdline); a file or the environment (/proc/<pid>/environ is
+# readable by the same user only) is not. LABEL_STUDIO_USER_TOKEN is what `label-studio start`
+# reads (its get_env("USER_TOKEN")), so scripts written for it keep working.
+TOKEN_ENV = ("LABELDESK_USER_TOKEN", "LABEL_STUDIO_USER_TOKEN")
+
+
+def user_token(args):
+    """--user-token (warned about), else --user-token-file, else the environment; else ""."""
+    given = getattr(args, "user_token", None)
+    if given:
+        print("Warning: --user-token is visible to other users of this machine (in the process "
+              "list). Use LABELDESK_USER_TOKEN=<token> or --user-token-file FILE instead.",
+              file=sys.stderr, flush=True)
+        return given
+    path = getattr(args, "user_token_file", None)
+    if path:
+        try:
+            token = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            sys.exit(f"--user-token-file {path} can't be read: {getattr(e, 'strerror', e)}")
+        if not token or any(c.isspace() for c in token):
+            sys.exit(f"--user-token-file {path} must hold the token alone, on one line.")
+        return token
+    for name in TOKEN_ENV:
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip()
+    return ""
 
 
 def open_app(settings, verb=None):
@@ -41,12 +71,14 @@ def open_app(settings, verb=None):
         return LabelDesk(settings)
     except CorruptFile as e:
         sys.exit(f"LabelDesk can't open its data: {e.path} is damaged ({e.reason}).\n"
-                 "The file was left as it is; nothing was replaced. Restore it from a backup, "
-                 "or move the data folder aside to start fresh.")
+                 "The file was left as it is; nothing was replaced. Run `labeldesk repair` to "
+                 "keep every readable record, or restore a backup.")
     except StoreLocked as e:
         if verb:
             report_running(settings, e, verb)
         sys.exit(f"LabelDesk is already running: {e}.")
+    except OSError as e:  # e.g. a read-only data folder without data (app.py opens others)
+        sys.exit(f"LabelDesk can't open its data folder: {e.strerror or e}.")
 
 
 # -- one LabelDesk per data folder ------------------------------------------------------------
@@ -519,6 +551,138 @@ def cmd_pull(args):
         app.close()
 
 
+def cmd_backup(args):
+    """Back up the whole data store now (into <data dir>/backups/)."""
+    from . import backups
+    settings = settings_from(args)
+    if not any((settings.store_dir / name).exists() for name in ("snapshot.ldb", "journal.ldb")):
+        sys.exit(f"labeldesk backup: there is no LabelDesk data in {settings.data_dir}.")
+    try:
+        info, running = backups.backup_now(settings)
+    except CorruptFile as e:
+        sys.exit(f"labeldesk backup: the data can't be read: {e.path} is damaged ({e.reason}).")
+    except OSError as e:
+        sys.exit(f"labeldesk backup failed: {e.strerror or e}. Nothing was written.")
+    counts = f"{plural(info['projects'], 'project')}, {plural(info['tasks'], 'task')}"
+    note = " (LabelDesk is running: its data as saved on disk)" if running else ""
+    print(f"Backed up{note}: {backups.backups_dir(settings) / info['name']} "
+          f"({human_size(info['size'])}; {counts}).")
+    return 0
+
+
+def cmd_backups(args):
+    """List the backups of the data store, newest first."""
+    from . import backups
+    from .db.backups import list_backups
+    settings = settings_from(args)
+    folder = backups.backups_dir(settings)
+    found = list_backups(str(folder))
+    keep = backups.keep_setting(settings)
+    if not found:
+        print(f"No backups in {folder} yet (make one: `labeldesk backup`).")
+        return 0
+    print(f"Backups in {folder} (the newest {keep} are kept; restore one with "
+          "`labeldesk restore NAME`):")
+    rows = [("NAME", "TIME", "SIZE", "PROJECTS", "TASKS")]
+    for info in found:
+        b = backups.as_json(info)
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["time"]))
+        rows.append((b["name"], when, human_size(b["size"]),
+                     "damaged" if b["damaged"] else f"{b['projects']:,}" if b["projects"]
+                     is not None else "?",
+                     "" if b["damaged"] else f"{b['tasks']:,}" if b["tasks"] is not None
+                     else "?"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        print("  " + "  ".join(v.ljust(w) if i < 3 else v.rjust(w)
+                               for i, (v, w) in enumerate(zip(row, widths))).rstrip())
+    return 0
+
+
+def cmd_restore(args):
+    """Replace the data store with a backup (LabelDesk must be closed; the current state is
+    backed up first)."""
+    from . import backups
+    from .errors import LabelDeskError
+    settings = settings_from(args)
+    try:
+        done = backups.restore_closed(settings, args.backup)
+    except StoreLocked:
+        sys.exit("labeldesk restore: LabelDesk is running with this data folder. Close it and "
+                 "run `labeldesk restore` again, or restore from the app: Settings > Backups.")
+    except LabelDeskError as e:
+        sys.exit(f"labeldesk restore: {error_text(e)}")
+    except OSError as e:
+        sys.exit(f"labeldesk restore failed: {e.strerror or e}. The data was left as it was.")
+    restored, before = done["restored"], done["previous_state"]
+    if before:
+        print(f"Backed up the current state first: {before['name']} "
+              f"({plural(before['projects'], 'project')}, {plural(before['tasks'], 'task')}).")
+    if done["damaged"]:
+        print(f"The current data could not be read; its files were copied as they were to "
+              f"{done['damaged']}.")
+    print(f"Restored {restored['name']}"
+          + (f" (taken {restored['created_at']})" if restored["created_at"] else "")
+          + f": {plural(restored['projects'], 'project')}, {plural(restored['tasks'], 'task')}. "
+          "LabelDesk opens it at its next start.")
+    return 0
+
+
+REPAIR_EXIT = ("Exit status: 0 repaired, or nothing to repair (nothing changed); 1 LabelDesk "
+               "is running with this data folder (close it first) or a file could not be "
+               "written; 2 the store can't be repaired from its own files (snapshot.ldb is "
+               "unreadable, or the journal belongs to another snapshot): nothing changed, "
+               "restore a backup (`labeldesk restore`).")
+
+
+def cmd_repair(args):
+    """Make a data store that refuses to open readable again, keeping every good record
+    (LabelDesk must be closed; the damaged files are moved aside, never deleted)."""
+    from . import repair
+    from .db.store import lock_folder
+    settings = settings_from(args)
+    folder = settings.store_dir
+    if not any((folder / name).exists() for name in ("snapshot.ldb", "journal.ldb")):
+        print(f"There is no LabelDesk data in {settings.data_dir}: nothing to repair.")
+        return 0
+    try:
+        handle, previous = lock_folder(str(folder / "LOCK"))
+    except StoreLocked as e:
+        print(f"labeldesk repair: LabelDesk is running with this data folder ({e}). Close it, "
+              "then run `labeldesk repair` again.", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"labeldesk repair: can't take the store's lock: {e}", file=sys.stderr)
+        return 1
+    try:
+        report = repair.repair_folder(folder, fsync=settings.fsync)
+    except repair.CannotRepair as e:
+        print(f"labeldesk repair: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"labeldesk repair failed: {e}. The original files are as they were, or kept in "
+              f"{folder}/damaged-*.", file=sys.stderr)
+        return 1
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(previous)  # an unclean end before is still the next start's to report
+        handle.close()
+    print("\n".join(report.lines()))
+    return 0
+
+
+def plural(number, noun):
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def human_size(size):
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="labeldesk", description="Label Studio as a desktop app: label offline, "
@@ -538,7 +702,11 @@ def build_parser():
         command.add_argument("--no-auth", action="store_true",
                              help="let local programs call the API without a token")
         command.add_argument("--username", help="email of the local user")
-        command.add_argument("--user-token", help="legacy API token of the local user")
+        command.add_argument("--user-token", help="legacy API token of the local user (visible "
+                             "to other users in the process list: prefer the next two)")
+        command.add_argument("--user-token-file", metavar="FILE",
+                             help="read the local user's token from FILE (default: "
+                             "$LABELDESK_USER_TOKEN, else $LABEL_STUDIO_USER_TOKEN)")
         command.set_defaults(func=func)
 
     command = commands.add_parser("export", help=cmd_export.__doc__.splitlines()[0])
@@ -592,6 +760,22 @@ def build_parser():
     command.add_argument("--batch-size", type=int, default=250, help="tasks per batch")
     command.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     command.set_defaults(func=cmd_pull)
+
+    for name, func in (("backup", cmd_backup), ("backups", cmd_backups)):
+        command = commands.add_parser(name, help=func.__doc__.splitlines()[0])
+        common(command)
+        command.set_defaults(func=func)
+    command = commands.add_parser("restore", help=cmd_restore.__doc__.splitlines()[0])
+    common(command)
+    command.add_argument("backup", metavar="NAME|PATH",
+                         help="a backup's name (see `labeldesk backups`) or a backup file")
+    command.set_defaults(func=cmd_restore)
+
+    command = commands.add_parser("repair", help=cmd_repair.__doc__.splitlines()[0],
+                                  description=" ".join(cmd_repair.__doc__.split()),
+                                  epilog=REPAIR_EXIT)
+    common(command)
+    command.set_defaults(func=cmd_repair)
     return parser
 
 

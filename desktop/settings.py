@@ -1,6 +1,7 @@
 """Where LabelDesk keeps its data and how it runs: defaults, environment, settings.json."""
 
 import os
+import stat
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -80,8 +81,7 @@ def save_user_config(**values):
     config = read_user_config()
     config.update({k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
     path = user_config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, orjson.dumps(config, option=orjson.OPT_INDENT_2))
+    atomic_write(path, orjson.dumps(config, option=orjson.OPT_INDENT_2), private=True)
     return path
 
 
@@ -151,9 +151,10 @@ class Settings:
     # What chose data_dir: "--data-dir", "LABELDESK_DATA_DIR", "config" (the Settings page's
     # choice, in the user config) or "default"; never saved.
     data_dir_source: str = field(default_factory=default_data_dir_source)
+    backups_keep: int = 7  # how many backups <data dir>/backups keeps (desktop/backups.py)
 
     # Keys of settings.json that the user (or the UI) may change between runs.
-    PERSISTED = ("auth", "port", "local_files_root")
+    PERSISTED = ("auth", "port", "local_files_root", "backups_keep")
 
     def for_folder(self, data_dir):
         """These settings for another data folder: its own settings.json, the same command-line
@@ -194,4 +195,73 @@ class Settings:
         data = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()
                 if k in self.PERSISTED}
         from .files import atomic_write
-        atomic_write(self.settings_file, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        atomic_write(self.settings_file, orjson.dumps(data, option=orjson.OPT_INDENT_2),
+                     private=True)
+
+    # Folders of the data folder that LabelDesk makes; the store's db/ makes itself private.
+    PRIVATE_FOLDERS = ("media", "export")
+
+    def make_private(self):
+        """Create the data folder 0700 (with media/ and export/), and tighten what an older
+        LabelDesk (or a copy) left readable: folders to 0700, files to 0600. The whole tree
+        is walked only when the data folder itself was looser than 0700; otherwise its own
+        mode already keeps other users out of everything inside, and only the top entries
+        are checked. db/ is the store's own (desktop/db tightens it)."""
+        from .files import PRIVATE_DIR, make_private_dirs
+        root = Path(self.data_dir)
+        make_private_dirs(root)
+        loose = _tighten(root, PRIVATE_DIR)
+        for name in self.PRIVATE_FOLDERS:
+            make_private_dirs(root / name)
+        if os.name == "nt":
+            return  # modes don't apply there: the profile folder's ACL keeps other users out
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name == "db":
+                continue
+            if loose and entry.is_dir(follow_symlinks=False):
+                _tighten_tree(entry.path)
+            else:
+                _tighten_entry(entry)
+
+
+def _tighten(path, mode):
+    """chmod `path` down to `mode` when it allows more; True when it did. Callers skip links."""
+    try:
+        current = os.stat(path).st_mode & 0o777
+        if current & ~mode:
+            os.chmod(path, current & mode)
+            return True
+    except (OSError, NotImplementedError):
+        pass
+    return False
+
+
+def _private_mode(mode):
+    from .files import PRIVATE_DIR, PRIVATE_FILE
+    return PRIVATE_DIR if stat.S_ISDIR(mode) else PRIVATE_FILE
+
+
+def _tighten_entry(entry):
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return
+    if not stat.S_ISLNK(mode):  # never chmod what a link points to
+        _tighten(entry.path, _private_mode(mode))
+
+
+def _tighten_tree(folder):
+    _tighten(folder, _private_mode(stat.S_IFDIR))
+    for top, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(top, name)
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                continue
+            if not stat.S_ISLNK(mode):
+                _tighten(path, _private_mode(mode))

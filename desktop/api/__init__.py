@@ -1,12 +1,12 @@
 """Bottle routes, one module per resource. Thin: parse the request, call the core, serialize."""
 
-from . import (annotations, dm, exports, imports, legacy, misc, ml, projects, storages, tasks,
-               ui, users)
+from . import (annotations, backups, dm, exports, imports, legacy, misc, ml, projects,
+               storages, tasks, ui, users)
 from . import schema  # the OpenAPI description: /api/schema, /docs/api
 from .web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, imports, dm, exports, ml, storages, legacy,
-           ui, schema)
+           ui, backups, schema)
 
 
 def create_api(core):

@@ -187,6 +187,22 @@ SCHEMAS = {
                          "browser in to the new folder); else it is used from the next start. "
                          "`overridden_by`: --data-dir or LABELDESK_DATA_DIR chose this run's "
                          "folder and still win at the next start.")),
+    "Backup": obj({"name": STR, "created_at": DATE, "generation": INT, "size": INT,
+                   "kind": {"type": "string",
+                            "enum": ["manual", "daily", "before-restore", "compaction"]},
+                   "projects": nullable(INT), "tasks": nullable(INT),
+                   "annotations": nullable(INT), "damaged": nullable(STR)},
+                  ["name", "created_at", "kind", "size"], description=(
+                      "One backup in <data dir>/backups: a whole snapshot of the store at "
+                      "`created_at`. Counts are null when unknown; `damaged` says why a "
+                      "backup can't be restored.")),
+    "BackupList": obj({"folder": STR, "keep": INT, "backups": array(ref("Backup"))},
+                      ["folder", "keep", "backups"]),
+    "BackupRestored": obj({"restored": ref("Backup"), "previous_state": ref("Backup"),
+                           "reopened": BOOL, "url": nullable(STR)},
+                          ["restored", "previous_state", "reopened"], description=(
+                              "The app now serves the restored data; `previous_state` is the "
+                              "backup of what it replaced. `url` signs a browser in again.")),
 }
 
 # -- parameters by name ---------------------------------------------------------------------
@@ -470,7 +486,7 @@ OPERATIONS += [
      dict(LEGACY, ok=(200, OBJ))),
     ("POST", "/api/project/storage-settings", "Legacy", "0.x: set the storage",
      dict(LEGACY, q=("storage_for", "type"), body=JSON_OR_FORM, ok=(201, OBJ))),
-    ("GET POST", "/api/project-switch", "Legacy", "0.x: switch the current project",
+    ("POST", "/api/project-switch", "Legacy", "0.x: switch the current project",
      dict(LEGACY, q=("uuid", "project", "id"), ok=(200, OBJ))),
     ("POST", "/api/tasks/{task_id}/completions", "Legacy", "0.x: create a completion",
      dict(LEGACY, q=("was_cancelled",), body=JSON_OR_FORM, ok=(201, OBJ))),
@@ -489,7 +505,7 @@ OPERATIONS += [
     ("DELETE", "/api/models", "Legacy", "0.x: disconnect a model",
      dict(LEGACY, body=obj({"name": STR}), ok=(204, None))),
     ("POST", "/api/models/train", "Legacy", "0.x: train the models", dict(LEGACY, ok=(200, OBJ))),
-    ("GET POST", "/api/models/predictions", "Legacy", "0.x: predictions for tasks",
+    ("POST", "/api/models/predictions", "Legacy", "0.x: predictions for tasks",
      dict(LEGACY, q=("mode", "task_ids"), ok=(200, ANY))),
     ("POST", "/api/validate-config", "Legacy", "0.x: check a label config",
      dict(LEGACY, q=("label_config",), body=JSON_OR_FORM, ok=(204, None))),
@@ -504,7 +520,9 @@ OPERATIONS += [
     ("GET", "/user/login", "UI", "Redirects to /", dict(auth=False, ok=(303, None))),
     ("POST", "/user/login", "UI", "Sign in with the API token (a form)",
      dict(auth=False, body="form", ok=(303, None))),
-    ("GET POST", "/user/logout", "UI", "Sign out", dict(auth=False, ok=(303, None))),
+    ("GET", "/user/logout", "UI", "A page with a Sign out button (a GET signs no one out)",
+     dict(auth=False, raw=True, ok=(200, None, "text/html"))),
+    ("POST", "/user/logout", "UI", "Sign out", dict(auth=False, ok=(303, None))),
     ("GET", "/static/{path}", "UI", "The UI's static files",
      dict(auth=False, raw=True, ok=(200, None, "application/octet-stream"))),
     ("GET", "/favicon.ico", "UI", "The icon",
@@ -522,6 +540,11 @@ OPERATIONS += [
      dict(body=obj({"path": STR}, ["path"]), ok=(200, "UiDataDir"))),
     ("GET", "/api/ui/templates", "UI", "Label-config templates",
      dict(ok=(200, obj({"templates": array(OBJ)}, ["templates"])))),
+    ("GET", "/api/ui/backups", "UI", "The backups of the data", dict(ok=(200, "BackupList"))),
+    ("POST", "/api/ui/backups", "UI", "Back up the data now", dict(ok=(201, "Backup"))),
+    ("POST", "/api/ui/backups/restore", "UI",
+     "Restore a backup in the running app (the current state is backed up first)",
+     dict(body=obj({"name": STR}, ["name"]), ok=(200, "BackupRestored"))),
 ]
 
 DESCRIPTION = """Label Studio 1.23's REST API as LabelDesk serves it on 127.0.0.1.

@@ -3,6 +3,7 @@ import * as api from "../api.js";
 import {setTopbar, app} from "../main.js";
 import {h, clear, icon, modal, confirmDialog, promptDialog, toast, toastError, copyText} from "../dom.js";
 import {native} from "../desktop.js";
+import {backupsPanel} from "./backups.js";
 
 const SOURCES = {
   "--data-dir": "Chosen with --data-dir for this run.",
@@ -50,6 +51,7 @@ export async function render({content, stale}) {
         h("div.row", {style: {flexShrink: 0}},
           desktop ? h("button.btn.btn-sm", {onclick: () => desktop.reveal()}, icon("open"), "Open folder") : null,
           h("button.btn.btn-sm#change-data-dir", {onclick: changeDataDir}, icon("folder"), "Change…")))),
+    backupsPanel({canRestore: settings.can_reopen}),
     h("section.panel", h("div.panel-head", h("div.grow", h("h2", "About"))),
       h("div.setting", h("div.text", h("h3", `LabelDesk ${app.version}`),
         h("p", `Label Studio API 1.23 · labeling editor ${app.session.editor_version} (Apache-2.0) · works offline`))))));

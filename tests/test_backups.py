@@ -1,0 +1,450 @@
+"""Backups (desktop/backups.py): made now or daily at start, kept N at a time, left by every
+compaction, restored from the CLI (app closed) or in the running app over HTTP; a damaged backup
+is refused and a full disk fails a backup cleanly."""
+
+import os
+import re
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+import requests
+
+from desktop.db import Store
+from desktop.db.backups import parse, read_backup
+from desktop.db.journal import read_snapshot
+from desktop.backups import StoreSwitched
+from test_crash_more import fill, mount_tmpfs
+from datahelp import wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = """<View><Text name="text" value="$text"/>
+<Choices name="c" toName="text"><Choice value="A"/><Choice value="B"/></Choices></View>"""
+
+
+def labeldesk(*args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+
+
+def add_work(api, title, texts):
+    project = api.project(title=title, label_config=CONFIG)
+    api.post(f"/api/projects/{project['id']}/import",
+             json=[{"text": t} for t in texts]).raise_for_status()
+    task = api.get("/api/tasks", params={"project": project["id"]}).json()["tasks"][0]
+    api.post(f"/api/tasks/{task['id']}/annotations", json={"result": [
+        {"from_name": "c", "to_name": "text", "type": "choices",
+         "value": {"choices": ["A"]}}]}).raise_for_status()
+    return project["id"]
+
+
+def state(api):
+    """Everything a user sees of the data: projects, their tasks, annotations, counters."""
+    projects = api.get("/api/projects", params={"page_size": 1000}).json()["results"]
+    seen = {}
+    for p in sorted(projects, key=lambda p: p["id"]):
+        tasks = api.get("/api/tasks", params={"project": p["id"], "fields": "all",
+                                              "page_size": 10000}).json()["tasks"]
+        seen[p["id"]] = (p["title"], p["task_number"], p["total_annotations_number"],
+                         [(t["id"], t["data"], [(a["id"], a["result"]) for a in t["annotations"]])
+                          for t in tasks])
+    return seen
+
+
+def backups_of(folder):
+    return sorted(p.name for p in Path(folder, "backups").glob("snapshot-*.ldb"))
+
+
+def browser_session(url, secret):
+    """A requests session signed in as the window is: cookie, and the CSRF token."""
+    client = requests.Session()
+    response = client.post(f"{url}/api/ui/session", json={"secret": secret})
+    assert response.status_code == 201, response.text
+    return client, response.json()["csrf_token"]
+
+
+# -- making and keeping -------------------------------------------------------------------------
+
+def test_back_up_now_over_http_lists_and_keeps_the_newest_n(make_live):
+    live = make_live(backups_keep=3)
+    api = live.api
+    add_work(api, "Reviews", ["one", "two", "three"])
+    assert api.get("/api/ui/backups").json()["backups"] == []
+    made = []
+    for _ in range(5):
+        response = api.post("/api/ui/backups")
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+    backup = made[-1]
+    assert (backup["kind"], backup["projects"], backup["tasks"], backup["annotations"]) == \
+        ("manual", 1, 3, 1)
+    assert re.fullmatch(r"snapshot-\d{8}T\d{6}Z-g\d+-manual(-\d+)?\.ldb", backup["name"])
+    listing = api.get("/api/ui/backups").json()
+    assert listing["keep"] == 3 and listing["folder"] == str(live.settings.data_dir / "backups")
+    # the newest three, newest first; the two oldest files are gone, their .json too
+    assert [b["name"] for b in listing["backups"]] == [b["name"] for b in made[:1:-1]]
+    folder = live.settings.data_dir / "backups"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [b["name"] for b in made[2:]] + [b["name"] + ".json" for b in made[2:]])
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    # each is a whole, checksummed snapshot of the store
+    header, tables = read_backup(str(folder / backup["name"]))
+    assert len(tables["tasks"]["docs"]) == 3 and len(tables["projects"]["docs"]) == 1
+
+
+def test_backups_made_at_the_same_moment_get_their_own_files(make_live):
+    from concurrent.futures import ThreadPoolExecutor
+    live = make_live(backups_keep=10)
+    add_work(live.api, "Busy", ["a", "b"])
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: live.api.post("/api/ui/backups"), range(4)))
+    assert [a.status_code for a in answers] == [201] * 4
+    names = {a.json()["name"] for a in answers}
+    assert len(names) == 4 and sorted(names) == backups_of(live.settings.data_dir)
+    for name in names:
+        read_backup(str(live.settings.data_dir / "backups" / name))
+
+
+def test_backup_routes_need_the_token_and_a_csrf_header(make_live):
+    live = make_live(reopenable=True)
+    add_work(live.api, "Mine", ["a"])
+    name = live.api.post("/api/ui/backups").json()["name"]
+    assert live.anonymous.get("/api/ui/backups").status_code == 401
+    assert live.anonymous.post("/api/ui/backups").status_code == 401
+    assert live.anonymous.post("/api/ui/backups/restore", json={"name": name}).status_code == 401
+    client, csrf = browser_session(live.url, live.app.sessions.one_time_secret())
+    assert client.get(f"{live.url}/api/ui/backups").status_code == 200
+    refused = client.post(f"{live.url}/api/ui/backups/restore", json={"name": name})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    assert client.post(f"{live.url}/api/ui/backups").status_code == 403
+    # restoring is never a GET
+    assert client.get(f"{live.url}/api/ui/backups/restore").status_code == 405
+    assert len(backups_of(live.settings.data_dir)) == 1
+    answer = client.post(f"{live.url}/api/ui/backups/restore", json={"name": name},
+                         headers={"X-CSRFToken": csrf})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["url"].startswith("/#secret=")  # a way back in for the page
+
+
+# -- restoring in the running app ---------------------------------------------------------------
+
+def test_restore_over_http_gives_back_exactly_the_backup(make_live):
+    live = make_live(reopenable=True)
+    api = live.api
+    first = add_work(api, "Before", ["alpha", "beta", "gamma"])
+    kept = state(api)
+    backup = api.post("/api/ui/backups").json()
+    # change everything: edit, delete, add
+    tasks = api.get("/api/tasks", params={"project": first}).json()["tasks"]
+    api.patch(f"/api/tasks/{tasks[1]['id']}", json={"data": {"text": "changed"}}) \
+        .raise_for_status()
+    api.delete(f"/api/tasks/{tasks[2]['id']}").raise_for_status()
+    add_work(api, "After", ["later"])
+    changed = state(api)
+    assert changed != kept
+    old_app = live.app
+
+    answer = api.post("/api/ui/backups/restore", json={"name": backup["name"]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["reopened"] is True and body["restored"]["name"] == backup["name"]
+    previous = body["previous_state"]
+    assert previous["kind"] == "before-restore" and previous["projects"] == 2
+    assert live.app is not old_app
+    assert state(api) == kept
+    # on disk too: the store's tables are the backup's
+    folder = live.settings.data_dir
+    _, restored = read_backup(str(folder / "backups" / backup["name"]))
+    for name in ("projects", "tasks", "annotations", "predictions"):
+        assert sorted(map(tuple, orjson.loads(orjson.dumps(restored[name]["docs"])))) == \
+            sorted(map(tuple, orjson.loads(orjson.dumps(
+                sorted(live.app.store.storage.tables[name].items()))))), name
+    # and new ids don't reuse the ones the backup had given out
+    assert api.project(title="New")["id"] > max(kept)
+    # the state it replaced was backed up first: restoring that brings the changes back
+    answer = api.post("/api/ui/backups/restore", json={"name": previous["name"]})
+    assert answer.status_code == 200, answer.text
+    assert state(api) == changed
+    # the settings keep saying where the folder comes from
+    assert live.app.settings.data_dir_source == old_app.settings.data_dir_source
+
+
+def test_a_write_racing_a_restore_is_refused_and_not_kept(make_live):
+    live = make_live(reopenable=True)
+    add_work(live.api, "Kept", ["x"])
+    name = live.api.post("/api/ui/backups").json()["name"]
+    old_app = live.app
+    live.api.post("/api/ui/backups/restore", json={"name": name}).raise_for_status()
+    # a request that was still running on the replaced LabelDesk writes now
+    with pytest.raises(StoreSwitched) as refused:
+        old_app.projects.create({"title": "lost in the switch", "label_config": CONFIG}, 1)
+    assert refused.value.status == 503
+    assert "lost in the switch" not in str(live.api.get("/api/projects").json())
+    live.app.store.close()
+    store = Store(live.settings.store_dir, readonly=True)
+    assert [p["title"] for p in store.table("projects").all()] == ["Kept"]
+
+
+def test_restore_needs_a_reopenable_app(make_live):
+    live = make_live()  # served without Reopenable: it can't switch its data
+    add_work(live.api, "Here", ["x"])
+    name = live.api.post("/api/ui/backups").json()["name"]
+    answer = live.api.post("/api/ui/backups/restore", json={"name": name})
+    assert answer.status_code == 409 and "labeldesk restore" in answer.json()["detail"]
+
+
+def damage(path):
+    raw = bytearray(Path(path).read_bytes())
+    raw[-10] ^= 0xFF
+    Path(path).write_bytes(bytes(raw))
+    Path(str(path) + ".json").unlink()  # the list then reads the file itself
+
+
+def test_a_damaged_backup_is_refused_and_nothing_changes(make_live):
+    live = make_live(reopenable=True)
+    api = live.api
+    add_work(api, "Precious", ["a", "b"])
+    backup = api.post("/api/ui/backups").json()
+    api.project(title="Since then")
+    before = state(api)
+    folder = live.settings.data_dir / "backups"
+    damage(folder / backup["name"])
+    listed = api.get("/api/ui/backups").json()["backups"]
+    assert listed[0]["damaged"] == "checksum mismatch: the file was changed or damaged"
+    app = live.app
+    for name, status in ((backup["name"], 400), ("snapshot-nope.ldb", 404),
+                         ("../db/snapshot.ldb", 404), ("", 400), (None, 400)):
+        answer = api.post("/api/ui/backups/restore", json={"name": name})
+        assert answer.status_code == status, answer.text
+        body = answer.json()
+        assert body["status_code"] == status and "Traceback" not in answer.text
+        if status == 400 and name:
+            assert "damaged" in str(body["validation_errors"]) and \
+                "Nothing was changed" in str(body["validation_errors"])
+    assert live.app is app and state(api) == before
+    assert backups_of(live.settings.data_dir) == [backup["name"]]  # no before-restore made
+    # not a snapshot at all, and truncated: refused the same way
+    (folder / "snapshot-20200101T000000Z-g1-manual.ldb").write_bytes(b"hello")
+    full = (folder / backup["name"]).read_bytes()
+    (folder / "snapshot-20200101T000001Z-g1-manual.ldb").write_bytes(full[:len(full) // 2])
+    for name in ("snapshot-20200101T000000Z-g1-manual.ldb",
+                 "snapshot-20200101T000001Z-g1-manual.ldb"):
+        answer = api.post("/api/ui/backups/restore", json={"name": name})
+        assert answer.status_code == 400, answer.text
+    assert live.app is app and state(api) == before
+    # the CLI refuses it too (with the app closed), and the store stays as it was
+    data = live.settings.data_dir
+    live.close()
+    result = labeldesk("restore", "--data-dir", str(data), backup["name"])
+    assert result.returncode != 0 and "damaged" in result.stderr and "Nothing was changed" \
+        in result.stderr, result.stderr
+    store = Store(data / "db", readonly=True)
+    assert sorted(p["title"] for p in store.table("projects").all()) == \
+        ["Precious", "Since then"]
+
+
+# -- the CLI ----------------------------------------------------------------------------------
+
+def test_cli_backup_list_and_restore(serve_process, tmp_path):
+    data = tmp_path / "data"
+    process = serve_process(data)
+    add_work(process.api, "Kept", ["one", "two"])
+    kept = state(process.api)
+    # `labeldesk backup` beside the running app: its data as saved on disk
+    result = labeldesk("backup", "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    assert "LabelDesk is running" in result.stdout and "1 project, 2 tasks" in result.stdout
+    name = re.search(r"(snapshot-\S+\.ldb)", result.stdout)[1]
+    process.api.project(title="Added later")
+    changed = state(process.api)
+    # restore refuses while the app runs
+    result = labeldesk("restore", "--data-dir", str(data), name)
+    assert result.returncode != 0 and "LabelDesk is running" in result.stderr
+    process.stop()
+
+    result = labeldesk("backups", "--data-dir", str(data))
+    assert result.returncode == 0 and name in result.stdout, result.stdout
+    assert re.search(re.escape(name) + r"\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+[\d.]+ kB\s+1\s+2",
+                     result.stdout), result.stdout
+    result = labeldesk("restore", "--data-dir", str(data), name)
+    assert result.returncode == 0, result.stderr
+    assert "Backed up the current state first: snapshot-" in result.stdout
+    assert "(2 projects, 2 tasks)" in result.stdout
+    assert f"Restored {name}" in result.stdout and "1 project, 2 tasks" in result.stdout
+    previous = re.search(r"first: (snapshot-\S+\.ldb)", result.stdout)[1]
+    assert parse(previous)["kind"] == "before-restore"
+
+    process = serve_process(data)
+    assert state(process.api) == kept
+    assert process.api.get("/api/projects").json()["count"] == 1
+    process.stop()
+    # a backup's path works too, and so does going back
+    result = labeldesk("restore", "--data-dir", str(data), str(data / "backups" / previous))
+    assert result.returncode == 0, result.stderr
+    process = serve_process(data)
+    assert state(process.api) == changed
+    process.stop()
+    result = labeldesk("restore", "--data-dir", str(data), "snapshot-missing.ldb")
+    assert result.returncode != 0 and "No backup named" in result.stderr
+    result = labeldesk("backup", "--data-dir", str(tmp_path / "typo"))
+    assert result.returncode != 0 and "no LabelDesk data" in result.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def test_cli_restore_over_an_unreadable_store_keeps_its_files(serve_process, tmp_path):
+    data = tmp_path / "data"
+    process = serve_process(data)
+    add_work(process.api, "Good times", ["a"])
+    name = process.api.post("/api/ui/backups").json()["name"]
+    process.stop()
+    journal = data / "db" / "journal.ldb"
+    lines = journal.read_bytes().split(b"\n")
+    lines[1] = lines[1][:20] + b"garbage" + lines[1][27:]
+    journal.write_bytes(b"\n".join(lines))
+    damaged = journal.read_bytes()
+    result = labeldesk("restore", "--data-dir", str(data), name)
+    assert result.returncode == 0, result.stderr
+    assert "could not be read" in result.stdout
+    kept = list((data / "backups").glob("damaged-*/journal.ldb"))
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged
+    process = serve_process(data)
+    assert [p["title"] for p in process.api.get("/api/projects").json()["results"]] == \
+        ["Good times"]
+    process.stop()
+
+
+# -- automatic backups ------------------------------------------------------------------------
+
+
+def test_every_compaction_leaves_the_previous_generation_as_a_backup(serve_process, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_bytes(orjson.dumps({"backups_keep": 3}))
+    process = serve_process(data, env={"LABELDESK_COMPACT_MIN_BYTES": "20000"})
+    api = process.api
+    project = api.project(title="Growing", label_config=CONFIG)["id"]
+    for batch in range(30):
+        api.post(f"/api/projects/{project}/import",
+                 json=[{"text": f"batch {batch} task {i} " + "x" * 150} for i in range(40)]) \
+            .raise_for_status()
+    process.stop()
+    names = backups_of(data)
+    kinds = [parse(n)["kind"] for n in names]
+    assert kinds == ["compaction"] * 3, names  # several compactions; the newest 3 kept
+    store = Store(data / "db", readonly=True)
+    now_tasks = {i: d for i, d in store.storage.tables["tasks"].items()}
+    generations = []
+    for name in names:
+        path = data / "backups" / name
+        header, tables = read_backup(str(path))
+        assert header["generation"] == parse(name)["generation"]
+        generations.append(header["generation"])
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        docs = dict(tables["tasks"]["docs"])
+        assert 0 < len(docs) < len(now_tasks) and len(docs) % 40 == 0  # whole imports only
+        assert all(now_tasks[i] == d for i, d in docs.items())  # an earlier state of the same
+    assert generations == sorted(set(generations))
+    assert read_snapshot(str(data / "db" / "snapshot.ldb"))[0]["generation"] > generations[-1]
+    assert not list((data / "db").glob("*.tmp")) and not list((data / "backups").glob("*.tmp"))
+
+
+def test_a_compaction_goes_on_when_its_backup_cannot_be_made(serve_process, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "backups").write_text("a file where the folder should be")
+    process = serve_process(data, env={"LABELDESK_COMPACT_MIN_BYTES": "20000"})
+    project = process.api.project(title="Growing", label_config=CONFIG)["id"]
+    for batch in range(10):
+        answer = process.api.post(f"/api/projects/{project}/import",
+                                  json=[{"text": "x" * 200}] * 40)
+        assert answer.status_code == 201, answer.text
+    assert process.api.get(f"/api/projects/{project}").json()["task_number"] == 400
+    log = "".join(process.lines) + process.stop()
+    assert "could not keep the previous snapshot as a backup" in log
+    assert "Traceback" not in log
+    assert read_snapshot(str(data / "db" / "snapshot.ldb"))[0]["generation"] > 2
+    process = serve_process(data)
+    assert process.api.get(f"/api/projects/{project}").json()["task_number"] == 400
+    process.stop()
+
+
+def test_daily_backup_at_start_when_the_newest_is_a_day_old(serve_process, tmp_path):
+    data = tmp_path / "data"
+    process = serve_process(data)
+    process.stop()
+    process = serve_process(data)  # no projects: nothing worth a backup
+    add_work(process.api, "Daily", ["a", "b"])
+    time.sleep(0.5)
+    assert backups_of(data) == []
+    process.stop()
+
+    process = serve_process(data)
+    daily = wait_for(lambda: backups_of(data))
+    assert [parse(n)["kind"] for n in daily] == ["daily"]
+    wait_for(lambda: (data / "backups" / (daily[0] + ".json")).exists())
+    _, tables = read_backup(str(data / "backups" / daily[0]))
+    assert len(tables["tasks"]["docs"]) == 2
+    log = process.stop()
+    assert "backups: made " + daily[0] in "".join(process.lines) + log
+    process = serve_process(data)  # the newest is minutes old: none
+    time.sleep(1)
+    assert backups_of(data) == daily
+    process.stop()
+    # make it two days old: the next start backs up again
+    old = daily[0].replace(daily[0][9:25], time.strftime("%Y%m%dT%H%M%SZ",
+                                                         time.gmtime(time.time() - 2 * 86400)))
+    assert parse(old)["time"] < time.time() - 86400
+    os.rename(data / "backups" / daily[0], data / "backups" / old)
+    process = serve_process(data)
+    wait_for(lambda: len(backups_of(data)) == 2)
+    process.stop()
+
+
+def test_a_full_disk_fails_a_backup_cleanly_and_writes_go_on(serve_process, tmp_path):
+    if os.geteuid() != 0:
+        pytest.fail("this test mounts a tmpfs: run it as root (CI does)")
+    mountpoint = tmp_path / "small"
+    mount_tmpfs(mountpoint, "24m")
+    try:
+        run_full_disk(serve_process, mountpoint)
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
+
+
+def run_full_disk(serve_process, mountpoint):
+    data = mountpoint / "data"
+    process = serve_process(data)
+    api = process.api
+    project = add_work(api, "Big enough", ["t" * 400 + str(i) for i in range(6000)])
+    filler = fill(mountpoint, leave=1024 * 1024)  # room for writes, not for a 3 MB backup
+    answer = api.post("/api/ui/backups")
+    assert answer.status_code == 507, answer.text
+    assert "disk" in answer.json()["detail"].lower()
+    assert list((data / "backups").iterdir()) == []  # no partial file
+    assert api.post("/api/projects", json={"title": "still writable"}).status_code == 201
+    assert api.get(f"/api/projects/{project}").json()["task_number"] == 6000
+    # the CLI says so too
+    result = labeldesk("backup", "--data-dir", str(data))
+    assert result.returncode != 0 and "No space left" in result.stderr, result.stderr
+    process.stop()
+    # the daily backup at start fails in the background: the app starts and serves
+    process = serve_process(data)
+    assert process.api.post("/api/projects", json={"title": "after start"}).status_code == 201
+    time.sleep(2)  # the daily backup runs (and fails) in the background meanwhile
+    log = "".join(process.lines) + process.stop()
+    assert "daily backup failed" in log and "Traceback" not in log, log
+    assert not list((data / "backups").glob("*.ldb*"))
+    # room again: backing up works
+    filler.unlink()
+    process = serve_process(data)
+    wait_for(lambda: backups_of(data))
+    assert process.api.post("/api/ui/backups").status_code == 201
+    titles = [p["title"] for p in process.api.get("/api/projects").json()["results"]]
+    assert sorted(titles) == ["Big enough", "after start", "still writable"]
+    process.stop()
