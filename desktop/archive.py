@@ -14,28 +14,45 @@ references (parent_annotation, parent_prediction) remapped, counters recomputed 
 exactly as the store keeps them. It is one store transaction: all of it, or nothing.
 
 Reading a zip trusts nothing: entries with "..", absolute or drive paths, backslashes,
-symlinks, more than MAX_ENTRIES entries or more than `max_bytes` uncompressed (declared or
-actually read) are refused before anything is written.
+symlinks, duplicate or overlapping entries are refused (400) before anything is written; so
+are zips over the caps below (413): more than MAX_ENTRIES entries (counted before zipfile
+parses them), more than `max_bytes` uncompressed, an entry inflating more than MAX_RATIO times,
+a JSON member over MAX_JSON_BYTES, a task line over MAX_LINE_BYTES. The caps are checked on the
+declared sizes first, then on the bytes actually inflated: every entry is read in blocks (media
+copied to their file, tasks a line at a time), never whole, so memory stays flat whatever the
+zip says. A refusal mid-way leaves nothing: no project, no media file, no temp file.
 """
 
 import datetime
 import os
 import re
+import shutil
 import stat
+import struct
 import tempfile
 import zipfile
 import zlib
+from pathlib import Path
 
 import orjson
 
 from . import __version__, clock
-from .errors import ValidationError
+from .errors import TooLarge, ValidationError
+from .imports import store_upload
 
 FORMAT = "labeldesk-project"
 VERSION = 1
-MAX_BYTES = 20 * 1024 ** 3  # uncompressed, all entries together
-MAX_ENTRIES = 2_000_000
-MAX_JSON_BYTES = 64 * 1024 ** 2  # manifest.json, project.json
+# Caps on reading (docs/export.md). All are checked on what the zip declares before anything
+# is read, and again on the bytes actually inflated while they are read in blocks.
+MAX_BYTES = 20 * 1024 ** 3  # uncompressed, all entries together (the CLI's ceiling)
+HTTP_FACTOR = 8  # over HTTP: at most 8 x max_body_bytes uncompressed (2 GB for 250 MB bodies)
+DISK_RESERVE = 256 * 1024 ** 2  # and never more than the free disk space less this
+MAX_ENTRIES = 200_000  # zipfile holds ~600 bytes per entry in memory: 120 MB at most
+MAX_RATIO = 400  # an entry may inflate to 400 x its compressed size (LabelDesk's own: < 250)
+RATIO_SLACK = 1024 ** 2  # ... plus this much (tiny entries compress absurdly well)
+MAX_JSON_BYTES = 32 * 1024 ** 2  # manifest.json, project.json: read whole, then parsed
+MAX_LINE_BYTES = 64 * 1024 ** 2  # one task (with its annotations) in tasks.jsonl
+BLOCK = 1024 ** 2  # bytes read at a time
 KEEP_PROJECT = ("title", "description", "label_config", "expert_instruction",
                 "show_instruction", "show_skip_button", "enable_empty_annotation",
                 "show_annotation_history", "color", "maximum_annotations", "is_published",
@@ -166,18 +183,71 @@ def current_umask():
 
 # -- reading ----------------------------------------------------------------------------------
 
+def content_cap(folder, ceiling=MAX_BYTES):
+    """The most uncompressed content a project file may unpack to: `ceiling`, and never more
+    than the free space of the disk holding `folder` (the media folder) less DISK_RESERVE."""
+    folder = Path(folder)
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ceiling
+    return max(0, min(ceiling, free - DISK_RESERVE))
+
+
+def count_entries(fp, most=MAX_ENTRIES):
+    """How many records the central directory holds, counted by walking it (the count in the
+    end record may lie), stopping past `most`: zipfile builds an object for every record when
+    it opens a zip, so 3 million tiny entries in a 250 MB body would cost gigabytes."""
+    fp.seek(0, os.SEEK_END)
+    size = fp.tell()
+    start = max(0, size - (22 + 65535 + 76))
+    fp.seek(start)
+    tail = fp.read(size - start)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        raise zipfile.BadZipFile("File is not a zip file")
+    cd_size, = struct.unpack("<L", tail[at + 12:at + 16])
+    first = start + at - cd_size
+    if at >= 76 and tail[at - 20:at - 16] == b"PK\x06\x07":  # zip64: its own end record
+        record = tail[at - 76:at - 20]
+        if record[:4] != b"PK\x06\x06":
+            raise zipfile.BadZipFile("Bad zip64 end record")
+        cd_size, = struct.unpack("<Q", record[40:48])
+        first = start + at - 76 - cd_size
+    if first < 0:
+        raise zipfile.BadZipFile("Bad offset for central directory")
+    fp.seek(first)
+    count = walked = 0
+    while walked < cd_size and count <= most:
+        head = fp.read(46)
+        if len(head) < 46 or head[:4] != b"PK\x01\x02":
+            raise zipfile.BadZipFile("Bad central directory")
+        skip = sum(struct.unpack("<HHH", head[28:34]))
+        fp.seek(skip, os.SEEK_CUR)
+        walked += 46 + skip
+        count += 1
+    return count
+
+
 def check_zip(zf, max_bytes=MAX_BYTES):
-    """Refuse unsafe or oversized archives before reading any entry."""
+    """Refuse unsafe or oversized archives before reading any entry: by what the zip declares.
+    (What is actually inflated is counted again while reading: see Budget and Metered.)"""
     infos = zf.infolist()
     if len(infos) > MAX_ENTRIES:
-        raise ValidationError(f"Project archive refused: more than {MAX_ENTRIES} entries.")
+        raise TooLarge(f"Project archive refused: more than {MAX_ENTRIES} entries.")
     total = 0
+    seen = set()
     for info in infos:
         name = info.filename
         parts = name.split("/")
         if (not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name
                 or re.match(r"^[A-Za-z]:", name) or ".." in parts):
             raise ValidationError(f"Project archive refused: unsafe entry name {name!r}.")
+        if name in seen:
+            raise ValidationError(f"Project archive refused: {name!r} is in it twice.")
+        seen.add(name)
         mode = info.external_attr >> 16
         if info.create_system == 3 and stat.S_ISLNK(mode):
             raise ValidationError(f"Project archive refused: {name!r} is a symbolic link.")
@@ -185,33 +255,98 @@ def check_zip(zf, max_bytes=MAX_BYTES):
             raise ValidationError(f"Project archive refused: {name!r} is encrypted.")
         total += info.file_size
         if total > max_bytes:
-            raise ValidationError("Project archive refused: its content is larger than "
-                                  f"{max_bytes} bytes uncompressed.")
+            raise TooLarge(too_big(max_bytes))
+        if info.file_size > ratio_cap(info):
+            raise TooLarge(bomb(name))
+    # Entries whose data overlap (a zip bomb's trick: many names, one deflated kernel) are
+    # refused: each entry's local header must start after the previous entry's data.
+    end = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset < end:
+            raise ValidationError(f"Project archive refused: {info.filename!r} overlaps "
+                                  "another entry (a zip bomb?).")
+        end = info.header_offset + 30 + info.compress_size
     return total
 
 
+def ratio_cap(info):
+    """The most an entry may inflate to: MAX_RATIO times its compressed size, plus a little."""
+    return info.compress_size * MAX_RATIO + RATIO_SLACK
+
+
+def bomb(name):
+    return (f"Project archive refused: {name!r} inflates more than {MAX_RATIO} times its "
+            "compressed size (a zip bomb?).")
+
+
+def too_big(max_bytes):
+    return (f"Project archive refused: its content is larger than {max_bytes} bytes "
+            "uncompressed (the limit: see docs/export.md, and the free disk space).")
+
+
 class Budget:
-    """Counts the bytes actually decompressed: a lying size header can't get past the cap."""
+    """Counts the bytes actually inflated, against the total cap and each entry's ratio cap,
+    while reading: a lying size header can't get past them, and nothing is read whole."""
 
     def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
         self.left = max_bytes
 
-    def read(self, zf, name, limit=None):
-        with zf.open(name) as f:
-            return self.take(f.read(), limit)
+    def open(self, zf, name):
+        return Metered(zf.open(name), zf.getinfo(name), self)
 
-    def take(self, data, limit=None):
-        self.left -= len(data)
-        if self.left < 0 or (limit is not None and len(data) > limit):
-            raise ValidationError("Project archive refused: content larger than allowed.")
+    def spend(self, count):
+        self.left -= count
+        if self.left < 0:
+            raise TooLarge(too_big(self.max_bytes))
+
+    def read(self, zf, name, limit):
+        """A small entry's bytes; larger than `limit` is refused before it is all read."""
+        with self.open(zf, name) as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise TooLarge(f"Project archive refused: {name} is larger than {limit} bytes.")
         return data
 
     def lines(self, zf, name):
-        with zf.open(name) as f:
-            for line in f:
-                self.take(line)
+        with self.open(zf, name) as f:
+            while True:
+                line = f.readline(MAX_LINE_BYTES + 1)
+                if not line:
+                    return
+                if len(line) > MAX_LINE_BYTES:
+                    raise TooLarge(f"Project archive refused: a line of {name} is larger "
+                                   f"than {MAX_LINE_BYTES} bytes.")
                 if line.strip():
                     yield line
+
+
+class Metered:
+    """An entry being read: read(n) and readline(limit) only, each counted as it comes."""
+
+    def __init__(self, file, info, budget):
+        self.file, self.name, self.budget = file, info.filename, budget
+        self.allowed = ratio_cap(info)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+        return False
+
+    def read(self, size=-1):
+        return self.take(self.file.read(size if size is not None and size >= 0 else BLOCK))
+
+    def readline(self, limit=-1):
+        return self.take(self.file.readline(limit))
+
+    def take(self, data):
+        self.allowed -= len(data)
+        if self.allowed < 0:
+            raise TooLarge(bomb(self.name))
+        self.budget.spend(len(data))
+        return data
 
 
 def read_json_entry(zf, budget, name):
@@ -239,20 +374,32 @@ def rewrite_urls(value, old, new):
 DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError)
 
 
-def import_archive(core, source, user_id, max_bytes=MAX_BYTES, title=None):
-    """Restore a whole-project zip (a path or a binary file) as a new project.
+def import_archive(core, source, user_id, max_bytes=None, title=None):
+    """Restore a whole-project zip (a path or a seekable binary file) as a new project.
 
-    Returns {"project": new id, "counts": {...}, "tasks": {old: new}, "annotations": {...},
-    "predictions": {...}}.
+    `max_bytes` caps the uncompressed content (MAX_BYTES by default; the API passes less), and
+    so does the free disk space (content_cap). Returns {"project": new id, "counts": {...},
+    "tasks": {old: new}, "annotations": {...}, "predictions": {...}}.
     """
+    max_bytes = content_cap(core.uploads.root, MAX_BYTES if max_bytes is None else max_bytes)
+    opened = None
     try:
-        zf = zipfile.ZipFile(source)
-    except (OSError, *DAMAGED) as e:
-        raise ValidationError(f"Not a LabelDesk project file: {e}") from None
-    try:
-        return _import_zip(core, zf, user_id, max_bytes, title)
-    except DAMAGED as e:  # a corrupt entry (bad CRC, broken deflate, truncated, bad line)
-        raise ValidationError(f"Project archive refused: a damaged entry ({e}).") from None
+        try:
+            if isinstance(source, (str, os.PathLike)):
+                source = opened = open(source, "rb")
+            if count_entries(source) > MAX_ENTRIES:
+                raise TooLarge(f"Project archive refused: more than {MAX_ENTRIES} entries.")
+            source.seek(0)
+            zf = zipfile.ZipFile(source)
+        except (OSError, *DAMAGED, struct.error) as e:
+            raise ValidationError(f"Not a LabelDesk project file: {e}") from None
+        try:
+            return _import_zip(core, zf, user_id, max_bytes, title)
+        except DAMAGED as e:  # a corrupt entry (bad CRC, broken deflate, truncated, bad line)
+            raise ValidationError(f"Project archive refused: a damaged entry ({e}).") from None
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 def _import_zip(core, zf, user_id, max_bytes, title):
@@ -315,8 +462,8 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
                 stored = name.split("/", 1)[1]
                 if stored != os.path.basename(stored) or stored.startswith("."):
                     raise ValidationError(f"Project archive refused: bad media name {name!r}.")
-                data = budget.read(zf, name)
-                core.uploads.write(new_project, stored, data)
+                with budget.open(zf, name) as entry:  # copied in blocks, counted as it comes
+                    store_upload(core.uploads, new_project, stored, entry)
                 written.append(stored)
             for view in meta.get("views") or []:
                 if isinstance(view, dict):
@@ -341,6 +488,11 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
     except BaseException:
         for stored in written:
             core.uploads.discard(new_project, stored)
+        if new_project is not None:
+            try:  # the new project's (now empty) media folder
+                core.uploads.folder(new_project).rmdir()
+            except OSError:
+                pass
         raise
     counts = {"tasks": len(maps["tasks"]), "annotations": len(maps["annotations"]),
               "predictions": len(maps["predictions"]), "media": len(written)}

@@ -131,18 +131,18 @@ def install_more(app, core):
 
     @app.post("/api/projects/archive")
     def upload_archive():
-        try:  # a multipart body bottle can't parse is the client's error, as for imports
-            upload = request.files.get("file")
-            if upload is None and len(request.files) == 1:
-                upload = next(iter(request.files.values()))
-            form_title = request.forms.getunicode("title")
-        except (ValueError, UnicodeDecodeError) as e:
-            raise ValidationError(f"Malformed multipart body: {e}") from None
+        # The body is spooled (to <data>/tmp past 1 MB) and a multipart one parsed before
+        # this runs (api/bodies.py): either way the zip is a seekable file, read in blocks.
+        upload = request.files.get("file")
+        if upload is None and len(request.files) == 1:
+            upload = next(iter(request.files.values()))
         source = upload.file if upload is not None else request.body
         if upload is None and not request.content_length:
             raise ValidationError("Send the project .zip as the body or as a multipart 'file'.")
-        title = form_title or query("title")
-        answer = archive.import_archive(core, source, current_user(), title=title)
+        title = request.forms.getunicode("title") or query("title")
+        answer = archive.import_archive(
+            core, source, current_user(), title=title,
+            max_bytes=archive.HTTP_FACTOR * core.settings.max_body_bytes)
         body = {"id": answer["project"], "counts": answer["counts"],
                 "project": core.projects.as_json(answer["project"])}
         if parse_bool("mapping", query("mapping"), False):

@@ -4,23 +4,27 @@ import bottle
 import orjson
 from bottle import request
 
+from .. import jsonload
 from ..errors import ValidationError
+from ..formats import is_media
 from ..paging import parse_bool
 from ..uploads import content_type
 from .web import created, current_user, path_id, query, read_json
 
 
 def uploaded_files():
-    """(filename, bytes) of every file part of a multipart request, whatever its field name.
+    """(filename, data) of every file part of a multipart request, whatever its field name.
 
-    A body bottle cannot parse (control characters in a part header, a nameless part holding
-    binary data) is the client's error, a 400, never a 500.
+    The body was parsed before the route ran (api/bodies.py: a malformed one is a 400 there);
+    each part is a temporary file. Media files stay files (data is the open file, copied into
+    the media folder in blocks: a 200 MB video is never whole in memory); files that are read
+    as tasks (JSON, CSV, text...) are read into bytes.
     """
-    try:
-        return [(part.raw_filename or key, part.file.read())
-                for key, part in request.files.allitems()]
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValidationError(f"Malformed multipart body: {e}") from None
+    files = []
+    for key, part in request.files.allitems():
+        name = part.raw_filename or key
+        files.append((name, part.file if is_media(name) else part.file.read()))
+    return files
 
 
 def install(app, core):
@@ -107,7 +111,9 @@ def inline_json(form):
     if not url:
         raise ValidationError("load_tasks: No data found in DATA or in FILES")
     try:
-        return orjson.loads(url.replace("'", '"'))
+        return jsonload.loads(url.replace("'", '"'))
+    except jsonload.TooDeep as e:
+        raise ValidationError(str(e)) from None
     except orjson.JSONDecodeError:
         raise ValidationError("Importing from a URL is not available: LabelDesk makes no "
                               "network calls. Download the file and upload it instead.") \
