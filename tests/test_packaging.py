@@ -150,8 +150,11 @@ def test_bundle_contents(bundle):
     assert figures["bundle_mb"] < MAX_FOLDER_MB, figures
     # the UI and the editor are inside, where desktop/editor.py finds them
     stamp = (folder / "desktop" / "ui" / "vendor" / "editor.version").read_text().split()
-    assert stamp == [editor.VERSION, editor.SHA256]
+    assert stamp == [editor.VERSION, editor.SHA256, editor.PATCH_LEVEL]
     assert (folder / "desktop" / "ui" / "vendor" / "editor" / "main.js").is_file()
+    # and the sanitizer the patched editor calls (without it, HTML shows as escaped text)
+    assert (folder / "desktop" / "ui" / "vendor" / "dompurify" / "purify.es.mjs").is_file()
+    assert (folder / "desktop" / "ui" / "js" / "sanitize.js").is_file()
     assert (folder / "desktop" / "ui" / "index.html").is_file()
     assert (folder / "PySide6" / "Qt" / "libexec" / "QtWebEngineProcess").is_file()
     # the test-only libraries and unused Qt parts are not

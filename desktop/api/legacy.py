@@ -16,6 +16,10 @@ from .imports import inline_json, uploaded_files
 from .web import content_type, created, current_user, json_response, query, read_json
 
 XML_TYPES = ("application/xml", "text/xml", "text/plain")
+# /api/import-example-file: q= -> its type (example_file refuses any other q)
+EXAMPLE_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+                 "tsv": "text/tab-separated-values; charset=utf-8",
+                 "txt": "text/plain; charset=utf-8"}
 
 
 def empty(status):
@@ -114,7 +118,9 @@ def install(app, core):
                                              query("type") or (body.get("type") if isinstance(
                                                  body, dict) else None)))
 
-    @app.route("/api/project-switch", method=["GET", "POST"])
+    # POST only (0.x also took GET): a GET that switches the project of every client could be
+    # fired by any web page's <img src>. GET is a 405 in the envelope.
+    @app.post("/api/project-switch")
     def project_switch():
         value = query("uuid") or query("project") or query("id")
         if value is None:
@@ -179,9 +185,10 @@ def install(app, core):
     def train():
         return legacy_ml.train()
 
-    @app.route("/api/models/predictions", method=["GET", "POST"])
+    # POST only (0.x also took GET): mode=all_tasks calls the model and stores predictions.
+    @app.post("/api/models/predictions")
     def predictions():
-        body = read_body() if request.method == "POST" else {}
+        body = read_body()
         ids = [int(x) for x in (query("task_ids") or "").split(",") if x.strip().isdecimal()]
         return legacy_ml.predict(query("mode") or "data", body, ids)
 
@@ -204,14 +211,16 @@ def install(app, core):
 
     @app.get("/api/import-example-file")
     def import_example_file():
+        """0.9's sample file, always as a download (0.9 did the same): its body holds text from
+        the caller's ?label_config=, so it is never served inline or with a type a page could
+        run as a script or render; ?raw=1 (our old inline variant) gives the same download."""
         kind = (query("q") or "json").lower()
         data = example_file(legacy_io.example(query("label_config"), host()), kind)
-        if parse_bool("raw", query("raw"), False):
-            return text(data, 200)
         name = f"sample-{datetime.now().strftime('%Y-%m-%d-%H-%M')}.{kind}"
         return HTTPResponse(body=data, headers={
-            "Content-Type": "application/json" if kind == "json" else "text/plain",
-            "Content-Disposition": f"attachment; filename={name}"})
+            "Content-Type": EXAMPLE_TYPES[kind], "filename": name,
+            "Content-Disposition": f"attachment; filename={name}",
+            "Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"})
 
 
 def host():

@@ -14,26 +14,67 @@ from .web import json_response, read_object
 
 UI_DIR = editor.UI_DIR
 # /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
-STATIC_ROOTS = {"editor": editor.EDITOR_DIR, "fonts": editor.FONTS_DIR}
+STATIC_ROOTS = {"editor": editor.EDITOR_DIR, "fonts": editor.FONTS_DIR,
+                "dompurify": editor.PURIFY_DIR}
 NO_STORE = "no-store"
+# The only places a script may come from (page_csp): folders of files on disk, where no route
+# reflects input or redirects (CSP ignores the path of a redirect's target). Not 'self': that
+# would also allow uploads (/data/upload/…) and every API route as a script.
+SCRIPT_PATHS = ("/static/js/", "/static/editor/", "/static/dompurify/")
 # Our own pages run no inline script and load nothing from outside the machine.
-PAGE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
+PAGE_CSP = ("default-src 'self'; script-src {scripts} 'unsafe-eval'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
-            "worker-src 'self' blob:; frame-ancestors 'none'; form-action 'self'")
+            "worker-src {scripts} blob:; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+
+
+def page_csp():
+    """The Content-Security-Policy of every HTML page we serve: scripts only from SCRIPT_PATHS.
+    A path needs a host in CSP; the Host header is one of our loopback names (the guard
+    refused any other), so it names this server as the browser sees it."""
+    host = request.environ.get("HTTP_HOST") or ""
+    scripts = " ".join(f"http://{host}{path}" for path in SCRIPT_PATHS)
+    return PAGE_CSP.format(scripts=scripts)
+
+
+def page_headers(response):
+    response.set_header("Cache-Control", NO_STORE)
+    response.set_header("Content-Security-Policy", page_csp())
+    response.set_header("X-Frame-Options", "DENY")
+    return response
 
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("application/wasm", ".wasm")
 
 
+LOGOUT_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Sign out · LabelDesk</title>
+  <link rel="icon" href="/static/img/icon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/static/css/app.css">
+</head>
+<body class="login-page">
+  <main class="login-card">
+    <form method="post" action="/user/logout">
+      <h1>Sign out</h1>
+      <p class="muted">Sign this browser out of LabelDesk?</p>
+      <button class="btn btn-primary btn-block" type="submit">Sign out</button>
+      <p><a href="/">Back to LabelDesk</a></p>
+    </form>
+  </main>
+</body>
+</html>
+"""
+
+
 def page(name):
-    response = bottle.static_file(name, root=str(UI_DIR), mimetype="text/html",
-                                  charset="utf-8")
-    response.set_header("Cache-Control", NO_STORE)
-    response.set_header("Content-Security-Policy", PAGE_CSP)
-    response.set_header("X-Frame-Options", "DENY")
-    return response
+    return page_headers(bottle.static_file(name, root=str(UI_DIR), mimetype="text/html",
+                                           charset="utf-8"))
 
 
 def static(path):
@@ -88,7 +129,15 @@ def install(app, core):
         sessions.set_cookie(response, request, value)
         return response
 
-    @app.route("/user/logout", method=["GET", "POST"], auth=False)
+    @app.get("/user/logout", auth=False)
+    def logout_page():
+        """Label Studio's UI signs out with a GET link; here a GET only shows a button that
+        POSTs, so an <img src="…/user/logout"> on another site signs no one out."""
+        response = HTTPResponse(body=LOGOUT_PAGE, status=200)
+        response.set_header("Content-Type", "text/html; charset=utf-8")
+        return page_headers(response)
+
+    @app.post("/user/logout", auth=False)
     def logout():
         response = redirect("/")
         sessions.clear_cookie(response, request)

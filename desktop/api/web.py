@@ -3,22 +3,31 @@ authentication, and the guard in front of the app (loopback Host, same Origin, b
 
 import errno
 import logging
+import os
+import socket
+import ssl
 import traceback
 import uuid
+from urllib.error import URLError
 from urllib.parse import urlsplit
 
 import bottle
 import orjson
 from bottle import HTTPResponse, request
 
-from .. import LABEL_STUDIO_COMPAT
-from ..errors import LabelDeskError, NotFound, ValidationError
+from .. import LABEL_STUDIO_COMPAT, jsonload
+from . import bodies
+from ..errors import LabelDeskError, NotFound, StorageFailed, ValidationError
 
 log = logging.getLogger("labeldesk.api")
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-# OSErrors that mean "no room on the disk": answered 507, not as a bug (docs/reliability.md)
-DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+# What a disk says when it can't keep data: full, read-only, failing, not ours to write.
+# Answered 507 (StorageFailed), not as a bug (docs/reliability.md).
+STORAGE_ERRNOS = {getattr(errno, name) for name in StorageFailed.CAUSES if hasattr(errno, name)}
+# OSErrors of the network (an ML backend, a bucket, a Label Studio server): never the disk's
+NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.herror, socket.gaierror, ssl.SSLError,
+                  URLError)
 JSON_TYPE = "application/json"
 
 
@@ -50,6 +59,26 @@ def no_content():
     return HTTPResponse(status=204)
 
 
+def from_data_folder(error, data_dir):
+    """Whether an OSError is the data folder failing (answered 507) rather than a bug or the
+    network (a route that talks to a model or a bucket reports those itself).
+
+    A file name says it: inside the data folder, or not. Without one (a write or fsync on an
+    open file: the store's journal, a media or export file), the kind of error says it: full,
+    read-only, I/O error, permission, and not a network error."""
+    if isinstance(error, NETWORK_ERRORS):
+        return False
+    names = [n for n in (error.filename, error.filename2) if isinstance(n, (str, os.PathLike))]
+    if names:
+        root = os.path.realpath(data_dir)
+        return any(_inside(os.path.realpath(n), root) for n in names)
+    return error.errno in STORAGE_ERRNOS
+
+
+def _inside(path, root):
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def error_response(error):
     """The response for a domain error: Label Studio's envelope (or its bare exceptions)."""
     if getattr(error, "bare", None) is not None:
@@ -71,16 +100,17 @@ def content_type():
 def read_json(allow_form=True, default=None):
     """The request body as JSON (or form fields), with Label Studio's 400/415 answers."""
     kind = content_type()
+    if allow_form and kind in bodies.FORM_TYPES and request.content_length > 0:
+        # parsed already (bodies.py); reading it raw would put a 200 MB upload in memory
+        return {key: request.forms.getunicode(key) for key in request.forms}
     raw = request.body.read()
     if not raw.strip():
         return {} if default is None else default
     if kind in ("", JSON_TYPE) or kind.endswith("+json"):
         try:
-            return orjson.loads(raw)
+            return jsonload.loads(raw)  # nesting capped: see desktop/jsonload.py
         except orjson.JSONDecodeError as e:
             raise LabelDeskError(f"JSON parse error - {e}") from None
-    if allow_form and kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {key: request.forms.getunicode(key) for key in request.forms}
     raise UnsupportedMediaType(f'Unsupported media type "{kind}" in request.')
 
 
@@ -170,22 +200,25 @@ class ApiPlugin:
                     request.environ["labeldesk.user"] = self.authenticate()
                 else:
                     request.environ["labeldesk.user"] = 1
+                # the body, spooled and its form parsed by our reader (see bodies.py)
+                bodies.prepare(request.environ, self.core.settings.data_dir,
+                               self.core.settings.max_body_bytes)
                 result = callback(*args, **kwargs)
             except LabelDeskError as e:
                 return error_response(e)
             except HTTPResponse:
                 raise
             except OSError as e:
-                if e.errno not in DISK_FULL:
+                if not from_data_folder(e, self.core.settings.data_dir):
                     return self.bug(e)
                 # the store cut the failed write off and kept its state: nothing was saved
-                log.error("disk full on %s %s: %s", request.method, request.path, e)
-                detail = (f"The disk holding LabelDesk's data is full ({e.strerror}): the "
-                          "request was not carried out and nothing of it was saved. Free some "
-                          "space and try again.")
-                return json_response(envelope(507, detail), status=507)
+                failed = StorageFailed(e)
+                log.error("%s on %s %s: %s", failed.cause, request.method, request.path, e)
+                return error_response(failed)
             except Exception as e:
                 return self.bug(e)
+            finally:
+                bodies.release(request.environ)
             if isinstance(result, (dict, list)):
                 return json_response(result)
             if result is None:
@@ -221,10 +254,58 @@ class App(bottle.Bottle):
 
 # -- the guard: WSGI middleware in front of the app -----------------------------------------
 
-def _hostname(netloc):
-    if netloc.startswith("["):
-        return netloc[1:].split("]")[0].lower()
-    return netloc.rsplit(":", 1)[0].lower() if netloc.count(":") == 1 else netloc.lower()
+def split_host(value):
+    """A Host header (or an origin's host part) as (name, port): port None when absent; None
+    for anything that is not `name[:port]` or `[ipv6][:port]` with a port of 1 to 65535 in
+    ASCII digits. Never raises: odd values are refused by the caller, not answered with a 500."""
+    if not value or len(value) > 300 or not value.isascii():
+        return None
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:] if rest else None
+    elif value.count(":") > 1:
+        return None  # an IPv6 address without brackets
+    else:
+        name, colon, port = value.partition(":")
+        port = port if colon else None
+    if port is not None and not (port.isdigit() and len(port) <= 5
+                                 and 1 <= int(port) <= 65535):
+        return None
+    return name.lower(), int(port) if port is not None else None
+
+
+def origin_parts(origin):
+    """An Origin header as (scheme, host name, port), the port filled in from the scheme;
+    None for 'null', userinfo, a path, or anything else no browser sends as an origin."""
+    if not origin or len(origin) > 300 or not origin.isascii():
+        return None
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or parts.path or parts.query or parts.fragment \
+            or "@" in parts.netloc or "?" in origin or "#" in origin:
+        return None
+    host = split_host(parts.netloc)
+    if host is None:
+        return None
+    name, port = host
+    return scheme, name, port if port is not None else (443 if scheme == "https" else 80)
+
+
+def nosniff(start_response):
+    """start_response that adds `X-Content-Type-Options: nosniff` to every response (pages,
+    API, static files, errors, 304s, downloads): a browser then runs as a script only what is
+    served with a JavaScript type, never an echo served as text/plain (issue 13)."""
+    def wrapped(status, headers, exc_info=None):
+        if not any(name.lower() == "x-content-type-options" for name, _ in headers):
+            headers = list(headers) + [("X-Content-Type-Options", "nosniff")]
+        return start_response(status, headers, exc_info) if exc_info is not None \
+            else start_response(status, headers)
+    return wrapped
 
 
 class Guard:
@@ -243,8 +324,10 @@ class Guard:
         return [body]
 
     def __call__(self, environ, start_response):
+        start_response = nosniff(start_response)
         host = environ.get("HTTP_HOST") or ""
-        if _hostname(host) not in LOOPBACK_NAMES:
+        parts = split_host(host)
+        if parts is None or parts[0] not in LOOPBACK_NAMES:
             return self.refuse(start_response, 403, f"Invalid Host header: {host!r}. "
                                "LabelDesk answers on loopback names only.")
         origin = environ.get("HTTP_ORIGIN")
@@ -264,8 +347,7 @@ class Guard:
 
     @staticmethod
     def same_origin(origin, environ):
-        parts = urlsplit(origin)
-        if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_NAMES:
+        parts = origin_parts(origin)
+        if parts is None or parts[0] != "http" or parts[1] not in LOOPBACK_NAMES:
             return False
-        port = parts.port or 80
-        return str(port) == str(environ.get("SERVER_PORT"))
+        return str(parts[2]) == str(environ.get("SERVER_PORT"))

@@ -1,12 +1,26 @@
 // Label Studio's own editor (vendor build, served locally): loading it once, mounting it on a
 // task, and the sample data its live preview needs.
 
+import {installSanitizer} from "./sanitize.js";
+
 let loaded = null;
 
-/** window.LabelStudio, loading /static/editor/main.{css,js} the first time. */
+/** window.LabelStudio, loading /static/editor/main.{css,js} the first time: after DOMPurify,
+ * which the (patched) editor calls for every HTML string it renders (js/sanitize.js). */
 export function loadEditor() {
   if (loaded) return loaded;
-  loaded = new Promise((resolve, reject) => {
+  loaded = installSanitizer().then(startEditor, (e) => {
+    loaded = null;
+    throw new Error(`The labeling editor's HTML sanitizer could not be loaded (${e.message}). Run \`make setup\` to install it.`);
+  });
+  return loaded;
+}
+
+function startEditor() {
+  // Label Studio's own fix for Text: plain text is escaped, never passed through the HTML
+  // sanitizer (which would show "&lt;" for "<").
+  window.FEATURE_FLAGS = {...(window.FEATURE_FLAGS || {}), fflag_fix_leap_466_text_sanitization: true};
+  return new Promise((resolve, reject) => {
     const css = document.createElement("link");
     css.rel = "stylesheet";
     css.href = "/static/editor/main.css";
@@ -19,7 +33,6 @@ export function loadEditor() {
     script.onerror = () => { loaded = null; reject(new Error("The labeling editor could not be loaded. Run `make setup` to install it.")); };
     document.head.append(script);
   });
-  return loaded;
 }
 
 export const LABELING_INTERFACES = [
