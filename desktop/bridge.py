@@ -4,6 +4,11 @@ and the transfers behind them, run as background jobs the page polls for progres
 Files chosen in a native dialog are read here and sent to our own server over loopback, the same
 import route the browser uses, so there is one import path; exports come back the same way and
 are written where the user chose. Nothing here touches the store directly.
+
+The page is not trusted with the file system: a path it hands back is used only if the user
+picked it (or a folder holding it) in one of this window's dialogs, and errors name files but
+never quote them. pywebview itself never sees the Bridge: it gets `Facade()`, an object with no
+attributes at all, plus `exposed()` functions registered by exact name (see Facade).
 """
 
 import http.client
@@ -29,6 +34,34 @@ IMPORT_EXTENSIONS = {".bmp", ".csv", ".flac", ".gif", ".htm", ".html", ".jpg", "
 BATCH_FILES = 100
 BATCH_BYTES = 100 * 1024 * 1024
 FOLDER_LIMIT = 100_000
+# What an error sent back to the page may say about a failure: a short reason, never the
+# file's contents (the server's import errors quote the offending item after " :: ").
+REASON_CHARS = 200
+
+
+class Refused(PermissionError):
+    """A path the user did not pick in this window, or a call from a page that is not ours."""
+
+
+def short_reason(text):
+    """The first line of a server's message, without the quoted item, and short."""
+    line = str(text or "").strip().splitlines()[0] if str(text or "").strip() else ""
+    line = line.split(" :: ", 1)[0].rstrip()
+    return line if len(line) <= REASON_CHARS else line[:REASON_CHARS - 1] + "…"
+
+
+def answer_reason(answer, status):
+    """A short reason out of a Label Studio error envelope (or whatever the server said)."""
+    if isinstance(answer, dict):
+        errors = answer.get("validation_errors")
+        if isinstance(errors, dict):
+            for value in errors.values():
+                first = value[0] if isinstance(value, list) and value else value
+                if first:
+                    return short_reason(first)
+        if answer.get("detail"):
+            return short_reason(answer["detail"])
+    return f"The server answered {status}."
 
 
 class Job:
@@ -127,8 +160,8 @@ class LocalClient:
             connection.close()
         try:
             parsed = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            parsed = {"detail": data.decode("utf-8", "replace")}
+        except orjson.JSONDecodeError:  # not our envelope: say so, without echoing the body
+            parsed = {"detail": f"The server answered {response.status}."}
         return response.status, parsed
 
     def open_download(self, path):
@@ -177,9 +210,70 @@ def folder_files(folder):
     return found
 
 
+class Grants:
+    """The paths the user picked in this window's dialogs, the only ones the page may name.
+
+    A picked file grants itself; a picked folder grants everything under it; a save dialog's
+    answer grants writing that one file. Paths are compared absolute and normalized (".."
+    resolved by name), so a picked folder can't be left by a crafted path."""
+
+    def __init__(self):
+        self._files, self._folders = set(), set()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _normal(path):
+        if not isinstance(path, str) or not path or "\0" in path:
+            return None
+        if not os.path.isabs(path):
+            return None
+        return Path(os.path.normpath(path))
+
+    def add_file(self, path):
+        with self._lock:
+            self._files.add(self._normal(str(path)))
+
+    def add_folder(self, path):
+        with self._lock:
+            self._folders.add(self._normal(str(path)))
+
+    def file(self, path):
+        """The picked file `path` names, or Refused (nothing is read or even looked at)."""
+        normal = self._normal(path)
+        with self._lock:
+            ok = normal is not None and (normal in self._files or any(
+                normal.is_relative_to(folder) and normal != folder for folder in self._folders))
+        if not ok:
+            raise Refused(f"{_name(path)}: not a file you chose in this window; refused.")
+        return normal
+
+    def folder(self, path):
+        """A picked folder, a folder inside one, or the folder of a picked file; else Refused."""
+        normal = self._normal(path)
+        with self._lock:
+            ok = normal is not None and (
+                any(normal.is_relative_to(folder) for folder in self._folders)
+                or any(normal == f.parent for f in self._files))
+        if not ok:
+            raise Refused(f"{_name(path)}: not a folder you chose in this window; refused.")
+        return normal
+
+
+def _name(path):
+    """A path's last part, for messages (never its contents)."""
+    if not isinstance(path, str):
+        return "(not a path)"
+    name = Path(path).name or path
+    return name if len(name) <= 80 else name[:79] + "…"
+
+
 class Bridge:
-    """pywebview's js_api: each public method is callable from the page as
-    `pywebview.api.<name>(...)`, on a thread of its own. Private attributes are not exposed."""
+    """What the window's page may ask of Python. The page reaches it only through `exposed()`
+    (pywebview never holds the Bridge); each call runs on a thread of its own."""
+
+    PUBLIC = ("desktop", "choose_import_files", "choose_import_folder", "choose_folder",
+              "choose_project_file", "open_project_file", "open_config", "reveal", "job",
+              "import_paths", "save_export")
 
     def __init__(self, client, data_dir):
         self._client = client
@@ -188,6 +282,7 @@ class Bridge:
         self._jobs = {}
         self._lock = threading.Lock()
         self._last_dir = str(Path.home())
+        self._grants = Grants()
 
     def _attach(self, window):
         self._window = window
@@ -198,9 +293,16 @@ class Bridge:
                  "save": webview.FileDialog.SAVE}
         chosen = self._window.create_file_dialog(kinds[kind], directory=self._last_dir,
                                                  **options)
+        return self._chosen(kind, chosen)
+
+    def _chosen(self, kind, chosen):
+        """A dialog's answer as absolute paths, each granted to the page from now on."""
         if not chosen:
             return []
-        paths = [Path(p) for p in ([chosen] if isinstance(chosen, str) else chosen)]
+        paths = [Path(os.path.abspath(p)) for p in ([chosen] if isinstance(chosen, str)
+                                                    else chosen)]
+        for path in paths:
+            (self._grants.add_folder if kind == "folder" else self._grants.add_file)(path)
         self._last_dir = str(paths[0] if kind == "folder" else paths[0].parent)
         return paths
 
@@ -233,8 +335,9 @@ class Bridge:
         return describe(paths)[0] if paths else None
 
     def open_project_file(self, path):
-        """Upload a project .zip to POST /api/projects/archive; the job's result is its answer."""
-        source = Path(path)
+        """Upload a project .zip (one the user chose) to POST /api/projects/archive; the job's
+        result is its answer."""
+        source = self._grants.file(path)
 
         def work(job):
             job.total = source.stat().st_size
@@ -245,9 +348,7 @@ class Bridge:
             status, answer = self._client.post_files("/api/projects/archive", [source],
                                                      on_bytes)
             if status >= 400:
-                detail = answer.get("detail") if isinstance(answer, dict) else None
-                errors = answer.get("validation_errors") if isinstance(answer, dict) else None
-                raise RuntimeError(str(errors or detail or f"The server answered {status}."))
+                raise RuntimeError(f"{source.name}: {answer_reason(answer, status)}")
             job.result = answer
 
         return self._start("open-project", work)
@@ -259,11 +360,14 @@ class Bridge:
         return {"name": paths[0].name, "text": paths[0].read_text(encoding="utf-8-sig")}
 
     def reveal(self, path=None):
-        """Show a folder (the data folder by default) in the system's file manager."""
-        target = str(Path(path) if path else self._data_dir)
+        """Show a folder in the system's file manager: the data folder by default, else one the
+        user chose (or that holds a file they chose). Never a file: opening one would run it."""
+        target = self._data_dir if path is None else self._grants.folder(path)
+        if not target.is_dir():
+            raise Refused(f"{_name(str(target))}: not a folder; refused.")
         opener = {"darwin": ["open"], "win32": ["explorer"]}.get(sys.platform, ["xdg-open"])
         try:
-            subprocess.Popen([*opener, target], stdout=subprocess.DEVNULL,
+            subprocess.Popen([*opener, str(target)], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         except OSError:
             return False
@@ -272,8 +376,8 @@ class Bridge:
     # -- jobs ---------------------------------------------------------------------------------
 
     def job(self, job_id):
-        job = self._jobs.get(job_id)
-        return job.as_json() if job else {"id": job_id, "state": "error",
+        job = self._jobs.get(job_id) if isinstance(job_id, str) else None
+        return job.as_json() if job else {"id": str(job_id)[:64], "state": "error",
                                            "error": "No such job."}
 
     def _start(self, kind, work):
@@ -287,14 +391,17 @@ class Bridge:
                 if job.state == "running":
                     job.state = "done"
             except Exception as e:  # noqa: BLE001 - reported to the page, not raised
-                job.error, job.state = str(e) or type(e).__name__, "error"
+                job.error, job.state = short_reason(str(e)) or type(e).__name__, "error"
 
         threading.Thread(target=run, name=f"labeldesk-{kind}", daemon=True).start()
         return job.id
 
     def import_paths(self, project_id, paths):
-        """Upload files to a project in batches; the job's result sums the import answers."""
-        files = [Path(p) for p in paths]
+        """Upload files the user chose to a project in batches; the job's result sums the
+        import answers. Every path is checked before any file is touched."""
+        if not isinstance(paths, list):
+            raise Refused("Expected a list of chosen files; refused.")
+        files = [self._grants.file(p) for p in paths]
 
         def work(job):
             job.total = sum(p.stat().st_size for p in files)
@@ -312,7 +419,9 @@ class Bridge:
                 status, answer = self._client.import_files(project_id, batch, on_bytes)
                 if status >= 400:
                     summary["errors"].append({"files": [p.name for p in batch],
-                                              "status": status, "answer": answer})
+                                              "status": status,
+                                              "answer": {"detail": answer_reason(answer,
+                                                                                 status)}})
                     continue
                 for key in ("task_count", "annotation_count", "prediction_count"):
                     summary[key] += answer.get(key) or 0
@@ -329,9 +438,12 @@ class Bridge:
         return self._start("import", work)
 
     def save_export(self, url, fallback_name):
-        """Download an export from our server and write it where the user chooses."""
-        if not url.startswith("/api/"):
-            raise ValueError("Only LabelDesk's own exports can be saved.")
+        """Download an export from our server and write it where the user chooses in the save
+        dialog (and nowhere else: the page names no path)."""
+        if not isinstance(url, str) or not url.startswith("/api/") or any(
+                c in url for c in "\r\n\0 "):
+            raise Refused("Only LabelDesk's own exports can be saved.")
+        fallback_name = Path(str(fallback_name or "export")).name or "export"
 
         def work(job):
             job.stage = "preparing"
@@ -340,10 +452,11 @@ class Bridge:
                 if response.status >= 400:
                     body = response.read()
                     try:
-                        detail = orjson.loads(body).get("detail")
-                    except (orjson.JSONDecodeError, AttributeError):
-                        detail = body[:200].decode("utf-8", "replace")
-                    raise RuntimeError(detail or f"The export failed ({response.status}).")
+                        answer = orjson.loads(body)
+                    except orjson.JSONDecodeError:
+                        answer = None
+                    raise RuntimeError(f"The export failed: "
+                                       f"{answer_reason(answer, response.status)}")
                 name = attachment_name(response, fallback_name)
                 job.stage = "choosing"
                 chosen = self._dialog("save", save_filename=name)
@@ -364,3 +477,39 @@ class Bridge:
                 connection.close()
 
         return self._start("export", work)
+
+
+class Facade:
+    """The js_api pywebview is given: an object with no attributes at all.
+
+    pywebview (6.2) resolves a call's name first in the functions registered with
+    window.expose (an exact dict lookup), and only then with getattr along its dotted parts
+    from the js_api object, underscores included: handed the Bridge, a page could call
+    `_window.gui.os.system`, or walk `choose_folder.__func__.__globals__`. So the public
+    methods go in by exact name (`exposed()`), and this object answers no attribute, not even
+    `__class__`: every other name, dotted or not, resolves to nothing and is refused."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name):
+        raise AttributeError(name)
+
+    def __dir__(self):
+        return []
+
+
+def exposed(bridge, allowed):
+    """The Bridge's public methods as plain functions to register with window.expose.
+
+    Each reaches the Bridge through its closure (no attribute leads to it) and first asks
+    `allowed()` whether the window shows our own page; if not, the call is refused."""
+    def make(name):
+        method = getattr(bridge, name)
+
+        def call(*args):
+            if not allowed():
+                raise Refused("Only LabelDesk's own page may use the desktop functions.")
+            return method(*args)
+        call.__name__ = call.__qualname__ = name
+        return call
+    return [make(name) for name in Bridge.PUBLIC]

@@ -4,6 +4,10 @@ in-process server serves. One process: closing the window stops the server and c
 The window opens the UI with a one-time secret in the URL fragment; the page trades it for a
 session cookie (desktop/sessions.py), so no token is ever shown or typed. Its size and position
 are kept in <data dir>/window.json.
+
+The window shows our own pages and nothing else: the page holds the desktop functions (file
+dialogs, imports of local files), so a task's HTML must not be able to take the window to
+another site (NavigationLock), and the functions answer only our own page (bridge.Facade).
 """
 
 import importlib.util
@@ -12,13 +16,16 @@ import os
 import signal
 import sys
 import threading
+import time
+import webbrowser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import orjson
 import webview  # noqa: E402 - absent without the `window` extra: `labeldesk start` then serves
 
 from . import __version__, editor
-from .bridge import Bridge, LocalClient
+from .bridge import Bridge, Facade, LocalClient, exposed
 
 log = logging.getLogger("labeldesk.window")
 
@@ -121,6 +128,149 @@ class WindowState:
             os.replace(tmp, self.path)
         except OSError as e:
             log.warning("could not remember the window's size: %s", e)
+
+
+# The main frame may show these pages of our server (the app shell, sign-in and out, the API
+# docs); every other address, even on our server (an uploaded .html file), is refused there.
+OUR_PAGES = frozenset({"/", "/user/login", "/user/logout", "/docs/api"})
+# A link opens in the system browser only if the user really clicked (or pressed Enter) this
+# long before: page script also navigates as "link clicked", but can't fake input events.
+USER_INPUT_SECONDS = 1.0
+
+
+def is_ours(url, origin):
+    """Whether `url` is one of our pages on our server (`origin`: http://127.0.0.1:<port>)."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return f"{parts.scheme}://{parts.netloc}" == origin and (parts.path or "/") in OUR_PAGES
+
+
+def navigation_verdict(url, origin, clicked):
+    """What the main frame does with a navigation to `url`: "load" our own pages; open an
+    http(s) link the user clicked in the system "browser"; "refuse" everything else (another
+    site, file:, data:, javascript:, a meta refresh or script going anywhere else)."""
+    if is_ours(url, origin):
+        return "load"
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return "refuse"
+    if clicked and parts.scheme in ("http", "https") and parts.hostname:
+        return "browser"
+    return "refuse"
+
+
+def open_in_browser(url):
+    """The system's browser, off the GUI thread (a $BROWSER command is waited for)."""
+    threading.Thread(target=webbrowser.open, args=(url, 2), name="labeldesk-browser",
+                     daemon=True).start()
+
+
+class NavigationLock:
+    """Keeps the window's main frame on our own pages (see navigation_verdict) and knows what
+    it shows, so the desktop functions can refuse any other page (bridge.exposed)."""
+
+    def __init__(self, origin, open_external=open_in_browser):
+        self.origin = origin
+        self.open_external = open_external
+        self.url = None  # the main frame's address, as Qt last reported it
+        self.last_input = float("-inf")  # time.monotonic() of the user's last click or Enter
+
+    def shows_ours(self):
+        return is_ours(self.url, self.origin)
+
+    def user_acted(self):
+        return time.monotonic() - self.last_input <= USER_INPUT_SECONDS
+
+    def decide(self, url, link_clicked, popup=False):
+        """True to let the main frame load `url`; False after refusing or handing it over."""
+        verdict = navigation_verdict(url, self.origin, link_clicked and self.user_acted())
+        if verdict == "load" and not popup:
+            return True
+        if verdict == "browser" or (verdict == "load" and popup and self.user_acted()):
+            log.info("opening %s in the system browser", url[:200])
+            self.open_external(url)
+        else:
+            log.warning("refused to show %s in the window", url[:200])
+        return False
+
+
+_LOCK = []  # the NavigationLock the Qt hooks consult (one window per process)
+
+
+def lock_qt_navigation(lock):
+    """Hook pywebview's Qt page classes (once per process) so every main-frame navigation and
+    every new window asks `lock`.
+
+    pywebview 6.2 has no navigation event: its BrowserView.WebPage (the window's page) accepts
+    everything, and its NavigationHandler (the page it returns for target=_blank and
+    window.open) opens any URL of any scheme in the browser. Subclassing WebPage would break
+    its `super(BrowserView.WebPage, self)` call, so the two methods are replaced on the
+    classes. Subframes are left to the page's CSP: Qt gives its web channel (the route to the
+    desktop functions) to the main frame only."""
+    from qtpy import QtCore
+    from qtpy.QtWebEngineCore import QWebEnginePage
+    from webview.platforms import qt
+
+    _LOCK[:] = [lock]
+    page_class, popup_class = qt.BrowserView.WebPage, qt.BrowserView.NavigationHandler
+    if getattr(page_class, "_labeldesk_locked", False):
+        return
+    link = QWebEnginePage.NavigationType.NavigationTypeLinkClicked
+    pages, filters = [], []
+
+    class InputWatch(QtCore.QObject):
+        """Notes the user's real clicks and Enter presses (page script can't make these)."""
+        kinds = {QtCore.QEvent.Type.MouseButtonRelease, QtCore.QEvent.Type.KeyPress}
+        keys = {QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter, QtCore.Qt.Key.Key_Space}
+
+        def eventFilter(self, watched_object, event):
+            kind = event.type()
+            if kind in self.kinds and (kind != QtCore.QEvent.Type.KeyPress
+                                       or event.key() in self.keys):
+                _LOCK[0].last_input = time.monotonic()
+            return False
+
+    def watch(page):
+        if any(page is seen for seen in pages):
+            return
+        pages.append(page)
+        page.urlChanged.connect(lambda url: setattr(_LOCK[0], "url", url.toString()))
+        page.loadFinished.connect(lambda ok: watch_input(page))
+
+    def watch_input(page):
+        """On the widget that gets the page's input, which Qt makes once the page renders (an
+        application-wide filter made PySide 6.12 crash under Qt WebEngine here)."""
+        view = page.parent()
+        if not filters:
+            filters.append(InputWatch())
+        (view.focusProxy() or view).installEventFilter(filters[0])
+
+    def accept_navigation(page, url, kind, main_frame):
+        watch(page)
+        if not main_frame:
+            return True
+        return _LOCK[0].decide(url.toString(), kind == link)
+
+    def accept_new_window(page, url, kind, main_frame):
+        _LOCK[0].decide(url.toString(), kind == link, popup=True)
+        return False
+
+    page_class.acceptNavigationRequest = accept_navigation
+    popup_class.acceptNavigationRequest = accept_new_window
+    page_class._labeldesk_locked = True
+
+
+def current_url(window, seconds=2.0):
+    """The window's address from any back end; never waits on a GUI that has gone away."""
+    found = []
+    thread = threading.Thread(target=lambda: found.append(window.get_current_url()),
+                              daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return found[0] if found else None
 
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
@@ -234,6 +384,13 @@ def run(settings):
     bridge = Bridge(LocalClient(server.url, lambda: holder.app.users.get(1)["token"]),
                     settings.data_dir)
 
+    lock = NavigationLock(server.url)
+    if gui == "qt":
+        lock_qt_navigation(lock)
+        allowed = lock.shows_ours
+    else:  # GTK: pywebview's own navigation policy; the functions still check the address
+        allowed = lambda: is_ours(current_url(window), server.url)  # noqa: E731
+
     def reopened(old, new):
         remove_instance(old.settings)
         write_instance(new.settings, server.url, nonce)
@@ -241,11 +398,13 @@ def run(settings):
         announce(new)
     holder.on_reopen.append(reopened)
     secret = app.sessions.one_time_secret()
+    webview.settings["ALLOW_FILE_URLS"] = False
     window = webview.create_window(
-        TITLE, f"{server.url}/#secret={secret}", js_api=bridge,
+        TITLE, f"{server.url}/#secret={secret}", js_api=Facade(),
         width=state.width, height=state.height, x=state.x, y=state.y,
         min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
         background_color="#F6F7F9")
+    window.expose(*exposed(bridge, allowed))
     bridge._attach(window)
     shown.append(window)
     state.track(window)

@@ -128,3 +128,26 @@ def close_window(display_name, title):
         return sent
     finally:
         lib.XCloseDisplay(display)
+
+
+def click(display_name, x, y):
+    """A real left click at screen (x, y) through the XTEST extension, as a mouse makes it (the
+    app sees an ordinary input event; page script cannot make one)."""
+    lib = _xlib()
+    xtst = ctypes.cdll.LoadLibrary(ctypes.util.find_library("Xtst") or "libXtst.so.6")
+    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                          ctypes.c_int, ctypes.c_ulong]
+    xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                          ctypes.c_ulong]
+    display = open_display(lib, display_name)
+    try:
+        xtst.XTestFakeMotionEvent(display, -1, int(x), int(y), 0)
+        lib.XFlush(display)
+        time.sleep(0.1)
+        xtst.XTestFakeButtonEvent(display, 1, 1, 0)
+        lib.XFlush(display)
+        time.sleep(0.05)
+        xtst.XTestFakeButtonEvent(display, 1, 0, 0)
+        lib.XFlush(display)
+    finally:
+        lib.XCloseDisplay(display)
