@@ -4,7 +4,7 @@ import uuid
 
 import orjson
 
-from . import clock
+from . import clock, jsonload
 from .errors import LabelDeskError, NotFound, ValidationError
 from .paging import parse_bool
 
@@ -16,7 +16,7 @@ def parse_result(result, model="annotation"):
     """A result given as a list, or as a string holding one (Label Studio parses those)."""
     if isinstance(result, str):
         try:
-            result = orjson.loads(result)
+            result = jsonload.loads(result)  # nesting capped
         except orjson.JSONDecodeError:
             raise ValidationError({"result": [f'{model} "result" can\'t be parse from str '
                                               "to JSON"]}) from None

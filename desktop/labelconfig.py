@@ -26,6 +26,14 @@ __all__ = ["MAX_CONFIG_BYTES", "UNDEFINED_KEY", "LabelConfigError", "LabelConfig
            "parse", "validate", "sample_task"]
 
 MAX_CONFIG_BYTES = 1_000_000
+# Caps checked while expat reads the config (POST /api/projects/validate needs no token), far
+# above real configs: the biggest taxonomies have a few thousand <Choice>s, and no tag has more
+# than about 25 attributes. A config over them is refused before anything else looks at it.
+MAX_ELEMENTS = 100_000
+MAX_ATTRIBUTES = 256  # per element
+# Distinct Repeater indexFlag values ("{{idx}}"; real configs nest two or three): each control's
+# toName is searched for each of them, so they multiply with the controls.
+MAX_INDEX_FLAGS = 32
 UNDEFINED_KEY = "$undefined$"  # data key of txt lines and single files, replaced on import
 
 _NOT_CONTROL_TAGS = {"Filter"}
@@ -118,8 +126,16 @@ def _elementtree(text):
     parser.buffer_text = True
     parser.ordered_attributes = True
     builder = ElementTree.TreeBuilder()
+    elements = 0
 
     def start(tag, attrs):
+        nonlocal elements
+        elements += 1
+        if elements > MAX_ELEMENTS:
+            raise _Refused(f"Label config has too many tags: more than {MAX_ELEMENTS:,}")
+        if len(attrs) > 2 * MAX_ATTRIBUTES:
+            raise _Refused(f"Label config tag <{tag[:50]}> has too many attributes: "
+                           f"{len(attrs) // 2:,}, the limit is {MAX_ATTRIBUTES:,}")
         builder.start(_fixname(tag), {_fixname(k): v for k, v in zip(attrs[::2], attrs[1::2])})
 
     parser.StartElementHandler = start
@@ -410,12 +426,16 @@ def _parse_controls(root):
         if not isinstance(element.tag, str):
             continue
         attrs = element.attrib
-        if "indexFlag" in attrs:
+        if "indexFlag" in attrs and attrs["indexFlag"] not in variables:
+            if len(variables) == MAX_INDEX_FLAGS:
+                raise LabelConfigError(f"Label config has too many distinct indexFlag values: "
+                                       f"more than {MAX_INDEX_FLAGS}")
             variables.append(attrs["indexFlag"])
         name = attrs.get("name")
         if name and attrs.get("toName") and element.tag not in _NOT_CONTROL_TAGS:
             outputs[name] = _control_info(element.tag, attrs, variables)
-            controls[name] = Tag(name, element.tag, dict(attrs), list(outputs[name]["to_name"]))
+            controls[name] = Tag(name, element.tag, _attributes(element),
+                                 list(outputs[name]["to_name"]))
         elif name and (attrs.get("value") or attrs.get("valueList")):
             info = {"type": element.tag, "valueType": attrs.get("valueType")}
             if "value" in attrs:
@@ -423,18 +443,28 @@ def _parse_controls(root):
             else:
                 info["valueList"] = attrs["valueList"].lstrip("$")
             inputs[name] = info
-            objects[name] = Tag(name, element.tag, dict(attrs))
+            objects[name] = Tag(name, element.tag, _attributes(element))
         if element.tag in _LABEL_TAGS:
             parent = _parent_control(element, outputs)
             value = attrs.get("alias") or attrs.get("value") or attrs.get("valueList")
             if parent is not None and value:
-                labels.setdefault(parent, {})[value] = dict(attrs)
+                labels.setdefault(parent, {})[value] = _attributes(element)
     for name, info in outputs.items():
         info["inputs"] = [inputs[to_name] for to_name in info["to_name"] if to_name in inputs]
         info["labels"] = list(labels.get(name, {}))
         info["labels_attrs"] = labels.get(name, {})
         controls[name].labels = list(info["labels"])
     return outputs, controls, objects
+
+
+def _attributes(element):
+    """element.attrib as a dict. dict(attrib) looks each value up by name, a walk along the
+    element's attribute list: quadratic (60,000 attributes took 15 s). XPath's @* reads each
+    attribute once."""
+    attrib = element.attrib
+    if len(attrib) <= 16:
+        return dict(attrib)
+    return {attr.attrname: str(attr) for attr in element.xpath("@*")}
 
 
 def _control_info(tag, attrs, variables):

@@ -1,11 +1,49 @@
-"""The threaded WSGI server (waitress), bound to loopback only."""
+"""The threaded WSGI server (waitress), bound to loopback only.
 
+Connection limits (docs/security.md): waitress' defaults stop accepting at 100 open
+connections and drop idle ones only after 120 s, so 100 idle sockets (a leaky client pool,
+a script's slowloris) stalled every other client for minutes. Idle connections cost no
+thread (waitress reads whole requests before a worker sees them), only a file descriptor, so
+the limit is set high and checked against the process' descriptor limit, poll() replaces
+select() (which fails past descriptor 1024), and idle or half-sent connections are closed
+after CHANNEL_TIMEOUT seconds of silence.
+"""
+
+import select
 import threading
 
 from waitress import wasyncore
 from waitress.server import create_server
 
 LOOPBACK = "127.0.0.1"
+CONNECTION_LIMIT = 1000  # open connections before waitress stops accepting
+CHANNEL_TIMEOUT = 60  # seconds a connection may stay silent (no request in progress)
+CLEANUP_INTERVAL = 10  # how often waitress looks for silent connections
+FD_RESERVE = 200  # descriptors kept for the store, media and export files
+USE_POLL = hasattr(select, "poll")
+
+
+def connection_limit(wanted=CONNECTION_LIMIT):
+    """`wanted`, or less when the process may not open that many files: the soft descriptor
+    limit is raised towards the hard one first (macOS starts at 256)."""
+    if not USE_POLL:  # Windows: select() takes at most 512 sockets
+        return min(wanted, 400)
+    try:
+        import resource
+    except ImportError:
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    goal = wanted + FD_RESERVE
+    if soft != resource.RLIM_INFINITY and soft < goal:
+        new = goal if hard == resource.RLIM_INFINITY else min(goal, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(50, min(wanted, soft - FD_RESERVE))
 
 
 class Server:
@@ -13,7 +51,10 @@ class Server:
 
     def __init__(self, wsgi, port=8080, threads=8, max_body_bytes=None):
         options = {"host": LOOPBACK, "threads": threads, "ident": "LabelDesk",
-                   "clear_untrusted_proxy_headers": True, "channel_timeout": 300}
+                   "clear_untrusted_proxy_headers": True, "channel_timeout": CHANNEL_TIMEOUT,
+                   "cleanup_interval": CLEANUP_INTERVAL,
+                   "connection_limit": connection_limit(),
+                   "asyncore_use_poll": USE_POLL}
         if max_body_bytes:
             options["max_request_body_size"] = max_body_bytes
         self.fell_back = False

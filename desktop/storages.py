@@ -18,7 +18,7 @@ import traceback
 
 import orjson
 
-from . import clock, localfiles, s3
+from . import clock, jsonload, localfiles, s3
 from .errors import LabelDeskError, NotFound, ValidationError
 from .files import atomic_write
 
@@ -314,7 +314,7 @@ class Storages:
     @staticmethod
     def _json_tasks(key, raw):
         try:
-            value = orjson.loads(raw)
+            value = jsonload.loads(raw)  # nesting capped
         except orjson.JSONDecodeError as e:
             raise ValidationError(f"Can't parse JSON: {e}. Files of a storage without "
                                   "\"use_blob_urls\" must hold tasks as JSON.") from None

@@ -62,7 +62,8 @@ def test_taken_port_falls_back_to_a_free_one(serve_process, tmp_path):
 
 def test_username_and_user_token(serve_process, tmp_path):
     data = tmp_path / "data"
-    process = serve_process(data, "--username", "a@b.c", "--user-token", "abc123token")
+    process = serve_process(data, "--username", "a@b.c",
+                            env={"LABELDESK_USER_TOKEN": "abc123token"})
     assert process.token == "abc123token"
     response = requests.get(process.url + "/api/current-user/whoami",
                             headers={"Authorization": "Token abc123token"}, timeout=10)

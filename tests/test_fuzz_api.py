@@ -28,10 +28,8 @@ SEED = int(os.environ.get("LABELDESK_FUZZ_SEED", "20251123"))
 # Operations that reach outside the machine (an ML backend's URL, S3): their handling of
 # garbage is covered by test_errors.py's sweep; fuzzing them would make network calls.
 NETWORK = {("POST", "/api/ml"), ("PATCH", "/api/ml/{backend_id}"), ("PUT", "/api/ml/{backend_id}")}
-# GETs that write on purpose: the label stream locks the task it hands out (0.x too), 0.x's
-# project switch sets the current project, 0.x's predictions are stored.
-WRITING_GETS = {"/api/projects/{project_id}/next", "/api/project/next", "/api/project-switch",
-                "/api/models/predictions"}
+# GETs that write on purpose: the label stream locks the task it hands out (0.x too).
+WRITING_GETS = {"/api/projects/{project_id}/next", "/api/project/next"}
 # The 0.x current-project pointer: any 0.x call sets it on first use (docs/legacy-api.md).
 IGNORED_TABLES = {"legacy"}
 

@@ -93,7 +93,9 @@ def test_project_switch(api, server):
     response = api.post("/api/project-switch", params={"uuid": other})
     assert response.status_code == 200 and response.json()["id"] == other
     assert api.get("/api/project").json()["id"] == other
-    assert api.get("/api/project-switch", params={"uuid": current}).json()["id"] == current
+    assert api.get("/api/project-switch", params={"uuid": current}).status_code == 405
+    assert api.get("/api/project").json()["id"] == other  # a GET switches nothing
+    assert api.post("/api/project-switch", params={"uuid": current}).json()["id"] == current
     assert api.post("/api/project-switch").status_code == 400
     assert api.post("/api/project-switch", params={"uuid": "not-a-uuid"}).status_code == 400
     assert api.post("/api/project-switch", params={"uuid": 999999}).status_code == 404

@@ -102,13 +102,15 @@ class LabelStudioServer:
                              "LABELDESK_PUSHPULL_STOP_AFTER")}
         env.update(LABEL_STUDIO_BASE_DATA_DIR=str(self.data), SENTRY_DSN="",
                    FRONTEND_SENTRY_DSN="", LATEST_VERSION_CHECK="false",
-                   COLLECT_ANALYTICS="false", FEATURE_FLAGS_OFFLINE="true", LOG_LEVEL="WARNING")
+                   COLLECT_ANALYTICS="false", FEATURE_FLAGS_OFFLINE="true", LOG_LEVEL="WARNING",
+                   # secrets in the environment, not in the process list (label-studio's
+                   # get_env reads LABEL_STUDIO_<NAME>)
+                   LABEL_STUDIO_USER_TOKEN=TOKEN, LABEL_STUDIO_PASSWORD="labeldesk-pass-1")
         self.log = open(base_dir / "label-studio.log", "wb")
         started = time.monotonic()
         self.proc = subprocess.Popen(
             [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1",
-             "--port", str(self.port), "--username", EMAIL, "--password", "labeldesk-pass-1",
-             "--user-token", TOKEN, "--enable-legacy-api-token"],
+             "--port", str(self.port), "--username", EMAIL, "--enable-legacy-api-token"],
             cwd=self.data, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         self.api = requests.Session()

@@ -74,7 +74,11 @@ def test_browser_signs_in_with_the_token(live):
                        allow_redirects=False)
     assert good.status_code == 303 and "HttpOnly" in cookie_header(good)
     assert "/static/js/main.js" in client.get(live.url + "/").text
-    out = client.get(f"{live.url}/user/logout", allow_redirects=False)
+    page = client.get(f"{live.url}/user/logout", allow_redirects=False)
+    assert page.status_code == 200 and 'action="/user/logout"' in page.text
+    assert "/static/js/main.js" in client.get(live.url + "/").text  # a GET signed no one out
+    out = client.post(f"{live.url}/user/logout", allow_redirects=False,
+                      headers={"Origin": live.url})
     assert out.status_code == 303
     assert "Sign in" in client.get(live.url + "/").text
 

@@ -9,6 +9,7 @@ import os
 
 import orjson
 
+from desktop import jsonload
 from desktop.errors import ValidationError
 from desktop.formats.csvread import read_rows
 
@@ -104,7 +105,9 @@ def loads(data):
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return orjson.loads(data)
+        return jsonload.loads(data)  # nesting capped: see desktop/jsonload.py
+    except jsonload.TooDeep as exc:
+        raise ValueError(str(exc)) from None
     except orjson.JSONDecodeError as exc:
         if not data.strip() or exc.pos == len(data) - len(data.lstrip()):
             # nothing JSON-like at all: ujson's message, which LS shows

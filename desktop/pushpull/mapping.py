@@ -49,7 +49,7 @@ class Mapping:
         return self.doc[name]
 
     def save(self):
-        atomic_write(self.path, orjson.dumps(self.doc))
+        atomic_write(self.path, orjson.dumps(self.doc), private=True)
 
     def ids(self, name):
         """{local or remote id (int): the other id (int)} of one table."""
