@@ -3,6 +3,7 @@
 The key lists are Label Studio 1.23's, copied from reference §3.1, §4.1, §5.1 and §5.2.
 """
 
+import time
 import uuid
 
 IMPORT_KEYS = ["task_count", "annotation_count", "prediction_count", "duration",
@@ -101,3 +102,14 @@ def all_tasks(api, project_id, **params):
 def files_under(folder):
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() \
         else []
+
+
+def wait_for(check, timeout=20, step=0.05):
+    """The first truthy value of check(), polled until `timeout` seconds have passed."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout} s waiting for {check}")

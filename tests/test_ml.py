@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from datahelp import wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 ML_PYTHON = ROOT / ".venv-ml" / "bin" / "python"
 
@@ -22,15 +24,6 @@ def free_port():
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-def wait_for(check, timeout=20, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture(scope="module")

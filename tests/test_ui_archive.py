@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from datahelp import wait_for
 from uihelp import browser, ui  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(120)
@@ -68,15 +69,6 @@ def test_project_round_trips_through_its_file(ui, tmp_path):
     assert tasks[0]["annotations"][0]["result"][0]["value"] == {"choices": ["Positive"]}
     assert not ui.errors, ui.errors
 
-
-def wait_for(check, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_live_json_folder_gets_files_as_you_label(ui):
