@@ -36,7 +36,7 @@ from pathlib import Path
 
 import orjson
 
-from . import __version__, clock
+from . import __version__, clock, jsonload
 from .errors import TooLarge, ValidationError
 from .imports import store_upload
 
@@ -351,7 +351,7 @@ class Metered:
 
 def read_json_entry(zf, budget, name):
     try:
-        return orjson.loads(budget.read(zf, name, MAX_JSON_BYTES))
+        return jsonload.loads(budget.read(zf, name, MAX_JSON_BYTES))
     except KeyError:
         raise ValidationError(f"Not a LabelDesk project file: {name} is missing.") from None
     except orjson.JSONDecodeError as e:
@@ -474,7 +474,7 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
             pending = []  # (new annotation id, doc) needing parent remaps
             with (bulk() if bulk else _null()):
                 for line in budget.lines(zf, "tasks.jsonl"):
-                    _restore_task(core, orjson.loads(line), new_project, old_prefix,
+                    _restore_task(core, jsonload.loads(line), new_project, old_prefix,
                                   new_prefix, user, maps, pending)
                 for annotation_id, parent_annotation, parent_prediction in pending:
                     changes = {}

@@ -511,3 +511,27 @@ def test_spooled_bodies_are_private_unnamed_files_in_the_data_folder(tmp_path):
     assert list((tmp_path / "tmp").iterdir()) == []
     bodies.release(environ)
     assert all(f.closed for f in files)
+
+
+def test_deeply_nested_task_in_a_project_zip_is_a_400_and_leaves_nothing(server):
+    """The zip's tasks.jsonl goes through the same nesting cap as request bodies (100 levels)."""
+    api = server.api
+    project = api.project(title="Nested", label_config=LABEL_CONFIG)
+    assert api.post(f"/api/projects/{project['id']}/import",
+                    json=[{"text": "fine"}]).status_code == 201
+    original = api.get(f"/api/projects/{project['id']}/archive").content
+    before = [p["id"] for p in api.get("/api/projects").json()["results"]]
+    source, changed = zipfile.ZipFile(io.BytesIO(original)), io.BytesIO()
+    with zipfile.ZipFile(changed, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith("tasks.jsonl"):
+                task = json.loads(data.splitlines()[0])
+                task["data"]["deep"] = "[" * 300 + "]" * 300
+                data = (json.dumps(task).replace('"' + "[" * 300 + "]" * 300 + '"',
+                                                 "[" * 300 + "]" * 300) + "\n").encode()
+            target.writestr(item, data)
+    refused = post_zip(api, changed.getvalue())
+    assert refused.status_code == 400, refused.text[:300]
+    assert "nested deeper than 100" in refused.text
+    assert [p["id"] for p in api.get("/api/projects").json()["results"]] == before
