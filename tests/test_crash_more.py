@@ -557,6 +557,8 @@ def test_read_only_data_folder_serves_reads_and_refuses_writes(serve_process, tm
         assert "read-only" in refused.json()["detail"]
         assert "Traceback" not in refused.text
         assert [p["title"] for p in api.get("/api/projects").json()["results"]] == ["Kept"]
+        warnings = api.get("/api/ui/session").json()["warnings"]  # the app shows them in a bar
+        assert any("read-only" in w for w in warnings), warnings
         exported = api.get(f"/api/projects/{project_id}/export",
                            params={"exportType": "JSON", "download_all_tasks": "true"})
         assert exported.status_code == 200, exported.text  # made in the system's temp folder

@@ -166,7 +166,8 @@ def install(app, core):
         return {"csrf_token": sessions.csrf(value) if user_id else "",
                 "signed_in": user_id is not None, "auth": settings.auth,
                 "user": core.users.as_json(request.environ["labeldesk.user"]),
-                "version": __version__, "editor_version": editor.VERSION}
+                "version": __version__, "editor_version": editor.VERSION,
+                "warnings": core.warnings}
 
     @app.post("/api/ui/reset-token")
     def reset_token():

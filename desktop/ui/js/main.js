@@ -118,6 +118,14 @@ async function route() {
   if (mine === generation && !content.contains(document.activeElement)) content.focus({preventScroll: true});
 }
 
+/** What the user must know while LabelDesk runs (a read-only data folder, data files that were
+ * deleted under the running app and written again): a bar above the page that stays. */
+function showWarnings(warnings) {
+  if (!warnings.length) return;
+  const bar = h("div.warnings", {role: "alert"}, ...warnings.map((text) => h("p", text)));
+  content.parentElement.insertBefore(bar, content);
+}
+
 async function start() {
   try {
     app.session = await api.get("/api/ui/session");
@@ -127,6 +135,7 @@ async function start() {
   }
   api.setCsrf(app.session.csrf_token);
   app.version = app.session.version;
+  showWarnings(app.session.warnings || []);
   window.addEventListener("hashchange", route);
   route();
 }
