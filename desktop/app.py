@@ -124,6 +124,7 @@ class LabelDesk:
         self.uploads.delete_project(project_id)
 
     def close(self):
+        self.backups.stop()
         if self.exports.live is not None:
             self.exports.live.stop()
         self.store.close()

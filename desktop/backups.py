@@ -8,8 +8,9 @@ What a user can count on:
   named ``snapshot-<UTC time>-g<generation>-<kind>.ldb`` so that names sort by time. Not in it:
   the uploaded files in media/ (a restored task whose upload was deleted since shows a missing
   file) and settings.json.
-* When: "Back up now" in Settings and `labeldesk backup`; at start, in the background, when the
-  newest backup is older than a day and there are projects (``daily``); and at every compaction,
+* When: "Back up now" in Settings and `labeldesk backup`; in the background, at start and then
+  every hour while the app runs, when the newest backup is older than a day and there are
+  projects (``daily``); and at every compaction,
   the snapshot it replaces (``compaction``: a hard link, free). A backup is made of the state
   taken under the store's lock (consistent) and written outside it (writes go on meanwhile):
   temp file, fsync, rename.
@@ -44,6 +45,9 @@ log = logging.getLogger("labeldesk.backups")
 
 DEFAULT_KEEP = 7
 DAILY_SECONDS = 24 * 3600
+# How often a running app looks whether the daily backup is due; LABELDESK_BACKUP_CHECK_SECONDS
+# shortens it for tests (docs/reliability.md, knobs).
+CHECK_SECONDS = float(os.environ.get("LABELDESK_BACKUP_CHECK_SECONDS") or 3600)
 
 
 class StoreSwitched(StoreError, OSError):
@@ -110,6 +114,7 @@ class Backups:
         self.settings = core.settings
         self.folder = str(backups_dir(core.settings))
         self.thread = None
+        self.stopped = threading.Event()
         keep_previous_generations(core.store.storage, self.folder, self.keep)
 
     def keep(self):
@@ -137,25 +142,37 @@ class Backups:
         return not newest or newest[0]["time"] < now - DAILY_SECONDS
 
     def start(self):
-        """At the start of the app (and after a reopen): remove what a killed backup left, and
-        make the daily backup in a background thread when one is due. Never raises."""
+        """At the start of the app (and after a reopen): remove what a killed backup left, then
+        watch in a background thread: the daily backup is made whenever one is due, at once
+        and, while the app runs, checked again every CHECK_SECONDS. Never raises."""
         try:
             for name in remove_leftovers(self.folder):
                 log.warning("backups: removed %s, left by a backup that was interrupted", name)
-            if not self.due():
-                return None
         except Exception as e:  # noqa: BLE001 - backups must never stop the app
             log.warning("backups: could not check the backups folder: %s", e)
-            return None
-        self.thread = threading.Thread(target=self._daily, name="labeldesk-backup", daemon=True)
+        self.thread = threading.Thread(target=self._watch, name="labeldesk-backup", daemon=True)
         self.thread.start()
         return self.thread
+
+    def stop(self):
+        """No more daily backups from this LabelDesk (it is being closed)."""
+        self.stopped.set()
+
+    def _watch(self):
+        while not self.stopped.is_set():
+            try:
+                if self.due():
+                    self._daily()
+            except Exception as e:  # noqa: BLE001 - logged; tried again at the next check
+                log.warning("backups: could not check whether a backup is due: %s", e)
+            if self.stopped.wait(CHECK_SECONDS):
+                return
 
     def _daily(self):
         started = time.monotonic()
         try:
             info = self.make("daily")
-        except Exception as e:  # noqa: BLE001 - logged; the next start tries again
+        except Exception as e:  # noqa: BLE001 - logged; the next check tries again
             log.error("backups: the daily backup failed: %s", e)
             return
         log.info("backups: made %s (%s bytes) in %.1fs", info["name"], info["size"],

@@ -448,3 +448,20 @@ def run_full_disk(serve_process, mountpoint):
     titles = [p["title"] for p in process.api.get("/api/projects").json()["results"]]
     assert sorted(titles) == ["Big enough", "after start", "still writable"]
     process.stop()
+
+
+def test_a_running_app_makes_the_daily_backup_when_one_falls_due(serve_process, tmp_path):
+    """Not only at start: an app left open for days keeps making its daily backup."""
+    data = tmp_path / "data"
+    process = serve_process(data, env={"LABELDESK_BACKUP_CHECK_SECONDS": "0.5"})
+    add_work(process.api, "Left open", ["a"])
+    first = wait_for(lambda: backups_of(data))  # the projects appeared: one is due at once
+    assert [parse(n)["kind"] for n in first] == ["daily"]
+    time.sleep(1.5)
+    assert backups_of(data) == first  # a fresh one: nothing more
+    old = first[0].replace(first[0][9:25], time.strftime("%Y%m%dT%H%M%SZ",
+                                                         time.gmtime(time.time() - 2 * 86400)))
+    os.rename(data / "backups" / first[0], data / "backups" / old)  # as if a day had passed
+    assert len(wait_for(lambda: [n for n in backups_of(data) if n != old])) == 1
+    process.stop()
+
