@@ -38,7 +38,6 @@ import orjson
 
 from . import __version__, clock, jsonload
 from .errors import TooLarge, ValidationError
-from .imports import store_upload
 
 FORMAT = "labeldesk-project"
 VERSION = 1
@@ -463,7 +462,7 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
                 if stored != os.path.basename(stored) or stored.startswith("."):
                     raise ValidationError(f"Project archive refused: bad media name {name!r}.")
                 with budget.open(zf, name) as entry:  # copied in blocks, counted as it comes
-                    store_upload(core.uploads, new_project, stored, entry)
+                    core.uploads.write(new_project, stored, entry)
                 written.append(stored)
             for view in meta.get("views") or []:
                 if isinstance(view, dict):

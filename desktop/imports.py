@@ -8,7 +8,6 @@ import time
 
 from . import clock, formats
 from .errors import ValidationError
-from .files import atomic_copy
 from .predictions import clean_score
 from .tasks import UNDEFINED
 
@@ -29,20 +28,6 @@ def check_regions(kind, regions):
             raise ValidationError(f'{kind.capitalize()} must have "result" fields')
         if kind == "annotation" and not isinstance(region["result"], list):
             raise ValidationError(f'"result" field in {kind} must be list')
-
-
-def store_upload(uploads, project_id, stored, data):
-    """uploads.write for bytes or an open binary file; a file is copied in blocks, so a big
-    upload (or a project file's media) is never whole in memory. Returns the upload's id.
-
-    The record is the one Uploads.write makes (that method takes bytes only)."""
-    if isinstance(data, (bytes, bytearray)):
-        return uploads.write(project_id, stored, data)
-    path = uploads.folder(project_id) / stored
-    atomic_copy(data, path, private=True)
-    return uploads.r.uploads.insert({"project": int(project_id),
-                                     "file": f"upload/{int(project_id)}/{stored}",
-                                     "size": path.stat().st_size, "created_at": clock.iso()})
 
 
 class Imports:
@@ -109,7 +94,7 @@ class Imports:
             upload_ids = []
             with self.r.transaction():
                 for stored, data in planned:
-                    upload_ids.append(store_upload(self.uploads, project_id, stored, data))
+                    upload_ids.append(self.uploads.write(project_id, stored, data))
                     written.append(stored)
                 answer = self._store(project_id, items, user_id, preannotated_from_fields,
                                      commit)

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from . import clock
-from .files import atomic_write
+from .files import atomic_copy, atomic_write
 from .errors import NotFound
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._\- ()\[\]+,@=]")
@@ -35,13 +35,18 @@ class Uploads:
         return stored, f"/data/upload/{int(project_id)}/{stored}"
 
     def write(self, project_id, stored, data):
-        """Write the bytes durably (temp file, fsync, rename); return the upload record id.
+        """Write `data` (bytes, or an open binary file, copied in blocks so a big upload is
+        never whole in memory) durably (temp file, fsync, rename); return the upload record id.
         If the record can't be stored (a full disk), the file goes too."""
-        atomic_write(self.folder(project_id) / stored, data, private=True)
+        path = self.folder(project_id) / stored
+        if isinstance(data, (bytes, bytearray)):
+            atomic_write(path, data, private=True)
+        else:
+            atomic_copy(data, path, private=True)
         try:
             return self.r.uploads.insert({"project": int(project_id),
                                           "file": f"upload/{int(project_id)}/{stored}",
-                                          "size": len(data), "created_at": clock.iso()})
+                                          "size": path.stat().st_size, "created_at": clock.iso()})
         except BaseException:
             self.discard(project_id, stored)
             raise

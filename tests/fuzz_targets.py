@@ -4,7 +4,6 @@ AssertionError, or lets an unexpected exception out) when the parser misbehaves.
 
 import io
 import tempfile
-import zipfile
 from pathlib import Path
 
 import orjson

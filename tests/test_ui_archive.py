@@ -6,7 +6,6 @@ annotation's file there; "Sync now" and "Stop" work."""
 
 import io
 import json
-import time
 import zipfile
 from pathlib import Path
 
