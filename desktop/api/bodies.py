@@ -47,9 +47,14 @@ class Malformed(ValidationError):
 
 
 def temp_dir(data_dir):
+    """<data>/tmp; the system's temp folder when the data folder can't be written to (a
+    read-only data folder still answers requests that write nothing, e.g. validation)."""
     path = Path(data_dir) / "tmp"
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    return str(path)
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return str(path) if os.access(path, os.W_OK) else None
 
 
 def prepare(environ, data_dir, max_bytes):
