@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 
 import orjson
 import pytest
@@ -397,12 +398,20 @@ def test_sigkill_during_label_config_change(serve_process, tmp_path):
 
 # -- 5. a disk that fills up -------------------------------------------------------------------
 
-def mount_tmpfs(mountpoint, size):
+@contextmanager
+def tmpfs(mountpoint, size):
+    """A small file system at `mountpoint` (made here) for the length of the block."""
+    if os.geteuid() != 0:
+        pytest.fail("this test mounts a tmpfs: run it as root (CI does)")
     mountpoint.mkdir()
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "labeldesk-full",
                              str(mountpoint)], capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail(f"can't mount a tmpfs (the test needs root): {result.stderr}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
 
 
 def fill(mountpoint, leave):
@@ -428,14 +437,8 @@ def top_up(filler):
 
 
 def test_disk_full_answers_507_and_recovers(serve_process, tmp_path):
-    if os.geteuid() != 0:
-        pytest.fail("this test mounts a tmpfs: run it as root (CI does)")
-    mountpoint = tmp_path / "small"
-    mount_tmpfs(mountpoint, "48m")
-    try:
+    with tmpfs(tmp_path / "small", "48m") as mountpoint:
         run_disk_full(serve_process, mountpoint)
-    finally:
-        subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
 
 
 def run_disk_full(serve_process, mountpoint):

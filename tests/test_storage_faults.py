@@ -24,7 +24,7 @@ from desktop.app import LabelDesk
 from desktop.db import Store
 from desktop.errors import StorageFailed
 from desktop.settings import Settings
-from test_crash_more import fill, mount_tmpfs, post_json, recovery_log, top_up
+from test_crash_more import fill, post_json, recovery_log, tmpfs, top_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -32,16 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 def needs_root():
     if os.geteuid() != 0:
         pytest.fail("this test mounts a file system: run it as root (CI does)")
-
-
-@contextmanager
-def tmpfs(mountpoint, size):
-    needs_root()
-    mount_tmpfs(mountpoint, size)
-    try:
-        yield mountpoint
-    finally:
-        subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
 
 
 def assert_507(response, *words):

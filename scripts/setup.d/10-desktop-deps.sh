@@ -2,7 +2,8 @@
 # System packages on Debian/Ubuntu: Qt's xcb plugin libraries for the desktop window; with
 # SETUP_FOR=test also Xvfb (window tests, screenshots), Chromium (Playwright drives it; we never
 # download a browser), strace and iproute2 (tests/test_offline.py: a network namespace, the
-# server's connect() calls traced). SETUP_FOR=package (and test, whose packaging test builds
+# server's connect() calls traced), e2fsprogs (tests/test_storage_faults.py: an ext4 image that
+# turns read-only). SETUP_FOR=package (and test, whose packaging test builds
 # it) adds what the Linux AppImage is built with: a C compiler, squashfs-tools, static
 # squashfuse/libfuse3 and the decompressors (packaging/linux/appimage.sh), and fuse3 to run it.
 # Installs only what is missing; quick once done. Nothing to do on macOS.
@@ -13,7 +14,7 @@ command -v dpkg-query >/dev/null || exit 0
 
 wanted=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)  # the window (Qt's xcb plugin)
 if [ "${SETUP_FOR:-test}" = "test" ]; then
-    wanted+=(chromium xvfb strace iproute2)
+    wanted+=(chromium xvfb strace iproute2 e2fsprogs)
 fi
 if [ "${SETUP_FOR:-test}" = "test" ] || [ "${SETUP_FOR:-}" = "package" ]; then
     wanted+=(gcc libc6-dev squashfs-tools fuse3 libsquashfuse-dev libfuse3-dev libzstd-dev
