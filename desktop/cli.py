@@ -63,16 +63,25 @@ def user_token(args):
     return ""
 
 
-def open_app(settings, verb=None):
+def damaged_message(error):
+    """What LabelDesk says when a store file is damaged (a CorruptFile) and it won't open."""
+    return (f"LabelDesk can't open its data: {error.path} is damaged ({error.reason}).\n"
+            "The file was left as it is; nothing was replaced. Run `labeldesk repair` to "
+            "keep every readable record, or restore a backup.")
+
+
+def open_app(settings, verb=None, recover=False):
     """The data folder opened; `verb` ("start", "serve"): another LabelDesk holding it is found
-    and asked to show its window, or the user is told where it runs (see report_running)."""
+    and asked to show its window, or the user is told where it runs (see report_running).
+    `recover`: a damaged store raises CorruptFile (the window then offers repair and backups,
+    desktop/recovery.py) instead of ending the process with damaged_message."""
     from .app import LabelDesk
     try:
         return LabelDesk(settings)
     except CorruptFile as e:
-        sys.exit(f"LabelDesk can't open its data: {e.path} is damaged ({e.reason}).\n"
-                 "The file was left as it is; nothing was replaced. Run `labeldesk repair` to "
-                 "keep every readable record, or restore a backup.")
+        if recover:
+            raise
+        sys.exit(damaged_message(e))
     except StoreLocked as e:
         if verb:
             report_running(settings, e, verb)
@@ -639,23 +648,17 @@ def cmd_repair(args):
     """Make a data store that refuses to open readable again, keeping every good record
     (LabelDesk must be closed; the damaged files are moved aside, never deleted)."""
     from . import repair
-    from .db.store import lock_folder
     settings = settings_from(args)
     folder = settings.store_dir
     if not any((folder / name).exists() for name in ("snapshot.ldb", "journal.ldb")):
         print(f"There is no LabelDesk data in {settings.data_dir}: nothing to repair.")
         return 0
     try:
-        handle, previous = lock_folder(str(folder / "LOCK"))
+        report = repair.repair_locked(folder, fsync=settings.fsync)
     except StoreLocked as e:
         print(f"labeldesk repair: LabelDesk is running with this data folder ({e}). Close it, "
               "then run `labeldesk repair` again.", file=sys.stderr)
         return 1
-    except OSError as e:
-        print(f"labeldesk repair: can't take the store's lock: {e}", file=sys.stderr)
-        return 1
-    try:
-        report = repair.repair_folder(folder, fsync=settings.fsync)
     except repair.CannotRepair as e:
         print(f"labeldesk repair: {e}", file=sys.stderr)
         return 2
@@ -663,11 +666,6 @@ def cmd_repair(args):
         print(f"labeldesk repair failed: {e}. The original files are as they were, or kept in "
               f"{folder}/damaged-*.", file=sys.stderr)
         return 1
-    finally:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(previous)  # an unclean end before is still the next start's to report
-        handle.close()
     print("\n".join(report.lines()))
     return 0
 

@@ -74,6 +74,21 @@ def problem(folder):
     return None
 
 
+def repair_locked(folder, fsync=True):
+    """repair_folder under the store's lock (StoreLocked while a LabelDesk has the folder open),
+    the lock file then left as it was found: an unclean end before is still the next start's
+    to report. What `labeldesk repair` and the recovery window run."""
+    from .db.store import lock_folder
+    handle, previous = lock_folder(os.path.join(str(folder), "LOCK"))
+    try:
+        return repair_folder(folder, fsync=fsync)
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(previous)
+        handle.close()
+
+
 def repair_folder(folder, fsync=True):
     """Repair the store in `folder` (the caller holds its lock); returns a Report.
 

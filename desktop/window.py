@@ -8,6 +8,9 @@ are kept in <data dir>/window.json.
 The window shows our own pages and nothing else: the page holds the desktop functions (file
 dialogs, imports of local files), so a task's HTML must not be able to take the window to
 another site (NavigationLock), and the functions answer only our own page (bridge.Facade).
+
+Data that can't be opened (a damaged store) first shows a small recovery window instead
+(open_recovery; what it does is desktop/recovery.py's).
 """
 
 import importlib.util
@@ -26,12 +29,15 @@ import webview  # noqa: E402 - absent without the `window` extra: `labeldesk sta
 
 from . import __version__, editor
 from .bridge import Bridge, Facade, LocalClient, exposed
+from .db import CorruptFile
 
 log = logging.getLogger("labeldesk.window")
 
 DEFAULT_SIZE = (1280, 820)
 MIN_SIZE = (960, 620)
 TITLE = "LabelDesk"
+RECOVERY_TITLE = "LabelDesk: recovery"
+RECOVERY_SIZE = (760, 620)
 
 
 def choose_gui():
@@ -197,7 +203,27 @@ class NavigationLock:
         return False
 
 
-_LOCK = []  # the NavigationLock the Qt hooks consult (one window per process)
+class OnePage:
+    """The recovery window's NavigationLock: its page is put in once (pywebview's html=, a
+    data: URL to Qt) and the frame then goes nowhere else, nor opens anything outside."""
+
+    def __init__(self):
+        self.url = None
+        self.last_input = float("-inf")
+        self.loaded = False
+
+    def shows_ours(self):
+        return self.loaded and (self.url or "").startswith("data:text/html")
+
+    def decide(self, url, link_clicked, popup=False):
+        if not self.loaded and not popup and url.startswith("data:text/html"):
+            self.loaded = True
+            return True
+        log.warning("refused to show %s in the recovery window", url[:200])
+        return False
+
+
+_LOCK = []  # the lock the Qt hooks consult: of the one window open at a time
 
 
 def lock_qt_navigation(lock):
@@ -285,19 +311,27 @@ def block_stop_signals():
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
+_SIGNALLED = []  # the window the signals close: the recovery window, then the main one
+
+
 def close_on_signals(window):
-    """SIGTERM/SIGINT close the window as its close button does (then everything shuts down)."""
+    """SIGTERM/SIGINT close the window as its close button does (then everything shuts down).
+    Called again for a later window, the signals close that one."""
     if not hasattr(signal, "pthread_sigmask"):
         return
-    wanted = STOP_SIGNALS
+    waiting = bool(_SIGNALLED)
+    _SIGNALLED[:] = [window]
+    if waiting:
+        return
 
     def wait():
-        signal.sigwait(wanted)
-        log.info("closing the window (signal)")
-        try:
-            window.destroy()
-        except Exception:  # noqa: BLE001 - the window may already be gone
-            pass
+        while True:
+            signal.sigwait(STOP_SIGNALS)
+            log.info("closing the window (signal)")
+            try:
+                _SIGNALLED[0].destroy()
+            except Exception:  # noqa: BLE001 - the window may already be gone
+                pass
 
     threading.Thread(target=wait, name="labeldesk-signals", daemon=True).start()
 
@@ -350,12 +384,13 @@ def bring_to_front(window, state):
 
 
 def run(settings):
-    """Open the window on a freshly started server; returns when the window is closed."""
-    import secrets
+    """Open the window on a freshly started server; returns when the window is closed.
 
-    from .app import Reopenable
-    from .cli import open_app, remove_instance, write_instance
-    from .server import Server
+    Data that can't be opened because a store file is damaged (CorruptFile) shows the recovery
+    window first (open_recovery); the main window then opens in the same GUI loop, if the user
+    repaired the data or restored a backup and chose to open LabelDesk. (pywebview's Qt back
+    end can't run a second loop after one ended: Qt WebEngine crashes.)"""
+    from .cli import damaged_message, open_app
 
     gui = choose_gui()
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get(
@@ -367,7 +402,47 @@ def run(settings):
 
     if not editor.installed():
         print("Note: the labeling editor is not installed; run `make setup`.", flush=True)
-    app = open_app(settings, "start")  # another LabelDesk on this data: its window comes forward
+    stops = []  # how to shut the main window's server and data down, once it is open
+    damaged = None
+
+    def open_labeldesk():  # asked by the recovery window, once the data was repaired/restored
+        stops.append(open_main(settings, open_app(settings, "start", recover=True), gui))
+
+    try:
+        # another LabelDesk on this data: its window comes forward (and this process ends)
+        app = open_app(settings, "start", recover=True)
+    except CorruptFile as e:
+        damaged = e
+        log.warning("the data can't be opened (%s is damaged): showing the recovery window",
+                    e.path)
+        try:
+            open_recovery(settings, e, gui, open_labeldesk)
+        except Exception:  # never worse than before it existed: the message, on stderr
+            log.exception("the recovery window could not be made")
+            raise SystemExit(damaged_message(e)) from None
+    else:
+        stops.append(open_main(settings, app, gui))
+    try:
+        webview.start(gui=gui, private_mode=True, icon=str(editor.UI_DIR / "img" / "icon.png"))
+    finally:
+        for stop in stops:
+            stop()
+    if not stops:  # the recovery window was closed without opening LabelDesk
+        raise SystemExit(damaged_message(damaged))
+    print("LabelDesk stopped.", flush=True)
+    return 0
+
+
+def open_main(settings, app, gui):
+    """The main window on a freshly started server over `app`, before the GUI loop runs or
+    while it does (after the recovery window). Returns what shuts the server and the data
+    down once the loop has ended."""
+    import secrets
+
+    from .app import Reopenable
+    from .cli import remove_instance, write_instance
+    from .server import Server
+
     # The Settings page may switch the data folder: the server and the window stay, the
     # LabelDesk behind them is replaced (the page then reloads, signed in to the new one).
     holder = Reopenable(app)
@@ -410,15 +485,37 @@ def run(settings):
     state.track(window)
     window.events.shown += lambda: state.keep_on_screen(window, _screens())
     close_on_signals(window)
-    try:
-        webview.start(gui=gui, private_mode=True, icon=str(editor.UI_DIR / "img" / "icon.png"))
-    finally:
+
+    def stop():
         state.save()
         server.stop()
         remove_instance(holder.app.settings)
         holder.close()
-    print("LabelDesk stopped.", flush=True)
-    return 0
+    return stop
+
+
+def open_recovery(settings, error, gui, open_labeldesk):
+    """The recovery window (desktop/recovery.py), shown when the GUI loop starts: what is
+    wrong with the data, repair, backups. `open_labeldesk()` opens the data and the main
+    window, then the recovery window closes. Same back end and hardening as the main window:
+    the page gets exact-named functions only (bridge.Facade) and never leaves its one static
+    page (OnePage)."""
+    from . import recovery
+    lock = OnePage()
+    if gui == "qt":
+        lock_qt_navigation(lock)
+        allowed = lock.shows_ours
+    else:  # GTK: the page is static and loads nothing; its text is set as text
+        allowed = lambda: True  # noqa: E731
+    webview.settings["ALLOW_FILE_URLS"] = False
+    window = webview.create_window(
+        RECOVERY_TITLE, html=recovery.page(), js_api=Facade(), width=RECOVERY_SIZE[0],
+        height=RECOVERY_SIZE[1], min_size=(560, 420), text_select=True,
+        background_color="#F6F7F9")
+    helper = recovery.Recovery(settings, error, open_labeldesk, window.destroy)
+    window.expose(*recovery.exposed(helper, allowed))
+    close_on_signals(window)
+    return window
 
 
 def announce(app):
