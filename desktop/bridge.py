@@ -498,13 +498,14 @@ class Facade:
         return []
 
 
-def exposed(bridge, allowed):
-    """The Bridge's public methods as plain functions to register with window.expose.
+def exposed(target, allowed):
+    """The public methods (`PUBLIC`) of `target` (the Bridge, the recovery window's Recovery)
+    as plain functions to register with window.expose.
 
-    Each reaches the Bridge through its closure (no attribute leads to it) and first asks
+    Each reaches `target` through its closure (no attribute leads to it) and first asks
     `allowed()` whether the window shows our own page; if not, the call is refused."""
     def make(name):
-        method = getattr(bridge, name)
+        method = getattr(target, name)
 
         def call(*args):
             if not allowed():
@@ -512,4 +513,4 @@ def exposed(bridge, allowed):
             return method(*args)
         call.__name__ = call.__qualname__ = name
         return call
-    return [make(name) for name in Bridge.PUBLIC]
+    return [make(name) for name in type(target).PUBLIC]

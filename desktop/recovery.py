@@ -187,19 +187,3 @@ class Recovery:
         timer.daemon = True
         timer.start()
 
-
-def exposed(recovery, allowed):
-    """Recovery's public methods as plain functions for window.expose (as bridge.exposed):
-    reached through their closure only, and refused unless `allowed()` (the window shows the
-    recovery page)."""
-    def make(name):
-        method = getattr(recovery, name)
-
-        def call(*args):
-            if not allowed():
-                raise PermissionError("Only LabelDesk's own page may use these functions.")
-            return method(*args)
-        call.__name__ = call.__qualname__ = name
-        return call
-    return [make(name) for name in Recovery.PUBLIC]
-

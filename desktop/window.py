@@ -513,7 +513,7 @@ def open_recovery(settings, error, gui, open_labeldesk):
         height=RECOVERY_SIZE[1], min_size=(560, 420), text_select=True,
         background_color="#F6F7F9")
     helper = recovery.Recovery(settings, error, open_labeldesk, window.destroy)
-    window.expose(*recovery.exposed(helper, allowed))
+    window.expose(*exposed(helper, allowed))
     close_on_signals(window)
     return window
 

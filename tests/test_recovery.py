@@ -18,6 +18,7 @@ import requests
 
 import x11
 from desktop import recovery
+from desktop.bridge import exposed
 from desktop.app import LabelDesk
 from desktop.db import CorruptFile
 from desktop.settings import Settings
@@ -158,7 +159,7 @@ def test_recovery_functions_by_exact_name_and_only_for_the_page(tmp_path):
 
     helper = recovery.Recovery(settings, error, open_labeldesk, lambda: closed.append(1))
     shows_page = [True]
-    functions = {f.__name__: f for f in recovery.exposed(helper, lambda: shows_page[0])}
+    functions = {f.__name__: f for f in exposed(helper, lambda: shows_page[0])}
     assert sorted(functions) == sorted(recovery.Recovery.PUBLIC)
     assert functions["problem"]()["file"] == "journal.ldb"
 
