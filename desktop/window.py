@@ -387,9 +387,11 @@ def run(settings):
     """Open the window on a freshly started server; returns when the window is closed.
 
     Data that can't be opened because a store file is damaged (CorruptFile) shows the recovery
-    window first (open_recovery); the main window then opens in the same GUI loop, if the user
-    repaired the data or restored a backup and chose to open LabelDesk. (pywebview's Qt back
-    end can't run a second loop after one ended: Qt WebEngine crashes.)"""
+    window instead (open_recovery). Once the user repaired the data or restored a backup and
+    chose to open LabelDesk, the recovery window closes and this process starts afresh on the
+    same command line (restart_process): Qt WebEngine can't run a second GUI loop in one
+    process, and a main window opened inside the recovery window's loop did not always end
+    that loop when it was closed."""
     from .cli import damaged_message, open_app
 
     gui = choose_gui()
@@ -403,10 +405,11 @@ def run(settings):
     if not editor.installed():
         print("Note: the labeling editor is not installed; run `make setup`.", flush=True)
     stops = []  # how to shut the main window's server and data down, once it is open
-    damaged = None
+    damaged, restart = None, []
 
     def open_labeldesk():  # asked by the recovery window, once the data was repaired/restored
-        stops.append(open_main(settings, open_app(settings, "start", recover=True), gui))
+        open_app(settings, "start", recover=True).close()  # it opens now (else: said, and stay)
+        restart.append(True)  # the recovery window closes; then this process starts again
 
     try:
         # another LabelDesk on this data: its window comes forward (and this process ends)
@@ -427,16 +430,27 @@ def run(settings):
     finally:
         for stop in stops:
             stop()
+    if restart:
+        restart_process()
     if not stops:  # the recovery window was closed without opening LabelDesk
         raise SystemExit(damaged_message(damaged))
     print("LabelDesk stopped.", flush=True)
     return 0
 
 
+def restart_process():
+    """This process, started again with the same command line (same pid, output and signal
+    mask): `python -m desktop ...`, or the bundle's own executable."""
+    args = sys.argv[1:] if getattr(sys, "frozen", False) else ["-m", "desktop", *sys.argv[1:]]
+    log.info("opening LabelDesk on the repaired data")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *args])
+
+
 def open_main(settings, app, gui):
-    """The main window on a freshly started server over `app`, before the GUI loop runs or
-    while it does (after the recovery window). Returns what shuts the server and the data
-    down once the loop has ended."""
+    """The main window on a freshly started server over `app`, before the GUI loop runs.
+    Returns what shuts the server and the data down once the loop has ended."""
     import secrets
 
     from .app import Reopenable

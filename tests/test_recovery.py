@@ -249,7 +249,12 @@ class Started:
         return next((line for line in self.lines if line.startswith(start)), None)
 
     def wait(self, timeout=30):
-        code = self.process.wait(timeout=timeout)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # what it was doing: py-spy isn't here, so SIGQUIT-free: the output so far
+            raise AssertionError(f"labeldesk start still runs after {timeout} s:\n"
+                                 + self.output[-4000:]) from None
         self.reader.join(5)
         return code
 
