@@ -6,13 +6,12 @@ import os
 import uuid
 from pathlib import Path
 
-from .db.journal import fsync_dir
+# The data folder is the user's alone: its folders 0700, its files 0600 (settings.make_private),
+# as the store's own files (desktop/db).
+from .db.journal import DIR_MODE as PRIVATE_DIR, FILE_MODE as PRIVATE_FILE, fsync_dir
 
 
 BLOCK = 1 << 20
-# The data folder is the user's alone: its folders 0700, its files 0600 (settings.make_private)
-PRIVATE_DIR = 0o700
-PRIVATE_FILE = 0o600
 
 
 def make_private_dirs(path):

@@ -21,14 +21,13 @@ originals went. Nothing here knows of Bottle or the CLI: `repair_folder` is what
 """
 
 import os
-import shutil
 import zlib
 
 import orjson
 
-from .db.journal import (CorruptFile, Journal, JournalScan, fsync_dir, read_snapshot,
-                         utc_stamp, write_snapshot)
-from .db.storage import SCHEMA, JournalStorage, make_private_folder
+from .db.backups import Staged
+from .db.journal import CorruptFile, JournalScan, keep_aside, read_snapshot
+from .db.storage import SCHEMA, JournalStorage
 
 
 class CannotRepair(Exception):
@@ -125,7 +124,7 @@ def repair_folder(folder, fsync=True):
             generation = max(generation, theirs)
     generation = generation or 1
     report.documents = sum(len(docs) for docs in tables.values())
-    report.aside = _set_originals_aside(folder, (snapshot_path, journal_path))
+    report.aside = keep_aside(folder, folder)  # before anything is written
     _write_fresh(folder, tables, next_ids, schema, generation + 1, fsync)
     report.changed = True
     return report
@@ -262,40 +261,8 @@ def _apply(tables, next_ids, ops):
             table.clear()
 
 
-def _set_originals_aside(folder, paths):
-    """Keep the original files in db/damaged-<time>/ (hard links, else copies) before anything
-    is written; the fresh files then replace them in place."""
-    aside = os.path.join(folder, f"damaged-{utc_stamp()}")
-    number = 1
-    while os.path.exists(aside):
-        number += 1
-        aside = os.path.join(folder, f"damaged-{utc_stamp()}-{number}")
-    make_private_folder(aside)
-    for path in paths:
-        if not os.path.exists(path):
-            continue
-        target = os.path.join(aside, os.path.basename(path))
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
-    fsync_dir(aside)
-    fsync_dir(folder)
-    return aside
-
-
 def _write_fresh(folder, tables, next_ids, schema, generation, fsync):
-    """A new snapshot and an empty journal, in a compaction's order: the journal under a
-    temporary name, the snapshot renamed into place, then the journal."""
+    """A new snapshot and an empty journal, put in place in a compaction's order (Staged)."""
     snapshot = {name: {"next_id": max(next_ids.get(name, 1), max(docs, default=0) + 1),
                        "docs": sorted(docs.items())} for name, docs in tables.items()}
-    journal_path = os.path.join(folder, "journal.ldb")
-    staged = journal_path + ".tmp"
-    try:
-        os.remove(staged)
-    except FileNotFoundError:
-        pass
-    Journal(staged, generation, SCHEMA, fsync=fsync).close()
-    write_snapshot(os.path.join(folder, "snapshot.ldb"), snapshot, schema, generation)
-    os.replace(staged, journal_path)
-    fsync_dir(folder)
+    Staged(folder, snapshot, generation, fsync=fsync, schema=schema).commit()

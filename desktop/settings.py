@@ -229,15 +229,12 @@ class Settings:
 
 
 def _tighten(path, mode):
-    """chmod `path` down to `mode` when it allows more; True when it did. Callers skip links."""
+    """db.journal.tighten, never failing: what can't be changed stays. Callers skip links."""
+    from .db.journal import tighten
     try:
-        current = os.stat(path).st_mode & 0o777
-        if current & ~mode:
-            os.chmod(path, current & mode)
-            return True
+        return tighten(path, mode)
     except (OSError, NotImplementedError):
-        pass
-    return False
+        return False
 
 
 def _private_mode(mode):

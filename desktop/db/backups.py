@@ -16,14 +16,14 @@ import calendar
 import logging
 import os
 import re
-import shutil
 import threading
 import time
 
 import orjson
 
-from .journal import CorruptFile, Journal, fsync_dir, read_snapshot, write_snapshot
-from .storage import SCHEMA
+from .journal import (CorruptFile, Journal, fsync_dir, keep_aside, read_snapshot,
+                      write_snapshot)
+from .storage import SCHEMA, make_private_folder, remove_file
 
 log = logging.getLogger("labeldesk.backups")
 
@@ -49,14 +49,6 @@ def parse(name):
         return None
     return {"name": name, "time": int(when), "generation": int(match[2]), "kind": match[3],
             "seq": int(match[4] or 1)}
-
-
-def make_folder(folder):
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    try:
-        os.chmod(folder, 0o700)
-    except OSError:
-        pass
 
 
 def _sort_key(info):
@@ -163,15 +155,15 @@ def write_backup(folder, tables, generation, kind, when=None):
     On failure (a full disk) no partial file is left and the OSError is raised."""
     when = time.time() if when is None else when
     with _writing:
-        make_folder(folder)
+        make_private_folder(folder)
         name = _free_name(folder, when, generation, kind)
         path = os.path.join(folder, name)
         try:
             write_snapshot(path, tables, SCHEMA, generation)
             os.chmod(path, 0o600)
         except BaseException:
-            _remove(path + ".tmp")
-            _remove(path)
+            remove_file(path + ".tmp")
+            remove_file(path)
             raise
         counts = counts_of(tables)
         _write_counts(path, counts)
@@ -194,7 +186,7 @@ def prune(folder, keep, protect=()):
         except OSError as e:
             log.warning("could not delete the old backup %s: %s", info["path"], e)
             continue
-        _remove(info["path"] + ".json")
+        remove_file(info["path"] + ".json")
         deleted.append(info["name"])
     return deleted
 
@@ -208,7 +200,7 @@ def remove_leftovers(folder):
         return removed
     for name in names:
         if name.startswith("snapshot-") and name.endswith(".ldb.tmp"):
-            _remove(os.path.join(folder, name))
+            remove_file(os.path.join(folder, name))
             removed.append(name)
     return removed
 
@@ -224,7 +216,7 @@ def keep_previous_generations(storage, folder, keep):
         except OSError:
             return  # the first compaction: there is no previous generation
         try:
-            make_folder(folder)
+            make_private_folder(folder)
             generation = storage.journal.generation
             for info in list_backups(folder, count=False):
                 if info["kind"] == "compaction" and os.path.samefile(info["path"], snapshot_path):
@@ -264,7 +256,7 @@ class Staged:
     new generation is above the old journal's, so an old journal left by a crash between the
     two renames is recognised and discarded at the next open."""
 
-    def __init__(self, store_folder, tables, generation, fsync=True):
+    def __init__(self, store_folder, tables, generation, fsync=True, schema=SCHEMA):
         self.snapshot = os.path.join(store_folder, "snapshot.ldb")
         self.journal = os.path.join(store_folder, "journal.ldb")
         self.staged_snapshot = self.snapshot + ".restore"
@@ -273,7 +265,7 @@ class Staged:
         self.discard()
         try:
             Journal(self.staged_journal, generation, SCHEMA, fsync=fsync).close()
-            write_snapshot(self.staged_snapshot, tables, SCHEMA, generation)
+            write_snapshot(self.staged_snapshot, tables, schema, generation)
         except BaseException:
             self.discard()
             raise
@@ -285,25 +277,13 @@ class Staged:
 
     def discard(self):
         for path in (self.staged_snapshot, self.staged_snapshot + ".tmp", self.staged_journal):
-            _remove(path)
+            remove_file(path)
 
 
 def keep_damaged(store_folder, folder):
-    """Copy a store's files that can't be read into backups/damaged-<time>/, as they are."""
-    target = os.path.join(folder, f"damaged-{stamp(time.time())}")
-    make_folder(target)
-    for name in ("snapshot.ldb", "journal.ldb"):
-        source = os.path.join(store_folder, name)
-        if os.path.exists(source):
-            shutil.copy2(source, os.path.join(target, name))
-    return target
-
-
-def _remove(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
+    """Keep a store's files that can't be read in backups/damaged-<time>/, as they are."""
+    make_private_folder(folder)
+    return keep_aside(store_folder, folder)
 
 
 class _Sealed:

@@ -25,6 +25,7 @@ file (created 0600), fsynced and renamed over the old one. Snapshots without ``h
 import errno
 import os
 import re
+import shutil
 import time
 import zlib
 
@@ -204,6 +205,42 @@ def set_aside(path, start, end, suffix):
         os.fsync(f.fileno())
     fsync_dir(os.path.dirname(path))
     return target
+
+
+def tighten(path, mode):
+    """chmod `path` down to `mode` when it allows more (a file of an older LabelDesk, made
+    0644); True when it did, False when it didn't need to or is missing."""
+    try:
+        current = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        return False
+    if current & ~mode:
+        os.chmod(path, current & mode)
+        return True
+    return False
+
+
+def keep_aside(store_folder, into, names=("snapshot.ldb", "journal.ldb")):
+    """Keep a store's files as they are in `into`/damaged-<UTC time>/ (0700; hard links, else
+    copies) before anything replaces them; returns that folder."""
+    aside = os.path.join(into, f"damaged-{utc_stamp()}")
+    number = 1
+    while os.path.exists(aside):
+        number += 1
+        aside = os.path.join(into, f"damaged-{utc_stamp()}-{number}")
+    os.makedirs(aside, mode=DIR_MODE)
+    for name in names:
+        source = os.path.join(store_folder, name)
+        if not os.path.exists(source):
+            continue
+        target = os.path.join(aside, name)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+    fsync_dir(aside)
+    fsync_dir(into)
+    return aside
 
 
 def fsync_dir(path):

@@ -23,7 +23,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from .journal import (DIR_MODE, FILE_MODE, REPAIR_HINT, CorruptFile, Journal, JournalLost,
-                      fsync_dir, read_journal, read_snapshot, set_aside, utc_stamp,
+                      fsync_dir, read_journal, read_snapshot, set_aside, tighten, utc_stamp,
                       write_snapshot)
 
 log = logging.getLogger("labeldesk.store")
@@ -279,7 +279,7 @@ class JournalStorage(Storage):
             os.remove(tmp)  # a compaction died before its rename: the old snapshot still holds
             self.recovered.append("snapshot.ldb.tmp: removed the file of an unfinished "
                                   "compaction (snapshot.ldb and journal.ldb hold every write)")
-        _remove(self.journal_path + ".tmp")  # the next journal of an unfinished compaction
+        remove_file(self.journal_path + ".tmp")  # the next journal of an unfinished compaction
         for name in ("snapshot.ldb", "journal.ldb"):
             tighten(os.path.join(self.folder, name), FILE_MODE)
 
@@ -330,7 +330,7 @@ class JournalStorage(Storage):
         snapshot of the first format, whose generation has no checksum, the old journal is
         kept beside it: its generation can't be trusted to mean "all in the snapshot"."""
         fresh = self.journal_path + ".tmp"
-        _remove(fresh)
+        remove_file(fresh)
         Journal(fresh, generation, SCHEMA, fsync=self.fsync).close()
         note = "its writes are in snapshot.ldb"
         if not checked or old != generation - 1:
@@ -548,7 +548,7 @@ class JournalStorage(Storage):
             next_path = self.journal_path + ".tmp"
             journal = None
             try:
-                _remove(next_path)
+                remove_file(next_path)
                 journal = Journal(next_path, generation, SCHEMA, fsync=self.fsync)
                 keep_old = getattr(self, "before_replace", None)  # db/backups.py: never raises
                 if keep_old is not None:
@@ -557,8 +557,8 @@ class JournalStorage(Storage):
             except BaseException:
                 if journal is not None:
                     journal.close()
-                _remove(next_path)
-                _remove(self.snapshot_path + ".tmp")
+                remove_file(next_path)
+                remove_file(self.snapshot_path + ".tmp")
                 raise
             os.replace(next_path, self.journal_path)
             fsync_dir(self.folder)
@@ -568,21 +568,12 @@ class JournalStorage(Storage):
             self.compact_retry_at = 0
 
 
-def _remove(path):
+def remove_file(path):
+    """os.remove, where a file already gone is no error."""
     try:
         os.remove(path)
     except FileNotFoundError:
         pass
-
-
-def tighten(path, mode):
-    """Take away what `mode` doesn't allow (a file of an older LabelDesk, made 0644)."""
-    try:
-        current = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        return
-    if current & ~mode:
-        os.chmod(path, current & mode)
 
 
 def make_private_folder(path):

@@ -4,8 +4,8 @@ import os
 from contextlib import contextmanager
 
 from .indexes import Index, Totals, Watermark
-from .journal import FILE_MODE, CorruptFile
-from .storage import Database, make_private_folder, paused_gc, tighten
+from .journal import FILE_MODE, CorruptFile, tighten
+from .storage import Database, make_private_folder, paused_gc
 
 
 class StoreLocked(Exception):
