@@ -49,29 +49,6 @@ mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("application/wasm", ".wasm")
 
 
-LOGOUT_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Sign out · LabelDesk</title>
-  <link rel="icon" href="/static/img/icon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="/static/css/app.css">
-</head>
-<body class="login-page">
-  <main class="login-card">
-    <form method="post" action="/user/logout">
-      <h1>Sign out</h1>
-      <p class="muted">Sign this browser out of LabelDesk?</p>
-      <button class="btn btn-primary btn-block" type="submit">Sign out</button>
-      <p><a href="/">Back to LabelDesk</a></p>
-    </form>
-  </main>
-</body>
-</html>
-"""
-
-
 def page(name):
     return page_headers(bottle.static_file(name, root=str(UI_DIR), mimetype="text/html",
                                            charset="utf-8"))
@@ -133,9 +110,7 @@ def install(app, core):
     def logout_page():
         """Label Studio's UI signs out with a GET link; here a GET only shows a button that
         POSTs, so an <img src="…/user/logout"> on another site signs no one out."""
-        response = HTTPResponse(body=LOGOUT_PAGE, status=200)
-        response.set_header("Content-Type", "text/html; charset=utf-8")
-        return page_headers(response)
+        return page("logout.html")
 
     @app.post("/user/logout", auth=False)
     def logout():
