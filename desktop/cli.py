@@ -406,7 +406,8 @@ def cmd_export(args):
             else:
                 path, name, _ = core.exports.direct(
                     project_id, args.format.upper(), download_all_tasks=not args.annotated_only,
-                    download_resources=args.download_resources, progress=progress)
+                    download_resources=args.download_resources, progress=progress,
+                    escape_formulas=not args.no_formula_escape)
                 if target.is_dir():
                     target = target / name
                 move(path, target)
@@ -719,6 +720,10 @@ def build_parser():
                          help="formats: only tasks with annotations (LS's default in its UI)")
     command.add_argument("--download-resources", action="store_true",
                          help="formats: put the media files into the archive")
+    command.add_argument("--no-formula-escape", action="store_true",
+                         help="CSV/TSV: write cells starting with = + - @ as they are, exactly "
+                         "like Label Studio (by default they get a leading ' so a spreadsheet "
+                         "doesn't run them as formulas)")
     command.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     command.set_defaults(func=cmd_export)
 

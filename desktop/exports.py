@@ -88,12 +88,13 @@ class Exports:
                 progress(min(start + CHUNK, len(task_ids)), len(task_ids))
             yield from chunk
 
-    def context(self, project_id, download_resources=True):
+    def context(self, project_id, download_resources=True, escape_formulas=True):
         config = self.core.projects.config(project_id)
         return formats.ExportContext(project_id=project_id, parsed_label_config=config.parsed,
                                      label_config=config.xml,
                                      download_resources=download_resources,
-                                     resolve_media=self.resolve_media, now=clock.now())
+                                     resolve_media=self.resolve_media, now=clock.now(),
+                                     escape_formulas=escape_formulas)
 
     def resolve_media(self, url):
         """The local file behind a task's media URL (uploads, local storages), or None."""
@@ -128,10 +129,12 @@ class Exports:
 
     # -- writing files --------------------------------------------------------------------
 
-    def write(self, project_id, export_type, task_iter, download_resources=True):
-        """Write an export to a temporary file; (path, download name, content type)."""
+    def write(self, project_id, export_type, task_iter, download_resources=True,
+              escape_formulas=True):
+        """Write an export to a temporary file; (path, download name, content type).
+        `escape_formulas` False: CSV and TSV cells exactly as Label Studio writes them."""
         fmt = formats.get_format(export_type)
-        ctx = self.context(project_id, download_resources)
+        ctx = self.context(project_id, download_resources, escape_formulas)
         if self.core.store.readonly:
             folder = None  # a read-only data folder: the download is made in the system's temp
         else:
@@ -148,11 +151,11 @@ class Exports:
         return Path(tmp), formats.export_filename(project_id, ctx.now, ext, digest), content_type
 
     def direct(self, project_id, export_type="JSON", download_all_tasks=False,
-               download_resources=True, ids=None, progress=None):
+               download_resources=True, ids=None, progress=None, escape_formulas=True):
         formats.get_format(export_type)  # an unknown name fails before any work
         task_ids = self.task_ids(project_id, download_all_tasks, ids)
         return self.write(project_id, export_type, self.tasks(task_ids, progress),
-                          download_resources)
+                          download_resources, escape_formulas)
 
     # -- snapshots ------------------------------------------------------------------------
 
@@ -281,24 +284,27 @@ class Exports:
         if self.live is not None:
             self.live.delete_project(project_id)
 
-    def convert_snapshot(self, project_id, export_id, export_type, download_resources=False):
+    def convert_snapshot(self, project_id, export_id, export_type, download_resources=False,
+                         escape_formulas=True):
         doc = self.snapshot(export_id, project_id)
         if export_type not in formats.supported_formats(self.core.projects.config(
                 project_id).parsed):
             raise ValidationError(f"{export_type} is not supported export format")
         if any(c["type"] == export_type for c in doc.get("converted", [])):
             raise ValidationError(f"Conversion to {export_type} already started")
-        self._convert(doc, export_id, export_type, download_resources)
+        self._convert(doc, export_id, export_type, download_resources, escape_formulas)
         converted = self.snapshot(export_id)["converted"]
         return {"export_type": export_type, "converted_format": len(converted)}
 
-    def _convert(self, doc, export_id, export_type, download_resources):
+    def _convert(self, doc, export_id, export_type, download_resources, escape_formulas):
         path, name, content_type = self.write(doc["project"], export_type,
-                                              self._snapshot_tasks(doc), download_resources)
+                                              self._snapshot_tasks(doc), download_resources,
+                                              escape_formulas)
         final = self.folder / f"snapshot-{export_id}-{export_type}{Path(name).suffix}"
         converted = doc.get("converted", []) + [{"type": export_type, "status": "completed",
                                                  "file": final.name, "name": name,
-                                                 "content_type": content_type}]
+                                                 "content_type": content_type,
+                                                 "escape_formulas": escape_formulas}]
         try:
             durable(path)
             with self.r.transaction():  # the file in place, then the record names it
@@ -344,19 +350,26 @@ class Exports:
                     continue
                 yield orjson.loads(line[:-1] if line.endswith(b",") else line)
 
-    def snapshot_file(self, project_id, export_id, export_type="JSON"):
-        """(path, download name, content type) of a snapshot in a format, converting if needed."""
+    def snapshot_file(self, project_id, export_id, export_type="JSON", escape_formulas=True):
+        """(path, download name, content type, temporary) of a snapshot in a format, converting
+        if needed. A stored CSV/TSV conversion written with the other `escape_formulas` (or
+        before the option existed: unescaped) is not served: a fresh one is written to a
+        temporary file (`temporary` True: the caller removes it once sent)."""
         doc = self.snapshot(export_id, project_id)
         if doc["status"] != "completed":
             raise NotFound(detail="Export is not completed")
         created = clock.parse(doc["created_at"])
         if export_type == "JSON":
             name = formats.export_filename(project_id, created, ".json", doc["md5"])
-            return self.folder / doc["file"], name, "application/json"
+            return self.folder / doc["file"], name, "application/json", False
+        fmt = formats.get_format(export_type)
         for converted in doc.get("converted", []):
             if converted["type"] == export_type:
                 break
         else:
-            formats.get_format(export_type)
-            converted = self._convert(doc, export_id, export_type, False)
-        return self.folder / converted["file"], converted["name"], converted["content_type"]
+            converted = self._convert(doc, export_id, export_type, False, escape_formulas)
+        if fmt.escapes_formulas and converted.get("escape_formulas", False) != escape_formulas:
+            return (*self.write(project_id, export_type, self._snapshot_tasks(doc), False,
+                                escape_formulas), True)
+        return (self.folder / converted["file"], converted["name"], converted["content_type"],
+                False)

@@ -1,8 +1,9 @@
 """Live export folders: a folder on disk kept in sync with a project's annotations.
 
 A project may have one live folder, set with PUT /api/projects/{id}/live-export
-{"path": "/abs/folder", "format": "JSON" | "COCO" | "YOLO" | ..., "download_resources": false}
-and kept in this module's own table ("live_exports"), not in the project object.
+{"path": "/abs/folder", "format": "JSON" | "COCO" | "YOLO" | ..., "download_resources": false,
+"escape_formulas": true} (CSV/TSV: formulas neutralized, as in every export) and kept in this
+module's own table ("live_exports"), not in the project object.
 
 * "JSON" does what Label Studio's local export ("target") storage does: one file per
   annotation, named by the annotation id without extension, holding the annotation (its
@@ -35,6 +36,7 @@ from . import clock, formats
 from .db.journal import fsync_dir
 from .errors import NotFound, ValidationError
 from .files import atomic_copy, atomic_write, blocks
+from .paging import parse_bool
 
 log = logging.getLogger("labeldesk.livefolder")
 
@@ -92,6 +94,7 @@ class LiveFolders:
         state = self.status.get(project_id, {})
         return {"enabled": True, "path": doc["path"], "format": doc["format"],
                 "download_resources": doc.get("download_resources", False),
+                "escape_formulas": doc.get("escape_formulas", True),
                 "created_at": doc.get("created_at"),
                 "last_written_at": state.get("last_written_at"),
                 "last_error": state.get("last_error"), "pending": project_id in self.pending}
@@ -145,6 +148,8 @@ class LiveFolders:
             raise ValidationError({"path": [f"Can't create the folder: {e.strerror}"]}) from None
         doc = {"project": project_id, "path": str(path), "format": fmt,
                "download_resources": bool(fields.get("download_resources", False)),
+               "escape_formulas": parse_bool("escape_formulas", fields.get("escape_formulas"),
+                                             True),
                "created_at": clock.iso()}
         with self.r.transaction():
             doc_id, _ = self.config(project_id)
@@ -319,7 +324,8 @@ class LiveFolders:
         """Export the whole project in the folder's format and unpack it there, file by file."""
         path, name, _ = self.exports.direct(
             project_id, config["format"], download_all_tasks=True,
-            download_resources=config.get("download_resources", False))
+            download_resources=config.get("download_resources", False),
+            escape_formulas=config.get("escape_formulas", True))
         try:
             written = set()
             if zipfile.is_zipfile(path):

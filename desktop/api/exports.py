@@ -44,6 +44,12 @@ def task_ids_param():
     return ids
 
 
+def escape_formulas(value):
+    """LabelDesk's own `escape_formulas` (query or body): False writes CSV/TSV cells exactly as
+    Label Studio does, formulas included (docs/export.md)."""
+    return parse_bool("escape_formulas", value, True)
+
+
 def install(app, core):
     exports = core.exports
 
@@ -64,7 +70,7 @@ def install(app, core):
                                           False),
             download_resources=parse_bool("download_resources", query("download_resources"),
                                           True),
-            ids=task_ids_param())
+            ids=task_ids_param(), escape_formulas=escape_formulas(query("escape_formulas")))
         return file_response(path, name, content_type, remove=True)
 
     @app.get("/api/projects/<project_id>/exports")
@@ -95,14 +101,16 @@ def install(app, core):
         return exports.convert_snapshot(
             path_id(project_id, "Project"), path_id(export_id, "Export"),
             body.get("export_type") or body.get("exportType") or "JSON",
-            bool(body.get("download_resources", False)))
+            bool(body.get("download_resources", False)),
+            escape_formulas(body.get("escape_formulas")))
 
     @app.get("/api/projects/<project_id>/exports/<export_id>/download")
     def download_snapshot(project_id, export_id):
-        path, name, content_type = exports.snapshot_file(
+        path, name, content_type, temporary = exports.snapshot_file(
             path_id(project_id, "Project"), path_id(export_id, "Export"),
-            query("exportType") or query("export_type") or "JSON")
-        return file_response(path, name, content_type)
+            query("exportType") or query("export_type") or "JSON",
+            escape_formulas(query("escape_formulas")))
+        return file_response(path, name, content_type, remove=temporary)
 
     install_more(app, core)
 

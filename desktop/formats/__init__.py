@@ -16,7 +16,7 @@ Formats are registered objects (one module per family, `@register`), looked up b
     FORMATS: dict[str, ExportFormat]                  name -> format, see get_format(name)
     formats_for(parsed_label_config, data_keys=None)  GET /api/projects/{id}/export/formats answer
     ExportContext(project_id, parsed_label_config, label_config="", download_resources=True,
-                  resolve_media=lambda url: None, now=datetime.now())
+                  resolve_media=lambda url: None, now=datetime.now(), escape_formulas=True)
     ExportFormat.write(tasks, out, ctx) -> (ext, content_type)
     export_filename(project_id, now, ext, digest) -> "project-1-at-2026-11-23-13-36-d7161aef.json"
 
@@ -25,7 +25,8 @@ annotations as full objects, predictions as ids. `out` is a binary file opened f
 single-file formats (JSON, JSON_MIN, CSV, TSV, CONLL2003, a lone brush mask) are written into it
 as is, the others as a zip with LS's folders. `ext` and `content_type` are what LS answers,
 quirks included: TSV is ".csv", and single files are `application/.json`, `application/.csv`,
-`application/.conll` (LS keeps the dot).
+`application/.conll` (LS keeps the dot). CSV and TSV put a `'` before text cells a spreadsheet
+would run as formulas unless `ctx.escape_formulas` is False (then: LS's bytes).
 
     ctx = ExportContext(project_id=1, parsed_label_config=parsed, resolve_media=store.local_path)
     with open(tmp_path, "wb") as out:

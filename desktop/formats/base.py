@@ -41,6 +41,9 @@ class ExportContext:
     # readable local file, or None when it cannot be read. Exporters never fetch by themselves.
     resolve_media: Callable[[str], Optional[pathlib.Path]] = lambda url: None
     now: datetime.datetime = dataclasses.field(default_factory=datetime.datetime.now)
+    # Spreadsheet formats (escapes_formulas = True): text that could start a formula gets a
+    # leading "'" (csv_export.neutralize); False writes Label Studio's bytes.
+    escape_formulas: bool = True
 
     @property
     def data_keys(self):
@@ -62,6 +65,7 @@ class ExportFormat:
     link = ""
     tags = None  # list of str, or None when LS shows no "tags" key
     implemented = True
+    escapes_formulas = False  # True: ExportContext.escape_formulas changes what is written
 
     def fits(self, summary):
         """True when LS lists this format as enabled for a config (`summary` is a ConfigSummary)."""

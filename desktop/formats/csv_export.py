@@ -3,10 +3,17 @@
 The header is the sorted union of every record's keys, so the rows can only be written once all
 records are known. LS reads its input three times for that; we read the tasks once, spool the
 records to a temporary file, then write the table: memory stays flat.
+
+Cells a spreadsheet would run as a formula are neutralized by default (OWASP's advice on CSV
+injection): a text cell, header included, starting with `=`, `+`, `-`, `@`, a tab or a carriage
+return gets a leading `'`. Text that is a plain decimal number (`-3`, `+1.5e3`) runs nothing and
+is left alone; JSON numbers are numbers, never text. `ctx.escape_formulas = False` writes Label
+Studio's bytes exactly.
 """
 
 import csv
 import io
+import re
 import tempfile
 
 import orjson
@@ -16,10 +23,21 @@ from desktop.formats.items import annotator, iter_items, prettify
 
 ALWAYS = {"annotator", "annotation_id", "created_at", "updated_at", "lead_time"}
 SPOOL_BATCH = 1000
+FORMULA_STARTS = frozenset("=+-@\t\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralize(value):
+    """`value` as a cell no spreadsheet runs: "'" before text that could start a formula."""
+    if (value.__class__ is str and value[:1] in FORMULA_STARTS
+            and not PLAIN_NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
 
 
 class TableFormat(ExportFormat):
     delimiter = ","
+    escapes_formulas = True  # ExportContext.escape_formulas applies to this format
 
     def fits(self, summary):
         return True
@@ -52,12 +70,14 @@ class TableFormat(ExportFormat):
             spool.seek(0)
             text = io.TextIOWrapper(out, encoding="utf8", newline="")
             writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, delimiter=self.delimiter)
-            writer.writerow(header)
+            escape = ctx.escape_formulas
+            writer.writerow([neutralize(key) for key in header] if escape else header)
             rows = []
             for line in spool:
                 record = assemble(orjson.loads(line), colliding)
                 # csv.DictWriter's row, without its per-row check for unknown keys
-                rows.append([record.get(key, "") for key in header])
+                row = [record.get(key, "") for key in header]
+                rows.append([neutralize(v) for v in row] if escape else row)
                 if len(rows) >= SPOOL_BATCH:
                     writer.writerows(rows)
                     rows = []
