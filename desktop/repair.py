@@ -8,10 +8,19 @@ closed (it takes the store's lock):
 
 * the snapshot must read (its checksums pass): it is the base. If it doesn't, repair says so and
   changes nothing (a backup is then the way back: `labeldesk restore`).
-* every journal record that reads is applied in order; a damaged one is skipped and the good
-  ones after it are still applied (each record puts or deletes whole documents, so a skipped
-  one leaves the documents it changed as they were before it). An unfinished last write (never
-  acknowledged) is skipped as well.
+* every journal record whose body passes its checksum is applied in order, found by its length
+  and checksum even where its newline or length field is damaged (db/scan.py, resync); damaged
+  bytes are skipped up to the next record that passes its checksum, and the good ones after
+  them are still applied (each record puts or deletes whole documents, so a skipped one leaves
+  the documents it changed as they were before it, and brings back what it deleted). An
+  unfinished last write (never acknowledged) is skipped as well.
+* what the data derives is counted again from what was kept: every task's annotation,
+  cancellation and prediction counts, is_labeled and completed_at (Tasks.recount), so no
+  counter counts a skipped annotation.
+* a store written by a newer LabelDesk is not damaged: repair refuses it (NewerFormat) and
+  changes nothing. Fields of a header that fails its checksum are never trusted. A store whose
+  snapshot is gone is rebuilt when its journal holds everything since the store was created
+  (its header says the snapshot below it was empty).
 * the originals are moved aside, never deleted: db/damaged-<UTC time>/snapshot.ldb and
   journal.ldb. Then a fresh snapshot of what was kept and an empty journal are written, with
   the steps of a compaction (a crash leaves the old files or the new ones).
@@ -26,8 +35,10 @@ import zlib
 import orjson
 
 from .db.backups import Staged
-from .db.journal import CorruptFile, JournalScan, keep_aside, read_snapshot
-from .db.storage import SCHEMA, JournalStorage
+from .db.journal import CorruptFile, NewerFormat, keep_aside, read_snapshot
+from .db.lockfile import acknowledged_in, read_acknowledged
+from .db.scan import JournalScan
+from .db.storage import SCHEMA, JournalStorage, check_ops
 
 
 class CannotRepair(Exception):
@@ -46,6 +57,7 @@ class Report:
         self.documents = 0
         self.aside = None
         self.notes = []
+        self.recounted = 0  # tasks whose counters were wrong and were counted again
 
     def lines(self):
         if not self.changed:
@@ -55,19 +67,29 @@ class Report:
         lines.append(f"Kept: {self.kept_records} journal record(s) that read, on top of the "
                      f"snapshot; {self.documents} document(s) in all.")
         if self.skipped:
-            lines.append(f"Skipped {len(self.skipped)} record(s) that could not be read:")
+            lines.append(f"Skipped {len(self.skipped)} record(s) that could not be read "
+                         f"({sum(end - start for _, start, end, _ in self.skipped)} bytes in "
+                         "which no record passes its checksum):")
             lines += [f"  record {number}, bytes {start}-{end}: {why}"
                       for number, start, end, why in self.skipped]
+            lines.append("What those records changed is missing: documents they changed are "
+                         "as they were before them, documents they deleted are back.")
         else:
             lines.append("Skipped: no record.")
+        if self.recounted:
+            lines.append(f"Counted again: the counters of {self.recounted} task(s) (annotations, "
+                         "predictions, is_labeled) to match what was kept.")
         lines.append(f"The original files were moved to {self.aside} (nothing was deleted).")
         return lines
 
 
-def problem(folder):
-    """Why the store in `folder` doesn't open (a CorruptFile), or None when it opens."""
+def problem(folder, acknowledged=None):
+    """Why the store in `folder` doesn't open (a CorruptFile), or None when it opens.
+    `acknowledged`: what its LOCK file said (read from there when not given)."""
+    if acknowledged is None:
+        acknowledged = read_acknowledged(os.path.join(str(folder), "LOCK"))
     try:
-        JournalStorage(folder, readonly=True).close()
+        JournalStorage(folder, readonly=True, acknowledged=acknowledged).close()
     except CorruptFile as e:
         return e
     return None
@@ -80,7 +102,7 @@ def repair_locked(folder, fsync=True):
     from .db.store import lock_folder
     handle, previous = lock_folder(os.path.join(str(folder), "LOCK"))
     try:
-        return repair_folder(folder, fsync=fsync)
+        return repair_folder(folder, fsync=fsync, acknowledged=acknowledged_in(previous))
     finally:
         handle.seek(0)
         handle.truncate()
@@ -88,15 +110,18 @@ def repair_locked(folder, fsync=True):
         handle.close()
 
 
-def repair_folder(folder, fsync=True):
+def repair_folder(folder, fsync=True, acknowledged=None):
     """Repair the store in `folder` (the caller holds its lock); returns a Report.
 
-    Raises CannotRepair, having changed nothing, when the snapshot can't be read."""
+    Raises CannotRepair, having changed nothing, when the snapshot can't be read or a newer
+    LabelDesk wrote the store."""
     folder = str(folder)
     report = Report(folder)
-    found = problem(folder)
+    found = problem(folder, acknowledged)
     if found is None:
         return report
+    if isinstance(found, NewerFormat):
+        raise CannotRepair(f"{found.path}: {found.reason}")
     report.notes.append(f"Found: {found.path}: {found.reason.split(' Nothing was changed')[0]}")
     snapshot_path = os.path.join(folder, "snapshot.ldb")
     journal_path = os.path.join(folder, "journal.ldb")
@@ -115,8 +140,18 @@ def repair_folder(folder, fsync=True):
                 f"journal.ldb is {'missing' if raw is None else 'empty'}: the writes since the "
                 "last compaction can't be recovered from this folder (a backup may have them).")
     else:
-        scan = JournalScan(raw)
-        theirs = scan.header.get("generation") if scan.header is not None else None
+        scan = JournalScan(raw, resync=True)
+        newer = scan.newer(journal_path)
+        if newer is not None:
+            raise CannotRepair(f"{newer.path}: {newer.reason}")
+        short = scan.against(acknowledged)
+        if short is not None:
+            report.notes.append(f"journal.ldb: {short}; those writes can't be recovered from "
+                                "this folder (a backup may have them).")
+        header = scan.header or {}
+        theirs = header.get("generation")
+        if schema is None:  # the snapshot's header was damaged: the journal's says the schema
+            schema = header.get("schema") if isinstance(header.get("schema"), int) else SCHEMA
         if generation is None:  # the snapshot's header was damaged: the journal's must match
             generation = theirs if isinstance(theirs, int) else 1
         _replay(scan, tables, next_ids, generation, has_snapshot, report)
@@ -125,22 +160,52 @@ def repair_folder(folder, fsync=True):
     generation = generation or 1
     report.documents = sum(len(docs) for docs in tables.values())
     report.aside = keep_aside(folder, folder)  # before anything is written
-    _write_fresh(folder, tables, next_ids, schema, generation + 1, fsync)
+    _write_fresh(folder, tables, next_ids, schema or SCHEMA, generation + 1, fsync)
     report.changed = True
+    report.recounted = recount(folder, fsync)
     return report
 
 
+def recount(folder, fsync=True):
+    """Count again what the documents derive (the caller holds the store's lock); returns how
+    many tasks' counters changed. Uses the very code that keeps them while LabelDesk runs."""
+    from .db import Store
+    from .errors import LabelDeskError
+    from .projects import Projects
+    from .records import Records
+    from .tasks import Tasks
+    from .users import Users
+    store = Store(folder, fsync=fsync, lock_held=True)
+    try:
+        records = Records(store)
+        users = Users(store)
+        tasks = Tasks(records, Projects(records, users), users)
+        before = {i: dict(records.tasks.doc(i)) for i in records.tasks._read_table()}
+        with records.transaction():
+            for task_id in before:
+                try:
+                    tasks.recount(task_id)
+                except LabelDeskError:
+                    pass  # a task whose project is gone: nothing to count it against
+        return sum(1 for i, doc in before.items() if records.tasks.doc(i) != doc)
+    finally:
+        store.close()
+
+
 def _read_base(snapshot_path, report):
-    """(tables, next_ids, schema, generation or None) of the snapshot; empty without one.
+    """(tables, next_ids, schema or None, generation or None) of the snapshot; empty without
+    one.
 
     A snapshot whose header alone is damaged (its own checksum fails, a field is unreadable)
     is kept when its body still reads: against the header's length and CRC where those are
     intact, else as JSON of the right shape (said in the report). Its generation is then
     unknown (None): the journal's is taken. A body that fails its checks is beyond reading."""
     if not os.path.exists(snapshot_path):
-        return {}, {}, SCHEMA, 1
+        return {}, {}, None, 1
     try:
         header, stored = read_snapshot(snapshot_path)
+    except NewerFormat as e:
+        raise CannotRepair(f"{e.path}: {e.reason}") from None
     except CorruptFile as e:
         header, stored = _read_body_only(snapshot_path, e)
         report.notes.append(f"snapshot.ldb: its header was damaged ({e.reason}); its body "
@@ -153,12 +218,9 @@ def _read_base(snapshot_path, report):
         next_ids = {name: table["next_id"] for name, table in stored.items()}
     except (TypeError, ValueError, KeyError) as e:
         raise _beyond_reading(f"unexpected content: {e}") from None
-    schema = header.get("schema")
-    if isinstance(schema, int) and schema > SCHEMA:
-        raise CannotRepair("snapshot.ldb was written by a newer LabelDesk: repair it with that "
-                           "version. Nothing was changed.")
-    if not isinstance(schema, int) or schema < 1:
-        schema = SCHEMA
+    schema = header.get("schema")  # None when the header was damaged: the journal's is taken
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        schema = None
     return tables, next_ids, schema, header.get("generation")
 
 
@@ -194,10 +256,7 @@ def _read_body_only(path, error):
             raise ValueError("unexpected content")
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         raise _beyond_reading(error.reason) from None
-    trusted = {"verified": verified}
-    if verified and isinstance(header.get("schema"), int):
-        trusted["schema"] = header["schema"]
-    return trusted, stored
+    return {"verified": verified}, stored  # no field of a header that failed is trusted
 
 
 def _replay(scan, tables, next_ids, generation, has_snapshot, report):
@@ -209,7 +268,11 @@ def _replay(scan, tables, next_ids, generation, has_snapshot, report):
     else:
         records = records[1:]
         theirs = header.get("generation")
-        if isinstance(theirs, int) and theirs > generation:
+        if not has_snapshot and header.get("base_empty") is True:
+            report.notes.append("snapshot.ldb is missing, but the snapshot below this journal "
+                                "held nothing: the journal holds everything since then, and "
+                                "the store was rebuilt from it alone.")
+        elif isinstance(theirs, int) and theirs > generation:
             if has_snapshot:
                 raise CannotRepair(
                     f"journal.ldb (generation {theirs}) is newer than snapshot.ldb (generation "
@@ -242,14 +305,7 @@ def _replay(scan, tables, next_ids, generation, has_snapshot, report):
 
 def _apply(tables, next_ids, ops):
     """One record onto plain dicts: validated as a whole first, so a record applies or not."""
-    if not isinstance(ops, list):
-        raise TypeError("not a list")
-    for op in ops:
-        if not (isinstance(op, list) and len(op) >= 2 and isinstance(op[0], str)
-                and (op[1] == "t" or (op[1] == "d" and len(op) == 3 and isinstance(op[2], int))
-                     or (op[1] == "p" and len(op) == 4 and isinstance(op[2], int)
-                         and isinstance(op[3], dict)))):
-            raise ValueError(f"not an operation: {op!r:.80}")
+    check_ops(ops)
     for op in ops:
         table = tables.setdefault(op[0], {})
         if op[1] == "p":

@@ -580,6 +580,8 @@ def make_files(folder, snapshot, journal):
         folder.mkdir()
         data = {}
     path = folder / "journal.ldb"
+    # files put together by hand: no LOCK saying what a LabelDesk acknowledged in them
+    (folder / "LOCK").unlink(missing_ok=True)
     generation = orjson.loads((folder / "snapshot.ldb").read_bytes().split(b"\n")[0])[
         "generation"] if snapshot else 1
     header = encode_record({"format": "labeldesk-journal", "version": 2, "schema": SCHEMA,

@@ -1,22 +1,25 @@
-"""The on-disk format: one snapshot file plus one append-only journal.
+"""The on-disk format: one snapshot file plus one append-only journal (read back by scan.py).
 
 A journal record is one line, ``<body length, hex> <crc32 of the body, 8 hex digits> <body>\\n``,
 the body a JSON array of operations, written with a single append and fsynced before the write
 is acknowledged. An operation is ``[table, "p", id, document]`` (put the whole document),
 ``[table, "d", id]`` (delete) or ``[table, "t"]`` (truncate). Replaying puts and deletes of whole
 documents is idempotent, which is what makes compaction crash-safe (see docs/adr/0001-store.md).
-The first record is the header: ``{"format", "version": 2, "schema", "generation"}``.
+The first record is the header: ``{"format", "version": 2, "schema", "generation", "by"}``
+(``by``: the LabelDesk version that wrote it; ``base_empty`` when the snapshot below holds
+nothing). Whatever a later LabelDesk changes, its first line stays a record of this framing
+whose header says its version, so that this one refuses it as newer (NewerFormat), not as damage.
 
-The declared length is what tells a torn write from damage. A record the file ends inside of
-(shorter than its declared length) is a write that never completed, so was never acknowledged:
-opening sets its bytes aside (``journal.ldb.torn-<UTC time>``) and cuts them off. A record that
-is all there but fails its checksum or JSON is damage, wherever it is: opening refuses
-(CorruptFile, with the record's number and byte offset) and changes nothing; ``labeldesk repair``
-keeps every readable record. Journals of the first format (version 1, ``<crc> <body>\\n``, no
+The declared length is what tells a torn write from damage (scan.py): a record the file ends
+inside of, shorter than its declared length and after everything acknowledged, is a write that
+never completed: opening sets its bytes aside (``journal.ldb.torn-<UTC time>``) and cuts them
+off. Anything else that fails is damage, wherever it is: opening refuses (CorruptFile, with the
+record's number and byte offset) and changes nothing; ``labeldesk repair`` keeps every record
+that passes its checksum. Journals of the first format (version 1, ``<crc> <body>\\n``, no
 length) still open, and are rewritten in this one at their first writable open.
 
-A snapshot is a header line (format, schema version, journal generation, length and CRC of the
-body, and ``header_crc``, a CRC of the other header fields) followed by the body:
+A snapshot is a header line (format, version, by, schema version, journal generation, length
+and CRC of the body, and ``header_crc``, a CRC of the other header fields) followed by the body:
 ``{"tables": {name: {"next_id": n, "docs": [[id, doc], ...]}}}``. It is written to a temporary
 file (created 0600), fsynced and renamed over the old one. Snapshots without ``header_crc``
 (the first format) still open.
@@ -24,25 +27,24 @@ file (created 0600), fsynced and renamed over the old one. Snapshots without ``h
 
 import errno
 import os
-import re
 import shutil
 import time
 import zlib
 
 import orjson
 
+from .. import __version__
+
 SNAPSHOT_FORMAT = "labeldesk-snapshot"
+SNAPSHOT_VERSION = 2  # the header with header_crc
 JOURNAL_FORMAT = "labeldesk-journal"
 JOURNAL_VERSION = 2
+SCHEMA = 1  # the shape of the stored documents (storage.MIGRATIONS upgrade older ones)
 FILE_MODE = 0o600  # every file of the store: the data is the user's alone
 DIR_MODE = 0o700
 REPAIR_HINT = ("Nothing was changed. Close LabelDesk and run `labeldesk repair` to keep every "
                "readable record (the damaged files are moved aside, never deleted), or restore "
                "a backup.")
-
-_V2_HEAD = re.compile(rb"([0-9a-f]{1,16}) ([0-9a-f]{8}) ")
-_V2_PREFIX = re.compile(rb"[0-9a-f]{0,16}(?: [0-9a-f]{0,8})?")  # a header cut short
-
 
 class CorruptFile(Exception):
     """A store file cannot be read as what it claims to be. Names the file and the reason (and
@@ -54,6 +56,20 @@ class CorruptFile(Exception):
         self.reason = reason
         self.record = record
         self.offset = offset
+
+
+class NewerFormat(CorruptFile):
+    """A store file written by a newer LabelDesk, in a format or schema this one doesn't know.
+
+    Not damage: refused everywhere (opening, repair, restore) and never changed. Headers name
+    the LabelDesk that wrote them (``by``), so the message can say which version to get."""
+
+    def __init__(self, path, what, written_by=None):
+        by = f"LabelDesk {written_by} or newer; " if isinstance(written_by, str) and \
+            written_by else ""
+        super().__init__(path, f"written by a newer LabelDesk ({by}{what}) than this one "
+                               f"({__version__}): upgrade LabelDesk to open it. Nothing was "
+                               "changed.")
 
 
 class JournalLost(OSError):
@@ -68,123 +84,6 @@ def utc_stamp():
 def encode_record(ops):
     body = orjson.dumps(ops)
     return b"%x %08x " % (len(body), zlib.crc32(body)) + body + b"\n"
-
-
-def decode_line(line):
-    """(operations, None) of one complete journal line (without its newline), or (None, why).
-
-    Both formats: ``<len> <crc> <body>`` and the first one, ``<crc> <body>``. orjson never
-    writes a raw newline, so a body is never split across lines."""
-    if len(line) >= 10 and line[8:9] == b" " and line[9:10] in (b"[", b"{"):
-        head_end, length, crc = 9, None, line[:8]  # version 1
-    else:
-        match = _V2_HEAD.match(line)
-        if match is None:
-            return None, "its header (length and checksum) is unreadable"
-        head_end, length, crc = match.end(), int(match[1], 16), match[2]
-    body = line[head_end:]
-    if length is not None and len(body) != length:
-        return None, f"its length is {len(body)} bytes, its header says {length}"
-    try:
-        if int(crc, 16) != zlib.crc32(body):
-            return None, "it fails its checksum"
-        return orjson.loads(body), None
-    except (ValueError, orjson.JSONDecodeError):
-        return None, "it fails its checksum"
-
-
-def _damage_of_tail(tail, version):
-    """None if bytes after the last newline are an append that never completed, else what is
-    wrong with them.
-
-    A record is complete when its declared length and its newline are there; a file that ends
-    before that is a torn write. Trailing NUL bytes (a file system that grew the file but lost
-    the data at a power cut) count as not written."""
-    if version == 1:
-        return None  # the first format had no length: an unterminated last line was torn
-    data = tail.rstrip(b"\0")
-    match = _V2_HEAD.match(data)
-    if match is not None:
-        if len(data) < match.end() + int(match[1], 16) + 1:
-            return None
-        return "its declared length is all there, but it doesn't end where it says"
-    if _V2_PREFIX.fullmatch(data) is not None:
-        return None  # cut inside its length and checksum
-    return "its header (length and checksum) is unreadable"
-
-
-class JournalScan:
-    """What a journal file holds, record by record (line numbers count from 1, the header).
-
-    `good`: [(number, start, end, ops)]; `bad`: [(number, start, end, why)], complete records
-    that are damaged; `torn`: (start, end) of an unfinished last write, or None."""
-
-    def __init__(self, raw):
-        self.size = len(raw)
-        self.good, self.bad, self.torn = [], [], None
-        self.version = None
-        position, number = 0, 0
-        while position < len(raw):
-            number += 1
-            newline = raw.find(b"\n", position)
-            if newline < 0:
-                tail = raw[position:]
-                why = _damage_of_tail(tail, self.version or self._shape(tail))
-                if why is None:
-                    self.torn = (position, len(raw))
-                else:
-                    self.bad.append((number, position, len(raw), why))
-                break
-            line = raw[position:newline]
-            ops, why = decode_line(line)
-            if ops is None:
-                self.bad.append((number, position, newline + 1, why))
-            else:
-                if self.version is None:
-                    self.version = self._shape(line)
-                self.good.append((number, position, newline + 1, ops))
-            position = newline + 1
-        self.records = number
-
-    @staticmethod
-    def _shape(line):
-        return 1 if line[8:9] == b" " and line[9:10] in (b"[", b"{") else JOURNAL_VERSION
-
-    @property
-    def header(self):
-        """The header record, if the first line is one that reads; else None."""
-        if self.good and self.good[0][0] == 1:
-            header = self.good[0][3]
-            if isinstance(header, dict) and header.get("format") == JOURNAL_FORMAT:
-                return header
-        return None
-
-
-def read_journal(path):
-    """The strict read for opening a store: a JournalScan with no damaged record in it.
-
-    Raises CorruptFile naming the first damaged record (number, byte offset) and a journal
-    whose first line isn't a LabelDesk journal header. A file with no complete record at all
-    (being created when the process died) has header None."""
-    with open(path, "rb") as f:
-        scan = JournalScan(f.read())
-    if scan.bad:
-        number, start, end, why = scan.bad[0]
-        more = f" ({len(scan.bad)} damaged records in all)" if len(scan.bad) > 1 else ""
-        raise CorruptFile(path, f"record {number} of {scan.records}, bytes {start}-{end}, is "
-                                f"damaged: {why}{more}. It is not an unfinished last write, so it "
-                                f"may hold acknowledged data and is not dropped. {REPAIR_HINT}",
-                          record=number, offset=start)
-    if scan.good and scan.header is None:
-        raise CorruptFile(path, f"not a LabelDesk journal (bad header). {REPAIR_HINT}",
-                          record=1, offset=0)
-    header = scan.header
-    if header is not None and header.get("version", 1) > JOURNAL_VERSION:
-        raise CorruptFile(path, "written by a newer LabelDesk (journal format "
-                                f"{header.get('version')})")
-    if header is not None and not _is_int(header.get("generation")):
-        raise CorruptFile(path, f"bad header (no generation). {REPAIR_HINT}", record=1, offset=0)
-    return scan
 
 
 def set_aside(path, start, end, suffix):
@@ -264,17 +163,25 @@ class Journal:
     the store's journal.ldb at its acknowledged size (JournalLost otherwise), so that writes
     never go on into a deleted file."""
 
-    def __init__(self, path, generation, schema, fsync=True):
+    def __init__(self, path, generation, schema, fsync=True, base_empty=False, records=0):
+        """Open (or create, header first) the journal at `path`. `records`: how many it holds
+        (the store counts them when it replays the file). `base_empty`: the snapshot below
+        this journal holds no document, so the journal alone holds the whole store (repair can
+        then rebuild a store whose snapshot is lost)."""
         self.path = path
         self.generation = generation
         self.fsync = fsync
+        self.records = records
         new = not os.path.exists(path)
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         stat = os.fstat(self.fd)
         self.size = stat.st_size
         if new or self.size == 0:
+            self.records = 0
             header = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "schema": schema,
-                      "generation": generation}
+                      "generation": generation, "by": __version__}
+            if base_empty:
+                header["base_empty"] = True
             try:
                 self.append(header)
             except OSError:
@@ -320,6 +227,7 @@ class Journal:
                 pass
             raise
         self.size = start + len(data)
+        self.records += 1
 
     def close(self):
         if self.fd is not None:
@@ -339,8 +247,9 @@ def _header_crc(fields):
 def write_snapshot(path, tables, schema, generation):
     """Write all tables atomically: temp file (0600), fsync, rename, fsync of the folder."""
     body = orjson.dumps({"tables": tables}, option=orjson.OPT_NON_STR_KEYS)
-    fields = {"format": SNAPSHOT_FORMAT, "schema": schema, "generation": generation,
-              "length": len(body), "crc": zlib.crc32(body)}
+    fields = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "by": __version__,
+              "schema": schema, "generation": generation, "length": len(body),
+              "crc": zlib.crc32(body)}
     fields["header_crc"] = _header_crc(fields)
     header = orjson.dumps(fields)
     tmp = path + ".tmp"
@@ -371,10 +280,29 @@ def read_snapshot_header(raw, path):
     if "header_crc" in header and header["header_crc"] != _header_crc(header):
         raise CorruptFile(path, "its header fails its checksum: the header (generation, "
                                 "schema, length or checksum) was changed or damaged")
+    newer = _newer(header, path)
+    if newer is not None:
+        raise newer
     for key, least in (("schema", 1), ("generation", 1), ("length", 0), ("crc", 0)):
         if not _is_int(header.get(key)) or header[key] < least:
             raise CorruptFile(path, f"bad header: {key!r} is missing or not a valid number")
     return header, newline + 1
+
+
+def _newer(header, path):
+    """NewerFormat for a snapshot header (checksum already passed) of a newer LabelDesk. The
+    fields of a header without a checksum (the first format) are not trusted to say so."""
+    version, schema = header.get("version", 1), header.get("schema")
+    if "header_crc" not in header:
+        if _is_int(schema) and schema > SCHEMA:
+            return CorruptFile(path, f"bad header: data schema {schema}, in a header without "
+                                     "a checksum (of the first format, which had schema 1)")
+        return None
+    if _is_int(version) and version > SNAPSHOT_VERSION:
+        return NewerFormat(path, f"snapshot format {version}", header.get("by"))
+    if _is_int(schema) and schema > SCHEMA:
+        return NewerFormat(path, f"data schema {schema}", header.get("by"))
+    return None
 
 
 def read_snapshot(path):

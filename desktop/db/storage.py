@@ -22,13 +22,13 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .journal import (DIR_MODE, FILE_MODE, REPAIR_HINT, CorruptFile, Journal, JournalLost,
-                      fsync_dir, read_journal, read_snapshot, set_aside, tighten, utc_stamp,
+from .journal import (DIR_MODE, FILE_MODE, REPAIR_HINT, SCHEMA, CorruptFile, Journal,
+                      JournalLost, fsync_dir, read_snapshot, set_aside, tighten, utc_stamp,
                       write_snapshot)
+from .scan import read_journal
 
 log = logging.getLogger("labeldesk.store")
 
-SCHEMA = 1
 MISSING = object()
 
 # Upgrades of the stored documents, keyed by the schema version they upgrade *from*.
@@ -190,8 +190,13 @@ class JournalStorage(Storage):
     # lowers it, for tests that need compactions to happen often (docs/reliability.md).
     COMPACT_MIN_BYTES = int(os.environ.get("LABELDESK_COMPACT_MIN_BYTES") or 64 * 1024 * 1024)
 
-    def __init__(self, folder, fsync=True, readonly=False, readonly_reason=None):
+    def __init__(self, folder, fsync=True, readonly=False, readonly_reason=None,
+                 acknowledged=None):
+        """`acknowledged`: (generation, bytes, records) of the journal as the last session
+        acknowledged it (db/lockfile.py), checked against the file; None when unknown."""
         self.folder = str(folder)
+        self.previously_acknowledged = acknowledged
+        self.on_acknowledged = None  # called with (generation, bytes, records) after each write
         self.fsync = fsync
         self.readonly = readonly
         self.readonly_reason = readonly_reason or "it was opened for reading only"
@@ -232,6 +237,7 @@ class JournalStorage(Storage):
           replaces it. Ahead of the snapshot: refused (the snapshot is an old one).
         """
         schema, generation, checked = SCHEMA, 1, True
+        self.replayed_records = 0
         if not self.readonly:
             self._remove_leftovers()
         has_snapshot = os.path.exists(self.snapshot_path)
@@ -247,9 +253,6 @@ class JournalStorage(Storage):
             except (TypeError, ValueError) as e:
                 raise CorruptFile(self.snapshot_path,
                                   f"not a LabelDesk snapshot (unexpected content: {e})") from None
-            if schema > SCHEMA:
-                raise CorruptFile(self.snapshot_path,
-                                  f"written by a newer LabelDesk (schema {schema})")
         try:
             journal_bytes = os.path.getsize(self.journal_path)
         except FileNotFoundError:
@@ -267,7 +270,9 @@ class JournalStorage(Storage):
         if self.readonly:
             return
         if self.journal is None:
-            self.journal = Journal(self.journal_path, generation, SCHEMA, fsync=self.fsync)
+            self.journal = Journal(self.journal_path, generation, SCHEMA, fsync=self.fsync,
+                                   base_empty=not any(self.tables.values()),
+                                   records=self.replayed_records)
         if schema < SCHEMA:
             self._migrate(schema)
         elif upgrade:
@@ -285,7 +290,7 @@ class JournalStorage(Storage):
 
     def _replay(self, generation, has_snapshot, checked):
         """Replay journal.ldb onto the snapshot; returns whether it is in the first format."""
-        scan = read_journal(self.journal_path)
+        scan = read_journal(self.journal_path, self.previously_acknowledged)
         header = scan.header
         if header is None:
             # Not even the header record is whole: the journal was being created when the
@@ -301,8 +306,6 @@ class JournalStorage(Storage):
                                       f"process ended; started it empty (the {scan.size} bytes "
                                       f"written are kept in {os.path.basename(kept)})")
             return False
-        if header.get("schema", SCHEMA) > SCHEMA:
-            raise CorruptFile(self.journal_path, "written by a newer LabelDesk")
         if header["generation"] > generation:
             raise CorruptFile(self.journal_path, "newer than the snapshot; the snapshot is stale "
                               f"(e.g. an old copy put back). {REPAIR_HINT}")
@@ -311,8 +314,15 @@ class JournalStorage(Storage):
             if not self.readonly:
                 self._replace_stale_journal(header["generation"], generation, checked)
             return False
-        for _, _, _, ops in scan.good[1:]:
-            self._apply_ops(ops, notify=False)
+        for number, start, end, ops in scan.good[1:]:
+            try:
+                self._apply_ops(ops, notify=False, strict=True)
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+                raise CorruptFile(self.journal_path, f"record {number} of {scan.records}, bytes "
+                                  f"{start}-{end}, passes its checksum but doesn't hold "
+                                  f"operations this LabelDesk knows. {REPAIR_HINT}",
+                                  record=number, offset=start) from None
+        self.replayed_records = len(scan.good)
         if scan.torn is not None and not self.readonly:
             start, end = scan.torn
             kept = set_aside(self.journal_path, start, end, "torn")
@@ -331,7 +341,9 @@ class JournalStorage(Storage):
         kept beside it: its generation can't be trusted to mean "all in the snapshot"."""
         fresh = self.journal_path + ".tmp"
         remove_file(fresh)
-        Journal(fresh, generation, SCHEMA, fsync=self.fsync).close()
+        Journal(fresh, generation, SCHEMA, fsync=self.fsync,
+                base_empty=not any(self.tables.values())).close()
+        self.replayed_records = 1
         note = "its writes are in snapshot.ldb"
         if not checked or old != generation - 1:
             kept = set_aside(self.journal_path, 0, os.path.getsize(self.journal_path), "stale")
@@ -411,7 +423,9 @@ class JournalStorage(Storage):
         return OSError(errno.EROFS, f"LabelDesk's data folder {data_dir} is read-only: "
                                     f"{self.readonly_reason}. Nothing was saved.")
 
-    def _apply_ops(self, ops, notify=True, undo=None):
+    def _apply_ops(self, ops, notify=True, undo=None, strict=False):
+        if strict:  # read from a file: every operation checked before any is applied
+            check_ops(ops)
         for op in ops:
             name = op[0]
             table = self.docs(name)
@@ -435,6 +449,21 @@ class JournalStorage(Storage):
                     undo.append((name, doc_id, old))
                 for watch in watchers:
                     watch(doc_id, old, new)
+
+    # -- what was acknowledged ------------------------------------------------------------
+
+    def acknowledged(self):
+        """(generation, bytes, records) of the journal as acknowledged so far, or None."""
+        journal = self.journal
+        if journal is None or not isinstance(getattr(journal, "records", None), int):
+            return None
+        return journal.generation, journal.size, journal.records
+
+    def acknowledge(self):
+        """Tell on_acknowledged (the Store's LOCK marker) what the journal now holds."""
+        state = self.acknowledged()
+        if self.on_acknowledged is not None and state is not None:
+            self.on_acknowledged(*state)
 
     # -- transactions, observers, compaction ----------------------------------------------
 
@@ -465,6 +494,7 @@ class JournalStorage(Storage):
             except BaseException:
                 self._rollback(undo)
                 raise
+            self.acknowledge()
             self._maybe_compact()
 
     def rollback(self):
@@ -549,7 +579,8 @@ class JournalStorage(Storage):
             journal = None
             try:
                 remove_file(next_path)
-                journal = Journal(next_path, generation, SCHEMA, fsync=self.fsync)
+                journal = Journal(next_path, generation, SCHEMA, fsync=self.fsync,
+                                  base_empty=not any(self.tables.values()))
                 keep_old = getattr(self, "before_replace", None)  # db/backups.py: never raises
                 if keep_old is not None:
                     keep_old(self.snapshot_path)  # the old generation becomes a backup
@@ -566,6 +597,24 @@ class JournalStorage(Storage):
             self.journal.close()
             self.journal, self.snapshot_bytes = journal, snapshot_bytes
             self.compact_retry_at = 0
+            self.acknowledge()
+
+
+def check_ops(ops):
+    """Raise ValueError unless `ops` is a list of the three operations a record may hold."""
+    if not isinstance(ops, list):
+        raise ValueError("not a list of operations")
+    for op in ops:
+        if not (isinstance(op, list) and len(op) >= 2 and isinstance(op[0], str)
+                and ((op[1] == "t" and len(op) == 2)
+                     or (op[1] == "d" and len(op) == 3 and _is_id(op[2]))
+                     or (op[1] == "p" and len(op) == 4 and _is_id(op[2])
+                         and isinstance(op[3], dict)))):
+            raise ValueError(f"not an operation: {op!r:.80}")
+
+
+def _is_id(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def remove_file(path):

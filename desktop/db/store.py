@@ -4,60 +4,38 @@ import os
 from contextlib import contextmanager
 
 from .indexes import Index, Totals, Watermark
-from .journal import FILE_MODE, CorruptFile, tighten
+from .journal import CorruptFile
+from .lockfile import (Marker, StoreLocked, acknowledged_in, lock_folder, owner_of,
+                       read_acknowledged)
 from .storage import Database, make_private_folder, paused_gc
-
-
-class StoreLocked(Exception):
-    """Another process has the store open."""
-
-
-def lock_folder(path):
-    """Hold an exclusive lock on `path` for the life of the process; the OS frees it on exit."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    tighten(path, FILE_MODE)
-    handle = os.fdopen(fd, "r+")
-    try:
-        if os.name == "nt":  # pragma: no cover - exercised by Windows builds only
-            import msvcrt
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        owner = handle.read().strip() or "another process"
-        handle.close()
-        raise StoreLocked(f"{os.path.dirname(path)} is in use by {owner}") from None
-    handle.seek(0)
-    previous = handle.read().strip()  # left by a process that never closed the store
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()}")
-    handle.flush()
-    return handle, previous
 
 
 class Store:
     """All LabelDesk data. Every write is durable when the call (or the transaction) returns."""
 
-    def __init__(self, folder, fsync=True, readonly=False, readonly_reason=None):
+    def __init__(self, folder, fsync=True, readonly=False, readonly_reason=None,
+                 lock_held=False):
         """Open (or create) the store in `folder`.
 
         `readonly` opens a store another process holds, for a look (`labeldesk user`), or one
         on a folder LabelDesk can't write to: no lock, no repair; every write raises
-        OSError(EROFS) saying why (`readonly_reason`).
+        OSError(EROFS) saying why (`readonly_reason`). `lock_held`: the caller holds the
+        folder's lock already (repair, which counts again in the store it just wrote).
         """
         self.folder = str(folder)
         self._lock_handle = None
         self.readonly = readonly
         previous = ""
-        if not readonly:
+        lock_path = os.path.join(self.folder, "LOCK")
+        if readonly or lock_held:
+            acknowledged = None if lock_held else read_acknowledged(lock_path)
+        else:
             make_private_folder(self.folder)
-            self._lock_handle, previous = lock_folder(os.path.join(self.folder, "LOCK"))
+            self._lock_handle, previous = lock_folder(lock_path)
+            acknowledged = acknowledged_in(previous)
         try:
             self.db = Database(self.folder, fsync=fsync, readonly=readonly,
-                               readonly_reason=readonly_reason)
+                               readonly_reason=readonly_reason, acknowledged=acknowledged)
         except BaseException:
             if self._lock_handle:
                 self._lock_handle.seek(0)
@@ -68,11 +46,14 @@ class Store:
         self.storage = self.db.storage
         self.lock = self.storage.lock
         self.storage.on_folder_lost.append(self._lock_again)
+        if self._lock_handle is not None:
+            self.storage.on_acknowledged = self._mark
+            self.storage.acknowledge()
         self.unclean = []
-        if previous:
-            self.unclean.append(f"the last session ({previous}) ended without closing the store "
-                                "(a crash, kill or power loss); its acknowledged writes were "
-                                "read back from the journal")
+        if owner_of(previous):
+            self.unclean.append(f"the last session ({owner_of(previous)}) ended without closing "
+                                "the store (a crash, kill or power loss); its acknowledged "
+                                "writes were read back from the journal")
 
     @property
     def recovered(self):
@@ -97,6 +78,16 @@ class Store:
         self._lock_handle = lock_folder(path)[0]
         if handle is not None:
             handle.close()
+
+    def _mark(self, generation, size, records):
+        """What the journal acknowledged, noted in LOCK (lockfile.py): never breaks a write."""
+        handle = self._lock_handle
+        if handle is None:
+            return
+        try:
+            Marker(handle).write(generation, size, records)
+        except OSError:
+            pass  # a read-only or vanished LOCK: the journal's own checks still hold
 
     def table(self, name):
         return self.db.table(name)
@@ -147,8 +138,9 @@ class Store:
             handle, self._lock_handle = self._lock_handle, None
             if handle is not None:
                 try:
-                    handle.seek(0)
-                    handle.truncate()  # a clean end: the next open has nothing to report
+                    # a clean end: the next open has no unclean end to report, and still knows
+                    # how much of the journal was acknowledged
+                    Marker(handle).close_cleanly(self.storage.acknowledged())
                 except OSError:
                     pass  # the disk went read-only or away: the next open reports an unclean end
                 finally:
