@@ -65,6 +65,9 @@ def user_token(args):
 
 def damaged_message(error):
     """What LabelDesk says when a store file is damaged (a CorruptFile) and it won't open."""
+    from .db.journal import NewerFormat
+    if isinstance(error, NewerFormat):
+        return f"LabelDesk can't open its data: {error.path} was {error.reason}"
     return (f"LabelDesk can't open its data: {error.path} is damaged ({error.reason}).\n"
             "The file was left as it is; nothing was replaced. Run `labeldesk repair` to "
             "keep every readable record, or restore a backup.")
@@ -175,8 +178,9 @@ def lock_owner(settings):
         text = (Path(settings.store_dir) / "LOCK").read_text()
     except OSError:
         return None
-    parts = text.split()
-    return int(parts[1]) if len(parts) == 2 and parts[0] == "pid" and parts[1].isdigit() else None
+    from .db.lockfile import owner_of
+    parts = owner_of(text).split()
+    return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
 
 
 def running_instance(settings, wait=10.0):
@@ -224,8 +228,26 @@ def report_running(settings, error, verb):
         sys.exit(0)
     kind = "window" if info.get("window") else "server (headless)"
     sys.exit(f"LabelDesk is already running with the data folder {folder}: a {kind}, {where}.\n"
-             "Use that one (the API token: `labeldesk user`), or close it first; one data folder "
+             "Use that one (the API token: `labeldesk user --token`), or close it first; one data "
+             "folder "
              "is opened by one LabelDesk at a time.")
+
+
+def announce(app, print_token=False):
+    """The data folder, and where the API token is. The token itself only when asked for
+    (--print-token): printed, it would stay in terminal scrollback and in logs."""
+    import shlex
+    settings = app.settings
+    print(f"Data folder: {settings.data_dir}", flush=True)
+    if not settings.auth:
+        print("Authentication is off: any local program can use the API.", flush=True)
+    elif print_token:
+        print(f"API token: {app.users.get(1)['token']}  "
+              "(send it as 'Authorization: Token <token>')", flush=True)
+    else:
+        print("The API token is not printed; get it with `labeldesk user --token --data-dir "
+              f"{shlex.quote(str(settings.data_dir))}` (or start with --print-token).",
+              flush=True)
 
 
 def cmd_serve(args):
@@ -242,20 +264,12 @@ def cmd_serve(args):
         print(f"Port {settings.port} is in use; using port {server.port} instead.", flush=True)
     print(f"LabelDesk {__version__} is serving {server.url}", flush=True)
 
-    def announce(app):
-        print(f"Data folder: {app.settings.data_dir}", flush=True)
-        if app.settings.auth:
-            print(f"API token: {app.users.get(1)['token']}  "
-                  "(send it as 'Authorization: Token <token>')", flush=True)
-        else:
-            print("Authentication is off: any local program can use the API.", flush=True)
-
     def reopened(old, new):
         remove_instance(old.settings)
         write_instance(new.settings, server.url)
-        announce(new)
+        announce(new, args.print_token)
     holder.on_reopen.append(reopened)
-    announce(app)
+    announce(app, args.print_token)
 
     stopping = threading.Event()
 
@@ -284,11 +298,12 @@ def cmd_start(args):
         print("The desktop window is not available in this build; serving headless instead.",
               flush=True)
         return cmd_serve(args)
-    return window.run(settings_from(args))
+    return window.run(settings_from(args), print_token=args.print_token)
 
 
 def cmd_user(args):
-    """Print the local user's info and token, as `label-studio user` does."""
+    """Print the local user's info and token, as `label-studio user` does (--token: the token
+    alone)."""
     from .app import LabelDesk
     from .users import Users
     settings = settings_from(args)
@@ -304,6 +319,11 @@ def cmd_user(args):
     else:
         info = app.users.cli_info(args.username)
         app.close()
+    if args.token:
+        if info.get("status") != "ok":
+            sys.exit(info.get("message", "no such user"))
+        print(info["token"])
+        return 0
     if info.get("status") == "ok":
         print("=> User info:")
     print(info)
@@ -706,6 +726,9 @@ def build_parser():
         command.add_argument("--user-token-file", metavar="FILE",
                              help="read the local user's token from FILE (default: "
                              "$LABELDESK_USER_TOKEN, else $LABEL_STUDIO_USER_TOKEN)")
+        command.add_argument("--print-token", action="store_true",
+                             help="print the API token at start (by default it is not, to keep "
+                             "it out of logs and scrollback: `labeldesk user --token` prints it)")
         command.set_defaults(func=func)
 
     command = commands.add_parser("export", help=cmd_export.__doc__.splitlines()[0])
@@ -736,6 +759,8 @@ def build_parser():
     command = commands.add_parser("user", help=cmd_user.__doc__)
     common(command)
     command.add_argument("--username", help="the user's email (default: the local user)")
+    command.add_argument("--token", action="store_true",
+                         help="print the user's API token alone (for scripts)")
     command.set_defaults(func=cmd_user)
 
     command = commands.add_parser("push", help=cmd_push.__doc__.splitlines()[0])

@@ -383,8 +383,9 @@ def bring_to_front(window, state):
         window.maximize()
 
 
-def run(settings):
+def run(settings, print_token=False):
     """Open the window on a freshly started server; returns when the window is closed.
+    `print_token`: the API token is printed at start (`labeldesk start --print-token`).
 
     Data that can't be opened because a store file is damaged (CorruptFile) shows the recovery
     window instead (open_recovery). Once the user repaired the data or restored a backup and
@@ -424,7 +425,7 @@ def run(settings):
             log.exception("the recovery window could not be made")
             raise SystemExit(damaged_message(e)) from None
     else:
-        stops.append(open_main(settings, app, gui))
+        stops.append(open_main(settings, app, gui, print_token))
     try:
         webview.start(gui=gui, private_mode=True, icon=str(editor.UI_DIR / "img" / "icon.png"))
     finally:
@@ -448,13 +449,13 @@ def restart_process():
     os.execv(sys.executable, [sys.executable, *args])
 
 
-def open_main(settings, app, gui):
+def open_main(settings, app, gui, print_token=False):
     """The main window on a freshly started server over `app`, before the GUI loop runs.
     Returns what shuts the server and the data down once the loop has ended."""
     import secrets
 
     from .app import Reopenable
-    from .cli import remove_instance, write_instance
+    from .cli import announce, remove_instance, write_instance
     from .server import Server
 
     # The Settings page may switch the data folder: the server and the window stay, the
@@ -467,7 +468,7 @@ def open_main(settings, app, gui):
     server = Server(wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
     write_instance(settings, server.url, nonce)
     print(f"LabelDesk {__version__} is open; its API is at {server.url}", flush=True)
-    announce(app)
+    announce(app, print_token)
 
     state = WindowState(settings.data_dir).load()
     bridge = Bridge(LocalClient(server.url, lambda: holder.app.users.get(1)["token"]),
@@ -484,7 +485,7 @@ def open_main(settings, app, gui):
         remove_instance(old.settings)
         write_instance(new.settings, server.url, nonce)
         bridge._data_dir = Path(new.settings.data_dir)
-        announce(new)
+        announce(new, print_token)
     holder.on_reopen.append(reopened)
     secret = app.sessions.one_time_secret()
     webview.settings["ALLOW_FILE_URLS"] = False
@@ -530,14 +531,6 @@ def open_recovery(settings, error, gui, open_labeldesk):
     window.expose(*exposed(helper, allowed))
     close_on_signals(window)
     return window
-
-
-def announce(app):
-    settings = app.settings
-    print(f"Data folder: {settings.data_dir}", flush=True)
-    if settings.auth:
-        print(f"API token: {app.users.get(1)['token']}  "
-              "(send it as 'Authorization: Token <token>')", flush=True)
 
 
 def _screens():

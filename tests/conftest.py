@@ -100,12 +100,16 @@ def make_live(tmp_path):
 
 
 class ServeProcess:
-    """`labeldesk serve` as a child process (for CLI, crash and kill -9 tests)."""
+    """`labeldesk serve` as a child process (for CLI, crash and kill -9 tests). It is started
+    with --print-token (serve doesn't print the token unless asked) and read until it said
+    where its token is; print_token=False leaves the flag out (then `token` stays None)."""
 
-    def __init__(self, data_dir, *args, env=None):
+    def __init__(self, data_dir, *args, env=None, print_token=True):
         cmd = [sys.executable, "-m", "desktop", "serve", "--data-dir", str(data_dir), *args]
         if "--port" not in args:
             cmd += ["--port", "0"]
+        if print_token and "--print-token" not in args:
+            cmd.append("--print-token")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env={**os.environ, **(env or {})})
         self.lines = []
@@ -122,7 +126,7 @@ class ServeProcess:
             match = re.search(r"API token: (\S+)", line)
             if match:
                 self.token = match.group(1)
-            if self.url and (self.token or "--no-auth" in args):
+            if self.url and (self.token or "API token" in line or "Authentication is off" in line):
                 break
         if not self.url:
             self.proc.kill()

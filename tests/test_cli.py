@@ -171,8 +171,56 @@ def test_data_dir_from_environment(tmp_path):
         proc.wait(timeout=15)
     result = labeldesk("user", env={"LABELDESK_DATA_DIR": str(data)})
     assert result.returncode == 0
-    token = re.search(r"API token: (\S+)", output).group(1)
-    assert user_info(result.stdout)["token"] == token
+    token = labeldesk("user", "--token", env={"LABELDESK_DATA_DIR": str(data)}).stdout.strip()
+    assert user_info(result.stdout)["token"] == token and token not in output
+
+
+def test_serve_prints_where_the_token_is_not_the_token(serve_process, tmp_path):
+    data = tmp_path / "data"
+    process = serve_process(data, print_token=False)
+    # while it runs (it holds the store), `user --token` reads the token: that alone, one line
+    result = labeldesk("user", "--token", "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert result.stdout == token + "\n" and len(token) >= 20 and " " not in token
+    assert process.api.get("/api/projects").status_code == 401
+    response = requests.get(process.url + "/api/current-user/whoami",
+                            headers={"Authorization": f"Token {token}"}, timeout=10)
+    assert response.status_code == 200
+    output = "".join(process.lines) + process.stop()
+    assert token not in output
+    assert f"labeldesk user --token --data-dir {data}" in output
+    assert user_info(labeldesk("user", "--data-dir", str(data)).stdout)["token"] == token
+
+    # asked for: printed
+    again = serve_process(data, "--print-token", print_token=False)
+    assert again.token == token
+    assert "API token: " + token in "".join(again.lines)
+    again.stop()
+    missing = labeldesk("user", "--token", "--username", "nobody@x.y", "--data-dir", str(data))
+    assert missing.returncode == 1 and "doesn't exist" in missing.stderr and not missing.stdout
+
+
+def test_start_and_serve_share_the_announcement(tmp_path, capsys):
+    """`labeldesk start` (desktop/window.py) prints through cli.announce, as serve does."""
+    import inspect
+
+    from desktop import window
+    from desktop.app import LabelDesk
+    from desktop.cli import announce
+    from desktop.settings import Settings
+    assert "API token:" not in inspect.getsource(window)  # no printing of its own
+    app = LabelDesk(Settings(data_dir=tmp_path / "data"))
+    try:
+        token = app.users.get(1)["token"]
+        announce(app)
+        quiet = capsys.readouterr().out
+        announce(app, print_token=True)
+        loud = capsys.readouterr().out
+    finally:
+        app.close()
+    assert token not in quiet and "labeldesk user --token" in quiet
+    assert f"API token: {token}" in loud
 
 
 @pytest.mark.parametrize("damage", ["snapshot", "journal"])

@@ -27,8 +27,8 @@ from uihelp import CHROMIUM, CHROMIUM_ARGS
 data, trace = sys.argv[1], sys.argv[2]
 server = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=connect,bind", "-o", trace,
                            sys.executable, "-m", "desktop", "serve", "--data-dir", data,
-                           "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
+                           "--port", "0", "--print-token"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
 url = token = None
 deadline = time.time() + 60
 while time.time() < deadline and not (url and token):

@@ -216,7 +216,8 @@ def wait_unmounted(folder, seconds=20):
 
 
 def start_serve(executable, data, **env):
-    process = subprocess.Popen([str(executable), "serve", "--data-dir", str(data), "--port", "0"],
+    process = subprocess.Popen([str(executable), "serve", "--data-dir", str(data), "--port", "0",
+                                "--print-token"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env=bundle_env(**env))
     lines, url, token = [], None, None

@@ -231,7 +231,8 @@ class Started:
 
     def __init__(self, data, env):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "desktop", "start", "--data-dir", str(data), "--port", "0"],
+            [sys.executable, "-m", "desktop", "start", "--print-token", "--data-dir", str(data),
+             "--port", "0"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)

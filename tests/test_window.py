@@ -92,9 +92,9 @@ def test_window_opens_signed_in_and_closes_cleanly(display, tmp_path):
 
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     env.pop("WAYLAND_DISPLAY", None)
-    process = subprocess.Popen([sys.executable, "-m", "desktop", "start", "--data-dir", str(data),
-                                "--port", "0"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "desktop", "start", "--print-token",
+                                "--data-dir", str(data), "--port", "0"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     try:
         url = token = None
