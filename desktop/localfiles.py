@@ -1,8 +1,11 @@
 """Local folders as storages: which paths are allowed, listing them, serving their files.
 
-Everything is checked on resolved paths (symlinks followed): a folder or file is usable only when
-it lies inside the allowed root (settings.local_files_root, Label Studio's
-LOCAL_FILES_DOCUMENT_ROOT), so neither `..` nor a symlink can reach outside it.
+Everything is checked on resolved paths (symlinks followed). A storage's folder must lie inside
+the allowed root (settings.local_files_root, Label Studio's LOCAL_FILES_DOCUMENT_ROOT), and a
+file counts as the storage's only when it really lies inside that storage's own folder: a
+symlink in the folder pointing elsewhere (even elsewhere under the root, such as the home
+folder) is neither synced nor served. Symlinks that stay inside the folder work. Label Studio
+follows such symlinks; LabelDesk doesn't, on purpose (docs/security.md).
 """
 
 import os
@@ -57,27 +60,30 @@ def check_regex(pattern):
 
 
 def list_files(path, root, regex=None, recursive=False):
-    """(absolute key, resolved file) of the files to import, sorted by name as Label Studio.
+    """The files to import, sorted by name as Label Studio: ([(absolute key, resolved file)],
+    [keys of the files skipped because they really lie outside the storage folder]).
 
-    The key is the path as found under the storage folder (Label Studio's storage_filename);
-    files whose real location is outside the allowed root are skipped."""
-    root = resolved_root(root)
-    folder = Path(path).expanduser()
+    The key is the path as found under the storage folder (Label Studio's storage_filename).
+    `path` is the storage's folder as check_folder() resolved it (inside the root)."""
+    folder = Path(path).expanduser().resolve()
+    if resolved_root(root) not in folder.parents:
+        return [], []
     found = folder.rglob("*") if recursive else folder.glob("*")
-    out = []
+    out, outside = [], []
     for entry in sorted(found, key=lambda p: (p.name, str(p))):
+        if regex is not None and not regex.match(entry.name):
+            continue
         try:
             if not entry.is_file():
                 continue
             real = entry.resolve()
-        except OSError:
+        except (OSError, RuntimeError):  # unreadable, or a symlink loop
             continue
-        if root not in real.parents:
-            continue
-        if regex is not None and not regex.match(entry.name):
+        if folder not in real.parents:  # a symlink out of the folder
+            outside.append(str(entry))
             continue
         out.append((str(entry), real))
-    return out
+    return out, outside
 
 
 def file_url(real, root):
@@ -87,23 +93,31 @@ def file_url(real, root):
 
 
 def served_file(d, root, storage_folders):
-    """The file behind /data/local-files/?d=<d>: inside the root and inside some local import
-    storage's folder, after following symlinks; NotFound for anything else."""
+    """The file behind /data/local-files/?d=<d>, or NotFound.
+
+    As in Label Studio, `d` is a path under the root (or an absolute one) and is served only
+    when a local import storage's folder contains it. LabelDesk checks that twice: the path as
+    named (`..` collapsed, symlinks not followed) lies in a storage's folder, as configured or
+    resolved, and the file it really is (symlinks followed) lies in that same folder. So a
+    symlink in one storage's folder can't serve a file elsewhere, not even one in another
+    storage's folder (that one is served by its own path)."""
     if not isinstance(d, str) or not d.strip() or "\x00" in d:
         raise NotFound()
     root = resolved_root(root)
     try:
-        candidate = (root / d.lstrip("/")).resolve() if not os.path.isabs(d) else \
-            Path(d).resolve()
+        named = Path(os.path.normpath(d if os.path.isabs(d) else root / d.lstrip("/")))
+        candidate = named.resolve()
     except (OSError, RuntimeError, ValueError):
         raise NotFound() from None
     if root not in candidate.parents or not candidate.is_file():
         raise NotFound()
     for folder in storage_folders:
         try:
-            folder = Path(folder).expanduser().resolve()
-        except (OSError, RuntimeError):
+            given = Path(os.path.normpath(Path(folder).expanduser()))
+            real = given.resolve()
+        except (OSError, RuntimeError, ValueError):
             continue
-        if inside(folder, root) and folder in candidate.parents:
+        if (root in real.parents and real in candidate.parents
+                and (real in named.parents or given in named.parents)):
             return candidate
     raise NotFound()

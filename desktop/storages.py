@@ -265,17 +265,19 @@ class Storages:
         recursive = doc.get("recursive_scan", False)
         if doc["type"] == "localfiles":
             folder = localfiles.check_folder(doc["path"], self.root)
-            listed = localfiles.list_files(folder, self.root, regex, recursive)
+            listed, outside = localfiles.list_files(folder, self.root, regex, recursive)
             keys = [key for key, _ in listed]
             real = dict(listed)
         else:
-            keys = s3.list_keys(doc, regex, recursive)
+            keys, outside = s3.list_keys(doc, regex, recursive), []
         with self.r.lock:
             linked = self._linked_keys(storage_id, project_id)
         fresh = [k for k in keys if k not in linked]
         client = s3.client(doc) if doc["type"] == "s3" and not doc.get("use_blob_urls") \
             else None
-        problems, items, owners = [], [], []
+        problems = [f"{key}: skipped, a symlink to a file outside the storage's folder"
+                    for key in outside]
+        items, owners = [], []
         for key in fresh:
             try:
                 if doc.get("use_blob_urls"):

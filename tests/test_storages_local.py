@@ -150,6 +150,54 @@ def test_serving_files(desk, tmp_path):
     assert all("link" not in t["data"]["image"] for t in tasks["tasks"])
 
 
+def test_symlinks_out_of_the_storage_folder_are_neither_synced_nor_served(desk):
+    """A symlink in a storage's folder that points elsewhere under the root (the home folder,
+    by default) is not the storage's file: no task, no download, not even when it points into
+    another storage's folder. Symlinks that stay inside the folder keep working."""
+    api, root = desk.api, desk.root
+    (root / "private").mkdir()
+    (root / "private" / "secret.png").write_bytes(b"\x89PNG secret")
+    (root / "private" / "secret.json").write_text(json.dumps({"text": "top secret"}))
+    (root / "imgs" / "leak.png").symlink_to(root / "private" / "secret.png")
+    (root / "imgs" / "rel-leak.png").symlink_to(os.path.join("..", "private", "secret.png"))
+    (root / "imgs" / "linkdir").symlink_to(root / "private", target_is_directory=True)
+    (root / "imgs" / "inner.png").symlink_to(os.path.join("sub", "c.png"))
+    (root / "tasks").mkdir()
+    (root / "tasks" / "one.json").write_text(json.dumps({"text": "first"}))
+    (root / "tasks" / "leak.json").symlink_to(root / "private" / "secret.json")
+    (root / "tasks" / "same.json").symlink_to("one.json")
+
+    images = api.project(label_config=IMAGE_CONFIG)
+    storage = create(api, images["id"], root / "imgs", regex_filter=r".*\.png",
+                     use_blob_urls=True, recursive_scan=True).json()
+    synced = api.post(f"/api/storages/localfiles/{storage['id']}/sync").json()
+    tasks = api.get("/api/tasks", params={"project": images["id"], "fields": "all"}).json()
+    urls = sorted(t["data"]["image"] for t in tasks["tasks"])
+    assert urls == ["/data/local-files/?d=imgs/a.png", "/data/local-files/?d=imgs/b.png",
+                    "/data/local-files/?d=imgs/sub/c.png", "/data/local-files/?d=imgs/sub/c.png"]
+    assert synced["last_sync_count"] == 4 and synced["status"] == "completed_with_errors"
+    assert "leak.png: skipped" in synced["traceback"]
+    assert "rel-leak.png: skipped" in synced["traceback"]
+
+    texts = api.project(label_config=TEXT_CONFIG)
+    storage = create(api, texts["id"], root / "tasks").json()
+    synced = api.post(f"/api/storages/localfiles/{storage['id']}/sync").json()
+    tasks = api.get("/api/tasks", params={"project": texts["id"], "fields": "all"}).json()
+    assert sorted(t["data"]["text"] for t in tasks["tasks"]) == ["first", "first"]
+    assert "leak.json: skipped" in synced["traceback"]
+
+    # the target's folder is a storage too (another project's): served by its own path only
+    create(api, texts["id"], root / "private", use_blob_urls=True)
+    assert api.get("/data/local-files/?d=private/secret.png").content == b"\x89PNG secret"
+    for path in ("imgs/leak.png", "imgs/rel-leak.png", "imgs/linkdir/secret.png",
+                 "imgs/linkdir/../leak.png", str(root / "imgs" / "leak.png")):
+        r = api.get("/data/local-files/", params={"d": path})
+        assert r.status_code == 404 and b"secret" not in r.content, path
+    for path in ("imgs/inner.png", "imgs/sub/c.png", str(root / "imgs" / "inner.png")):
+        r = api.get("/data/local-files/", params={"d": path})
+        assert r.status_code == 200 and r.content == b"\x89PNG c", path
+
+
 def test_export_storage_writes_annotations(desk):
     api = desk.api
     out = desk.root / "out"
