@@ -11,6 +11,7 @@ import sys
 import pytest
 from label_studio_sdk import LabelStudio
 
+from datahelp import wait_for
 from test_export_api import TEXT_CONFIG, Project
 
 PAYLOADS = [
@@ -103,9 +104,10 @@ def test_snapshots_conversions_and_the_sdk_neutralize_formulas(project, live):
     oracle = (p.oracle("CSV") / "result.csv").read_bytes()
     raw = api.get(f"{base}/download", params={"exportType": "CSV", "escape_formulas": "false"})
     assert raw.status_code == 200 and raw.content == oracle
-    leftovers = [f.name for f in (live.settings.data_dir / "export").iterdir()
-                 if f.name.startswith(".export-")]
-    assert leftovers == []  # the unescaped one was a temporary file, removed once sent
+    # the unescaped one was a temporary file, removed once sent (by the server's thread, just
+    # after the client has the last byte)
+    wait_for(lambda: not [f for f in (live.settings.data_dir / "export").iterdir()
+                          if f.name.startswith(".export-")], 10)
 
     # a conversion asked for without escaping is stored so, and served escaped by default
     second = api.post(f"/api/projects/{p.id}/exports", json={"title": "raw"}).json()
@@ -165,3 +167,13 @@ def assert_texts_escaped(data):
     assert sorted(row[header.index("text")] for row in rows) == sorted(
         "'" + payload for payload in PAYLOADS)
     assert all(not c.startswith(DANGEROUS_START) for row in rows for c in row)
+
+
+@pytest.mark.parametrize("value,written", [
+    ("=1+1", "'=1+1"), ("+1+1", "'+1+1"), ("-1+1", "'-1+1"), ("@A1", "'@A1"), ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"), ("-", "'-"), ("-3\n", "'-3\n"), ("-\u0663", "'-\u0663"),  # not ASCII
+    ("-3", "-3"), ("+1.5e3", "+1.5e3"), ("-.5e-3", "-.5e-3"), ("1-1", "1-1"), (" =1", " =1"),
+    ("", ""), (-3, -3), (1.5, 1.5), (None, None), (True, True)])
+def test_which_cells_are_neutralized(value, written):
+    from desktop.formats.csv_export import neutralize
+    assert neutralize(value) == written

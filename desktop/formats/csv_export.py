@@ -24,7 +24,7 @@ from desktop.formats.items import annotator, iter_items, prettify
 ALWAYS = {"annotator", "annotation_id", "created_at", "updated_at", "lead_time"}
 SPOOL_BATCH = 1000
 FORMULA_STARTS = frozenset("=+-@\t\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def neutralize(value):
