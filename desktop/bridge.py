@@ -273,7 +273,7 @@ class Bridge:
 
     PUBLIC = ("desktop", "choose_import_files", "choose_import_folder", "choose_folder",
               "choose_project_file", "open_project_file", "open_config", "reveal", "job",
-              "import_paths", "save_export")
+              "import_paths", "save_export", "api_token")
 
     def __init__(self, client, data_dir):
         self._client = client
@@ -310,6 +310,11 @@ class Bridge:
 
     def desktop(self):
         return {"desktop": True, "platform": sys.platform}
+
+    def api_token(self):
+        """The API token, for the Settings page: the server gives it to no cookie session (a
+        cookie that leaked must not become the token), so the window's page gets it here."""
+        return {"token": self._client.token()}
 
     def choose_import_files(self):
         types = ("Data and media files (" + ";".join(f"*{e}" for e in sorted(IMPORT_EXTENSIONS))

@@ -263,6 +263,9 @@ def cmd_serve(args):
     if server.fell_back:
         print(f"Port {settings.port} is in use; using port {server.port} instead.", flush=True)
     print(f"LabelDesk {__version__} is serving {server.url}", flush=True)
+    # the UI's own host (desktop/uihost.py): a browser signed in there shares its cookie with
+    # no other local server; scripts keep using the address above
+    print(f"Open it in a browser: http://{app.sessions.host}:{server.port}/", flush=True)
 
     def reopened(old, new):
         remove_instance(old.settings)

@@ -6,6 +6,11 @@ log); the page trades it at POST /api/ui/session for a session cookie. A browser
 HttpOnly and SameSite=Strict, and every unsafe request it authenticates must also carry the
 session's CSRF token in the X-CSRFToken header, which only the UI's own pages can read.
 
+Sessions live on the UI's own host only (desktop/uihost.py: a name no other page knows): the
+cookie is set there without a Domain, so the browser sends it to no other host, and a cookie
+arriving on any other Host is ignored. A cookie-only session never gets the API token itself
+(web.ApiPlugin: routes marked `credentials`).
+
 A session is a signed value, not a table row: it survives restarts, and resetting the user's API
 token (which is part of the signature) signs every browser out.
 """
@@ -16,6 +21,7 @@ import secrets
 import threading
 import time
 
+from . import uihost
 from .errors import LabelDeskError, PermissionDenied
 
 SECRET_TTL = 120  # seconds a one-time secret stays valid (the window's first page load)
@@ -38,6 +44,23 @@ class Sessions:
         self.core = core
         self._secrets = {}
         self._lock = threading.Lock()
+
+    @property
+    def host(self):
+        """The UI's host name; made (once per install) the first time a server needs it."""
+        settings = self.core.settings
+        if not settings.ui_host:
+            settings.ui_host = uihost.ui_host()
+        return settings.ui_host
+
+    def on_ui_host(self, request):
+        """Whether the request came to the UI's own host (and this server's port)."""
+        port = request.environ.get("SERVER_PORT", "")
+        sent = (request.environ.get("HTTP_HOST") or "").lower()
+        return sent == f"{self.host}:{port}" or (port == "80" and sent == self.host)
+
+    def ui_url(self, request):
+        return f"http://{self.host}:{request.environ.get('SERVER_PORT', '')}"
 
     # -- one-time secrets (the desktop window) -----------------------------------------------
 
@@ -102,6 +125,10 @@ class Sessions:
     # -- requests ---------------------------------------------------------------------------
 
     def cookie(self, request):
+        """The session cookie's value; None off the UI's host (an older LabelDesk's cookie on
+        127.0.0.1 signs no one in)."""
+        if not self.on_ui_host(request):
+            return None
         return request.get_cookie(cookie_name(request.environ.get("SERVER_PORT", "")))
 
     def user(self, request):
@@ -122,6 +149,9 @@ class Sessions:
         return user_id
 
     def set_cookie(self, response, request, value):
+        """Host-only (no Domain): the browser sends it back to the UI's host alone."""
+        if not self.on_ui_host(request):
+            raise PermissionDenied("A session is made only on the UI's own address.")
         response.set_cookie(cookie_name(request.environ.get("SERVER_PORT", "")), value,
                             path="/", httponly=True, samesite="Strict", max_age=SESSION_TTL)
 

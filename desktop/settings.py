@@ -152,6 +152,8 @@ class Settings:
     # choice, in the user config) or "default"; never saved.
     data_dir_source: str = field(default_factory=default_data_dir_source)
     backups_keep: int = 7  # how many backups <data dir>/backups keeps (desktop/backups.py)
+    # The host the UI is served on (desktop/uihost.py); "" until a server needs it. Never saved.
+    ui_host: str = ""
 
     # Keys of settings.json that the user (or the UI) may change between runs.
     PERSISTED = ("auth", "port", "local_files_root", "backups_keep")
@@ -162,7 +164,7 @@ class Settings:
         other = Settings(data_dir=Path(data_dir), host=self.host, port=self.port,
                          username=self.username, user_token=self.user_token,
                          max_body_bytes=self.max_body_bytes, fsync=self.fsync,
-                         data_dir_source="config")
+                         data_dir_source="config", ui_host=self.ui_host)
         return other.load_file(overrides={"port"})
 
     @property

@@ -136,8 +136,9 @@ class WindowState:
             log.warning("could not remember the window's size: %s", e)
 
 
-# The main frame may show these pages of our server (the app shell, sign-in and out, the API
-# docs); every other address, even on our server (an uploaded .html file), is refused there.
+# The main frame may show these pages of our server, on the UI's host (the app shell, sign-in and
+# out, the API docs); every other address, even on our server (an uploaded .html file), is
+# refused there.
 OUR_PAGES = frozenset({"/", "/user/login", "/user/logout", "/docs/api"})
 # A link opens in the system browser only if the user really clicked (or pressed Enter) this
 # long before: page script also navigates as "link clicked", but can't fake input events.
@@ -145,7 +146,8 @@ USER_INPUT_SECONDS = 1.0
 
 
 def is_ours(url, origin):
-    """Whether `url` is one of our pages on our server (`origin`: http://127.0.0.1:<port>)."""
+    """Whether `url` is one of our pages on our server (`origin`: the UI's address,
+    http://<ui host>:<port>)."""
     try:
         parts = urlsplit(url or "")
     except ValueError:
@@ -412,6 +414,9 @@ def run(settings, print_token=False):
         open_app(settings, "start", recover=True).close()  # it opens now (else: said, and stay)
         restart.append(True)  # the recovery window closes; then this process starts again
 
+    # The UI's host (desktop/uihost.py), where this window's web engine can open it.
+    from . import uihost
+    settings.ui_host = uihost.window_host(gui, uihost.ui_host())
     try:
         # another LabelDesk on this data: its window comes forward (and this process ends)
         app = open_app(settings, "start", recover=True)
@@ -474,12 +479,15 @@ def open_main(settings, app, gui, print_token=False):
     bridge = Bridge(LocalClient(server.url, lambda: holder.app.users.get(1)["token"]),
                     settings.data_dir)
 
-    lock = NavigationLock(server.url)
+    # the UI's own host, not 127.0.0.1: its session cookie then goes to no other local server
+    ui_url = f"http://{app.sessions.host}:{server.port}"
+    print(f"The window shows {ui_url}", flush=True)
+    lock = NavigationLock(ui_url)
     if gui == "qt":
         lock_qt_navigation(lock)
         allowed = lock.shows_ours
     else:  # GTK: pywebview's own navigation policy; the functions still check the address
-        allowed = lambda: is_ours(current_url(window), server.url)  # noqa: E731
+        allowed = lambda: is_ours(current_url(window), ui_url)  # noqa: E731
 
     def reopened(old, new):
         remove_instance(old.settings)
@@ -490,7 +498,7 @@ def open_main(settings, app, gui, print_token=False):
     secret = app.sessions.one_time_secret()
     webview.settings["ALLOW_FILE_URLS"] = False
     window = webview.create_window(
-        TITLE, f"{server.url}/#secret={secret}", js_api=Facade(),
+        TITLE, f"{ui_url}/#secret={secret}", js_api=Facade(),
         width=state.width, height=state.height, x=state.x, y=state.y,
         min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
         background_color="#F6F7F9")

@@ -2,6 +2,7 @@
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,20 @@ from datahelp import LABEL_CONFIG
 # The user config (the data folder chosen on the Settings page) of the tests' own: no test
 # reads or writes the real one. Tests of the config itself point this elsewhere or unset it.
 os.environ["LABELDESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="labeldesk-test-config-")
+
+# The UI is served on a name under .localhost (desktop/uihost.py). Browsers resolve those to
+# loopback themselves (RFC 6761); Python asks the system, which on Debian doesn't. The tests'
+# own HTTP clients resolve them as a browser does.
+_system_getaddrinfo = socket.getaddrinfo
+
+
+def _getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, str) and host.lower().endswith(".localhost"):
+        host = "127.0.0.1"
+    return _system_getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _getaddrinfo
 
 
 class Api:
@@ -58,6 +73,8 @@ class LiveServer:
         self.server = Server(self.holder or self._app.wsgi, port=0).start()
         self.url = self.server.url
         self.port = self.server.port
+        # where the UI (and its session cookie) lives; scripts use `url`
+        self.ui_url = f"http://{self.app.sessions.host}:{self.port}"
         self.token = self.app.users.get(1)["token"]
         self.api = Api(self.url, self.token)
         self.anonymous = Api(self.url)

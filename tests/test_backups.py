@@ -118,15 +118,15 @@ def test_backup_routes_need_the_token_and_a_csrf_header(make_live):
     assert live.anonymous.get("/api/ui/backups").status_code == 401
     assert live.anonymous.post("/api/ui/backups").status_code == 401
     assert live.anonymous.post("/api/ui/backups/restore", json={"name": name}).status_code == 401
-    client, csrf = browser_session(live.url, live.app.sessions.one_time_secret())
-    assert client.get(f"{live.url}/api/ui/backups").status_code == 200
-    refused = client.post(f"{live.url}/api/ui/backups/restore", json={"name": name})
+    client, csrf = browser_session(live.ui_url, live.app.sessions.one_time_secret())
+    assert client.get(f"{live.ui_url}/api/ui/backups").status_code == 200
+    refused = client.post(f"{live.ui_url}/api/ui/backups/restore", json={"name": name})
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
-    assert client.post(f"{live.url}/api/ui/backups").status_code == 403
+    assert client.post(f"{live.ui_url}/api/ui/backups").status_code == 403
     # restoring is never a GET
-    assert client.get(f"{live.url}/api/ui/backups/restore").status_code == 405
+    assert client.get(f"{live.ui_url}/api/ui/backups/restore").status_code == 405
     assert len(backups_of(live.settings.data_dir)) == 1
-    answer = client.post(f"{live.url}/api/ui/backups/restore", json={"name": name},
+    answer = client.post(f"{live.ui_url}/api/ui/backups/restore", json={"name": name},
                          headers={"X-CSRFToken": csrf})
     assert answer.status_code == 200, answer.text
     assert answer.json()["url"].startswith("/#secret=")  # a way back in for the page

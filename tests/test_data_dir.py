@@ -37,7 +37,7 @@ def expected_config_file(tmp_path):
 def browser_session(live):
     """A requests session signed in as the window is (cookie + CSRF header)."""
     client = requests.Session()
-    response = client.post(f"{live.url}/api/ui/session",
+    response = client.post(f"{live.ui_url}/api/ui/session",
                            json={"secret": live.app.sessions.one_time_secret()})
     assert response.status_code == 201, response.text
     client.headers["X-CSRFToken"] = response.json()["csrf_token"]
@@ -96,7 +96,7 @@ def test_reopen_in_place_over_http(user_env, make_live):
     signed_in = browser_session(live)
     second = tmp_path / "second"
 
-    answer = signed_in.post(f"{live.url}/api/ui/data-dir", json={"path": str(second)}).json()
+    answer = signed_in.post(f"{live.ui_url}/api/ui/data-dir", json={"path": str(second)}).json()
     assert answer["reopened"] is True and answer["data_dir"] == str(second)
     assert answer["url"].startswith("/#secret=")
     assert live.app is not first_app and live.app.settings.data_dir == second
@@ -106,12 +106,12 @@ def test_reopen_in_place_over_http(user_env, make_live):
     # the browser signs in to the new folder with the secret it was given
     fresh = requests.Session()
     secret = answer["url"].split("secret=")[1]
-    assert fresh.post(f"{live.url}/api/ui/session", json={"secret": secret}).status_code == 201
-    assert fresh.get(f"{live.url}/api/projects").json()["results"] == []
+    assert fresh.post(f"{live.ui_url}/api/ui/session", json={"secret": secret}).status_code == 201
+    assert fresh.get(f"{live.ui_url}/api/projects").json()["results"] == []
     # the first folder's token and session mean nothing to the second folder's LabelDesk
     assert requests.get(f"{live.url}/api/projects",
                         headers={"Authorization": f"Token {old_token}"}).status_code == 401
-    assert signed_in.get(f"{live.url}/api/projects").status_code == 401
+    assert signed_in.get(f"{live.ui_url}/api/projects").status_code == 401
 
     # the first folder was closed (its lock freed) once its last request was done
     deadline = time.time() + 10

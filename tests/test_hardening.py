@@ -314,25 +314,26 @@ def test_legacy_gets_change_nothing(make_live, model, auth):
 
 def test_get_logout_signs_no_one_out(make_live):
     server = make_live()
+    ui = server.ui_url  # where a browser session lives (desktop/uihost.py)
     client = requests.Session()
-    client.post(f"{server.url}/user/login", data={"token": server.token},
+    client.post(f"{ui}/user/login", data={"token": server.token},
                 allow_redirects=False)
-    page = client.get(f"{server.url}/user/logout", allow_redirects=False)
+    page = client.get(f"{ui}/user/logout", allow_redirects=False)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert 'method="post" action="/user/logout"' in page.text
     assert "Set-Cookie" not in page.headers
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
-    assert client.get(f"{server.url}/api/ui/session").json()["signed_in"] is True
+    assert client.get(f"{ui}/api/ui/session").json()["signed_in"] is True
     # the page's own form signs out
-    out = client.post(f"{server.url}/user/logout", headers={"Origin": server.url},
+    out = client.post(f"{ui}/user/logout", headers={"Origin": ui},
                       allow_redirects=False)
     assert out.status_code == 303
-    assert client.get(f"{server.url}/api/ui/session").status_code == 401
+    assert client.get(f"{ui}/api/ui/session").status_code == 401
     # a cross-site form can't
-    client.post(f"{server.url}/user/login", data={"token": server.token})
-    refused = client.post(f"{server.url}/user/logout", headers={"Origin": "http://evil.test"})
+    client.post(f"{ui}/user/login", data={"token": server.token})
+    refused = client.post(f"{ui}/user/logout", headers={"Origin": "http://evil.test"})
     assert refused.status_code == 403
-    assert client.get(f"{server.url}/api/ui/session").json()["signed_in"] is True
+    assert client.get(f"{ui}/api/ui/session").json()["signed_in"] is True
 
 
 # -- A. the data folder is the user's alone; the token stays out of the process list --------

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from uihelp import browser, ui  # noqa: F401 - fixtures
+from uihelp import browser, fetch_on_loopback, ui  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -187,7 +187,7 @@ def serve_changed(ui, path, change):
     served = []
 
     def handle(route):
-        original = route.fetch()
+        original = fetch_on_loopback(route)
         headers, body = change(original)
         headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
         served.append(route.request.url)
@@ -282,9 +282,9 @@ def test_hostile_hypertext_runs_nothing(ui, recorder):  # noqa: F811 - fixture
     assert not [url for url in ui.requests if "import-example-file" in url], \
         "a payload loaded the echo route"
     # nothing navigated: the app, the task's iframe and no new frame elsewhere
-    assert page.url.startswith(ui.live.url + "/#/")
+    assert page.url.startswith(ui.live.ui_url + "/#/")
     assert f"/projects/{project['id']}/label" in page.url
-    assert all(f.url in ("about:srcdoc", "about:blank") or f.url.startswith(ui.live.url)
+    assert all(f.url in ("about:srcdoc", "about:blank") or f.url.startswith(ui.live.ui_url)
                for f in page.frames), [f.url for f in page.frames]
     assert len(ui.context.pages) == 1
     # the safe part renders, in the iframe and inline, and the task is still labelable
@@ -310,7 +310,7 @@ def test_policy_alone_stops_the_payloads(ui, recorder):  # noqa: F811 - fixture
     assert_sanitizer_out(ui, sanitizer)
     assert not policy_runs_inline_script(ui.page), "the page has no policy?"
     assert_no_mark(ui, recorder)
-    assert ui.page.url.startswith(ui.live.url + "/#/")
+    assert ui.page.url.startswith(ui.live.ui_url + "/#/")
 
 
 def marks(ui):

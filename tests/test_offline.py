@@ -29,15 +29,16 @@ server = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=connect,bind", "-
                            sys.executable, "-m", "desktop", "serve", "--data-dir", data,
                            "--port", "0", "--print-token"], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
-url = token = None
+url = token = ui = None
 deadline = time.time() + 60
-while time.time() < deadline and not (url and token):
+while time.time() < deadline and not (url and token and ui):
     line = server.stdout.readline()
     if not line:
         break
     url = url or (re.search(r"serving (http://\S+)", line) or [None, None])[1]
+    ui = ui or (re.search(r"in a browser: (http://\S+)/", line) or [None, None])[1]
     token = token or (re.search(r"API token: (\S+)", line) or [None, None])[1]
-assert url and token, "labeldesk serve did not start"
+assert url and token and ui, "labeldesk serve did not start"
 
 def api(method, path, body=None, raw=False):
     request = urllib.request.Request(url + path, method=method, headers={
@@ -60,7 +61,7 @@ with sync_playwright() as pw:
     page = browser.new_page()
     page.set_default_timeout(20000)
     def route(r):
-        if not r.request.url.startswith((url, "data:", "blob:")):
+        if not r.request.url.startswith((url, ui, "data:", "blob:")):
             foreign.append(r.request.url)
         r.continue_()
     page.route("**/*", route)
@@ -69,7 +70,7 @@ with sync_playwright() as pw:
     page.fill("#token", token)
     page.press("#token", "Enter")
     page.wait_for_selector("#nav a")
-    page.goto(f"{url}/#/projects/{project}/data")
+    page.goto(f"{ui}/#/projects/{project}/data")  # signed in on the UI's own host
     page.click("#label-all")
     page.wait_for_selector(".label-host .lsf-root")
     page.locator(".lsf-choice", has_text="Pos").first.click()

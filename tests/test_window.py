@@ -8,6 +8,7 @@ with everything on disk.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,6 +136,8 @@ def test_window_opens_signed_in_and_closes_cleanly(display, tmp_path):
     output = "".join(lines) + process.stdout.read()
     assert code == 0, output
     assert "LabelDesk stopped." in output
+    # Qt WebEngine opened the UI's own *.localhost host by itself (the UI was drawn above)
+    assert re.search(r"The window shows http://labeldesk-[0-9a-f]{24}\.localhost:\d+", output)
 
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/health", timeout=2)

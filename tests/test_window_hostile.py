@@ -122,7 +122,7 @@ def test_hostile_task_in_the_real_window(display, tmp_path):  # noqa: F811
         assert "refused" in api[key]["error"], api
         assert "SECRET-CONTENTS" not in api[key]["error"]
 
-    origin = output.split("its API is at ", 1)[1].split()[0]
+    origin = output.split("The window shows ", 1)[1].split()[0]  # the UI's own host
     for state in (found["after_payloads"], found["after_navigations"], found["after_clicks"]):
         assert is_ours(state["url"], origin), state
         assert state["hash"] == f"#/projects/{project_id}/label" and state["hostile_text"]

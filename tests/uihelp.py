@@ -1,8 +1,8 @@
 """Driving the UI in Debian's Chromium with Playwright (never a downloaded browser).
 
 Test modules import the fixtures they use: `from uihelp import browser, ui, ...  # noqa: F401`.
-Every request the page makes is recorded, and anything not addressed to the server on 127.0.0.1
-is aborted and reported: the UI must work with no network at all.
+Every request the page makes is recorded, and anything not addressed to the server (on the UI's
+own host, desktop/uihost.py) is aborted and reported: the UI must work with no network at all.
 """
 
 import os
@@ -19,6 +19,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-default-apps", "--disable-extensions"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def fetch_on_loopback(route):
+    """route.fetch() of the request to 127.0.0.1, with its Host and cookies as they were:
+    Playwright's own requests resolve names in Node, which doesn't know *.localhost as
+    browsers do."""
+    parts = urlsplit(route.request.url)
+    headers = {**route.request.all_headers(), "host": parts.netloc}
+    return route.fetch(url=parts._replace(netloc=f"127.0.0.1:{parts.port}").geturl(),
+                       headers=headers)
 
 
 def require_tools():
@@ -68,19 +78,19 @@ class UI:
         parts = urlsplit(url)
         if parts.scheme in ("data", "blob"):
             return route.continue_()
-        if parts.hostname != "127.0.0.1" or str(parts.port) != str(self.live.port):
+        if f"{parts.scheme}://{parts.netloc}" != self.live.ui_url:
             self.foreign.append(url)
             return route.abort()
         return route.continue_()
 
     def sign_in(self):
         secret = self.live.app.sessions.one_time_secret()
-        self.page.goto(f"{self.live.url}/#secret={secret}")
+        self.page.goto(f"{self.live.ui_url}/#secret={secret}")
         self.page.wait_for_selector("#nav a")
         return self
 
     def go(self, hash_path):
-        self.page.goto(f"{self.live.url}/#{hash_path}")
+        self.page.goto(f"{self.live.ui_url}/#{hash_path}")
 
     def assert_offline(self):
         assert self.requests, "the page made no request at all?"

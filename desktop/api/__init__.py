@@ -15,4 +15,4 @@ def create_api(core):
     app.install(ApiPlugin(core))
     for module in MODULES:
         module.install(app, core)
-    return Guard(app, core.settings.max_body_bytes)
+    return Guard(app, core.settings.max_body_bytes, ui_host=lambda: core.sessions.host)

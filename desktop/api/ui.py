@@ -9,8 +9,9 @@ import orjson
 from bottle import HTTPResponse, request
 
 from .. import __version__, editor
+from ..errors import PermissionDenied
 from ..sessions import AuthFailed
-from .web import json_response, read_object
+from .web import TOKEN_ONLY, json_response, read_object
 
 UI_DIR = editor.UI_DIR
 # /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
@@ -88,6 +89,9 @@ def install(app, core):
 
     @app.get("/", auth=False)
     def shell():
+        """The app, or the sign-in page. Off the UI's own host (127.0.0.1) the page never
+        names that host: a server on another port could ask for it, then send the browser
+        there with its cookie. Signing in with the token is what leads there (login)."""
         if not settings.auth or signed_in() is not None:
             return page("index.html")
         return page("login.html")
@@ -98,10 +102,18 @@ def install(app, core):
 
     @app.post("/user/login", auth=False)
     def login():
+        """The token -> a session on the UI's host: set here, or, when signing in at
+        127.0.0.1, on the UI's host by a one-time secret (the token proved the user)."""
         try:
             value = sessions.login(request.forms.getunicode("token"))
         except AuthFailed:
             return redirect("/?error=token")
+        if not sessions.on_ui_host(request):
+            # Refresh, not a 303: the page's `form-action 'self'` also covers a form's redirects
+            secret = sessions.one_time_secret(sessions.verify(value))
+            response = page("opening.html")
+            response.set_header("Refresh", f"0; url={sessions.ui_url(request)}/#secret={secret}")
+            return response
         response = redirect("/")
         sessions.set_cookie(response, request, value)
         return response
@@ -144,7 +156,7 @@ def install(app, core):
                 "version": __version__, "editor_version": editor.VERSION,
                 "warnings": core.warnings}
 
-    @app.post("/api/ui/reset-token")
+    @app.post("/api/ui/reset-token", credentials=True)
     def reset_token():
         """A new API token; this browser stays signed in (the others are signed out)."""
         user_id = request.environ["labeldesk.user"]
@@ -169,6 +181,8 @@ def install(app, core):
             if not isinstance(body["auth"], bool):
                 from ..errors import ValidationError
                 raise ValidationError({"auth": ["Must be a valid boolean."]})
+            if body["auth"] is False and request.environ.get("labeldesk.via") == "session":
+                raise PermissionDenied(TOKEN_ONLY)  # as lasting as the token itself
             settings.auth = body["auth"]
             settings.save_file()
         return settings_json(core, request)
@@ -223,9 +237,10 @@ def install(app, core):
 
 
 def settings_json(core, request):
+    """`api_url` is for scripts: 127.0.0.1, which every resolver knows (not the UI's host)."""
     settings = core.settings
-    host = request.environ.get("HTTP_HOST") or f"127.0.0.1:{settings.port}"
-    return {"auth": settings.auth, "api_url": f"http://{host}",
+    port = request.environ.get("SERVER_PORT") or settings.port
+    return {"auth": settings.auth, "api_url": f"http://127.0.0.1:{port}",
             "data_dir": str(settings.data_dir),
             "local_files_root": str(settings.local_files_root),
             "settings_file": str(settings.settings_file),

@@ -1,4 +1,7 @@
-"""Current user, users, legacy token and personal access tokens (ref. §1)."""
+"""Current user, users, legacy token and personal access tokens (ref. §1).
+
+Routes marked `credentials` hand out a lasting token: only to a request that sends a token
+itself, never to the UI's cookie alone (web.ApiPlugin.authenticate)."""
 
 from bottle import request
 
@@ -18,11 +21,11 @@ def install(app, core):
     def update_current_user():
         return users.update(current_user(), read_object())
 
-    @app.get("/api/current-user/token")
+    @app.get("/api/current-user/token", credentials=True)
     def legacy_token():
         return {"token": users.get(current_user())["token"]}
 
-    @app.post("/api/current-user/reset-token")
+    @app.post("/api/current-user/reset-token", credentials=True)
     def reset_token():
         return {"token": users.reset_token(current_user())}
 
@@ -58,7 +61,7 @@ def install(app, core):
         return [{"id": 1, "title": "Label Studio", "contact_info": None,
                  "created_at": owner["date_joined"]}]
 
-    @app.post("/api/token")
+    @app.post("/api/token", credentials=True)
     def create_pat():
         return created({"token": users.create_pat(current_user())})
 
@@ -77,7 +80,7 @@ def install(app, core):
         except NotFound as e:  # Label Studio answers this one without its envelope
             raise BareError({"detail": e.detail}, status=404) from None
 
-    @app.post("/api/token/rotate")
+    @app.post("/api/token/rotate", credentials=True)
     def rotate():
         return {"refresh": users.rotate(read_object().get("refresh"))}
 

@@ -17,7 +17,8 @@ from bottle import HTTPResponse, request
 
 from .. import LABEL_STUDIO_COMPAT, jsonload
 from . import bodies
-from ..errors import LabelDeskError, NotFound, StorageFailed, ValidationError
+from ..errors import (LabelDeskError, NotFound, PermissionDenied, StorageFailed,
+                      ValidationError)
 
 log = logging.getLogger("labeldesk.api")
 
@@ -29,6 +30,9 @@ STORAGE_ERRNOS = {getattr(errno, name) for name in StorageFailed.CAUSES if hasat
 NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.herror, socket.gaierror, ssl.SSLError,
                   URLError)
 JSON_TYPE = "application/json"
+TOKEN_ONLY = ("The API token is given only to a request that sends it (Authorization: Token "
+              "…), not to a browser session. The window's Settings page shows it; "
+              "`labeldesk user` prints it.")
 
 
 class UnsupportedMediaType(LabelDeskError):
@@ -182,22 +186,36 @@ class ApiPlugin:
     def __init__(self, core):
         self.core = core
 
-    def authenticate(self):
+    def authenticate(self, credentials=False):
+        """The user id; `labeldesk.via` says how: "token" (a header), "session" (the UI's
+        cookie) or "open" (authentication is off). A token sent wins over the cookie.
+
+        `credentials`: the route hands out a lasting credential (the API token, a personal
+        access token) or switches authentication off, so a cookie alone is refused: a cookie
+        that ever leaked must not outlive its session (issue 17)."""
+        environ = request.environ
         if not self.core.settings.auth:
+            environ["labeldesk.via"] = "open"
             return 1
-        user = self.core.sessions.user(request)
-        if user is not None:
-            return user
-        return self.core.users.authenticate(header("HTTP_AUTHORIZATION"),
-                                            header("HTTP_X_API_KEY"))
+        authorization, api_key = header("HTTP_AUTHORIZATION"), header("HTTP_X_API_KEY")
+        if not (authorization.strip() or api_key.strip()):
+            user = self.core.sessions.user(request)
+            if user is not None:
+                if credentials:
+                    raise PermissionDenied(TOKEN_ONLY)
+                environ["labeldesk.via"] = "session"
+                return user
+        environ["labeldesk.via"] = "token"
+        return self.core.users.authenticate(authorization, api_key)
 
     def apply(self, callback, route):
         needs_auth = route.config.get("auth", True)
+        credentials = route.config.get("credentials", False)
 
         def wrapper(*args, **kwargs):
             try:
                 if needs_auth:
-                    request.environ["labeldesk.user"] = self.authenticate()
+                    request.environ["labeldesk.user"] = self.authenticate(credentials)
                 else:
                     request.environ["labeldesk.user"] = 1
                 # the body, spooled and its form parsed by our reader (see bodies.py)
@@ -296,13 +314,21 @@ def origin_parts(origin):
     return scheme, name, port if port is not None else (443 if scheme == "https" else 80)
 
 
-def nosniff(start_response):
-    """start_response that adds `X-Content-Type-Options: nosniff` to every response (pages,
-    API, static files, errors, 304s, downloads): a browser then runs as a script only what is
-    served with a JavaScript type, never an echo served as text/plain (issue 13)."""
+# Headers of every response (pages, API, static files, errors, 304s, downloads).
+# nosniff: a browser runs as a script only what is served with a JavaScript type, never an echo
+# served as text/plain (issue 13). same-origin referrers: a link or request from the UI to
+# another site never names the UI's host (the name keeps its cookie from other ports, issue 17);
+# not no-referrer, which would make the UI's own POSTs send `Origin: null`.
+EVERY_RESPONSE = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"))
+
+
+def with_every_response_headers(start_response):
+    """start_response that adds EVERY_RESPONSE's headers, where the response has not."""
     def wrapped(status, headers, exc_info=None):
-        if not any(name.lower() == "x-content-type-options" for name, _ in headers):
-            headers = list(headers) + [("X-Content-Type-Options", "nosniff")]
+        present = {name.lower() for name, _ in headers}
+        missing = [(k, v) for k, v in EVERY_RESPONSE if k.lower() not in present]
+        if missing:
+            headers = list(headers) + missing
         return start_response(status, headers, exc_info) if exc_info is not None \
             else start_response(status, headers)
     return wrapped
@@ -310,11 +336,17 @@ def nosniff(start_response):
 
 class Guard:
     """Refuses what no local client sends: a foreign Host (DNS rebinding), a cross-site Origin
-    (CSRF from a web page), an oversized body. Makes trailing slashes optional."""
+    (CSRF from a web page), an oversized body. Makes trailing slashes optional.
 
-    def __init__(self, app, max_body_bytes):
+    Ours are the loopback names and the UI's own host (`ui_host()`, desktop/uihost.py)."""
+
+    def __init__(self, app, max_body_bytes, ui_host=lambda: None):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.ui_host = ui_host
+
+    def ours(self, name):
+        return name in LOOPBACK_NAMES or name == self.ui_host()
 
     def refuse(self, start_response, status, detail):
         body = orjson.dumps(envelope(status, detail))
@@ -324,10 +356,10 @@ class Guard:
         return [body]
 
     def __call__(self, environ, start_response):
-        start_response = nosniff(start_response)
+        start_response = with_every_response_headers(start_response)
         host = environ.get("HTTP_HOST") or ""
         parts = split_host(host)
-        if parts is None or parts[0] not in LOOPBACK_NAMES:
+        if parts is None or not self.ours(parts[0]):
             return self.refuse(start_response, 403, f"Invalid Host header: {host!r}. "
                                "LabelDesk answers on loopback names only.")
         origin = environ.get("HTTP_ORIGIN")
@@ -345,9 +377,8 @@ class Guard:
             environ["PATH_INFO"] = path.rstrip("/") or "/"
         return self.app(environ, start_response)
 
-    @staticmethod
-    def same_origin(origin, environ):
+    def same_origin(self, origin, environ):
         parts = origin_parts(origin)
-        if parts is None or parts[0] != "http" or parts[1] not in LOOPBACK_NAMES:
+        if parts is None or parts[0] != "http" or not self.ours(parts[1]):
             return False
         return str(parts[2]) == str(environ.get("SERVER_PORT"))

@@ -36,7 +36,10 @@ function headers(extra, unsafe) {
   return h;
 }
 
-export async function request(method, path, {json, body, query, raw} = {}) {
+/** `token`: sent as `Authorization: Token …`, for what a session alone is never given (the API
+ *  token, personal access tokens, switching the token check off); a wrong one is an error here,
+ *  not a sign-out. */
+export async function request(method, path, {json, body, query, raw, token} = {}) {
   let url = path;
   if (query) {
     const params = new URLSearchParams();
@@ -49,6 +52,7 @@ export async function request(method, path, {json, body, query, raw} = {}) {
   }
   const options = {method, credentials: "same-origin",
                    headers: headers({Accept: "application/json"}, method !== "GET")};
+  if (token) options.headers.Authorization = `Token ${token}`;
   if (json !== undefined) {
     options.body = JSON.stringify(json);
     options.headers["Content-Type"] = "application/json";
@@ -65,7 +69,7 @@ export async function request(method, path, {json, body, query, raw} = {}) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
-  if (response.status === 401 && !path.startsWith("/api/ui/session")) {
+  if (response.status === 401 && !token && !path.startsWith("/api/ui/session")) {
     location.replace("/");  // signed out (or auth was just switched on): back to sign-in
   }
   if (!response.ok) throw new ApiError(response.status, data);

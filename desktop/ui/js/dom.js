@@ -188,9 +188,9 @@ export function confirmDialog({title, text, confirm = "OK", danger = false}) {
 }
 
 /** Ask for one line of text; `validate(value)` returns an error message or "". */
-export function promptDialog({title, text, label, value = "", confirm = "Save", validate}) {
+export function promptDialog({title, text, label, value = "", confirm = "Save", validate, type = "text"}) {
   return modal((close) => {
-    const input = h("input", {type: "text", value, autofocus: true});
+    const input = h("input", {type, value, autofocus: true, spellcheck: false});
     const error = h("p.form-error", {hidden: true});
     const submit = async (e) => {
       e?.preventDefault();

@@ -12,12 +12,17 @@ const SOURCES = {
 
 export async function render({content, stale}) {
   setTopbar([{label: "Settings"}]);
-  const [settings, token] = await Promise.all([api.get("/api/ui/settings"),
-                                               api.get("/api/current-user/token")]);
-  if (stale()) return;
   const desktop = native();
+  const settings = await api.get("/api/ui/settings");
+  let auth = settings.auth;
+  // A browser session is never given the API token (a cookie that leaked must not outlive its
+  // session): the window's native side hands it over; a browser shows it only with the token
+  // check off, and asks for it (the user signed in with it) before what needs it.
+  const shown = desktop ? await desktop.api_token()
+    : auth ? null : await api.get("/api/current-user/token");
+  if (stale()) return;
 
-  const tokenField = h("input#api-token", {type: "password", value: token.token, readonly: true, "aria-label": "API token"});
+  const tokenField = h("input#api-token", {type: "password", value: shown?.token || "", readonly: true, "aria-label": "API token"});
   const reveal = h("button.btn.btn-sm", {onclick: () => {
     const hidden = tokenField.type === "password";
     tokenField.type = hidden ? "text" : "password";
@@ -34,9 +39,12 @@ export async function render({content, stale}) {
         h("button.btn.btn-sm", {onclick: () => copyText(settings.api_url)}, icon("copy"), "Copy")),
       h("div.setting", h("div.text", h("h3", "Access token"),
           h("p", "Send it as ", h("code", "Authorization: Token …"), ". Resetting it signs out other browsers and scripts.")),
-        h("div.secret", {style: {width: "380px"}}, tokenField, reveal,
+        shown ? h("div.secret", {style: {width: "380px"}}, tokenField, reveal,
           h("button.btn.btn-sm", {onclick: () => copyText(tokenField.value)}, icon("copy"), "Copy"),
-          h("button.btn.btn-sm", {onclick: resetToken}, "Reset"))),
+          h("button.btn.btn-sm", {onclick: resetToken}, "Reset"))
+          : h("div.row", {style: {flexShrink: 0}},
+            h("p.muted#api-token-hidden", "Not shown in a browser: ", h("code", "labeldesk user"), " prints it."),
+            h("button.btn.btn-sm", {onclick: resetToken}, "Reset"))),
       h("div.setting", h("div.text", h("h3", "Personal access token"),
           h("p", "A long-lived token (JWT) for scripts, exchanged at /api/token/refresh, as in Label Studio.")),
         h("button.btn.btn-sm#create-pat", {onclick: createPat}, icon("key"), "Create token")),
@@ -83,6 +91,16 @@ export async function render({content, stale}) {
     }
   }
 
+  /** The API token for a request that needs it; undefined when the user cancelled, null when
+   *  none is needed (the token check is off). */
+  async function apiToken() {
+    if (desktop) return (await desktop.api_token()).token;
+    if (!auth) return null;
+    return promptDialog({title: "Confirm with your API token", confirm: "Continue", type: "password",
+      text: "The token you signed in with (labeldesk user prints it). A browser session alone can't do this.",
+      label: "API token", validate: (v) => (v ? "" : "Enter the token.")});
+  }
+
   async function toggleAuth() {
     const wanted = authToggle.checked;
     if (!wanted && !(await confirmDialog({title: "Turn off the token check?", confirm: "Turn off",
@@ -90,8 +108,11 @@ export async function render({content, stale}) {
       authToggle.checked = true;
       return;
     }
+    const token = wanted ? null : await apiToken();
+    if (token === undefined) { authToggle.checked = true; return; }
     try {
-      await api.patch("/api/ui/settings", {auth: wanted});
+      await api.request("PATCH", "/api/ui/settings", {json: {auth: wanted}, token});
+      auth = wanted;
       toast(wanted ? "Scripts now need the token" : "Scripts can use the API without a token", {kind: "ok"});
     } catch (e) {
       authToggle.checked = !wanted;
@@ -102,27 +123,39 @@ export async function render({content, stale}) {
   async function resetToken() {
     if (!(await confirmDialog({title: "Reset the access token?", confirm: "Reset token", danger: true,
         text: "Scripts using the current token stop working, and browsers signed in with it are signed out."}))) return;
+    const current = await apiToken();
+    if (current === undefined) return;
+    let answer;
     try {
-      const answer = await api.post("/api/ui/reset-token");
+      answer = await api.request("POST", "/api/ui/reset-token", {token: current});
+    } catch (e) { toastError(e); return; }
+    if (answer.csrf_token) api.setCsrf(answer.csrf_token);
+    if (shown) {
       tokenField.value = answer.token;
-      if (answer.csrf_token) api.setCsrf(answer.csrf_token);
       toast("A new token was created", {kind: "ok"});
-    } catch (e) { toastError(e); }
+    } else {
+      await showOnce("Your new API token", answer.token, "api-token-new");
+    }
   }
 
   async function createPat() {
+    const current = await apiToken();
+    if (current === undefined) return;
     let token;
     try {
-      token = (await api.post("/api/token")).token;
+      token = (await api.request("POST", "/api/token", {token: current})).token;
     } catch (e) {
       toastError(e);
       return;
     }
-    await modal((close) => {
-      const field = h("textarea.code#pat-value", {rows: 5, readonly: true, style: {whiteSpace: "pre-wrap", wordBreak: "break-all"}});
+    await showOnce("Your personal access token", token, "pat-value");
+  }
+
+  function showOnce(title, token, id) {
+    return modal((close) => {
+      const field = h(`textarea.code#${id}`, {rows: 5, readonly: true, style: {whiteSpace: "pre-wrap", wordBreak: "break-all"}});
       field.value = token;
-      return {title: "Your personal access token", text: "Copy it now: it is shown only once.",
-              body: field,
+      return {title, text: "Copy it now: it is shown only once.", body: field,
               buttons: [h("button.btn", {onclick: () => copyText(token)}, icon("copy"), "Copy"),
                         h("button.btn.btn-primary", {onclick: () => close()}, "Done")]};
     });
