@@ -236,6 +236,10 @@ def test_pywebview_reaches_only_the_public_functions(live, tmp_path, caplog):
     # the exposed functions answer our page only
     call = window._functions["desktop"]
     assert call() == {"desktop": True, "platform": __import__("sys").platform}
+    # the API token, which no cookie session is given (the Settings page shows it from here)
+    assert window._functions["api_token"]() == {"token": live.token}
     showing["ours"] = False
     with pytest.raises(Refused):
         call()
+    with pytest.raises(Refused):
+        window._functions["api_token"]()

@@ -217,3 +217,38 @@ def test_the_login_page_in_a_browser(browser, live):  # noqa: F811 - fixture
         assert page.evaluate("document.cookie") == ""  # not readable by scripts
     finally:
         page.context.close()
+
+
+def test_the_settings_page_in_a_browser_asks_for_the_token(browser, make_live):  # noqa: F811
+    """A browser session is never shown the token: the Settings page says where to find it and
+    asks for it before creating a personal access token or switching the token check off."""
+    live = make_live()
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{live.ui_url}/#secret={live.app.sessions.one_time_secret()}")
+        page.wait_for_selector("#nav a")
+        page.goto(f"{live.ui_url}/#/settings")
+        page.wait_for_selector("#api-token-hidden")
+        assert live.token not in page.content()
+        assert page.query_selector("#api-token") is None
+        page.click("#create-pat")
+        page.fill(".modal input[type=password]", "not the token")
+        page.click(".modal .btn-primary")
+        page.wait_for_selector(".toast >> text=Invalid token")  # said, not signed out
+        page.click("#create-pat")
+        page.fill(".modal input[type=password]", live.token)
+        page.click(".modal .btn-primary")
+        pat = page.wait_for_selector("#pat-value").input_value()
+        assert live.anonymous.post("/api/token/refresh", json={"refresh": pat}).status_code \
+            == 200
+        page.click(".modal .btn-primary:has-text('Done')")
+        page.click("label.switch")
+        page.click(".modal .btn-primary:has-text('Turn off')")
+        page.fill(".modal input[type=password]", live.token)
+        page.click(".modal .btn-primary")
+        page.wait_for_selector("text=Scripts can use the API without a token")
+        assert live.app.settings.auth is False
+    finally:
+        context.close()
