@@ -6,7 +6,10 @@
 // sanitizer calls window.LabelDeskSanitize: HyperText values (from task data, the label config,
 // or fetched for valueType="url"), the `html` of Label/Choice/List items (config or dynamic
 // choices from task data), the Style tag, error messages. If this module never ran, the patched
-// editor shows the text escaped instead (fails closed).
+// editor shows the text escaped instead (fails closed). CSS in that HTML is kept to the HTML's
+// own box (js/task-css.js).
+
+import {TASK_STYLE_ATTR, keepInlineStyle, scopeStyleSheet} from "./task-css.js";
 
 // Tags that can run script, navigate, submit, load another document or rewrite URLs: never.
 const FORBID_TAGS = ["script", "iframe", "frame", "frameset", "object", "embed", "applet",
@@ -40,10 +43,18 @@ export async function installSanitizer() {
   const instance = DOMPurify(window);
   if (!instance.isSupported) throw new Error("This browser can't run the HTML sanitizer.");
   instance.addHook("uponSanitizeElement", (node, data) => {
-    if (data.tagName === "style" && CSS_FETCH.test(node.textContent || "")) node.textContent = "";
+    if (data.tagName !== "style") return;
+    const text = node.textContent || "";
+    const scoped = CSS_FETCH.test(text) ? "" : scopeStyleSheet(text);
+    node.textContent = CSS_FETCH.test(scoped) ? "" : scoped;
+    node.setAttribute(TASK_STYLE_ATTR, "");
   });
   instance.addHook("uponSanitizeAttribute", (node, data) => {
-    if (data.attrName === "style" && CSS_FETCH.test(data.attrValue || "")) data.keepAttr = false;
+    if (data.attrName !== "style") return;
+    const kept = CSS_FETCH.test(data.attrValue || "") ? null
+      : keepInlineStyle(data.attrValue || "", node.ownerDocument);
+    if (kept === null) data.keepAttr = false;
+    else data.attrValue = kept;
   });
   instance.addHook("afterSanitizeAttributes", (node) => {
     // a link someone clicks leaves no window.opener and no referrer behind
