@@ -22,6 +22,7 @@ from . import backups as store_backups
 from . import editor, repair as store_repair
 from .cli import error_text, plural
 from .db import CorruptFile, StoreLocked
+from .db.journal import NewerFormat
 from .db.backups import list_backups
 from .errors import LabelDeskError
 
@@ -58,8 +59,10 @@ def describe(settings, error):
     path = str(error.path)
     # the reason goes on to say what to do at the command line; the page says it with buttons
     reason = str(error.reason).split(" Nothing was changed")[0].rstrip(" .") + "."
+    # a newer LabelDesk's data is not damaged: only an upgrade opens it (no repair, no restore)
     return {"data_dir": str(settings.data_dir), "path": path, "file": os.path.basename(path),
-            "reason": reason, "record": error.record, "offset": error.offset}
+            "reason": reason, "record": error.record, "offset": error.offset,
+            "newer": isinstance(error, NewerFormat)}
 
 
 def repair(settings):

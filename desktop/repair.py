@@ -58,6 +58,7 @@ class Report:
         self.aside = None
         self.notes = []
         self.recounted = 0  # tasks whose counters were wrong and were counted again
+        self.orphans = 0  # tasks whose project was in a skipped record
 
     def lines(self):
         if not self.changed:
@@ -79,6 +80,9 @@ class Report:
         if self.recounted:
             lines.append(f"Counted again: the counters of {self.recounted} task(s) (annotations, "
                          "predictions, is_labeled) to match what was kept.")
+        if self.orphans:
+            lines.append(f"{self.orphans} task(s) belong to a project whose record was skipped: "
+                         "they are kept in the store, but no project shows them.")
         lines.append(f"The original files were moved to {self.aside} (nothing was deleted).")
         return lines
 
@@ -162,13 +166,14 @@ def repair_folder(folder, fsync=True, acknowledged=None):
     report.aside = keep_aside(folder, folder)  # before anything is written
     _write_fresh(folder, tables, next_ids, schema or SCHEMA, generation + 1, fsync)
     report.changed = True
-    report.recounted = recount(folder, fsync)
+    report.recounted, report.orphans = recount(folder, fsync)
     return report
 
 
 def recount(folder, fsync=True):
     """Count again what the documents derive (the caller holds the store's lock); returns how
-    many tasks' counters changed. Uses the very code that keeps them while LabelDesk runs."""
+    many tasks' counters changed, and how many tasks have no project. Uses the very code that
+    keeps the counters while LabelDesk runs."""
     from .db import Store
     from .errors import LabelDeskError
     from .projects import Projects
@@ -181,13 +186,15 @@ def recount(folder, fsync=True):
         users = Users(store)
         tasks = Tasks(records, Projects(records, users), users)
         before = {i: dict(records.tasks.doc(i)) for i in records.tasks._read_table()}
+        orphans = 0
         with records.transaction():
             for task_id in before:
                 try:
                     tasks.recount(task_id)
                 except LabelDeskError:
-                    pass  # a task whose project is gone: nothing to count it against
-        return sum(1 for i, doc in before.items() if records.tasks.doc(i) != doc)
+                    orphans += 1  # its project's record was skipped: kept, not shown
+        changed = sum(1 for i, doc in before.items() if records.tasks.doc(i) != doc)
+        return changed, orphans
     finally:
         store.close()
 

@@ -439,7 +439,8 @@ def test_journal_newer_than_snapshot_is_refused(folder):
 def test_missing_snapshot_with_a_later_journal_is_refused(folder):
     make_history(folder, compact=True)
     os.remove(folder / "snapshot.ldb")
-    assert_refused(folder, "journal.ldb")
+    error = assert_refused(folder, "snapshot.ldb")
+    assert "missing" in error.reason
 
 
 def test_missing_journal_after_compaction_is_refused(folder):

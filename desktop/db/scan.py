@@ -30,6 +30,7 @@ from .journal import (JOURNAL_FORMAT, JOURNAL_VERSION, REPAIR_HINT, SCHEMA, Corr
 
 _V2_HEAD = re.compile(rb"([0-9a-f]{1,16}) ([0-9a-f]{8}) ")
 _V2_PREFIX = re.compile(rb"[0-9a-f]{0,16}(?: [0-9a-f]{0,8})?")  # a header cut short
+_LOOSE_HEAD = re.compile(rb"[^ \n]{1,16} ([0-9a-f]{8}) ")  # repair: whatever the length says
 # where a record may start: looked for after damage (a lookahead, so overlapping starts count)
 _STARTS = re.compile(rb"(?=[0-9a-f]{1,16} [0-9a-f]{8} [\[{])")
 
@@ -79,8 +80,8 @@ def record_at(raw, position):
 def _line_record(raw, position, newline):
     """ops of the line position..newline when its body passes its checksum, whatever its length
     field says (repair: a damaged length is framing, the checksummed body is the data)."""
-    match = _V2_HEAD.match(raw, position, newline)
-    return None if match is None else _checked(raw[match.end():newline], match[2])
+    match = _LOOSE_HEAD.match(raw, position, newline)
+    return None if match is None else _checked(raw[match.end():newline], match[1])
 
 
 def _hidden_record(raw, start, end):
@@ -132,8 +133,14 @@ class JournalScan:
         while position < len(raw):
             newline = raw.find(b"\n", position)
             if newline < 0:
-                self._tail(position)
-                break
+                found = record_at(raw, position) if resync else None
+                if found is None:
+                    self._tail(position)
+                    break
+                self.records += 1  # whole, its final newline damaged
+                self.good.append((self.records, position, len(raw), found[0]))
+                position = self._after(found[1])
+                continue
             ops, why = decode_line(raw[position:newline])
             if ops is None and resync and self.version != 1:
                 position = self._resync(position, newline, why)
@@ -168,8 +175,8 @@ class JournalScan:
         if found is not None:
             ops, end = found
             self.records += 1
-            self.good.append((self.records, position, end + 1, ops))
-            return end + 1
+            self.good.append((self.records, position, min(end + 1, len(raw)), ops))
+            return self._after(end)
         following = self._next_start(position + 1)
         if following is None:  # nothing readable follows: damaged, or a torn write, to the end
             self._tail(position)
@@ -177,6 +184,13 @@ class JournalScan:
         self.records += 1
         self.bad.append((self.records, position, following, why))
         return following
+
+    def _after(self, end):
+        """Where the record after one that ends at `end` (by its length) starts: past its
+        newline, or past the byte that replaced it, or at `end` when the newline was lost."""
+        if self.raw[end:end + 1] != b"\n" and record_at(self.raw, end) is not None:
+            return end
+        return end + 1
 
     def _next_start(self, start):
         """The first position after `start` where a record that passes its checksum begins

@@ -306,6 +306,10 @@ class JournalStorage(Storage):
                                       f"process ended; started it empty (the {scan.size} bytes "
                                       f"written are kept in {os.path.basename(kept)})")
             return False
+        if header["generation"] > generation and not has_snapshot:
+            raise CorruptFile(self.snapshot_path, "snapshot.ldb is missing, but journal.ldb "
+                              f"(generation {header['generation']}) holds only the writes made "
+                              f"after one. {REPAIR_HINT}")
         if header["generation"] > generation:
             raise CorruptFile(self.journal_path, "newer than the snapshot; the snapshot is stale "
                               f"(e.g. an old copy put back). {REPAIR_HINT}")

@@ -31,8 +31,15 @@ function done(title, lines) {
 
 async function load() {
   const problem = await api().problem();
-  $("problem").textContent = `The file ${problem.path} is damaged: ${problem.reason}`;
   $("folder").textContent = problem.data_dir;
+  if (problem.newer) {  // not damage: repairing or restoring would only lose the newer data
+    $("title").textContent = "This data needs a newer LabelDesk";
+    $("problem").textContent = `The file ${problem.path} was ${problem.reason}`;
+    $("repair").hidden = true;
+    $("show-backups").hidden = true;
+    return;
+  }
+  $("problem").textContent = `The file ${problem.path} is damaged: ${problem.reason}`;
 }
 
 async function repair() {
