@@ -111,6 +111,12 @@ def drive():
             time.sleep(2)
             js(window, "document.getElementById('ext').remove(); 1")
         results["after_clicks"] = shows(window)
+
+        # 5. the Settings page shows the API token, which it gets from the native side (the
+        #    server gives it to no cookie session: docs/adr/0007-ui-host.md)
+        js(window, "location.hash = '#/settings'; 1")
+        results["settings_token"] = until(
+            window, "(document.querySelector('#api-token') || {}).value || ''", 20)
     except BaseException as e:  # noqa: BLE001 - reported to the test
         results["failure"] = repr(e)
     finally:

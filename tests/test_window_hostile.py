@@ -94,6 +94,7 @@ def test_hostile_task_in_the_real_window(display, tmp_path):  # noqa: F811
     app = LabelDesk(Settings(data_dir=data))
     project_id = app.projects.create({"title": "Hostile", "label_config": CONFIG}, 1)
     app.tasks.create(project_id, {"html": hostile_html(other_url, marker, secret)})
+    token = app.users.get(1)["token"]
     app.close()
     results = tmp_path / "results.json"
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "BROWSER": str(browser)}
@@ -129,6 +130,7 @@ def test_hostile_task_in_the_real_window(display, tmp_path):  # noqa: F811
     for step in found["steps"]:
         assert is_ours(step["url"], origin), step
     assert found["shot"]["sidebar"] > 500 and found["shot"]["colours"] > 40, found["shot"]
+    assert found["settings_token"] == token  # through the bridge: the window needs no sign-in
     # a real click on an external link: the system browser, never the window
     assert opened.read_text().split() == [f"{other_url}/clicked", f"{other_url}/clicked_blank"]
     assert "refused to show" in output

@@ -2,7 +2,7 @@
 import * as api from "../api.js";
 import {setTopbar, app} from "../main.js";
 import {h, clear, icon, modal, confirmDialog, promptDialog, toast, toastError, copyText} from "../dom.js";
-import {native} from "../desktop.js";
+import {whenReady} from "../desktop.js";
 import {backupsPanel} from "./backups.js";
 
 const SOURCES = {
@@ -12,7 +12,7 @@ const SOURCES = {
 
 export async function render({content, stale}) {
   setTopbar([{label: "Settings"}]);
-  const desktop = native();
+  const desktop = await whenReady();  // the window's token comes from its native side
   const settings = await api.get("/api/ui/settings");
   let auth = settings.auth;
   // A browser session is never given the API token (a cookie that leaked must not outlive its
