@@ -24,9 +24,10 @@ def repair(data):
     return labeldesk("repair", "--data-dir", str(data))
 
 
-def make_data(serve_process, data, env=None):
+def make_data(serve_process, data, env=None, kill=False):
     """Six projects (Pro1..Pro6), each made by its own write, then Pro2 renamed (the last
-    write): the journal holds each of them as its own record. Returns the titles by project id."""
+    write): the journal holds each of them as its own record. Returns the titles by project id.
+    `kill`: the server ends by kill -9 instead of a clean stop."""
     process = serve_process(data, env=env)
     titles = {}
     for number in range(1, PROJECTS + 1):
@@ -36,7 +37,7 @@ def make_data(serve_process, data, env=None):
                                 json={"title": "Pro2 renamed"})
     assert renamed.status_code == 200, renamed.text
     titles[min(titles) + 1] = "Pro2 renamed"
-    process.stop()
+    process.kill() if kill else process.stop()
     return titles
 
 
@@ -209,3 +210,80 @@ def test_repair_help_documents_the_exit_status():
     text = " ".join(result.stdout.split())
     assert "Exit status: 0 repaired, or nothing to repair" in text
     assert "1 LabelDesk is running" in text and "2 the store can't be repaired" in text
+
+
+# -- damage that looked like an unfinished write (issue 21) ------------------------------------
+
+@pytest.mark.parametrize("ending", ["stopped", "killed"])
+@pytest.mark.parametrize("damage", ["last 300 bytes zeroed", "final newline -> NUL",
+                                    "cut at a record boundary", "last record zeroed"])
+def test_acknowledged_records_that_look_unfinished_are_refused_not_dropped(
+        serve_process, tmp_path, damage, ending):
+    """Each of these used to open silently without the acknowledged records at the end (the
+    start-up said 'never acknowledged'); now each is refused, and repair keeps what reads."""
+    data = tmp_path / "data"
+    titles = make_data(serve_process, data, kill=ending == "killed")
+    raw, lines, starts = journal_records(data)
+    path = data / "db" / "journal.ldb"
+    if damage == "last 300 bytes zeroed":
+        path.write_bytes(raw[:-300] + b"\0" * 300)
+    elif damage == "final newline -> NUL":
+        path.write_bytes(raw[:-1] + b"\0")
+    elif damage == "cut at a record boundary":
+        path.write_bytes(raw[:starts[-2]])  # the last two records gone, newline and all
+    else:
+        path.write_bytes(raw[:starts[-1]] + b"\0" * (len(raw) - starts[-1]))
+    originals = files(data)
+    result = labeldesk("serve", "--data-dir", str(data), "--port", "0")
+    assert result.returncode != 0 and "labeldesk repair" in result.stderr, result.stderr
+    assert "bytes " in result.stderr and "never acknowledged" not in result.stderr
+    assert files(data) == originals
+
+    fixed = repair(data)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    expected = dict(titles)
+    if damage == "final newline -> NUL":
+        assert "Skipped: no record." in fixed.stdout  # its body passes its checksum: kept
+    elif damage == "cut at a record boundary":
+        assert "are missing" in fixed.stdout
+        expected[min(titles) + 1] = "Pro2"  # the rename and Pro6 were in the records cut off
+        del expected[max(titles)]
+    else:
+        expected[min(titles) + 1] = "Pro2"  # the rename was the record zeroed
+    assert served_titles(serve_process, data) == expected
+
+
+def newer_labeldesk_wrote(data, what):
+    """The store as a later LabelDesk would leave it: a header saying a newer format/schema."""
+    from desktop.db.journal import _header_crc, encode_record
+    db = data / "db"
+    if what == "journal":
+        raw = (db / "journal.ldb").read_bytes()
+        first = raw.index(b"\n") + 1
+        header = orjson.loads(raw[:first].split(b" ", 2)[2])
+        header.update(version=3, by="9.1.0")
+        (db / "journal.ldb").write_bytes(encode_record(header) + raw[first:])
+    else:
+        head, body = (db / "snapshot.ldb").read_bytes().split(b"\n", 1)
+        meta = orjson.loads(head)
+        meta.update(schema=2, by="9.1.0")
+        meta["header_crc"] = _header_crc(meta)
+        (db / "snapshot.ldb").write_bytes(orjson.dumps(meta) + b"\n" + body)
+
+
+@pytest.mark.parametrize("what", ["journal", "snapshot"])
+def test_a_newer_labeldesks_store_is_refused_as_newer_everywhere(serve_process, tmp_path, what):
+    """Not damage: serve, repair and restore each say 'upgrade' and change nothing (repair
+    used to rewrite it in the old format, skipping every record)."""
+    data = tmp_path / "data"
+    make_data(serve_process, data)
+    assert labeldesk("backup", "--data-dir", str(data)).returncode == 0
+    newer_labeldesk_wrote(data, what)
+    originals = files(data)
+    for args in (["serve", "--port", "0"], ["repair"]):
+        result = labeldesk(*args, "--data-dir", str(data))
+        assert result.returncode != 0, result.stdout + result.stderr
+        said = result.stdout + result.stderr
+        assert "LabelDesk 9.1.0 or newer" in said and "upgrade LabelDesk" in said, said
+        assert "run `labeldesk repair`" not in said and "Traceback" not in said, said
+        assert files(data) == originals
