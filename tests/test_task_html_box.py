@@ -9,6 +9,10 @@ The styling legitimate tasks use (classes in a `<style>`, inline colours, `body 
 keeps working, inline and in the editor's HyperText iframe.
 """
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -299,12 +303,23 @@ def test_task_css_rewrite_rules(ui):  # noqa: F811 - fixture
 
 
 def test_the_window_engine_supports_what_this_relies_on():
-    """The pywebview window's Qt WebEngine has @scope (Chromium 118+) and paint containment;
-    pyproject's PySide6-WebEngine floor keeps it so."""
+    """The pywebview window's Qt WebEngine (Chromium 140 with PySide6-WebEngine 6.12, the
+    floor pyproject sets) runs js/task-css.js as Chromium does: @scope keeps the hostile rules
+    in the box and in the iframe's document, and `contain: paint` holds position:fixed."""
     pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
     assert '"PySide6-WebEngine>=6.12"' in pyproject
     try:
-        from qtpy.QtWebEngineCore import qWebEngineChromiumVersion
-    except Exception as e:  # noqa: BLE001 - no Qt here: the floor above is the check
+        import qtpy.QtWebEngineCore  # noqa: F401
+    except Exception as e:  # noqa: BLE001 - no Qt WebEngine here: the floor above is the check
         pytest.skip(f"no Qt WebEngine: {e}")
-    assert int(qWebEngineChromiumVersion().split(".")[0]) >= 118, qWebEngineChromiumVersion()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QTWEBENGINE_DISABLE_SANDBOX="1",
+               QTWEBENGINE_CHROMIUM_FLAGS="--disable-gpu")
+    run = subprocess.run([sys.executable, str(Path(__file__).parent / "qt_task_css_probe.py")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
+    assert lines, run.stdout + run.stderr
+    answer = json.loads(lines[-1])
+    assert int(answer["chromium"].split(".")[0]) >= 118, answer
+    assert answer["found"] == {"scoped": True, "body": "block", "outside": "visible",
+                               "x": "rgb(255, 0, 0)", "frameX": "rgb(255, 0, 0)",
+                               "fixedInBox": True}, answer
