@@ -6,7 +6,8 @@ sanitizer rewrites its CSS (js/task-css.js: every rule inside `@scope`, `positio
 static, relative or absolute, at-rules with global names dropped, failing closed), and the box
 gets `contain: paint` (css/app.css), which clips what is drawn in it even without the first.
 The styling legitimate tasks use (classes in a `<style>`, inline colours, `body { font }`)
-keeps working, inline and in the editor's HyperText iframe.
+keeps working, inline and in the editor's HyperText iframe. The same holds for a List item's
+and a dynamic Choice's `html`, and in the window's own engine (tests/qt_task_css_probe.py).
 """
 
 import json
@@ -175,6 +176,55 @@ def test_containment_alone_keeps_fixed_content_in_the_box(ui):  # noqa: F811 - f
     page.wait_for_timeout(200)
     uncontained = page.evaluate(LAYOUT)
     assert uncontained["escaped"] and not uncontained["rects"]["fake"]["inside"], uncontained
+
+
+SINKS_CONFIG = """<View>
+  <List name="results" value="$items" title="Results"/>
+  <Ranker name="rank" toName="results"/>
+  <Text name="text" value="$text"/>
+  <Choices name="options" toName="text" value="$options"/>
+</View>"""
+SPILL = ('<div class="spill" style="position:absolute;top:-300px;left:-300px;width:3000px;'
+         'height:3000px;z-index:9999;background:rgba(255,0,0,.5)">spill</div>')
+
+# Every point of the window outside the boxes holding task HTML: nothing of that HTML there.
+SPILLED = """(boxes) => {
+  const rects = [...document.querySelectorAll(boxes)].map((e) => e.getBoundingClientRect());
+  const within = (x, y) => rects.some((r) => x >= r.left && x <= r.right
+    && y >= r.top && y <= r.bottom);
+  const spilled = [];
+  for (let x = 4; x < innerWidth; x += 23) {
+    for (let y = 4; y < innerHeight; y += 23) {
+      const hit = document.elementFromPoint(x, y);
+      if (!within(x, y) && hit && hit.closest('.spill')) spilled.push([x, y]);
+    }
+  }
+  return {boxes: rects.length, spilled};
+}"""
+
+
+def test_list_items_and_dynamic_choices_stay_in_their_box(ui):  # noqa: F811 - fixture
+    """The other places task data is rendered as HTML: a List item's and a dynamic Choice's
+    `html`. Huge absolutely placed boxes in them stay in the item."""
+    page = ui.page
+    project = ui.api.project(title="Task HTML in items", label_config=SINKS_CONFIG)
+    response = ui.api.post(f"/api/projects/{project['id']}/import", json=[{"data": {
+        "text": "Pick one.",
+        "items": [{"id": "a", "title": "A", "html": "<b>bold</b>" + SPILL},
+                  {"id": "b", "title": "B", "body": "plain"}],
+        "options": [{"value": "one", "html": "<i>one</i>" + SPILL}, {"value": "two"}]}}])
+    assert response.status_code == 201, response.text
+    [task] = ui.api.get(f"/api/projects/{project['id']}/tasks").json()
+    ui.sign_in()
+    ui.go(f"/projects/{project['id']}/label?task={task['id']}")
+    page.wait_for_selector(".htx-ranker-item .spill")
+    page.wait_for_selector(".lsf-choice__item .spill")
+    found = page.evaluate(SPILLED, ".htx-ranker-item, .lsf-choice__item")
+    assert found["boxes"] == 4 and found["spilled"] == [], found
+    page.evaluate("() => document.querySelectorAll('.htx-ranker-item, .lsf-choice__item')"
+                  ".forEach((e) => { e.style.contain = 'none'; })")
+    assert page.evaluate(SPILLED, ".htx-ranker-item, .lsf-choice__item")["spilled"], \
+        "the control: without containment the boxes spill"
 
 
 LEGIT_CSS = ("<style>.x{color:rgb(255,0,0)} body{font-family:serif} "
