@@ -50,7 +50,8 @@ class Sessions:
         """The UI's host name; made (once per install) the first time a server needs it."""
         settings = self.core.settings
         if not settings.ui_host:
-            settings.ui_host = uihost.ui_host()
+            with self._lock:  # one name, even when the first requests come at once
+                settings.ui_host = settings.ui_host or uihost.ui_host()
         return settings.ui_host
 
     def on_ui_host(self, request):
