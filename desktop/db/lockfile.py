@@ -91,8 +91,12 @@ class Marker:
         self.offset = len(f"pid {os.getpid()}\n".encode())
 
     def write(self, generation, size, records):
-        os.lseek(self.fd, self.offset, os.SEEK_SET)
-        os.write(self.fd, _line(generation, size, records).encode())
+        line = _line(generation, size, records).encode()
+        if hasattr(os, "pwrite"):
+            os.pwrite(self.fd, line, self.offset)  # one syscall
+        else:  # pragma: no cover - Windows
+            os.lseek(self.fd, self.offset, os.SEEK_SET)
+            os.write(self.fd, line)
 
     def close_cleanly(self, acknowledged):
         """A clean end: "closed" and the final acknowledged line, fsynced."""

@@ -24,6 +24,7 @@ class Store:
         """
         self.folder = str(folder)
         self._lock_handle = None
+        self._marker = None
         self.readonly = readonly
         previous = ""
         lock_path = os.path.join(self.folder, "LOCK")
@@ -84,8 +85,11 @@ class Store:
         handle = self._lock_handle
         if handle is None:
             return
+        marker = self._marker
+        if marker is None or marker.handle is not handle:
+            marker = self._marker = Marker(handle)
         try:
-            Marker(handle).write(generation, size, records)
+            marker.write(generation, size, records)
         except OSError:
             pass  # a read-only or vanished LOCK: the journal's own checks still hold
 
