@@ -7,8 +7,10 @@ import time
 
 from .annotations import Annotations
 from .api import create_api
-from .backups import Backups
+from .backups import Backups, backups_dir
 from .db import Store
+from .db.backupfiles import is_kept
+from .db.backups import interrupted_restore
 from .dm import Actions, Views
 from .exports import Exports
 from .imports import Imports
@@ -59,7 +61,9 @@ class LabelDesk:
         self.actions = Actions(self)
         # Features that stand on the data API; each takes the whole core.
         self.exports = Exports(self)
-        for note in self.exports.remove_leftovers() + self.uploads.remove_leftovers():
+        for note in self.exports.remove_leftovers() + self.uploads.remove_leftovers() + (
+                [] if self.store.readonly else interrupted_restore(
+                    settings.store_dir, self.store.storage.journal.generation)):
             log.warning("store recovery: %s", note)
         self._remove_orphans()
         self.ml = MLBackends(self)
@@ -104,13 +108,20 @@ class LabelDesk:
     def _remove_orphans(self):
         """Start-up cleanup after a kill: exports left unfinished are marked failed, and the
         media and export files no record names are removed (desktop/removals.py says how a
-        delete can leave them; an interrupted upload or import leaves them too). Not on a
-        read-only store: nothing could be changed, and nothing is lost by waiting."""
+        delete can leave them; an interrupted upload or import leaves them too). A file a
+        backup keeps (backups/files/: one the store stopped naming when a backup was restored)
+        is only unlinked here, never lost. Not on a read-only store: nothing could be changed,
+        and nothing is lost by waiting."""
         if self.store.readonly:
             return
         started = time.perf_counter()
-        notes = self.exports.recover() + self.uploads.remove_orphans(
-            keep_referenced=self.uploads.named_by_tasks)
+        folder = str(backups_dir(self.settings))
+
+        def kept(name):
+            return is_kept(folder, name)
+
+        notes = self.exports.recover(kept=kept) + self.uploads.remove_orphans(
+            keep_referenced=self.uploads.named_by_tasks, kept=kept)
         for note in notes:
             log.warning("store recovery: %s", note)
         if notes:

@@ -5,26 +5,34 @@ What a user can count on:
 * Where and what: ``<data dir>/backups/`` (0700, files 0600). Each backup is one file, a complete,
   checksummed snapshot of the whole store at one moment (every project, task, annotation,
   prediction, view, storage and ML setting, user and token), in the format of db/snapshot.ldb,
-  named ``snapshot-<UTC time>-g<generation>-<kind>.ldb`` so that names sort by time. Not in it:
-  the uploaded files in media/ (a restored task whose upload was deleted since shows a missing
-  file) and settings.json.
+  named ``snapshot-<UTC time>-g<generation>-<kind>-n<number>.ldb``. With it are kept the files
+  it names: the uploads in media/ and the export files in export/, as hard links in
+  backups/files/ (no copy; a copy across file systems), one link for all the backups that name
+  a file, removed once none does. Not in it: settings.json.
+* Order: by the number, one more than the highest before (across restarts), never by the
+  clock: a clock set back or ahead changes no order, and rotation never deletes the newest.
 * When: "Back up now" in Settings and `labeldesk backup`; in the background, at start and then
-  every hour while the app runs, when the newest backup is older than a day and there are
-  projects (``daily``); and at every compaction,
+  every hour while the app runs, when there are projects and the newest backup is older than a
+  day, or dated over an hour ahead of the clock (its age is unknown: the clock was set back)
+  (``daily``); and at every compaction,
   the snapshot it replaces (``compaction``: a hard link, free). A backup is made of the state
   taken under the store's lock (consistent) and written outside it (writes go on meanwhile):
-  temp file, fsync, rename.
+  its files linked first, then temp file, fsync, rename.
 * How many: the newest ``backups_keep`` (settings.json, default 7); after each new backup the
   older ones are deleted. The backup just made, the one being restored and the one a restore
   made are never the ones deleted.
-* Restore: first the current state is backed up (``before-restore``), then the chosen backup
-  becomes the store, with an empty journal (the steps of a compaction, so a crash leaves the old
-  state or the new one). A damaged backup (checksum, truncation, not a snapshot, a newer
-  schema) is refused before anything changes. `labeldesk restore` needs LabelDesk closed (it
-  takes the store's lock); a store that can't be read at all is copied as it is into
-  backups/damaged-<time>/ first. In the app (Settings > Backups, POST /api/ui/backups/restore)
-  the running LabelDesk switches to the restored data in place (app.Reopenable.reopen); a write
-  that races the switch is refused with 503 and not saved.
+* Restore: first the current state is backed up (``before-restore``, its files kept with it),
+  the files the chosen backup names are put back into media/ and export/, then the backup
+  becomes the store, with an empty journal (the steps of a compaction: nothing is deleted
+  first, so a crash at any step leaves the old state or the new, and the next start says which
+  and where the state before is). Files the restored store no longer names are not deleted as
+  orphans: a backup keeps them, so restoring the before-restore backup gives everything back.
+  A damaged backup (checksum, truncation, not a snapshot, a newer schema) is refused before
+  anything changes. `labeldesk restore` needs LabelDesk closed (it takes the store's lock); a
+  store that can't be read at all is kept as it is in backups/damaged-<time>/ first. In the
+  app (Settings > Backups, POST /api/ui/backups/restore) the running LabelDesk switches to the
+  restored data in place (app.Reopenable.reopen); a write that races the switch is refused
+  with 503 and not saved.
 * Failures: a backup that fails (a full disk) leaves no partial file. An automatic one is only
   logged: it never breaks a write, a compaction or the start; "Back up now" answers 507.
 """
@@ -37,14 +45,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .db import CorruptFile
-from .db.backups import (Staged, capture, keep_damaged, keep_previous_generations, list_backups,
-                         parse, prune, read_backup, remove_leftovers, seal, write_backup)
+from .db.backupfiles import files_named, keep_files, put_back_files
+from .db.backups import (Staged, capture, generation_of_files, keep_damaged,
+                         keep_previous_generations, list_backups, now, parse, prune, prune_files,
+                         read_backup, remove_leftovers, seal, step, write_backup)
 from .errors import Conflict, NotFound, StoreError, ValidationError
 
 log = logging.getLogger("labeldesk.backups")
 
 DEFAULT_KEEP = 7
 DAILY_SECONDS = 24 * 3600
+# A newest backup dated more than this ahead of the clock: the clock was set back since, and
+# how old the backup really is can't be known, so the daily backup is made.
+AHEAD_SECONDS = 3600
 # How often a running app looks whether the daily backup is due; LABELDESK_BACKUP_CHECK_SECONDS
 # shortens it for tests (docs/reliability.md, knobs).
 CHECK_SECONDS = float(os.environ.get("LABELDESK_BACKUP_CHECK_SECONDS") or 3600)
@@ -126,20 +139,25 @@ class Backups:
 
     def make(self, kind="manual"):
         """Back up the store now; returns the new backup. OSError (a full disk) is raised."""
-        tables, generation = capture(self.core.store.storage)
+        storage = self.core.store.storage
+        tables, generation = capture(storage)
         info = write_backup(self.folder, tables, generation, kind)
-        prune(self.folder, self.keep(), protect=(info["name"],))
+        if prune(self.folder, self.keep(), protect=(info["name"],)):
+            prune_files(self.folder, storage)
         return as_json(info)
 
     # -- at start ---------------------------------------------------------------------------
 
-    def due(self, now=None):
-        """Whether a daily backup is due: there are projects, and no backup of the last day."""
+    def due(self, when=None):
+        """Whether a daily backup is due: there are projects, and the newest backup (by number)
+        is over a day old, or dated over AHEAD_SECONDS ahead of the clock (set back since: its
+        age is unknown)."""
         if not len(self.core.records.projects):
             return False
         newest = list_backups(self.folder, count=False)
-        now = time.time() if now is None else now
-        return not newest or newest[0]["time"] < now - DAILY_SECONDS
+        when = now() if when is None else when
+        return (not newest or newest[0]["time"] < when - DAILY_SECONDS
+                or newest[0]["time"] > when + AHEAD_SECONDS)
 
     def start(self):
         """At the start of the app (and after a reopen): remove what a killed backup left, then
@@ -159,6 +177,7 @@ class Backups:
         self.stopped.set()
 
     def _watch(self):
+        self._keep_current_files()
         while not self.stopped.is_set():
             try:
                 if self.due():
@@ -167,6 +186,21 @@ class Backups:
                 log.warning("backups: could not check whether a backup is due: %s", e)
             if self.stopped.wait(CHECK_SECONDS):
                 return
+
+    def _keep_current_files(self):
+        """The files the store names now, linked into backups/files/ (the first time: a data
+        folder of an older LabelDesk; then nothing to do): snapshot.ldb, which the next
+        compaction makes a backup of, names them."""
+        storage = self.core.store.storage
+        if storage.readonly:
+            return
+        try:
+            with storage.lock:
+                names = files_named({name: dict(storage.tables.get(name) or {})
+                                     for name in ("uploads", "exports")})
+            keep_files(self.folder, names)
+        except Exception as e:  # noqa: BLE001 - logged; backups made later keep their files
+            log.warning("backups: could not keep the media files: %s", e)
 
     def _daily(self):
         started = time.monotonic()
@@ -198,8 +232,11 @@ class Backups:
             with old.store.lock:
                 current, generation = capture(storage)
                 made["before"] = write_backup(self.folder, current, generation, "before-restore")
+                restore_files(self.folder, tables)
                 staged = Staged(storage.folder, tables, generation + 1,
-                                fsync=old.settings.fsync)
+                                fsync=old.settings.fsync,
+                                restoring={"backup": os.path.basename(path),
+                                           "previous_state": "backups/" + made["before"]["name"]})
                 seal(storage, StoreSwitched)
                 staged.commit()
                 made["switched"] = True
@@ -217,11 +254,24 @@ class Backups:
         before = made["before"]
         prune(self.folder, keep_setting(new.settings),
               protect=(before["name"], os.path.basename(path)))
+        prune_files(self.folder, new.store.storage)
         log.warning("backups: restored %s; the state before is in %s", path, before["name"])
         restored = next((i for i in list_backups(self.folder, count=False)
                          if i["path"] == path), None)
         return {"restored": as_json(restored) if restored else {"name": os.path.basename(path)},
                 "previous_state": as_json(before), "reopened": True, "url": None}, new
+
+
+def restore_files(folder, tables):
+    """Before a restore puts `tables` in place: the files they name, back in media/ and
+    export/ from backups/files/. One that no backup kept (a backup of an older LabelDesk,
+    whose file was deleted since) is logged: its task shows a missing file."""
+    put, missing = put_back_files(folder, files_named(tables))
+    if put:
+        log.info("backups: put back %s file(s) the restored backup names", put)
+    for name in missing[:20]:
+        log.warning("backups: %s is named by the restored backup but no backup kept it", name)
+    return put, missing
 
 
 # -- the CLI: the store opened here, without the app -------------------------------------------
@@ -250,7 +300,8 @@ def backup_now(settings):
         store.close()
     folder = str(backups_dir(settings))
     info = write_backup(folder, tables, generation, "manual")
-    prune(folder, keep_setting(settings), protect=(info["name"],))
+    if prune(folder, keep_setting(settings), protect=(info["name"],)) and not running:
+        prune_files(folder, names=files_named(tables))  # the store is as captured: closed
     return as_json(info), running
 
 
@@ -258,8 +309,13 @@ def restore_closed(settings, given):
     """`labeldesk restore`: with LabelDesk closed (StoreLocked otherwise), make the backup
     `given` (a name in backups/ or a path) the store, the current state backed up first.
 
+    The steps (RESTORE_STEPS; each moment opens to the old state or the new): the current
+    state backed up (or, unreadable, its files kept in backups/damaged-<time>/), the backup's
+    files put back, db/restore.json written, the new journal and snapshot staged beside the
+    old ones, the snapshot renamed over the old one, the journal over the old journal.
+
     Returns {"restored", "previous_state" (None if the store couldn't be read), "damaged"
-    (where its unreadable files were copied, else None)}."""
+    (where its unreadable files were kept, else None)}."""
     from .db.storage import JournalStorage
     from .db.store import lock_folder
     folder = str(backups_dir(settings))
@@ -270,16 +326,13 @@ def restore_closed(settings, given):
     handle, _ = lock_folder(os.path.join(store_dir, "LOCK"))
     before = damaged = None
     try:
+        step("locked")
         try:
             storage = JournalStorage(store_dir, fsync=settings.fsync)
         except CorruptFile:
+            # kept as they are, and left in place: the restored files replace them by rename
             damaged = keep_damaged(store_dir, folder)
-            generation = 0
-            for name in ("snapshot.ldb", "journal.ldb"):
-                try:
-                    os.remove(os.path.join(store_dir, name))
-                except FileNotFoundError:
-                    pass
+            generation = generation_of_files(store_dir)
         else:
             try:
                 current, generation = capture(storage)
@@ -287,10 +340,18 @@ def restore_closed(settings, given):
                     before = write_backup(folder, current, generation, "before-restore")
             finally:
                 storage.close()
+        step("previous-state-kept")
+        restore_files(folder, tables)
+        step("files-put-back")
+        previous = "backups/" + before["name"] if before else (
+            os.path.relpath(damaged, settings.data_dir) if damaged else None)
         Staged(store_dir, tables, max(generation, header.get("generation", 0)) + 1,
-               fsync=settings.fsync).commit()
-        prune(folder, keep_setting(settings),
-              protect=(os.path.basename(path),) + ((before["name"],) if before else ()))
+               fsync=settings.fsync,
+               restoring={"backup": os.path.basename(path), "previous_state": previous}).commit()
+        step("done")
+        if prune(folder, keep_setting(settings),
+                 protect=(os.path.basename(path),) + ((before["name"],) if before else ())):
+            prune_files(folder, names=files_named(tables))  # the store is the backup now
     finally:
         handle.seek(0)
         handle.truncate()

@@ -7,6 +7,7 @@ export of 100k tasks keeps memory flat and never holds up labeling for long.
 import os
 import stat
 import tempfile
+import uuid
 from pathlib import Path
 
 import orjson
@@ -17,6 +18,12 @@ from .db.journal import fsync_dir
 from .files import file_digest
 
 CHUNK = 1000
+
+
+def unique():
+    """A part of an export file's name no other file ever had: export ids can come back after
+    a backup is restored, and backups keep export files by name (db/backups.py)."""
+    return uuid.uuid4().hex[:8]
 
 
 def durable(path):
@@ -213,7 +220,7 @@ class Exports:
                     "task_filter_options": fields.get("task_filter_options"),
                     "annotation_filter_options": fields.get("annotation_filter_options"),
                     "serialization_options": fields.get("serialization_options")})
-                final = self.folder / f"snapshot-{export_id}.json"
+                final = self.folder / f"snapshot-{export_id}-{unique()}.json"
                 self.r.exports.update({"file": final.name}, doc_ids=[export_id])
                 os.replace(path, final)
                 fsync_dir(self.folder)
@@ -238,11 +245,12 @@ class Exports:
         return [n for n in [doc.get("file")] + [c.get("file") for c in doc.get("converted", [])]
                 if n]
 
-    def recover(self):
+    def recover(self, kept=None):
         """Start-up cleanup of what a killed process left in export/: snapshots still
         "created" or "in_progress" are marked "failed" (Label Studio's status for an export
         that did not finish) with the reason, and their files removed; then snapshot files
-        no record names are removed. Notes for the log."""
+        no record names are removed (one a backup keeps, `kept("export/<name>")`, from
+        export/ only: restoring that backup puts it back). Notes for the log."""
         notes = []
         stuck = [i for i, d in self.r.exports._read_table().items()
                  if d.get("status") in ("created", "in_progress")]
@@ -267,8 +275,12 @@ class Exports:
             if path.name in named or not path.is_file():
                 continue
             try:
+                backed_up = kept is not None and kept(f"export/{path.name}")
                 path.unlink()
-                notes.append(f"export/{path.name}: removed (no export record names it: left "
+                notes.append(f"export/{path.name}: no export record names it (a backup was "
+                             "restored): kept in backups/files/ with the backups that name it"
+                             if backed_up else
+                             f"export/{path.name}: removed (no export record names it: left "
                              "by an interrupted export or delete)")
             except OSError as e:
                 notes.append(f"export/{path.name}: could not remove it ({e.strerror})")
@@ -300,7 +312,7 @@ class Exports:
         path, name, content_type = self.write(doc["project"], export_type,
                                               self._snapshot_tasks(doc), download_resources,
                                               escape_formulas)
-        final = self.folder / f"snapshot-{export_id}-{export_type}{Path(name).suffix}"
+        final = self.folder / f"snapshot-{export_id}-{export_type}-{unique()}{Path(name).suffix}"
         converted = doc.get("converted", []) + [{"type": export_type, "status": "completed",
                                                  "file": final.name, "name": name,
                                                  "content_type": content_type,

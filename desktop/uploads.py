@@ -63,7 +63,7 @@ class Uploads:
         return ([f"media/upload/: removed {removed} half-written upload(s)"] if removed
                 else [])
 
-    def remove_orphans(self, keep_referenced=None):
+    def remove_orphans(self, keep_referenced=None, kept=None):
         """Start-up cleanup: remove the media files no upload record references, left by a
         process killed in an upload or import (before its commit) or in a delete (after it).
 
@@ -71,6 +71,8 @@ class Uploads:
         Safe by construction: only regular files directly in upload/<number>/ are candidates;
         a file an upload record names is never touched, nor one a task's data names
         (`keep_referenced(candidates)` returns those; asked only when there are candidates).
+        A file a backup keeps (`kept("media/<name>")`: the store stopped naming it when a
+        backup was restored) is removed from media/ only; restoring that backup puts it back.
         Empty upload/<number>/ folders of projects that don't exist go too. One walk of
         upload/ and one set of the records' paths; returns notes for the log."""
         top = self.root / "upload"
@@ -95,13 +97,17 @@ class Uploads:
                         and item.is_file(follow_symlinks=False)):
                     candidates.append(name)
         if candidates and keep_referenced is not None:
-            kept = keep_referenced(candidates)
-            candidates = [c for c in candidates if c not in kept]
+            shown = keep_referenced(candidates)
+            candidates = [c for c in candidates if c not in shown]
         notes = []
         for name in candidates:
             try:
+                backed_up = kept is not None and kept(f"media/{name}")
                 os.unlink(self.root / name)
-                notes.append(f"media/{name}: removed (no upload record references it: left by "
+                notes.append(f"media/{name}: no upload record references it (a backup was "
+                             "restored): kept in backups/files/ with the backups that name it"
+                             if backed_up else
+                             f"media/{name}: removed (no upload record references it: left by "
                              "an interrupted upload, import or delete)")
             except OSError as e:
                 notes.append(f"media/{name}: could not remove it ({e.strerror})")

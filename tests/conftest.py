@@ -137,7 +137,7 @@ class ServeProcess:
             if not line:
                 break
             self.lines.append(line)
-            match = re.search(r"serving (http://\S+)", line)
+            match = re.search(r"serving (http://[0-9.]+:[0-9]+)", line)  # a log line may follow
             if match:
                 self.url = match.group(1)
             match = re.search(r"API token: (\S+)", line)

@@ -19,7 +19,7 @@ from desktop.db.backups import parse, read_backup
 from desktop.db.journal import read_snapshot
 from desktop.backups import StoreSwitched
 from test_crash_more import fill, tmpfs
-from datahelp import wait_for
+from datahelp import IMAGE_CONFIG, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = """<View><Text name="text" value="$text"/>
@@ -82,7 +82,7 @@ def test_back_up_now_over_http_lists_and_keeps_the_newest_n(make_live):
     backup = made[-1]
     assert (backup["kind"], backup["projects"], backup["tasks"], backup["annotations"]) == \
         ("manual", 1, 3, 1)
-    assert re.fullmatch(r"snapshot-\d{8}T\d{6}Z-g\d+-manual(-\d+)?\.ldb", backup["name"])
+    assert re.fullmatch(r"snapshot-\d{8}T\d{6}Z-g\d+-manual-n\d+\.ldb", backup["name"])
     listing = api.get("/api/ui/backups").json()
     assert listing["keep"] == 3 and listing["folder"] == str(live.settings.data_dir / "backups")
     # the newest three, newest first; the two oldest files are gone, their .json too
@@ -459,3 +459,203 @@ def test_a_running_app_makes_the_daily_backup_when_one_falls_due(serve_process, 
     assert len(wait_for(lambda: [n for n in backups_of(data) if n != old])) == 1
     process.stop()
 
+
+
+# -- the files backups name: uploads and exports -------------------------------------------------
+
+def upload_images(api, project_id, names):
+    files = {f"file{i}": (name, b"\x89PNG " + name.encode() * 50) for i, name in enumerate(names)}
+    answer = api.post(f"/api/projects/{project_id}/import", files=files)
+    assert answer.status_code == 201, answer.text
+
+
+def served(api, project_id):
+    """{a task's image URL: (status, bytes)} for every task of a project."""
+    tasks = api.get("/api/tasks", params={"project": project_id, "fields": "all",
+                                          "page_size": 1000}).json()["tasks"]
+    seen = {}
+    for task in tasks:
+        answer = api.get(task["data"]["image"])
+        seen[task["data"]["image"]] = (answer.status_code, answer.content)
+    return seen
+
+
+def photos_and_export(api):
+    """A project of 3 images, backed up; then 3 more images and a snapshot export.
+    (project, backup, {URL: (status, bytes)} at the backup, the same now, export download)"""
+    project = api.project(title="Photos", label_config=IMAGE_CONFIG)["id"]
+    upload_images(api, project, ["a.png", "b.png", "c.png"])
+    at_backup = served(api, project)
+    backup = api.post("/api/ui/backups").json()
+    upload_images(api, project, ["d.png", "e.png", "f.png"])
+    export = api.post(f"/api/projects/{project}/exports", json={"title": "snap"}).json()
+    download = f"/api/projects/{project}/exports/{export['id']}/download"
+    exported = api.get(download)
+    assert exported.status_code == 200 and len(orjson.loads(exported.content)) == 6
+    everything = served(api, project)
+    assert len(at_backup) == 3 and len(everything) == 6
+    assert all(status == 200 for status, _ in everything.values())
+    return project, backup, at_backup, everything, (download, exported.content)
+
+
+def test_restore_keeps_the_files_made_after_the_backup_and_undoing_it_gives_them_back(
+        make_live, caplog):
+    """Issue 21: the reopen's start-up cleanup deleted the uploads and exports made after the
+    backup as orphans; restoring the before-restore backup then gave 404 images and a 507."""
+    live = make_live(reopenable=True)
+    api = live.api
+    project, backup, at_backup, everything, (download, exported) = photos_and_export(api)
+    answer = api.post("/api/ui/backups/restore", json={"name": backup["name"]})
+    assert answer.status_code == 200, answer.text
+    assert served(api, project) == at_backup
+    assert "interrupted upload" not in caplog.text and "kept in backups/files/" in caplog.text
+    # undo the restore: every image and the export are back, byte for byte
+    previous = answer.json()["previous_state"]["name"]
+    answer = api.post("/api/ui/backups/restore", json={"name": previous})
+    assert answer.status_code == 200, answer.text
+    assert served(api, project) == everything
+    again = api.get(download)
+    assert again.status_code == 200 and again.content == exported
+
+
+def test_cli_restore_keeps_the_files_made_after_the_backup(serve_process, tmp_path):
+    data = tmp_path / "data"
+    process = serve_process(data)
+    project, backup, at_backup, everything, (download, exported) = photos_and_export(
+        process.api)
+    process.stop()
+    result = labeldesk("restore", "--data-dir", str(data), backup["name"])
+    assert result.returncode == 0, result.stderr
+    previous = re.search(r"first: (snapshot-\S+\.ldb)", result.stdout)[1]
+    process = serve_process(data)
+    assert served(process.api, project) == at_backup
+    log = "".join(process.lines)
+    assert "interrupted upload" not in log and "kept in backups/files/" in log, log
+    process.stop()
+    result = labeldesk("restore", "--data-dir", str(data), previous)
+    assert result.returncode == 0, result.stderr
+    process = serve_process(data)
+    assert served(process.api, project) == everything
+    again = process.api.get(download)
+    assert again.status_code == 200 and again.content == exported
+    process.stop()
+
+
+def test_a_deleted_project_comes_back_from_a_backup_with_its_images(make_live):
+    live = make_live(reopenable=True)
+    api = live.api
+    project = api.project(title="Deleted later", label_config=IMAGE_CONFIG)["id"]
+    upload_images(api, project, ["x.png", "y.png"])
+    kept = served(api, project)
+    backup = api.post("/api/ui/backups").json()
+    media = live.settings.data_dir / "media" / "upload" / str(project)
+    pool = live.settings.data_dir / "backups" / "files" / "media" / "upload" / str(project)
+    for path in media.iterdir():  # kept by a hard link: no copy
+        assert (pool / path.name).stat().st_ino == path.stat().st_ino
+    assert api.delete(f"/api/projects/{project}").status_code == 204
+    assert not media.exists()
+    answer = api.post("/api/ui/backups/restore", json={"name": backup["name"]})
+    assert answer.status_code == 200, answer.text
+    assert served(api, project) == kept
+    assert all(status == 200 for status, _ in kept.values())
+
+
+def test_kept_files_go_once_no_backup_names_them(make_live):
+    live = make_live(backups_keep=2)
+    api = live.api
+    project = api.project(title="Short-lived", label_config=IMAGE_CONFIG)["id"]
+    upload_images(api, project, ["x.png", "y.png"])
+    api.post("/api/ui/backups").raise_for_status()
+    pool = live.settings.data_dir / "backups" / "files"
+    assert len([p for p in pool.rglob("*") if p.is_file()]) == 2
+    assert api.delete(f"/api/projects/{project}").status_code == 204
+    api.post("/api/ui/backups").raise_for_status()  # the first still names them: kept
+    assert len([p for p in pool.rglob("*") if p.is_file()]) == 2
+    api.post("/api/ui/backups").raise_for_status()  # the first rotated out: they go
+    assert [p for p in pool.rglob("*") if p.is_file()] == []
+    assert not list((live.settings.data_dir / "media" / "upload").rglob("*.png"))
+
+
+def test_a_compaction_backup_gives_back_the_images_deleted_since(serve_process, tmp_path):
+    data = tmp_path / "data"
+    env = {"LABELDESK_COMPACT_MIN_BYTES": "20000"}
+    process = serve_process(data, env=env)
+    api = process.api
+    project = api.project(title="Compacted", label_config=IMAGE_CONFIG)["id"]
+    upload_images(api, project, ["p.png", "q.png"])
+    kept = served(api, project)
+    other = api.project(title="Busy")["id"]
+
+    def grow(rounds):
+        for _ in range(rounds):
+            api.post(f"/api/projects/{other}/import",
+                     json=[{"text": "x" * 200}] * 40).raise_for_status()
+
+    grow(4)  # compactions: the current snapshot names the images
+    assert api.delete(f"/api/projects/{project}").status_code == 204
+    grow(8)  # more compactions: snapshots naming the images become backups
+    process.stop()
+    with_images = [n for n in backups_of(data) if parse(n)["kind"] == "compaction" and any(
+        d.get("project") == project
+        for _, d in read_backup(str(data / "backups" / n))[1].get("uploads", {"docs": []})["docs"])]
+    assert with_images, backups_of(data)
+    result = labeldesk("restore", "--data-dir", str(data), with_images[-1])
+    assert result.returncode == 0, result.stderr
+    process = serve_process(data)
+    assert served(process.api, project) == kept
+    process.stop()
+
+
+# -- clock changes -------------------------------------------------------------------------------
+
+def test_backups_are_ordered_and_rotated_by_number_not_by_the_clock(serve_process, tmp_path):
+    """Issue 21: after a session with the clock a year ahead no daily backup was made for a
+    year; with the clock behind, each new backup deleted the one before."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_bytes(orjson.dumps({"backups_keep": 3}))
+    check = {"LABELDESK_BACKUP_CHECK_SECONDS": "0.5"}
+    year = 365 * 86400
+    process = serve_process(data, env={**check, "LABELDESK_CLOCK_OFFSET_SECONDS": str(year)})
+    add_work(process.api, "Clockwork", ["a"])
+    ahead = wait_for(lambda: backups_of(data))
+    assert parse(ahead[0])["time"] > time.time() + year - 3600
+    process.stop()
+    # the clock right again: the newest backup is dated a year ahead, its age unknown: due
+    process = serve_process(data, env=check)
+    both = wait_for(lambda: len(backups_of(data)) == 2 and backups_of(data))
+    today = [n for n in both if n not in ahead]
+    assert abs(parse(today[0])["time"] - time.time()) < 600
+    listed = [b["name"] for b in process.api.get("/api/ui/backups").json()["backups"]]
+    assert listed == today + ahead  # newest first: by number, not by date
+    time.sleep(1.5)
+    assert len(backups_of(data)) == 2  # and a fresh one: no more
+    process.stop()
+    # the clock a month behind: new backups are the newest, and rotation keeps them
+    process = serve_process(data, env={"LABELDESK_CLOCK_OFFSET_SECONDS": str(-30 * 86400)})
+    made = []
+    for _ in range(3):
+        answer = process.api.post("/api/ui/backups")
+        assert answer.status_code == 201, answer.text
+        made.append(answer.json()["name"])
+        listed = [b["name"] for b in process.api.get("/api/ui/backups").json()["backups"]]
+        assert listed[0] == made[-1] and set(made) <= set(listed), (made, listed)
+    assert listed == made[::-1]  # the year-ahead and today's went: the oldest by number
+    assert [parse(n)["number"] for n in listed] == sorted(
+        (parse(n)["number"] for n in listed), reverse=True)
+    process.stop()
+
+
+def test_backup_names_of_the_first_format_still_parse_and_count_as_older(tmp_path):
+    from desktop.db.backups import list_backups
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    names = ["snapshot-20990101T000000Z-g3-manual.ldb",  # the first format, dated ahead
+             "snapshot-20990101T000000Z-g3-manual-2.ldb",
+             "snapshot-20200101T000000Z-g9-daily-n1.ldb",
+             "snapshot-20100101T000000Z-g9-before-restore-n2.ldb"]
+    for name in names:
+        (folder / name).write_bytes(b"x")
+    assert parse(names[1])["kind"] == "manual" and parse(names[3])["kind"] == "before-restore"
+    assert [i["name"] for i in list_backups(str(folder), count=False)] == \
+        [names[3], names[2], names[1], names[0]]

@@ -11,7 +11,9 @@ See docs/reliability.md for the promises these tests hold LabelDesk to.
 import os
 import random
 import shutil
+import re
 import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -576,3 +578,93 @@ def test_read_only_data_folder_serves_reads_and_refuses_writes(serve_process, tm
         subprocess.run(["umount", str(mountpoint)], capture_output=True)
     after = {p.name: p.read_bytes() for p in (data / "db").iterdir() if p.is_file()}
     assert after == before
+
+
+# -- 8. kill -9 at every step of a restore ------------------------------------------------------
+
+IMAGE_CONFIG = """<View><Image name="image" value="$image"/>
+<Choices name="c" toName="image"><Choice value="A"/></Choices></View>"""
+
+
+def restore_cli(data, name, env=None):
+    return subprocess.run([sys.executable, "-m", "desktop", "restore", "--data-dir", str(data),
+                           name], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def what_it_holds(api):
+    """Projects, their tasks' data, and whether each task's image is served."""
+    held = {}
+    for project in api.get("/api/projects", params={"page_size": 100}).json()["results"]:
+        tasks = api.get("/api/tasks", params={"project": project["id"], "fields": "all"}
+                        ).json()["tasks"]
+        held[project["title"]] = sorted(
+            (str(t["data"]), api.get(t["data"]["image"]).status_code if "image" in t["data"]
+             else None) for t in tasks)
+    return held
+
+
+@pytest.mark.parametrize("unreadable", [False, True], ids=["readable", "unreadable"])
+def test_sigkill_at_every_step_of_a_restore(serve_process, tmp_path, unreadable):
+    """`labeldesk restore` SIGKILLs itself at each of its steps (LABELDESK_RESTORE_KILL_AT):
+    the next start opens the old state or the restored one, never an empty store, says what
+    happened and where the state before is, and leaves no staged file; restoring again works.
+    Over an unreadable store, "the old state" is a start refused for the damage."""
+    from desktop.db.backups import RESTORE_STEPS
+    made = tmp_path / "made"
+    process = serve_process(made)
+    api = process.api
+    old = api.project(title="Backed up", label_config=IMAGE_CONFIG)["id"]
+    answer = api.post(f"/api/projects/{old}/import",
+                      files={"f": ("cat.png", b"\x89PNG cat"), "g": ("dog.png", b"\x89PNG dog")})
+    assert answer.status_code == 201, answer.text
+    backup = api.post("/api/ui/backups").json()["name"]
+    restored = what_it_holds(api)
+    api.project(title="Made later")
+    api.patch(f"/api/projects/{old}", json={"title": "Renamed later"}).raise_for_status()
+    before = what_it_holds(api)
+    process.stop()
+    if unreadable:  # a damaged journal record: the store refuses to open
+        journal = made / "db" / "journal.ldb"
+        lines = journal.read_bytes().split(b"\n")
+        lines[2] = lines[2][:20] + b"garbage" + lines[2][27:]
+        journal.write_bytes(b"\n".join(lines))
+    outcomes = {}
+    for step in RESTORE_STEPS:
+        data = tmp_path / step
+        shutil.copytree(made, data)
+        killed = restore_cli(data, backup, env={"LABELDESK_RESTORE_KILL_AT": step})
+        assert killed.returncode == -9, (step, killed.returncode, killed.stderr)
+        try:
+            process = serve_process(data)
+        except RuntimeError as refused:
+            assert unreadable, (step, str(refused))
+            assert "damaged" in str(refused) and "repair" in str(refused), (step, str(refused))
+            outcome = "old (refused: damaged)"
+        else:
+            held = what_it_holds(process.api)
+            assert held, f"{step}: opened an empty store"
+            assert held in (restored, before), (step, held)
+            outcome = "new" if held == restored else "old"
+            notes = recovery_log(process)
+            if (data / "db" / "restore.json").exists() or "a restore of" in notes:
+                assert f"a restore of {backup} was interrupted" in notes, (step, notes)
+                where = re.search(r"from before it is kept in (\S+)", notes)
+                assert where and (data / where[1]).exists(), (step, notes)
+            process.stop()
+            # a start that opens the store removes what the restore staged (a refused one
+            # changes nothing: the next restore does)
+            assert not list((data / "db").glob("snapshot.ldb.restore*")), step
+            assert not (data / "db" / "restore.json").exists(), step
+        outcomes[step] = outcome
+        # and the restore, run again, goes through
+        again = restore_cli(data, backup)
+        assert again.returncode == 0, (step, again.stderr)
+        assert not list((data / "db").glob("snapshot.ldb.restore*")), step
+        assert not (data / "db" / "restore.json").exists(), step
+        process = serve_process(data)
+        assert what_it_holds(process.api) == restored, step
+        process.stop()
+    print(f"\nrestore killed at each step ({'unreadable' if unreadable else 'readable'} "
+          f"store): {outcomes}")
+    assert outcomes["locked"].startswith("old") and outcomes["done"] == "new"
