@@ -4,6 +4,7 @@ Tasks are read in chunks under the store lock and written straight to a temporar
 export of 100k tasks keeps memory flat and never holds up labeling for long.
 """
 
+import errno
 import os
 import stat
 import tempfile
@@ -18,6 +19,9 @@ from .db.journal import fsync_dir
 from .files import file_digest
 
 CHUNK = 1000
+# What a disk says when the data folder has no room (or can't be written): a download is then
+# made in the system's temp folder instead.
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def unique():
@@ -137,12 +141,13 @@ class Exports:
     # -- writing files --------------------------------------------------------------------
 
     def write(self, project_id, export_type, task_iter, download_resources=True,
-              escape_formulas=True):
-        """Write an export to a temporary file; (path, download name, content type).
+              escape_formulas=True, in_temp=False):
+        """Write an export to a temporary file; (path, download name, content type). In export/,
+        or (`in_temp`, or a read-only data folder) in the system's temp folder.
         `escape_formulas` False: CSV and TSV cells exactly as Label Studio writes them."""
         fmt = formats.get_format(export_type)
         ctx = self.context(project_id, download_resources, escape_formulas)
-        if self.core.store.readonly:
+        if self.core.store.readonly or in_temp:
             folder = None  # a read-only data folder: the download is made in the system's temp
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -159,10 +164,22 @@ class Exports:
 
     def direct(self, project_id, export_type="JSON", download_all_tasks=False,
                download_resources=True, ids=None, progress=None, escape_formulas=True):
+        """A download: written in export/, or in the system's temp folder when the data
+        folder's disk is full (a download is never kept, so it needs no room there)."""
         formats.get_format(export_type)  # an unknown name fails before any work
         task_ids = self.task_ids(project_id, download_all_tasks, ids)
-        return self.write(project_id, export_type, self.tasks(task_ids, progress),
-                          download_resources, escape_formulas)
+        try:
+            return self.write(project_id, export_type, self.tasks(task_ids, progress),
+                              download_resources, escape_formulas)
+        except OSError as e:
+            if e.errno not in NO_ROOM or self.core.store.readonly:
+                raise
+            full = e
+        try:
+            return self.write(project_id, export_type, self.tasks(task_ids, progress),
+                              download_resources, escape_formulas, in_temp=True)
+        except OSError:
+            raise full from None  # the system's temp is full too: the data folder's error
 
     # -- snapshots ------------------------------------------------------------------------
 
@@ -309,6 +326,7 @@ class Exports:
         return {"export_type": export_type, "converted_format": len(converted)}
 
     def _convert(self, doc, export_id, export_type, download_resources, escape_formulas):
+        self._file_of(doc, doc["file"])  # the snapshot to convert is there
         path, name, content_type = self.write(doc["project"], export_type,
                                               self._snapshot_tasks(doc), download_resources,
                                               escape_formulas)
@@ -373,7 +391,7 @@ class Exports:
         created = clock.parse(doc["created_at"])
         if export_type == "JSON":
             name = formats.export_filename(project_id, created, ".json", doc["md5"])
-            return self.folder / doc["file"], name, "application/json", False
+            return self._file_of(doc, doc["file"]), name, "application/json", False
         fmt = formats.get_format(export_type)
         for converted in doc.get("converted", []):
             if converted["type"] == export_type:
@@ -381,7 +399,18 @@ class Exports:
         else:
             converted = self._convert(doc, export_id, export_type, False, escape_formulas)
         if fmt.escapes_formulas and converted.get("escape_formulas", False) != escape_formulas:
+            self._file_of(doc, doc["file"])  # made again from the snapshot: it is there
             return (*self.write(project_id, export_type, self._snapshot_tasks(doc), False,
                                 escape_formulas), True)
-        return (self.folder / converted["file"], converted["name"], converted["content_type"],
-                False)
+        return (self._file_of(doc, converted["file"]), converted["name"],
+                converted["content_type"], False)
+
+    def _file_of(self, doc, name):
+        """An export's file in export/, or NotFound (404) when it is gone: deleted or moved
+        outside LabelDesk (not a failing disk)."""
+        path = self.folder / name
+        if not path.is_file():
+            raise NotFound(detail=f"The file of this export ({name}) is missing from "
+                                  f"{self.folder}: it was deleted or moved outside LabelDesk. "
+                                  "Create the export again.")
+        return path

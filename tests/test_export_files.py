@@ -320,3 +320,27 @@ def test_project_delete_hook_drops_snapshots_and_live_setting(make_live, tmp_pat
     assert not list((server.settings.data_dir / "export").glob("snapshot-*"))
     assert api.get(f"/api/projects/{pid}/exports").json() == []
     assert api.get(f"/api/projects/{pid}/live-export").json()["enabled"] is False
+
+
+def test_an_export_whose_file_is_gone_answers_404(make_live):
+    """Issue 21: the download of a snapshot whose file was deleted or moved outside LabelDesk
+    answered 507 (a failing disk); it is a 404 in Label Studio's envelope, saying so."""
+    server = make_live("gone")
+    api = server.api
+    pid = fill(api, "gone")
+    snap = api.post(f"/api/projects/{pid}/exports", json={}).json()
+    base = f"/api/projects/{pid}/exports/{snap['id']}"
+    assert api.post(f"{base}/convert", json={"export_type": "COCO"}).status_code == 200
+    assert api.get(f"{base}/download", params={"exportType": "COCO"}).status_code == 200
+    for path in (server.settings.data_dir / "export").glob("snapshot-*"):
+        path.unlink()
+    for method, path, kwargs in (("get", f"{base}/download", {}),
+                                 ("get", f"{base}/download", {"params": {"exportType": "COCO"}}),
+                                 ("get", f"{base}/download", {"params": {"exportType": "CSV"}}),
+                                 ("post", f"{base}/convert", {"json": {"export_type": "CSV"}})):
+        answer = getattr(api, method)(path, **kwargs)
+        assert answer.status_code == 404, (path, kwargs, answer.text)
+        body = answer.json()
+        assert body["status_code"] == 404 and "missing" in body["detail"], body
+        assert "Traceback" not in answer.text
+    assert api.get(base).json()["status"] == "completed"

@@ -396,7 +396,7 @@ def _mounted(image, mountpoint):
         subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
 
 
-def test_full_disk_on_media_upload_and_exports_answers_507_and_leaves_nothing(
+def test_full_disk_answers_507_to_uploads_and_stored_exports_and_downloads_still_work(
         serve_process, tmp_path):
     with tmpfs(tmp_path / "small", "32m") as mountpoint:
         data = mountpoint / "data"
@@ -412,16 +412,21 @@ def test_full_disk_on_media_upload_and_exports_answers_507_and_leaves_nothing(
         response = api.post(f"/api/projects/{project_id}/import",
                             files={"file": ("big.bin.txt", big)})
         assert_507(response, "full")
-        # exports: a direct one, a snapshot, a conversion (each larger than the room left)
+        # stored exports: a snapshot, a conversion (each larger than the room left)
         top_up(filler)
         os.truncate(filler, filler.stat().st_size - 16 * 1024)
         for method, path, kwargs in (
-                ("get", f"/api/projects/{project_id}/export?exportType=JSON"
-                        "&download_all_tasks=true", {}),
                 ("post", f"/api/projects/{project_id}/exports", {"json": {"title": "s2"}}),
                 ("post", f"/api/projects/{project_id}/exports/{export_id}/convert",
                  {"json": {"export_type": "CSV"}})):
             assert_507(getattr(api, method)(path, **kwargs), "full")
+        # a download is stored nowhere: it is made in the system's temp folder instead
+        direct = api.get(f"/api/projects/{project_id}/export?exportType=JSON"
+                         "&download_all_tasks=true")
+        assert direct.status_code == 200, direct.text[:500]
+        assert len(orjson.loads(direct.content)) == 3003
+        snapshot = api.get(f"/api/projects/{project_id}/exports/{export_id}/download")
+        assert snapshot.status_code == 200 and len(orjson.loads(snapshot.content)) == 3003
         # nothing half-written: no new file, no new record, no temporary file
         assert project_files(data, project_id, export_id) == before
         assert api.get(f"/api/projects/{project_id}/file-uploads").json() == uploads_before
