@@ -45,6 +45,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .db import CorruptFile
+from .db.journal import NewerFormat
 from .db.backupfiles import files_named, keep_files, put_back_files
 from .db.backups import (Staged, capture, generation_of_files, keep_damaged,
                          keep_previous_generations, list_backups, now, parse, prune, prune_files,
@@ -110,6 +111,9 @@ def locate(folder, given, paths=True):
 def read_restorable(path):
     try:
         return read_backup(path)
+    except NewerFormat as e:
+        raise ValidationError({"name": [
+            f"{os.path.basename(path)} can't be restored here: it was {e.reason}"]}) from None
     except CorruptFile as e:
         raise ValidationError({"name": [
             f"{os.path.basename(path)} can't be restored: it is damaged or not a LabelDesk "
@@ -316,6 +320,7 @@ def restore_closed(settings, given):
 
     Returns {"restored", "previous_state" (None if the store couldn't be read), "damaged"
     (where its unreadable files were kept, else None)}."""
+    from .db.lockfile import acknowledged_in
     from .db.storage import JournalStorage
     from .db.store import lock_folder
     folder = str(backups_dir(settings))
@@ -323,12 +328,16 @@ def restore_closed(settings, given):
     header, tables = read_restorable(path)
     store_dir = str(settings.store_dir)
     os.makedirs(store_dir, exist_ok=True)
-    handle, _ = lock_folder(os.path.join(store_dir, "LOCK"))
+    handle, previous_lock = lock_folder(os.path.join(store_dir, "LOCK"))
     before = damaged = None
     try:
         step("locked")
         try:
-            storage = JournalStorage(store_dir, fsync=settings.fsync)
+            storage = JournalStorage(store_dir, fsync=settings.fsync,
+                                     acknowledged=acknowledged_in(previous_lock))
+        except NewerFormat as e:  # not damage: a restore would throw the newer data away
+            raise Conflict(f"The data in {store_dir} can't be replaced: {e.path} was "
+                           f"{e.reason}") from None
         except CorruptFile:
             # kept as they are, and left in place: the restored files replace them by rename
             damaged = keep_damaged(store_dir, folder)

@@ -668,3 +668,8 @@ def test_sigkill_at_every_step_of_a_restore(serve_process, tmp_path, unreadable)
     print(f"\nrestore killed at each step ({'unreadable' if unreadable else 'readable'} "
           f"store): {outcomes}")
     assert outcomes["locked"].startswith("old") and outcomes["done"] == "new"
+    # old up to the snapshot's rename, new from it on (over an unreadable store too: the old
+    # journal is then of an earlier generation, whose writes the restore replaced)
+    switch = RESTORE_STEPS.index("snapshot-replaced")
+    assert [o == "new" for o in outcomes.values()] == [
+        i >= switch for i in range(len(RESTORE_STEPS))], outcomes

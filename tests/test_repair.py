@@ -278,12 +278,31 @@ def test_a_newer_labeldesks_store_is_refused_as_newer_everywhere(serve_process, 
     data = tmp_path / "data"
     make_data(serve_process, data)
     assert labeldesk("backup", "--data-dir", str(data)).returncode == 0
+    backup = next(p.name for p in (data / "backups").glob("*.ldb"))
     newer_labeldesk_wrote(data, what)
     originals = files(data)
-    for args in (["serve", "--port", "0"], ["repair"]):
+    for args in (["serve", "--port", "0"], ["repair"], ["restore", backup]):
         result = labeldesk(*args, "--data-dir", str(data))
         assert result.returncode != 0, result.stdout + result.stderr
         said = result.stdout + result.stderr
         assert "LabelDesk 9.1.0 or newer" in said and "upgrade LabelDesk" in said, said
         assert "run `labeldesk repair`" not in said and "Traceback" not in said, said
         assert files(data) == originals
+
+
+def test_a_backup_a_newer_labeldesk_wrote_is_refused_as_newer(serve_process, tmp_path):
+    data = tmp_path / "data"
+    make_data(serve_process, data)
+    assert labeldesk("backup", "--data-dir", str(data)).returncode == 0
+    backup = next((data / "backups").glob("*.ldb"))
+    head, body = backup.read_bytes().split(b"\n", 1)
+    from desktop.db.journal import _header_crc
+    meta = orjson.loads(head)
+    meta.update(version=3, by="9.1.0")
+    meta["header_crc"] = _header_crc(meta)
+    backup.write_bytes(orjson.dumps(meta) + b"\n" + body)
+    originals = files(data)
+    result = labeldesk("restore", backup.name, "--data-dir", str(data))
+    said = result.stdout + result.stderr
+    assert result.returncode != 0 and "LabelDesk 9.1.0 or newer" in said, said
+    assert "damaged" not in said and files(data) == originals

@@ -299,8 +299,6 @@ def read_backup(path):
         header, tables = read_snapshot(path)
     except (IsADirectoryError, UnicodeDecodeError):
         raise CorruptFile(path, "not a LabelDesk snapshot") from None
-    if header.get("schema", SCHEMA) > SCHEMA:
-        raise CorruptFile(path, f"written by a newer LabelDesk (schema {header['schema']})")
     if not isinstance(tables, dict) or not all(
             isinstance(t, dict) and isinstance(t.get("docs"), list) for t in tables.values()):
         raise CorruptFile(path, "not a LabelDesk snapshot (unexpected content)")

@@ -259,18 +259,26 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def read_journal(path, acknowledged=None):
+def read_journal(path, acknowledged=None, stale_below=None):
     """The strict read for opening a store: a JournalScan with no damaged record in it.
 
     Raises NewerFormat for a journal a newer LabelDesk wrote, and CorruptFile naming the first
     damaged record (number, byte offset), a journal shorter than what was acknowledged, or one
     whose first line isn't a LabelDesk journal header. A file with no complete record at all
-    (being created when the process died) has header None."""
+    (being created when the process died) has header None.
+
+    `stale_below`: the snapshot's generation. A journal whose (readable) header is of an
+    earlier generation was replaced by a compaction, repair or restore that finished: its
+    writes are all in the snapshot, so damage in it loses nothing and is not refused."""
     with open(path, "rb") as f:
         scan = JournalScan(f.read())
     newer = scan.newer(path)
     if newer is not None:
         raise newer
+    header = scan.header
+    if stale_below is not None and header is not None and \
+            _is_int(header.get("generation")) and header["generation"] < stale_below:
+        return scan
     short = scan.against(acknowledged)
     if scan.bad:
         number, start, end, why = scan.bad[0]

@@ -290,7 +290,8 @@ class JournalStorage(Storage):
 
     def _replay(self, generation, has_snapshot, checked):
         """Replay journal.ldb onto the snapshot; returns whether it is in the first format."""
-        scan = read_journal(self.journal_path, self.previously_acknowledged)
+        scan = read_journal(self.journal_path, self.previously_acknowledged,
+                            stale_below=generation if has_snapshot else None)
         header = scan.header
         if header is None:
             # Not even the header record is whole: the journal was being created when the
@@ -316,7 +317,8 @@ class JournalStorage(Storage):
         if header["generation"] < generation:
             # The journal a finished compaction replaced: its records are all in the snapshot.
             if not self.readonly:
-                self._replace_stale_journal(header["generation"], generation, checked)
+                self._replace_stale_journal(header["generation"], generation,
+                                            checked and not scan.bad)
             return False
         for number, start, end, ops in scan.good[1:]:
             try:
@@ -341,8 +343,8 @@ class JournalStorage(Storage):
 
     def _replace_stale_journal(self, old, generation, checked):
         """A fresh journal over the stale one, by rename (journal.ldb is never missing). With a
-        snapshot of the first format, whose generation has no checksum, the old journal is
-        kept beside it: its generation can't be trusted to mean "all in the snapshot"."""
+        snapshot of the first format, whose generation has no checksum, or a stale journal with
+        damaged records, the old journal is kept beside it (`checked` False)."""
         fresh = self.journal_path + ".tmp"
         remove_file(fresh)
         Journal(fresh, generation, SCHEMA, fsync=self.fsync,
@@ -355,7 +357,7 @@ class JournalStorage(Storage):
         os.replace(fresh, self.journal_path)
         fsync_dir(self.folder)
         self.recovered.append(f"journal.ldb: replaced the journal (generation {old}) of a "
-                              f"compaction that had finished ({note})")
+                              f"compaction, repair or restore that had finished ({note})")
 
     def _migrate(self, schema):
         while schema < SCHEMA:
