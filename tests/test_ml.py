@@ -170,10 +170,12 @@ def test_auto_predictions_on_import_and_next(api, model_server):
     api.post(f"/api/tasks/{ids[1]}/annotations", json={"result": []})
     api.patch(f"/api/projects/{project['id']}", json={"evaluate_predictions_automatically":
                                                        True})
+    # the annotations reach the model's /webhook and train it (in the background): a new
+    # model version, which the predictions /next asks for then carry
+    wait_for(lambda: api.get(f"/api/ml/{backend['id']}").json()["model_version"] != "INITIAL")
+    version = api.get(f"/api/ml/{backend['id']}").json()["model_version"]
     task = api.get(f"/api/projects/{project['id']}/next").json()
     assert task["id"] == later
-    # the annotations reached the model's /webhook and trained it: a new model version
-    version = api.get(f"/api/ml/{backend['id']}").json()["model_version"]
     assert [p["model_version"] for p in task["predictions"]] == [version]
 
 
