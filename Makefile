@@ -57,7 +57,7 @@ fuzz: test-setup
 	-$(BIN)/python -m pip install -q -e '.[fuzz]'
 	LABELDESK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LABELDESK_FUZZ_PARSER_EXAMPLES=5000 \
 	    $(BIN)/pytest -n 2 -q -p no:cacheprovider --timeout 1800 \
-	    tests/test_fuzz_api.py tests/test_fuzz_parsers.py
+	    tests/api/test_fuzz_api.py tests/unit/test_fuzz_parsers.py
 	@if $(BIN)/python -c "import atheris" 2>/dev/null; then \
 	    for target in labelconfig importers archive; do \
 	        $(BIN)/python scripts/fuzz_atheris.py $$target -max_total_time=$(FUZZ_SECONDS) \

@@ -177,12 +177,12 @@ class ChildServer:
 
 
 class InProcessServer:
-    """LabelDesk + waitress in this process, as tests/conftest.py's LiveServer."""
+    """LabelDesk + waitress in this process, as tests/api/formats/conftest.py's LiveServer."""
 
     def __init__(self, data_dir):
-        from desktop.app import LabelDesk
-        from desktop.server import Server
-        from desktop.settings import Settings
+        from desktop.shell.app import LabelDesk
+        from desktop.shell.server import Server
+        from desktop.core.settings import Settings
         start = now()
         self.app = LabelDesk(Settings(data_dir=data_dir, auth=False))
         self.server = Server(self.app.wsgi, port=0,

@@ -49,7 +49,7 @@ def child_main(argv):
         store = Store(folder)
         table = store.table("tasks")
         if records:
-            from desktop.records import Records
+            from desktop.core.records import Records
             Records(store)
         count = len(table)
         seconds = now() - start
@@ -144,7 +144,7 @@ def fsync_baseline(report, folder, count):
 
 def bench_labeldesk(report, n, writes, reps, work):
     from desktop.db import Store
-    from desktop.records import Records
+    from desktop.core.records import Records
 
     fsync_baseline(report, work, writes)
 

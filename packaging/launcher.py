@@ -5,5 +5,5 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from desktop.cli import main
+    from desktop.shell.cli import main
     sys.exit(main())

@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing (atheris) of the parsers tests/test_fuzz_parsers.py fuzzes with
+"""Coverage-guided fuzzing (atheris) of the parsers tests/unit/test_fuzz_parsers.py fuzzes with
 hypothesis: the label-config parser, the file importers and the whole-project zip importer.
 Used by `make fuzz` only.
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import atheris
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "helpers")]
 
 with atheris.instrument_imports(include=["desktop"]):
     import fuzz_targets

@@ -11,16 +11,16 @@ import time
 import pytest
 import requests
 
-from desktop.app import LabelDesk, Reopenable
-from desktop.server import Server
-from desktop.settings import Settings
+from desktop.shell.app import LabelDesk, Reopenable
+from desktop.shell.server import Server
+from desktop.core.settings import Settings
 from datahelp import LABEL_CONFIG
 
 # The user config (the data folder chosen on the Settings page) of the tests' own: no test
 # reads or writes the real one. Tests of the config itself point this elsewhere or unset it.
 os.environ["LABELDESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="labeldesk-test-config-")
 
-# The UI is served on a name under .localhost (desktop/uihost.py). Browsers resolve those to
+# The UI is served on a name under .localhost (desktop/core/uihost.py). Browsers resolve those to
 # loopback themselves (RFC 6761); Python asks the system, which on Debian doesn't. The tests'
 # own HTTP clients resolve them as a browser does.
 _system_getaddrinfo = socket.getaddrinfo

@@ -1,11 +1,11 @@
-"""Backups of the data (desktop/backups.py) for the Settings page: list, back up now, restore.
+"""Backups of the data (desktop/core/backups.py) for the Settings page: list, back up now, restore.
 
 Desktop-only, so under /api/ui/ with the UI's other routes; token- or session-protected like
 every /api/ route, and a session's POSTs need its CSRF token."""
 
 from bottle import request
 
-from .web import created, read_object
+from desktop.api.web import created, read_object
 
 
 def install(app, core):

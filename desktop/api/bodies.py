@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, unquote
 import bottle
 import multipart
 
-from ..errors import TooLarge, ValidationError
+from desktop.core.errors import TooLarge, ValidationError
 
 BLOCK = 256 * 1024  # bytes read at a time
 MEMORY_LIMIT = 1024 * 1024  # a body (or an uploaded file) bigger than this goes to disk

@@ -4,8 +4,8 @@ import os
 
 from bottle import HTTPResponse, request
 
-from ..paging import parse_bool
-from .web import created, current_user, path_id, query, read_json
+from desktop.core.paging import parse_bool
+from desktop.api.web import created, current_user, path_id, query, read_json
 
 BLOCK = 1 << 20
 
@@ -117,8 +117,8 @@ def install(app, core):
 
 def install_more(app, core):
     """Whole-project files and live export folders (LabelDesk's own, beyond Label Studio)."""
-    from .. import archive
-    from ..errors import ValidationError
+    from desktop.data_import import archive
+    from desktop.core.errors import ValidationError
     exports = core.exports
 
     @app.get("/api/projects/<project_id>/archive")

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from bottle import HTTPResponse, request
 
-from ..errors import NotFound
-from ..legacy import Bare
-from ..legacy_io import example_file
-from ..paging import parse_bool
-from .imports import inline_json, uploaded_files
-from .web import content_type, created, current_user, json_response, query, read_json
+from desktop.core.errors import NotFound
+from desktop.legacy.project import Bare
+from desktop.legacy.files import example_file
+from desktop.core.paging import parse_bool
+from desktop.api.imports import inline_json, uploaded_files
+from desktop.api.web import content_type, created, current_user, json_response, query, read_json
 
 XML_TYPES = ("application/xml", "text/xml", "text/plain")
 # /api/import-example-file: q= -> its type (example_file refuses any other q)

@@ -1,6 +1,6 @@
 """Health and version: the calls clients make before anything else."""
 
-from .. import LABEL_STUDIO_COMPAT, __version__
+from desktop import LABEL_STUDIO_COMPAT, __version__
 
 
 def version_info():

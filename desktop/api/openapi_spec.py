@@ -1,13 +1,13 @@
 """LabelDesk's OpenAPI 3.1 description as data: the objects, the parameters, and every route
 once (OPERATIONS). desktop/api/schema.py builds the document from it and serves it.
 
-The spec is not generated from the routes: it is written here and tests/test_api_schema.py fails
+The spec is not generated from the routes: it is written here and tests/api/test_api_schema.py fails
 when a route has no entry or an entry has no route, so the two cannot drift apart. OPERATIONS
 lists every route in its canonical form (no trailing slash; the server takes one anyway). Paths
 use OpenAPI's `{name}` where Bottle's rules have `<name>`.
 """
 
-from ..storages import TYPES as STORAGE_TYPES
+from desktop.io_storages.storages import TYPES as STORAGE_TYPES
 
 REF = "#/components/schemas/"
 

@@ -2,9 +2,9 @@
 
 from bottle import request
 
-from .. import labelconfig
-from ..paging import page_params, page_slice
-from .web import BareError, created, current_user, path_id, query, read_json
+from desktop import labelconfig
+from desktop.core.paging import page_params, page_slice
+from desktop.api.web import BareError, created, current_user, path_id, query, read_json
 
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 100
 

@@ -3,16 +3,15 @@ desktop/api/openapi_spec.py.
 
 `/api/schema` serves it (no auth, like Label Studio's /docs/api/schema) and `/docs/api` shows it
 with a small viewer from desktop/ui/ (apidocs.html, js/apidocs.js: no CDN). route_table and
-spec_table are what tests/test_api_schema.py compares to keep the spec and the routes equal.
+spec_table are what tests/api/test_api_schema.py compares to keep the spec and the routes equal.
 """
 
 import copy
 import re
 
-from .. import LABEL_STUDIO_COMPAT, __version__
-from .openapi_spec import (DESCRIPTION, ID, JSON_OR_FORM, OBJ, OPERATIONS, PATH, QUERY, SCHEMAS,
-                           STR, obj, ref)
-from .web import json_response
+from desktop import LABEL_STUDIO_COMPAT, __version__
+from desktop.api.openapi_spec import DESCRIPTION, ID, JSON_OR_FORM, OBJ, OPERATIONS, PATH, QUERY, SCHEMAS, STR, obj, ref
+from desktop.api.web import json_response
 
 
 def _schema(value):
@@ -134,5 +133,5 @@ def install(app, core):
 
     @app.get("/docs/api", auth=False)
     def docs():
-        from .ui import page
+        from desktop.api.ui import page
         return page("apidocs.html")

@@ -8,10 +8,12 @@ import bottle
 import orjson
 from bottle import HTTPResponse, request
 
-from .. import __version__, editor
-from ..errors import PermissionDenied
-from ..sessions import AuthFailed
-from .web import TOKEN_ONLY, json_response, read_object
+from desktop import __version__
+
+from desktop.ui import editor
+from desktop.core.errors import PermissionDenied
+from desktop.core.sessions import AuthFailed
+from desktop.api.web import TOKEN_ONLY, json_response, read_object
 
 UI_DIR = editor.UI_DIR
 # /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
@@ -179,7 +181,7 @@ def install(app, core):
         body = read_object()
         if "auth" in body:
             if not isinstance(body["auth"], bool):
-                from ..errors import ValidationError
+                from desktop.core.errors import ValidationError
                 raise ValidationError({"auth": ["Must be a valid boolean."]})
             if body["auth"] is False and request.environ.get("labeldesk.via") == "session":
                 raise PermissionDenied(TOKEN_ONLY)  # as lasting as the token itself
@@ -191,9 +193,9 @@ def install(app, core):
     def change_data_dir():
         """Make another folder the data folder: checked, remembered in the user config, and
         (where LabelDesk can) opened right away in place of this one."""
-        from .. import settings as settings_module
-        from ..db import CorruptFile, StoreLocked
-        from ..errors import ValidationError
+        from desktop.core import settings as settings_module
+        from desktop.db import CorruptFile, StoreLocked
+        from desktop.core.errors import ValidationError
         path = settings_module.check_data_dir(read_object().get("path"), settings.data_dir)
         existing = settings_module.is_data_dir(path)
 

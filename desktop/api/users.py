@@ -5,8 +5,8 @@ itself, never to the UI's cookie alone (web.ApiPlugin.authenticate)."""
 
 from bottle import request
 
-from ..errors import NotFound
-from .web import BareError, created, current_user, path_id, read_object
+from desktop.core.errors import NotFound
+from desktop.api.web import BareError, created, current_user, path_id, read_object
 
 
 def install(app, core):

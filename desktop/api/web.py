@@ -15,10 +15,11 @@ import bottle
 import orjson
 from bottle import HTTPResponse, request
 
-from .. import LABEL_STUDIO_COMPAT, jsonload
-from . import bodies
-from ..errors import (LabelDeskError, NotFound, PermissionDenied, StorageFailed,
-                      ValidationError)
+from desktop import LABEL_STUDIO_COMPAT
+
+from desktop.core import jsonload
+from desktop.api import bodies
+from desktop.core.errors import LabelDeskError, NotFound, PermissionDenied, StorageFailed, ValidationError
 
 log = logging.getLogger("labeldesk.api")
 
@@ -112,7 +113,7 @@ def read_json(allow_form=True, default=None):
         return {} if default is None else default
     if kind in ("", JSON_TYPE) or kind.endswith("+json"):
         try:
-            return jsonload.loads(raw)  # nesting capped: see desktop/jsonload.py
+            return jsonload.loads(raw)  # nesting capped: see desktop/core/jsonload.py
         except orjson.JSONDecodeError as e:
             raise LabelDeskError(f"JSON parse error - {e}") from None
     raise UnsupportedMediaType(f'Unsupported media type "{kind}" in request.')
@@ -338,7 +339,7 @@ class Guard:
     """Refuses what no local client sends: a foreign Host (DNS rebinding), a cross-site Origin
     (CSRF from a web page), an oversized body. Makes trailing slashes optional.
 
-    Ours are the loopback names and the UI's own host (`ui_host()`, desktop/uihost.py)."""
+    Ours are the loopback names and the UI's own host (`ui_host()`, desktop/core/uihost.py)."""
 
     def __init__(self, app, max_body_bytes, ui_host=lambda: None):
         self.app = app

@@ -1,6 +1,6 @@
 """The TinyDB file store. Knows nothing of HTTP, windows or label configs."""
 
-from .journal import CorruptFile
-from .store import Store, StoreLocked
+from desktop.db.journal import CorruptFile
+from desktop.db.store import Store, StoreLocked
 
 __all__ = ["Store", "StoreLocked", "CorruptFile"]

@@ -11,8 +11,8 @@ import errno
 import os
 import shutil
 
-from .journal import fsync_dir
-from .storage import make_private_folder, remove_file
+from desktop.db.journal import fsync_dir
+from desktop.db.storage import make_private_folder, remove_file
 
 FILES = "files"  # backups/files/
 

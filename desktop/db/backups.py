@@ -20,7 +20,7 @@ backups/files/ (desktop/db/backupfiles.py), linked before the backup itself is w
 backup never exists without its files; prune_files drops the links no backup, and no state of
 the store a compaction could still turn into a backup, names.
 
-Policy (how many, when) is desktop/backups.py's; this module only reads and writes files.
+Policy (how many, when) is desktop/core/backups.py's; this module only reads and writes files.
 """
 
 import calendar
@@ -33,10 +33,9 @@ import time
 
 import orjson
 
-from .backupfiles import FILES, files_named, keep_files, pool_entries, remove_empty_dirs
-from .journal import (CorruptFile, Journal, fsync_dir, keep_aside, read_snapshot,
-                      write_snapshot)
-from .storage import SCHEMA, make_private_folder, remove_file
+from desktop.db.backupfiles import FILES, files_named, keep_files, pool_entries, remove_empty_dirs
+from desktop.db.journal import CorruptFile, Journal, fsync_dir, keep_aside, read_snapshot, write_snapshot
+from desktop.db.storage import SCHEMA, make_private_folder, remove_file
 
 log = logging.getLogger("labeldesk.backups")
 
@@ -56,7 +55,7 @@ _last_number = {}  # backups folder -> the highest number this process gave out
 CLOCK_OFFSET = float(os.environ.get("LABELDESK_CLOCK_OFFSET_SECONDS") or 0)
 
 # The steps of a restore, in order; LABELDESK_RESTORE_KILL_AT=<step> makes the process SIGKILL
-# itself there (tests/test_crash_more.py proves each moment opens to the old state or the new).
+# itself there (tests/api/test_crash_more.py proves each moment opens to the old state or the new).
 RESTORE_STEPS = ("locked", "previous-state-kept", "files-put-back", "marked", "journal-staged",
                  "snapshot-staged", "snapshot-replaced", "journal-replaced", "done")
 

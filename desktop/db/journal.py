@@ -33,7 +33,7 @@ import zlib
 
 import orjson
 
-from .. import __version__
+from desktop import __version__
 
 SNAPSHOT_FORMAT = "labeldesk-snapshot"
 SNAPSHOT_VERSION = 2  # the header with header_crc

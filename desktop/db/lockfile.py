@@ -16,7 +16,7 @@ it says was acknowledged, lost acknowledged writes (scan.JournalScan.against): d
 
 import os
 
-from .journal import FILE_MODE, tighten
+from desktop.db.journal import FILE_MODE, tighten
 
 
 class StoreLocked(Exception):

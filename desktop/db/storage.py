@@ -22,10 +22,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .journal import (DIR_MODE, FILE_MODE, REPAIR_HINT, SCHEMA, CorruptFile, Journal,
-                      JournalLost, fsync_dir, read_snapshot, set_aside, tighten, utc_stamp,
-                      write_snapshot)
-from .scan import read_journal
+from desktop.db.journal import DIR_MODE, FILE_MODE, REPAIR_HINT, SCHEMA, CorruptFile, Journal, JournalLost, fsync_dir, read_snapshot, set_aside, tighten, utc_stamp, write_snapshot
+from desktop.db.scan import read_journal
 
 log = logging.getLogger("labeldesk.store")
 

@@ -3,11 +3,10 @@
 import os
 from contextlib import contextmanager
 
-from .indexes import Index, Totals, Watermark
-from .journal import CorruptFile
-from .lockfile import (Marker, StoreLocked, acknowledged_in, lock_folder, owner_of,
-                       read_acknowledged)
-from .storage import Database, make_private_folder, paused_gc
+from desktop.db.indexes import Index, Totals, Watermark
+from desktop.db.journal import CorruptFile
+from desktop.db.lockfile import Marker, StoreLocked, acknowledged_in, lock_folder, owner_of, read_acknowledged
+from desktop.db.storage import Database, make_private_folder, paused_gc
 
 
 class Store:

@@ -28,9 +28,9 @@ the URLs Label Studio gave, and annotations stay attached because tasks are impo
 with them.
 """
 
-from .handover import Interrupted, PushPullError
-from .mapping import Mapping
-from .puller import Puller, pull
-from .pusher import Pusher, push
+from desktop.pushpull.handover import Interrupted, PushPullError
+from desktop.pushpull.mapping import Mapping
+from desktop.pushpull.puller import Puller, pull
+from desktop.pushpull.pusher import Pusher, push
 
 __all__ = ["Interrupted", "Mapping", "Puller", "PushPullError", "Pusher", "pull", "push"]

@@ -7,8 +7,8 @@ import sys
 
 import orjson
 
-from .. import labelconfig
-from ..lsclient import LabelStudio, LSError
+from desktop import labelconfig
+from desktop.pushpull.lsclient import LabelStudio, LSError
 
 BATCH_SIZE = 250
 MEDIA_BATCH_FILES = 50

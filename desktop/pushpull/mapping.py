@@ -5,7 +5,7 @@ from pathlib import Path
 
 import orjson
 
-from ..files import atomic_write
+from desktop.core.files import atomic_write
 
 
 class Mapping:

@@ -2,13 +2,12 @@
 
 import urllib.parse
 
-from ..errors import LabelDeskError
-from ..lsclient import LSError
-from ..uploads import safe_name
-from .handover import (BATCH_SIZE, LS_PREFIX, PROJECT_FIELDS, REMOTE_MEDIA, Handover,
-                       PushPullError, map_strings, remote_users)
-from .mapping import Mapping
-from .progress import Progress
+from desktop.core.errors import LabelDeskError
+from desktop.pushpull.lsclient import LSError
+from desktop.data_import.uploads import safe_name
+from desktop.pushpull.handover import BATCH_SIZE, LS_PREFIX, PROJECT_FIELDS, REMOTE_MEDIA, Handover, PushPullError, map_strings, remote_users
+from desktop.pushpull.mapping import Mapping
+from desktop.pushpull.progress import Progress
 
 
 class Puller(Handover):

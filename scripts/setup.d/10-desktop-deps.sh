@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # System packages on Debian/Ubuntu: Qt's xcb plugin libraries for the desktop window; with
 # SETUP_FOR=test also Xvfb (window tests, screenshots), Chromium (Playwright drives it; we never
-# download a browser), strace and iproute2 (tests/test_offline.py: a network namespace, the
-# server's connect() calls traced), e2fsprogs (tests/test_storage_faults.py: an ext4 image that
+# download a browser), strace and iproute2 (tests/e2e/test_offline.py: a network namespace, the
+# server's connect() calls traced), e2fsprogs (tests/api/test_storage_faults.py: an ext4 image that
 # turns read-only). SETUP_FOR=package (and test, whose packaging test builds
 # it) adds what the Linux AppImage is built with: a C compiler, squashfs-tools, static
 # squashfuse/libfuse3 and the decompressors (packaging/linux/appimage.sh), and fuse3 to run it.

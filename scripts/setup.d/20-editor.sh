@@ -3,4 +3,4 @@
 # the user cache, checksum-verified, unpacked into desktop/ui/vendor/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-"${VENV:-.venv}/bin/python" -m desktop.editor fetch
+"${VENV:-.venv}/bin/python" -m desktop.ui.editor fetch

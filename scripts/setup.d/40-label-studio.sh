@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Label Studio itself, for the push/pull hand-over tests (tests/test_push_pull.py): label-studio
+# Label Studio itself, for the push/pull hand-over tests (tests/api/test_push_pull.py): label-studio
 # 1.23.2 in .venv-ls, apart from .venv (it brings Django and pins that conflict with LabelDesk's
 # test tools), plus a migrated, empty Label Studio data folder in .venv-ls/labeldesk-template/
 # that the tests copy (migrating a fresh SQLite database takes a minute; starting on a copy, a few

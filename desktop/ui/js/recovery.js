@@ -1,4 +1,4 @@
-// The recovery window (desktop/recovery.py): what is wrong with the data, and repair or a
+// The recovery window (desktop/shell/recovery.py): what is wrong with the data, and repair or a
 // backup. Everything shown comes from Python and is set as text (textContent), never as HTML.
 const $ = (id) => document.getElementById(id);
 const api = () => window.pywebview.api;

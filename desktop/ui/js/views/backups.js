@@ -1,4 +1,4 @@
-// Settings > Backups: the copies LabelDesk keeps of its data (desktop/backups.py), "Back up
+// Settings > Backups: the copies LabelDesk keeps of its data (desktop/core/backups.py), "Back up
 // now", and restoring one in place (the current state is backed up first).
 import * as api from "../api.js";
 import {h, clear, icon, confirmDialog, toast, toastError} from "../dom.js";

@@ -1,0 +1,194 @@
+"""Annotations (Label Studio's name for a labeling result; 0.x called them completions)."""
+
+import uuid
+
+import orjson
+
+from desktop.core import clock, jsonload
+from desktop.core.errors import LabelDeskError, NotFound, ValidationError
+from desktop.core.paging import parse_bool
+
+LAST_ACTIONS = ("prediction", "propagated_annotation", "imported", "submitted", "updated",
+                "skipped", "accepted", "rejected", "fixed_and_accepted", "deleted_review")
+
+
+def parse_result(result, model="annotation"):
+    """A result given as a list, or as a string holding one (Label Studio parses those)."""
+    if isinstance(result, str):
+        try:
+            result = jsonload.loads(result)  # nesting capped
+        except orjson.JSONDecodeError:
+            raise ValidationError({"result": [f'{model} "result" can\'t be parse from str '
+                                              "to JSON"]}) from None
+    if result is not None and not isinstance(result, list):
+        raise ValidationError({"result": [f'"result" field in {model} must be list']})
+    if result and not all(isinstance(r, dict) for r in result):
+        raise ValidationError({"result": ["Each result item must be a dictionary."]})
+    return result
+
+
+class Annotations:
+    def __init__(self, records, tasks, users):
+        self.r = records
+        self.tasks = tasks
+        self.users = users
+        # callbacks(event, annotation_id, doc) after a save or delete (doc: the stored
+        # annotation, or the deleted one): model webhooks, export storages, live folders
+        self.on_change = []
+
+    def get(self, annotation_id):
+        doc = self.r.annotations.doc(annotation_id) if isinstance(annotation_id, int) else None
+        if doc is None:
+            raise NotFound("Annotation")
+        return doc
+
+    def as_json(self, annotation_id, doc=None):
+        doc = doc or self.get(annotation_id)
+        completed_by = doc.get("completed_by")
+        who = self.users.users.doc(completed_by) if isinstance(completed_by, int) else None
+        name = (f"{who['first_name']} {who['last_name']} {who['email']}, {completed_by}"
+                if who else "")
+        return {"id": annotation_id, "result": doc.get("result"),
+                "created_username": name, "created_ago": clock.ago(doc["created_at"]),
+                "completed_by": completed_by, "was_cancelled": doc.get("was_cancelled", False),
+                "ground_truth": doc.get("ground_truth", False), "created_at": doc["created_at"],
+                "updated_at": doc["updated_at"], "draft_created_at": doc.get("draft_created_at"),
+                "lead_time": doc.get("lead_time"), "import_id": doc.get("import_id"),
+                "last_action": doc.get("last_action"), "bulk_created": doc.get("bulk_created",
+                                                                               False),
+                "task": doc["task"], "project": doc["project"],
+                "updated_by": doc.get("updated_by"),
+                "parent_prediction": doc.get("parent_prediction"),
+                "parent_annotation": doc.get("parent_annotation"),
+                "last_created_by": doc.get("last_created_by")}
+
+    def export_json(self, annotation_id, doc):
+        """An annotation as Label Studio's JSON export writes it."""
+        result = doc.get("result")
+        return {"id": annotation_id, "completed_by": doc.get("completed_by"), "result": result,
+                "was_cancelled": doc.get("was_cancelled", False),
+                "ground_truth": doc.get("ground_truth", False), "created_at": doc["created_at"],
+                "updated_at": doc["updated_at"], "draft_created_at": doc.get("draft_created_at"),
+                "lead_time": doc.get("lead_time"), "prediction": doc.get("prediction") or {},
+                "result_count": len(result) if isinstance(result, list) else 0,
+                "unique_id": doc.get("unique_id"), "import_id": doc.get("import_id"),
+                "last_action": doc.get("last_action"),
+                "bulk_created": doc.get("bulk_created", False), "task": doc["task"],
+                "project": doc["project"], "updated_by": doc.get("updated_by"),
+                "parent_prediction": doc.get("parent_prediction"),
+                "parent_annotation": doc.get("parent_annotation"),
+                "last_created_by": doc.get("last_created_by")}
+
+    def list(self, task_id):
+        self.tasks.get(task_id)
+        return [self.as_json(i, d) for i, d in self.tasks.annotations_of(task_id)]
+
+    def _clean(self, fields):
+        if not isinstance(fields, dict):
+            raise ValidationError("Invalid data. Expected a dictionary.")
+        clean = {}
+        if "result" in fields:
+            clean["result"] = parse_result(fields["result"])
+        for key in ("was_cancelled", "ground_truth"):
+            if key in fields:
+                try:
+                    value = parse_bool(key, fields[key])
+                except ValidationError:
+                    value = None
+                if value is None:
+                    raise ValidationError({key: ["Must be a valid boolean."]})
+                clean[key] = value
+        if "lead_time" in fields:
+            value = fields["lead_time"]
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, (int, float))):
+                try:
+                    value = float(value)
+                except (TypeError, ValueError):
+                    raise ValidationError({"lead_time": ["A valid number is required."]}) \
+                        from None
+            clean["lead_time"] = value
+        if "completed_by" in fields:
+            user = fields["completed_by"]
+            if isinstance(user, dict):
+                user = user.get("id")
+            if not isinstance(user, int) or isinstance(user, bool) \
+                    or self.users.users.doc(user) is None:
+                raise ValidationError({"completed_by": [
+                    f'Invalid pk "{fields["completed_by"]}" - object does not exist.']})
+            clean["completed_by"] = user
+        if "last_action" in fields:
+            if fields["last_action"] not in (None, *LAST_ACTIONS):
+                raise ValidationError({"last_action": [
+                    f'"{fields["last_action"]}" is not a valid choice.']})
+            clean["last_action"] = fields["last_action"]
+        for key in ("parent_prediction", "parent_annotation", "draft_created_at", "import_id",
+                    "unique_id"):
+            if key in fields:
+                clean[key] = fields[key]
+        return clean
+
+    def create(self, task_id, fields, user_id, was_cancelled=None):
+        with self.r.transaction():
+            task = self.tasks.get(task_id)
+            clean = self._clean(fields)
+            if was_cancelled:
+                clean["was_cancelled"] = True
+            stamp = clock.iso()
+            doc = {"task": task_id, "project": task["project"], "result": clean.pop("result", None),
+                   "completed_by": clean.pop("completed_by", user_id),
+                   "was_cancelled": False, "ground_truth": False, "created_at": stamp,
+                   "updated_at": stamp, "lead_time": None, "updated_by": user_id,
+                   "unique_id": str(uuid.uuid4())}
+            doc.update(clean)
+            annotation_id = self.r.annotations.insert(doc)
+            if doc["ground_truth"]:
+                self._unset_other_ground_truth(task_id, annotation_id)
+            self.tasks.recount(task_id)
+        self._notify("ANNOTATION_CREATED", annotation_id)
+        return annotation_id
+
+    def update(self, annotation_id, fields, user_id):
+        with self.r.transaction():
+            doc = self.get(annotation_id)
+            clean = self._clean(fields)
+            clean["updated_at"] = clock.iso()
+            clean["updated_by"] = user_id
+            self.r.annotations.update(clean, doc_ids=[annotation_id])
+            if clean.get("ground_truth"):
+                self._unset_other_ground_truth(doc["task"], annotation_id)
+            self.tasks.recount(doc["task"])
+        self._notify("ANNOTATION_UPDATED", annotation_id)
+
+    def delete(self, annotation_id):
+        with self.r.transaction():
+            doc = self.get(annotation_id)
+            self.r.annotations.remove(doc_ids=[annotation_id])
+            self.tasks.recount(doc["task"])
+        self._notify("ANNOTATIONS_DELETED", annotation_id, doc)
+
+    def delete_of_tasks(self, task_ids):
+        with self.r.transaction():
+            removed = 0
+            for task_id in task_ids:
+                ids = list(self.r.annotations_by_task.ids(task_id))
+                if ids:
+                    removed += len(self.r.annotations.remove(doc_ids=ids))
+                    self.tasks.recount(task_id)
+        return removed
+
+    def _unset_other_ground_truth(self, task_id, keep_id):
+        others = [i for i, a in self.tasks.annotations_of(task_id)
+                  if i != keep_id and a.get("ground_truth")]
+        if others:
+            self.r.annotations.update({"ground_truth": False}, doc_ids=others)
+
+    def _notify(self, event, annotation_id, doc=None):
+        doc = doc or self.r.annotations.doc(annotation_id)
+        if doc is None:
+            return
+        for callback in self.on_change:
+            try:
+                callback(event, annotation_id, doc)
+            except LabelDeskError:
+                pass

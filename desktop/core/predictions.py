@@ -1,0 +1,174 @@
+"""Predictions: model output shown as pre-annotations; bulk import; model versions."""
+
+from desktop.core import clock
+from desktop.core.annotations import parse_result
+from desktop.core.errors import NotFound, ValidationError
+
+SINGLE_VALUE = {"choices": str, "rating": int, "number": float, "textarea": str}
+
+
+def normalize_result(result, parsed_config):
+    """Label Studio's shortcuts for a prediction result (ref. §5.3): a region list as is;
+    a dict, or a bare value, wrapped as one region of the first control that fits."""
+    if isinstance(result, list) or result is None:
+        return parse_result(result, "prediction")
+    if isinstance(result, str) and result[:1] in "[{":
+        return parse_result(result, "prediction")
+    controls = [(name, info) for name, info in (parsed_config or {}).items()]
+    if isinstance(result, dict):
+        for name, info in controls:
+            kind = info["type"].lower()
+            if kind in result:
+                return [{"from_name": name, "to_name": info["to_name"][0], "type": kind,
+                         "value": {kind: result[kind]}}]
+        raise ValidationError({"result": ["No control tag of the label config matches "
+                                          f"the result keys {sorted(result)}."]})
+    for name, info in controls:
+        kind = info["type"].lower()
+        if kind in SINGLE_VALUE:
+            try:
+                value = SINGLE_VALUE[kind](result)
+            except (TypeError, ValueError):
+                continue
+            return [{"from_name": name, "to_name": info["to_name"][0], "type": kind,
+                     "value": {kind: value if kind in ("rating", "number") else [value]}}]
+    raise ValidationError({"result": ["The label config has no single-value control "
+                                      "(Choices, Rating, Number, TextArea) for this result."]})
+
+
+def clean_score(score):
+    if score is None or isinstance(score, bool):
+        return None
+    try:
+        return float(score)
+    except (TypeError, ValueError):
+        return None
+
+
+class Predictions:
+    def __init__(self, records, tasks, projects):
+        self.r = records
+        self.tasks = tasks
+        self.projects = projects
+
+    def get(self, prediction_id):
+        doc = self.r.predictions.doc(prediction_id) if isinstance(prediction_id, int) else None
+        if doc is None:
+            raise NotFound("Prediction")
+        return doc
+
+    def as_json(self, prediction_id, doc=None):
+        doc = doc or self.get(prediction_id)
+        return {"id": prediction_id, "result": doc.get("result"),
+                "model_version": doc.get("model_version", ""),
+                "created_ago": clock.ago(doc["created_at"]), "score": doc.get("score"),
+                "cluster": None, "neighbors": None, "mislabeling": 0.0,
+                "created_at": doc["created_at"], "updated_at": doc["updated_at"],
+                "model": doc.get("model"), "model_run": None, "task": doc["task"],
+                "project": doc["project"]}
+
+    def list(self, task_id=None, project_id=None):
+        if task_id is not None:
+            ids = self.r.predictions_by_task.ids(task_id)
+        elif project_id is not None:
+            ids = self.r.predictions_by_project.ids(project_id)
+        else:
+            ids = sorted(self.r.predictions._read_table())
+        docs = self.r.predictions
+        return [self.as_json(i, docs.doc(i)) for i in ids
+                if project_id is None or docs.doc(i)["project"] == project_id]
+
+    def build(self, task_id, task, fields, default_version=""):
+        """A prediction document for a task, validated; not stored yet."""
+        if not isinstance(fields, dict):
+            raise ValidationError("Invalid data. Expected a dictionary.")
+        if "result" not in fields:
+            raise ValidationError({"result": ["This field is required."]})
+        parsed = self.projects.config(task["project"]).parsed
+        version = fields.get("model_version", default_version)
+        if version is None:
+            version = default_version
+        stamp = clock.iso()
+        return {"task": task_id, "project": task["project"],
+                "result": normalize_result(fields["result"], parsed),
+                "score": clean_score(fields.get("score")), "model_version": str(version),
+                "created_at": stamp, "updated_at": stamp, "model": fields.get("model")}
+
+    def create(self, fields):
+        if not isinstance(fields, dict):
+            raise ValidationError("Invalid data. Expected a dictionary.")
+        task_id = fields.get("task")
+        if task_id is None:
+            raise ValidationError({"task": ["This field is required."]})
+        task = self.r.tasks.doc(task_id) if isinstance(task_id, int) else None
+        if task is None:
+            raise ValidationError({"task": [f'Invalid pk "{task_id}" - object does not exist.']})
+        with self.r.transaction():
+            prediction_id = self.r.predictions.insert(self.build(task_id, task, fields))
+            self.tasks.recount(task_id)
+        return prediction_id
+
+    def update(self, prediction_id, fields):
+        with self.r.transaction():
+            doc = self.get(prediction_id)
+            if not isinstance(fields, dict):
+                raise ValidationError("Invalid data. Expected a dictionary.")
+            changes = {"updated_at": clock.iso()}
+            if "result" in fields:
+                parsed = self.projects.config(doc["project"]).parsed
+                changes["result"] = normalize_result(fields["result"], parsed)
+            if "score" in fields:
+                changes["score"] = clean_score(fields["score"])
+            if "model_version" in fields:
+                changes["model_version"] = str(fields["model_version"] or "")
+            self.r.predictions.update(changes, doc_ids=[prediction_id])
+
+    def delete(self, prediction_id):
+        with self.r.transaction():
+            doc = self.get(prediction_id)
+            self.r.predictions.remove(doc_ids=[prediction_id])
+            self.tasks.recount(doc["task"])
+
+    def delete_of_tasks(self, task_ids):
+        with self.r.transaction():
+            removed = 0
+            for task_id in task_ids:
+                ids = list(self.r.predictions_by_task.ids(task_id))
+                if ids:
+                    removed += len(self.r.predictions.remove(doc_ids=ids))
+                    self.tasks.recount(task_id)
+        return removed
+
+    def import_many(self, project_id, items):
+        """POST /api/projects/{id}/import/predictions: [{"task", "result", ...}] -> count."""
+        self.projects.get(project_id)
+        if not isinstance(items, list):
+            raise ValidationError("Expected a list of predictions.")
+        docs = []
+        for number, item in enumerate(items):
+            task_id = item.get("task") if isinstance(item, dict) else None
+            task = self.r.tasks.doc(task_id) if isinstance(task_id, int) else None
+            if task is None or task["project"] != project_id:
+                raise ValidationError([f"Error at item {number}: task {task_id!r} is not a "
+                                       f"task of project {project_id}"])
+            docs.append(self.build(task_id, task, item, default_version="undefined"))
+        with self.r.transaction():
+            self.r.predictions.insert_multiple(docs)
+            for task_id in {d["task"] for d in docs}:
+                self.tasks.recount(task_id)
+            self.adopt_model_version(project_id, docs)
+        return len(docs)
+
+    def adopt_model_version(self, project_id, docs):
+        """A project without a model version takes the last imported one (as Label Studio)."""
+        if docs and not self.projects.get(project_id).get("model_version"):
+            self.r.projects.update({"model_version": docs[-1]["model_version"]},
+                                   doc_ids=[project_id])
+
+    def model_versions(self, project_id):
+        self.projects.get(project_id)
+        counts = {}
+        for prediction_id in self.r.predictions_by_project.ids(project_id):
+            version = self.r.predictions.doc(prediction_id).get("model_version", "")
+            counts[version] = counts.get(version, 0) + 1
+        return counts

@@ -1,0 +1,325 @@
+"""Projects: settings, label config and counters, in Label Studio's shapes."""
+
+import re
+
+from desktop.core import clock
+
+from desktop import labelconfig
+from desktop.core.errors import LabelDeskError, NotFound, ValidationError
+from desktop.core.paging import parse_bool
+from desktop.core.records import PROJECT_COUNTERS
+
+EMPTY_CONFIG = "<View></View>"
+SAMPLING = ("Sequential sampling", "Uniform sampling", "Uncertainty sampling")
+SKIP_QUEUE = ("REQUEUE_FOR_ME", "REQUEUE_FOR_OTHERS", "IGNORE_SKIPPED")
+
+# Writable fields with their defaults, in the order of Label Studio's project object.
+DEFAULTS = {
+    "title": "", "description": "", "label_config": EMPTY_CONFIG, "expert_instruction": "",
+    "show_instruction": False, "show_skip_button": True, "enable_empty_annotation": True,
+    "show_annotation_history": False, "color": "#FFFFFF", "maximum_annotations": 1,
+    "is_published": False, "model_version": "", "is_draft": False,
+    "min_annotations_to_start_training": 0, "show_collab_predictions": True,
+    "sampling": "Sequential sampling", "show_ground_truth_first": False,
+    "annotator_evaluation_enabled": False, "show_overlap_first": False,
+    "overlap_cohort_percentage": 100, "task_data_login": None, "task_data_password": None,
+    "control_weights": None, "evaluate_predictions_automatically": False,
+    "skip_queue": "REQUEUE_FOR_OTHERS", "reveal_preannotations_interactively": False,
+    "pinned_at": None,
+}
+BOOLEANS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)} | {
+    "start_training_on_annotation_update"}
+INTEGERS = ("maximum_annotations", "min_annotations_to_start_training",
+            "overlap_cohort_percentage")
+NULLABLE_STRINGS = ("title", "description", "expert_instruction", "task_data_login",
+                    "task_data_password", "model_version", "pinned_at")
+COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+class Projects:
+    def __init__(self, records, users):
+        self.r = records
+        self.users = users
+        self._configs = {}  # project id -> (xml, LabelConfig): parsing once per change
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, project_id):
+        project = self.r.projects.doc(project_id) if isinstance(project_id, int) else None
+        if project is None:
+            raise NotFound("Project")
+        return project
+
+    def config(self, project_id):
+        """The parsed label config of a project (cached until the config changes)."""
+        xml = self.get(project_id)["label_config"]
+        cached = self._configs.get(project_id)
+        if cached is None or cached[0] != xml:
+            try:
+                parsed = labelconfig.parse(xml)
+            except labelconfig.LabelConfigError:
+                parsed = labelconfig.parse(EMPTY_CONFIG)
+            cached = self._configs[project_id] = (xml, parsed)
+        return cached[1]
+
+    def ids(self):
+        return list(self.r.projects._read_table())
+
+    def as_json(self, project_id, counters=True):
+        project = self.get(project_id)
+        config = self.config(project_id)
+        data = {"id": project_id}
+        for key in ("title", "description", "label_config", "expert_instruction",
+                    "show_instruction", "show_skip_button", "enable_empty_annotation",
+                    "show_annotation_history"):
+            data[key] = project.get(key, DEFAULTS[key])
+        data["organization"] = 1
+        for key in ("color", "maximum_annotations", "is_published", "model_version", "is_draft"):
+            data[key] = project.get(key, DEFAULTS[key])
+        data["created_by"] = self.users.brief(project.get("created_by"))
+        data["created_at"] = project["created_at"]
+        data["min_annotations_to_start_training"] = project.get(
+            "min_annotations_to_start_training", 0)
+        data["start_training_on_annotation_update"] = bool(
+            project.get("min_annotations_to_start_training", 0))
+        data["show_collab_predictions"] = project.get("show_collab_predictions", True)
+        numbers = self.r.counters(project_id)
+        for key in ("num_tasks_with_annotations", "task_number", "useful_annotation_number",
+                    "ground_truth_number", "skipped_annotations_number",
+                    "total_annotations_number", "total_predictions_number"):
+            data[key] = numbers[key] if counters else None
+        for key in ("sampling", "show_ground_truth_first", "annotator_evaluation_enabled",
+                    "show_overlap_first", "overlap_cohort_percentage", "task_data_login",
+                    "task_data_password"):
+            data[key] = project.get(key, DEFAULTS[key])
+        data["control_weights"] = project.get("control_weights") or config.control_weights
+        data["parsed_label_config"] = config.parsed
+        data["evaluate_predictions_automatically"] = project.get(
+            "evaluate_predictions_automatically", False)
+        data["config_has_control_tags"] = bool(config.parsed)
+        for key in ("skip_queue", "reveal_preannotations_interactively", "pinned_at"):
+            data[key] = project.get(key, DEFAULTS[key])
+        data["finished_task_number"] = numbers["finished_task_number"] if counters else None
+        data["queue_total"] = numbers["task_number"] - numbers["finished_task_number"]
+        data["queue_done"] = numbers["finished_task_number"]
+        data["config_suitable_for_bulk_annotation"] = False
+        data["state"] = None
+        return data
+
+    def counts(self, project_id):
+        numbers = self.r.counters(project_id)
+        return {"id": project_id, **{k: numbers[k] for k in (
+            "task_number", "finished_task_number", "total_predictions_number",
+            "total_annotations_number", "num_tasks_with_annotations",
+            "useful_annotation_number", "ground_truth_number", "skipped_annotations_number")}}
+
+    def list_ids(self, title=None, ids=None, ordering=None, pinned=None):
+        """Project ids as Label Studio lists them: pinned first, then newest first."""
+        projects = self.r.projects._read_table()
+        chosen = []
+        for project_id, project in projects.items():
+            if ids is not None and project_id not in ids:
+                continue
+            if title and title.lower() not in (project.get("title") or "").lower():
+                continue
+            if pinned == "pinned_only" and not project.get("pinned_at"):
+                continue
+            if pinned == "exclude_pinned" and project.get("pinned_at"):
+                continue
+            chosen.append(project_id)
+        if ordering:
+            field = ordering.lstrip("-")
+            numbers = self.r.counters
+
+            def key(i):
+                if field == "id":
+                    return i
+                if field in PROJECT_COUNTERS:
+                    return numbers(i)[field]
+                value = projects[i].get(field, DEFAULTS.get(field))
+                return (value is None, value if isinstance(value, (int, float, str)) else str(value))
+            chosen.sort(key=key, reverse=ordering.startswith("-"))
+        else:
+            chosen.sort(key=lambda i: (not projects[i].get("pinned_at"),
+                                       projects[i].get("pinned_at") or "", -i))
+        return chosen
+
+    # -- writing --------------------------------------------------------------------------
+
+    def create(self, fields, user_id):
+        clean = self._clean(fields, project_id=None)
+        doc = {**DEFAULTS, **clean, "created_at": clock.iso(), "created_by": user_id}
+        doc.pop("start_training_on_annotation_update", None)
+        return self.r.projects.insert(doc)
+
+    def update(self, project_id, fields):
+        with self.r.transaction():
+            self.get(project_id)
+            clean = self._clean(fields, project_id=project_id)
+            if "start_training_on_annotation_update" in clean:
+                clean["min_annotations_to_start_training"] = int(
+                    clean.pop("start_training_on_annotation_update"))
+            if clean.get("show_collab_predictions") is False:
+                clean["model_version"] = ""
+            if clean:
+                self.r.projects.update(clean, doc_ids=[project_id])
+
+    def delete(self, project_id, on_delete=()):
+        """The project and all it owns in one store write; `on_delete` callbacks run inside
+        it. Their files (media, snapshots) are only collected there and removed once the
+        write is committed (desktop/core/removals.py): a refused delete (a full or read-only disk)
+        keeps every file, a kill leaves the project whole or gone."""
+        with self.r.transaction():
+            self.get(project_id)
+            for callback in on_delete:
+                callback(project_id)
+            self.r.projects.remove(doc_ids=[project_id])
+            self._configs.pop(project_id, None)
+
+    def _clean(self, fields, project_id):
+        if not isinstance(fields, dict):
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
+        errors, clean = {}, {}
+        for key, value in fields.items():
+            if key not in DEFAULTS and key != "start_training_on_annotation_update":
+                continue  # read-only or unknown fields are ignored, as DRF does
+            try:
+                clean[key] = self._clean_field(key, value, project_id)
+            except ValidationError as e:
+                errors.update(e.errors)
+        if errors:
+            raise ValidationError(errors)
+        return clean
+
+    def _clean_field(self, key, value, project_id):
+        def fail(message):
+            raise ValidationError({key: [message]})
+
+        if key in BOOLEANS:
+            try:
+                result = parse_bool(key, value)
+            except ValidationError:
+                result = None
+            if result is None:
+                fail("Must be a valid boolean.")
+            return result
+        if key in INTEGERS:
+            if isinstance(value, bool) or not isinstance(value, (int, str)):
+                fail("A valid integer is required.")
+            try:
+                return int(value)
+            except ValueError:
+                fail("A valid integer is required.")
+        if key == "label_config":
+            return self._clean_config(value, project_id)
+        if key == "title" and value is not None:
+            if not isinstance(value, str):
+                fail("Not a valid string.")
+            if 0 < len(value) < 3:
+                fail("Ensure this field has at least 3 characters.")
+            if len(value) > 50:
+                fail("Ensure this field has no more than 50 characters.")
+            return value
+        if key in NULLABLE_STRINGS:
+            if value is not None and not isinstance(value, str):
+                fail("Not a valid string.")
+            if key == "model_version" and value and project_id is not None:
+                self._check_model_version(project_id, value)
+            return value
+        if key == "color":
+            if not isinstance(value, str) or not COLOR.match(value):
+                fail('Color must be in "#RRGGBB" format')
+            return value
+        if key == "sampling":
+            if value not in SAMPLING:
+                fail(f'"{value}" is not a valid choice.')
+            return value
+        if key == "skip_queue":
+            if value not in SKIP_QUEUE:
+                fail(f'"{value}" is not a valid choice.')
+            return value
+        if key == "control_weights":
+            if value is not None and not isinstance(value, dict):
+                fail("Value must be valid JSON.")
+            return value
+        return value
+
+    def _clean_config(self, xml, project_id):
+        if not isinstance(xml, str):
+            raise ValidationError({"label_config": ["Not a valid string."]})
+        if not xml.strip():
+            raise ValidationError({"label_config": ["This field may not be blank."]})
+        if project_id is not None:
+            try:
+                labelconfig.parse(xml)
+            except labelconfig.LabelConfigError as e:
+                # LS reports XML errors on PATCH in lxml's words, outside validation_errors
+                raise LabelDeskError(e.lxml_message) from None
+            except RecursionError:
+                pass  # validate() reports it
+        errors = labelconfig.validate(xml)
+        if not errors and project_id is not None:
+            errors = labelconfig.parse(xml).incompatibilities(self.summary(project_id),
+                                                              strict=False)
+        if errors:
+            raise ValidationError({"label_config": errors})
+        return xml
+
+    def validate_config(self, project_id, xml):
+        """POST /api/projects/{id}/validate: strict check against the project's annotations."""
+        if not isinstance(xml, str) or not xml.strip():
+            raise ValidationError(["Label config is not set or is empty"])
+        try:
+            config = labelconfig.parse(xml)
+        except labelconfig.LabelConfigError as e:
+            # an XML error: LS puts lxml's message in `detail`, with no validation_errors
+            raise LabelDeskError(e.lxml_message) from None
+        except RecursionError:
+            raise ValidationError(labelconfig.validate(xml)) from None
+        errors = labelconfig.validate(xml) or config.incompatibilities(
+            self.summary(project_id), strict=True)
+        if errors:
+            raise ValidationError(errors)
+        old = self.config(project_id)
+        changed = (old.data_types != config.data_types) if self.r.tasks_by_project.count(
+            project_id) else None
+        return {"config_essential_data_has_changed": changed}
+
+    def _check_model_version(self, project_id, version):
+        for prediction_id in self.r.predictions_by_project.ids(project_id):
+            if self.r.predictions.doc(prediction_id).get("model_version") == version:
+                return
+        for backend in self.r.ml_backends._read_table().values():
+            if backend.get("project") == project_id and backend.get("title") == version:
+                return
+        raise ValidationError({"model_version": [
+            "Model version doesn't exist either as live model or as static predictions."]})
+
+    def summary(self, project_id):
+        """What annotations use: the bookkeeping behind config-change validation."""
+        created_annotations, created_labels = {}, {}
+        for annotation_id in self.r.annotations_by_project.ids(project_id):
+            result = self.r.annotations.doc(annotation_id).get("result") or []
+            for region in result if isinstance(result, list) else ():
+                if not isinstance(region, dict) or "from_name" not in region:
+                    continue
+                key = f"{region.get('from_name')}|{region.get('to_name')}|{region.get('type')}"
+                created_annotations[key] = created_annotations.get(key, 0) + 1
+                value = region.get("value")
+                labels = value.get(region.get("type")) if isinstance(value, dict) else None
+                if isinstance(labels, list):
+                    per_tag = created_labels.setdefault(region["from_name"], {})
+                    for label in labels:
+                        if isinstance(label, str):
+                            per_tag[label] = per_tag.get(label, 0) + 1
+        data_columns = {}
+        for task_id in self.r.tasks_by_project.ids(project_id):
+            for key in self.r.tasks.doc(task_id)["data"]:
+                data_columns[key] = data_columns.get(key, 0) + 1
+        total = self.r.tasks_by_project.count(project_id)
+        return {"project": project_id, "created_at": self.get(project_id)["created_at"],
+                "all_data_columns": data_columns,
+                "common_data_columns": [k for k, n in data_columns.items() if n == total],
+                "created_annotations": created_annotations, "created_labels": created_labels,
+                "created_labels_drafts": {}}

@@ -1,0 +1,46 @@
+"""The tables and in-memory indexes the core modules share, opened once per store."""
+
+from desktop.core.removals import Removals
+
+PROJECT_COUNTERS = ("task_number", "num_tasks_with_annotations", "total_annotations_number",
+                    "skipped_annotations_number", "ground_truth_number",
+                    "useful_annotation_number", "finished_task_number",
+                    "total_predictions_number")
+
+
+def task_counts(task):
+    """One task's share of its project's counters, in PROJECT_COUNTERS order.
+
+    As Label Studio 1.23 computes them (projects/functions/__init__.py): total = annotations
+    not cancelled; useful = not cancelled, not ground truth, with a result; tasks with
+    annotations = tasks holding a useful one; ground truth and skipped counted on their own.
+    """
+    useful = task.get("_useful", 0)
+    return (1, 1 if useful else 0, task.get("total_annotations", 0),
+            task.get("cancelled_annotations", 0), task.get("_gt", 0), useful,
+            1 if task.get("is_labeled") else 0, task.get("total_predictions", 0))
+
+
+class Records:
+    def __init__(self, store):
+        self.store = store
+        # a transaction that removes the files of what it deletes once it is committed
+        self.removals = Removals(store)
+        self.transaction = self.removals.transaction
+        self.lock = store.lock
+        for name in ("projects", "tasks", "annotations", "predictions", "views", "exports",
+                     "uploads", "ml_backends", "storages", "webhooks", "drafts"):
+            setattr(self, name, store.table(name))
+        self.tasks_by_project = store.index("tasks", "project")
+        self.annotations_by_task = store.index("annotations", "task")
+        self.annotations_by_project = store.index("annotations", "project")
+        self.predictions_by_task = store.index("predictions", "task")
+        self.predictions_by_project = store.index("predictions", "project")
+        self.project_totals = store.totals("tasks", "project", task_counts,
+                                           len(PROJECT_COUNTERS))
+        # where a project's unlabeled tasks start (/next scans from there)
+        self.labeled_below = store.watermark("tasks", "project",
+                                             lambda task: bool(task.get("is_labeled")))
+
+    def counters(self, project_id):
+        return dict(zip(PROJECT_COUNTERS, self.project_totals.get(project_id)))

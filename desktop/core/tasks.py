@@ -1,0 +1,302 @@
+"""Tasks: their counters, their shapes, and the label stream (`next`)."""
+
+import base64
+import bisect
+import random
+
+import orjson
+
+from desktop.core import clock
+from desktop.core.errors import NotFound, ValidationError
+
+UNDEFINED = "$undefined$"
+
+# Counters kept on each task document; absent means zero (keeps 100k-task projects small).
+COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions", "_gt", "_useful")
+
+
+def storage_url(task_id, uri):
+    """The URL the labeling UI loads for a storage URI (s3://...), as Label Studio's."""
+    token = base64.urlsafe_b64encode(uri.encode()).decode().rstrip("=")
+    return f"/tasks/{task_id}/resolve/?fileuri={token}"
+
+
+def resolved(task_id, data):
+    """Task data with storage URIs turned into URLs served by LabelDesk (`resolve_uri`)."""
+    if not any(isinstance(v, str) and v.startswith("s3://") for v in data.values()):
+        return data
+    return {k: storage_url(task_id, v) if isinstance(v, str) and v.startswith("s3://") else v
+            for k, v in data.items()}
+
+
+def pseudo_json(results):
+    """Label Studio's `annotations_results` / `predictions_results`: JSON without quotes."""
+    return orjson.dumps(results).decode().replace('"', "") if results else ""
+
+
+class Tasks:
+    def __init__(self, records, projects, users):
+        self.r = records
+        self.projects = projects
+        self.users = users
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, task_id):
+        task = self.r.tasks.doc(task_id) if isinstance(task_id, int) else None
+        if task is None:
+            raise NotFound("Task")
+        return task
+
+    def ids(self, project_id):
+        return self.r.tasks_by_project.ids(project_id)
+
+    def annotations_of(self, task_id):
+        docs = self.r.annotations
+        return [(i, docs.doc(i)) for i in self.r.annotations_by_task.ids(task_id)]
+
+    def predictions_of(self, task_id):
+        docs = self.r.predictions
+        return [(i, docs.doc(i)) for i in self.r.predictions_by_task.ids(task_id)]
+
+    # -- shapes ---------------------------------------------------------------------------
+
+    def base_json(self, task_id, task=None):
+        """Label Studio's BaseTask shape (POST/PATCH answers, ML payloads)."""
+        task = task or self.get(task_id)
+        return {"id": task_id, "data": task["data"], "meta": task.get("meta", {}),
+                "created_at": task["created_at"], "updated_at": task["updated_at"],
+                "is_labeled": task.get("is_labeled", False), "overlap": task.get("overlap", 1),
+                "inner_id": task["inner_id"],
+                "total_annotations": task.get("total_annotations", 0),
+                "cancelled_annotations": task.get("cancelled_annotations", 0),
+                "total_predictions": task.get("total_predictions", 0),
+                "comment_count": 0, "unresolved_comment_count": 0,
+                "last_comment_updated_at": None, "project": task["project"],
+                "updated_by": task.get("updated_by"), "file_upload": task.get("file_upload"),
+                "comment_authors": []}
+
+    def as_json(self, task_id, full=True, annotation_json=None, prediction_json=None,
+                task=None, resolve_uri=True):
+        """The data manager's task (GET /api/tasks/{id}, /api/tasks?fields=all)."""
+        task = task or self.get(task_id)
+        annotations = self.annotations_of(task_id) if (full or task.get("total_annotations")
+                                                       or task.get("cancelled_annotations")) else []
+        predictions = self.predictions_of(task_id) if task.get("total_predictions") else []
+        data = {"id": task_id}
+        if full:
+            data["predictions"] = [prediction_json(i, p) for i, p in predictions]
+            data["annotations"] = [annotation_json(i, a) for i, a in annotations]
+        data["drafts"] = []
+        data["annotators"] = sorted({a.get("completed_by") for _, a in annotations
+                                     if a.get("completed_by") is not None})
+        data["inner_id"] = task["inner_id"]
+        data["cancelled_annotations"] = task.get("cancelled_annotations", 0)
+        data["total_annotations"] = task.get("total_annotations", 0)
+        data["total_predictions"] = task.get("total_predictions", 0)
+        if full:
+            data["completed_at"] = task.get("completed_at")
+        data["annotations_results"] = pseudo_json(
+            [r for _, a in annotations for r in (a.get("result") or [])])
+        data["predictions_results"] = pseudo_json(
+            [r for _, p in predictions for r in (p.get("result") or [])])
+        if full:
+            scores = [p["score"] for _, p in predictions if p.get("score") is not None]
+            data["predictions_score"] = sum(scores) / len(scores) if scores else None
+        data["file_upload"] = task.get("file_upload")
+        data["storage_filename"] = task.get("storage_filename")
+        data["annotations_ids"] = ", ".join(str(i) for i, _ in annotations)
+        data["predictions_model_versions"] = ", ".join(
+            sorted({str(p.get("model_version")) for _, p in predictions}))
+        if full:
+            times = [a["lead_time"] for _, a in annotations if a.get("lead_time") is not None]
+            data["avg_lead_time"] = sum(times) / len(times) if times else None
+            data["draft_exists"] = False
+        updated_by = task.get("updated_by")
+        data["updated_by"] = [{"user_id": updated_by}] if updated_by else []
+        for key in ("data", "meta", "created_at", "updated_at", "is_labeled", "overlap"):
+            data[key] = task.get(key, {"meta": {}, "is_labeled": False, "overlap": 1}.get(key))
+        if resolve_uri:
+            data["data"] = resolved(task_id, data["data"])
+        data.update(comment_count=0, unresolved_comment_count=0, last_comment_updated_at=None,
+                    project=task["project"], comment_authors=[])
+        return data
+
+    def export_json(self, task_id, annotation_export, task=None):
+        """A task as Label Studio's JSON export writes it: predictions as ids.
+
+        Exports call this for every task, so it is one dict literal, and it looks at the
+        indexes only for tasks that have annotations or predictions.
+        """
+        task = task or self.get(task_id)
+        get = task.get
+        r = self.r
+        annotations = r.annotations
+        data = {"id": task_id,
+                "annotations": [annotation_export(i, annotations.doc(i))
+                                for i in r.annotations_by_task.ids(task_id)]
+                if task_id in r.annotations_by_task else [],
+                "file_upload": get("file_upload"), "drafts": [],
+                "predictions": list(r.predictions_by_task.ids(task_id))
+                if task_id in r.predictions_by_task else [],
+                "data": task["data"], "meta": get("meta", {}), "created_at": task["created_at"],
+                "updated_at": task["updated_at"], "allow_skip": True,
+                "inner_id": task["inner_id"], "total_annotations": get("total_annotations", 0),
+                "cancelled_annotations": get("cancelled_annotations", 0),
+                "total_predictions": get("total_predictions", 0), "comment_count": 0,
+                "unresolved_comment_count": 0, "last_comment_updated_at": None,
+                "project": task["project"], "updated_by": get("updated_by"),
+                "comment_authors": []}
+        if not data["file_upload"]:
+            del data["file_upload"]  # Label Studio writes the key only for uploaded files
+        return data
+
+    # -- writing --------------------------------------------------------------------------
+
+    def next_inner_id(self, project_id):
+        ids = self.r.tasks_by_project.ids(project_id)
+        return self.r.tasks.doc(ids[-1])["inner_id"] + 1 if ids else 1
+
+    def check_data(self, project_id, data):
+        """Label Studio's data validation: a 400 naming the missing or mistyped key."""
+        if not isinstance(data, dict):
+            raise ValidationError({"data": ["Expected a dictionary of items but got type "
+                                            f"\"{type(data).__name__}\"."]})
+        config = self.projects.config(project_id)
+        if UNDEFINED in data and config.data_keys:
+            data[config.data_keys[0]] = data.pop(UNDEFINED)
+        message = config.validate_task_data(data, "data")
+        if message:
+            raise ValidationError([message])
+        return data
+
+    def create(self, project_id, data, meta=None, user_id=None):
+        self.projects.get(project_id)
+        data = self.check_data(project_id, data)
+        if meta is not None and not isinstance(meta, dict):
+            raise ValidationError({"meta": ["Value must be valid JSON."]})
+        stamp = clock.iso()
+        doc = {"project": project_id, "inner_id": self.next_inner_id(project_id), "data": data,
+               "created_at": stamp, "updated_at": stamp,
+               "overlap": self.projects.get(project_id).get("maximum_annotations", 1)}
+        if meta:
+            doc["meta"] = meta
+        return self.r.tasks.insert(doc)
+
+    def update(self, task_id, fields, user_id=None):
+        with self.r.transaction():
+            task = self.get(task_id)
+            if not isinstance(fields, dict):
+                raise ValidationError("Invalid data. Expected a dictionary.")
+            changes = {}
+            if "data" in fields:
+                changes["data"] = self.check_data(task["project"], fields["data"])
+            if "meta" in fields:
+                if fields["meta"] is not None and not isinstance(fields["meta"], dict):
+                    raise ValidationError({"meta": ["Value must be valid JSON."]})
+                changes["meta"] = fields["meta"] or {}
+            for key in ("is_labeled", "overlap"):
+                if key in fields:
+                    changes[key] = fields[key]
+            changes["updated_at"] = clock.iso()
+            if user_id is not None:
+                changes["updated_by"] = user_id
+            self.r.tasks.update(changes, doc_ids=[task_id])
+
+    def delete_many(self, task_ids):
+        """Delete tasks with their annotations and predictions, in one durable write."""
+        task_ids = [i for i in task_ids if self.r.tasks.doc(i) is not None]
+        with self.r.transaction():
+            annotation_ids, prediction_ids = [], []
+            for task_id in task_ids:
+                annotation_ids.extend(self.r.annotations_by_task.ids(task_id))
+                prediction_ids.extend(self.r.predictions_by_task.ids(task_id))
+            self.r.annotations.remove(doc_ids=annotation_ids)
+            self.r.predictions.remove(doc_ids=prediction_ids)
+            self.r.tasks.remove(doc_ids=task_ids)
+        return len(task_ids)
+
+    def recount(self, task_id):
+        """Recompute a task's counters from its annotations and predictions (exact by design)."""
+        task = self.r.tasks.doc(task_id)
+        if task is None:
+            return
+        done = cancelled = gt = useful = 0
+        completed_at = None
+        # is_labeled as Label Studio: enough distinct annotators of finished annotations (not
+        # skipped, with a result), or of any annotation when the project ignores skips.
+        count_all = self.projects.get(task["project"]).get("skip_queue") == "IGNORE_SKIPPED"
+        annotators = set()
+        for _, annotation in self.annotations_of(task_id):
+            finished = not annotation.get("was_cancelled") and \
+                annotation.get("result") is not None
+            if annotation.get("was_cancelled"):
+                cancelled += 1
+            else:
+                done += 1
+                if finished and not annotation.get("ground_truth"):
+                    useful += 1
+            if annotation.get("ground_truth"):
+                gt += 1
+            if finished or count_all:
+                annotators.add(annotation.get("completed_by"))
+            stamp = annotation.get("created_at")
+            if stamp and (completed_at is None or stamp > completed_at):
+                completed_at = stamp
+        counts = {"total_annotations": done, "cancelled_annotations": cancelled,
+                  "total_predictions": self.r.predictions_by_task.count(task_id),
+                  "_gt": gt, "_useful": useful}
+        changes = {k: v for k, v in counts.items() if task.get(k, 0) != v}
+        labeled = len(annotators) >= max(task.get("overlap", 1), 1)
+        if not labeled:  # Label Studio's completed_at is the newest annotation of a done task
+            completed_at = None
+        if task.get("is_labeled", False) != labeled:
+            changes["is_labeled"] = labeled
+        if task.get("completed_at") != completed_at:
+            changes["completed_at"] = completed_at
+        if changes:
+            self.r.tasks.update(changes, doc_ids=[task_id])
+
+    # -- the label stream -----------------------------------------------------------------
+
+    def next_task(self, project_id, user_id):
+        """The next task to label, by the project's sampling; (task id, queue name) or 404."""
+        project = self.projects.get(project_id)
+        sampling = project.get("sampling", "Sequential sampling")
+        skip_queue = project.get("skip_queue", "REQUEUE_FOR_OTHERS")
+        fresh, skipped = [], []
+        ids, docs, mark = self.ids(project_id), self.r.tasks, self.r.labeled_below
+        first = bisect.bisect_left(ids, mark.get(project_id))
+        for position in range(first, len(ids)):
+            task_id = ids[position]
+            task = docs.doc(task_id)
+            if task.get("is_labeled"):
+                if position == first:  # still in the labeled prefix: skip it next time
+                    first += 1
+                    mark.advance(project_id, task_id + 1)
+                continue
+            mine = [a for _, a in self.annotations_of(task_id) if a.get("completed_by") == user_id]
+            if not mine:
+                fresh.append(task_id)
+                if sampling == "Sequential sampling":
+                    break
+            elif all(a.get("was_cancelled") for a in mine) and skip_queue == "REQUEUE_FOR_ME":
+                skipped.append(task_id)
+        if fresh:
+            if sampling == "Sequential sampling":
+                return fresh[0], "Sequence queue"
+            if sampling == "Uncertainty sampling":
+                return self._least_certain(fresh), "Active learning or random queue"
+            return random.choice(fresh), "Uniform random queue"
+        if skipped:
+            return skipped[0], "Skipped queue"
+        email = self.users.get(user_id)["email"]
+        raise NotFound(detail=f"There are no tasks for {email}")
+
+    def _least_certain(self, task_ids):
+        def score(task_id):
+            scores = [p["score"] for _, p in self.predictions_of(task_id)
+                      if isinstance(p.get("score"), (int, float))]
+            return min(scores) if scores else float("inf")
+        best = min(task_ids, key=score)
+        return best if score(best) != float("inf") else random.choice(task_ids)

@@ -1,0 +1,280 @@
+"""The local user, its legacy token and its personal access tokens (JWT, as Label Studio 1.23)."""
+
+import secrets
+import time
+import uuid
+
+from desktop.core import clock, jwt
+from desktop.core.errors import Conflict, LabelDeskError, NotFound, ValidationError
+
+DEFAULT_EMAIL = "default_user@localhost"
+ACCESS_TTL = 300  # seconds, as Label Studio's access tokens
+PAT_TTL = 200 * 365 * 24 * 3600  # Label Studio's default PAT lifetime: 200 years
+ORGANIZATION = {"id": 1, "title": "Label Studio"}
+PERMISSIONS = [f"{model}.{action}" for model in
+               ("organizations", "projects", "tasks", "annotations", "labels", "models",
+                "predictions", "avatar", "views", "webhooks", "actions", "storages", "exports")
+               for action in ("create", "view", "change", "delete")]
+USER_FIELDS = ("first_name", "last_name", "username", "email", "phone", "allow_newsletters")
+
+
+class AuthFailed(LabelDeskError):
+    status = 401
+
+
+def new_legacy_token():
+    return secrets.token_hex(20)
+
+
+class Users:
+    def __init__(self, store):
+        self.store = store
+        self.users = store.table("users")
+        self.tokens = store.table("tokens")
+        self.meta = store.table("meta")
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def secret_key(self):
+        meta = self.meta.doc(1)
+        if meta is None:
+            with self.store.transaction():
+                meta = self.meta.doc(1)
+                if meta is None:
+                    self.meta.insert({"secret_key": secrets.token_urlsafe(48),
+                                      "created_at": clock.iso()})
+                    meta = self.meta.doc(1)
+        return meta["secret_key"]
+
+    def ensure_local_user(self, email="", token=""):
+        """Create the local user on first start; apply --username/--user-token when given."""
+        with self.store.transaction():
+            user = self.users.doc(1)
+            if user is None:
+                stamp = clock.iso()
+                self.users.insert({"email": email or DEFAULT_EMAIL, "username": "",
+                                   "first_name": "", "last_name": "", "phone": "",
+                                   "token": token or new_legacy_token(), "date_joined": stamp,
+                                   "last_activity": stamp, "custom_hotkeys": {},
+                                   "allow_newsletters": None, "active_organization": 1})
+            else:
+                changes = {}
+                if email and user["email"] != email:
+                    changes["email"] = email
+                if token and user["token"] != token:
+                    if self.by_token(token) not in (None, 1):
+                        raise ValidationError({"token": ["This token belongs to another user."]})
+                    changes["token"] = token
+                if changes:
+                    self.users.update(changes, doc_ids=[1])
+        return 1
+
+    # -- lookups and shapes ---------------------------------------------------------------
+
+    def get(self, user_id):
+        user = self.users.doc(user_id) if isinstance(user_id, int) else None
+        if user is None:
+            raise NotFound("User")
+        return user
+
+    def by_email(self, email):
+        for user_id, user in self.users._read_table().items():
+            if user["email"] == email:
+                return user_id
+        return None
+
+    def by_token(self, token):
+        for user_id, user in self.users._read_table().items():
+            # bytes: compare_digest refuses str with non-ASCII characters (a TypeError)
+            if token and secrets.compare_digest(user["token"].encode(),
+                                                token.encode("utf-8", "surrogatepass")):
+                return user_id
+        return None
+
+    def brief(self, user_id):
+        """The short form projects and exports embed as `created_by`."""
+        user = self.users.doc(user_id) if user_id else None
+        if user is None:
+            return None
+        return {"id": user_id, "first_name": user["first_name"], "last_name": user["last_name"],
+                "email": user["email"], "avatar": None}
+
+    def as_json(self, user_id, whoami=False):
+        user = self.get(user_id)
+        initials = ((user["first_name"][:1] + user["last_name"][:1]) or user["email"][:2])
+        data = {"id": user_id, "first_name": user["first_name"], "last_name": user["last_name"],
+                "username": user["username"], "email": user["email"],
+                "last_activity": user["last_activity"], "custom_hotkeys": user["custom_hotkeys"],
+                "avatar": None, "initials": initials, "phone": user["phone"],
+                "active_organization": user["active_organization"],
+                "active_organization_meta": {"title": ORGANIZATION["title"],
+                                             "email": self.get(1)["email"]},
+                "allow_newsletters": user["allow_newsletters"], "date_joined": user["date_joined"]}
+        if whoami:
+            data["permissions"] = PERMISSIONS
+        return data
+
+    def cli_info(self, email):
+        """What `labeldesk user --username` prints, as `label-studio user` does."""
+        user_id = self.by_email(email or DEFAULT_EMAIL)
+        if user_id is None:
+            return {"status": "error", "message": f"user {email} doesn't exist"}
+        return {**self.as_json(user_id), "token": self.get(user_id)["token"], "status": "ok"}
+
+    def list(self):
+        return [self.as_json(i) for i in sorted(self.users._read_table())]
+
+    def create(self, fields):
+        email = fields.get("email")
+        if not isinstance(email, str) or "@" not in email:
+            raise ValidationError({"email": ["Enter a valid email address."]})
+        if self.by_email(email) is not None:
+            raise ValidationError({"email": ["User with this email already exists."]})
+        stamp = clock.iso()
+        doc = {"email": email, "username": "", "first_name": "", "last_name": "", "phone": "",
+               "token": new_legacy_token(), "date_joined": stamp, "last_activity": stamp,
+               "custom_hotkeys": {}, "allow_newsletters": None, "active_organization": None}
+        doc.update(self._clean(fields))
+        return self.users.insert(doc)
+
+    def update(self, user_id, fields):
+        self.get(user_id)
+        changes = self._clean(fields)
+        if "email" in changes and self.by_email(changes["email"]) not in (None, user_id):
+            raise ValidationError({"email": ["User with this email already exists."]})
+        if changes:
+            self.users.update(changes, doc_ids=[user_id])
+        return self.as_json(user_id)
+
+    def delete(self, user_id):
+        self.get(user_id)
+        if user_id == 1:
+            raise ValidationError("The local user can't be deleted.")
+        self.users.remove(doc_ids=[user_id])
+
+    def _clean(self, fields):
+        out = {}
+        for key in USER_FIELDS:
+            if key in fields:
+                value = fields[key]
+                if key == "allow_newsletters":
+                    if value is not None and not isinstance(value, bool):
+                        raise ValidationError({key: ["Must be a valid boolean."]})
+                elif not isinstance(value, str):
+                    raise ValidationError({key: ["Not a valid string."]})
+                out[key] = value
+        return out
+
+    def hotkeys(self, user_id, custom=None):
+        if custom is not None:
+            if not isinstance(custom, dict):
+                raise ValidationError({"custom_hotkeys": ["Expected a dictionary of items."]})
+            self.users.update({"custom_hotkeys": custom}, doc_ids=[user_id])
+        return {"custom_hotkeys": self.get(user_id)["custom_hotkeys"]}
+
+    def reset_token(self, user_id):
+        token = new_legacy_token()
+        self.users.update({"token": token}, doc_ids=[user_id])
+        return token
+
+    # -- personal access tokens -----------------------------------------------------------
+
+    def _valid_pats(self, user_id):
+        now = time.time()
+        return [(i, t) for i, t in self.tokens._read_table().items()
+                if t["user"] == user_id and not t["blacklisted"] and t["exp"] > now]
+
+    def create_pat(self, user_id):
+        with self.store.transaction():
+            if self._valid_pats(user_id):
+                raise Conflict("You already have a valid token. Please revoke it before "
+                               "creating a new one.")
+            return self._issue_pat(user_id)
+
+    def _issue_pat(self, user_id):
+        iat = int(time.time())
+        payload = {"token_type": "refresh", "exp": iat + PAT_TTL, "iat": iat,
+                   "jti": uuid.uuid4().hex, "user_id": str(user_id)}
+        token = jwt.encode(payload, self.secret_key())
+        self.tokens.insert({"jti": payload["jti"], "user": user_id, "exp": payload["exp"],
+                            "blacklisted": False, "token": token.rsplit(".", 1)[0],
+                            "created_at": clock.iso()})
+        return token
+
+    def list_pats(self, user_id):
+        return [{"token": t["token"]} for _, t in self._valid_pats(user_id)]
+
+    def _refresh_record(self, refresh):
+        """The stored record of a refresh token given whole, or as header.payload."""
+        if not isinstance(refresh, str) or refresh.count(".") not in (1, 2):
+            return None, None
+        head = ".".join(refresh.split(".")[:2])
+        for token_id, record in self.tokens._read_table().items():
+            if record["token"] == head:
+                if refresh.count(".") == 2:
+                    try:
+                        jwt.decode(refresh, self.secret_key())
+                    except jwt.InvalidToken:
+                        return None, None
+                return token_id, record
+        return None, None
+
+    def refresh(self, refresh):
+        if refresh is None:
+            raise ValidationError({"refresh": ["This field is required."]})
+        token_id, record = self._refresh_record(refresh)
+        if record is None or refresh.count(".") != 2 or record["exp"] <= time.time():
+            raise AuthFailed("Token is invalid")
+        if record["blacklisted"]:
+            raise AuthFailed("Token is blacklisted")
+        iat = int(time.time())
+        access = {"token_type": "access", "exp": iat + ACCESS_TTL, "iat": iat,
+                  "jti": uuid.uuid4().hex, "user_id": str(record["user"])}
+        return jwt.encode(access, self.secret_key())
+
+    def blacklist(self, refresh):
+        if refresh is None:
+            raise ValidationError({"refresh": ["This field is required."]})
+        token_id, record = self._refresh_record(refresh)
+        if record is None or record["blacklisted"]:
+            raise NotFound(detail="Token is invalid or already blacklisted.")
+        self.tokens.update({"blacklisted": True}, doc_ids=[token_id])
+
+    def rotate(self, refresh):
+        if refresh is None:
+            raise ValidationError({"refresh": ["This field is required."]})
+        with self.store.transaction():
+            token_id, record = self._refresh_record(refresh)
+            if record is None or refresh.count(".") != 2:
+                raise AuthFailed("Token is invalid")
+            if record["blacklisted"]:
+                raise AuthFailed("Token is blacklisted")
+            self.tokens.update({"blacklisted": True}, doc_ids=[token_id])
+            return self._issue_pat(record["user"])
+
+    # -- authentication -------------------------------------------------------------------
+
+    def authenticate(self, authorization="", api_key=""):
+        """The user id for a request's credentials; AuthFailed with Label Studio's wording."""
+        if api_key:
+            authorization = f"Token {api_key}"
+        scheme, _, credential = (authorization or "").strip().partition(" ")
+        credential = credential.strip()
+        scheme = scheme.lower()
+        if scheme == "token" and credential:
+            user_id = self.by_token(credential)
+            if user_id is None:
+                raise AuthFailed("Invalid token.")
+            return user_id
+        if scheme == "bearer" and credential:
+            try:
+                payload = jwt.decode(credential, self.secret_key())
+            except jwt.InvalidToken:
+                payload = None
+            if payload and payload.get("token_type") == "access":
+                if payload.get("exp", 0) <= time.time():
+                    raise AuthFailed("Given token not valid for any token type")
+                user_id = int(payload.get("user_id", 0))
+                if self.users.doc(user_id) is not None:
+                    return user_id
+        raise AuthFailed("Authentication credentials were not provided.")

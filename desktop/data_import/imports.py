@@ -1,0 +1,246 @@
+"""Importing tasks (with their annotations and predictions) from JSON bodies and files.
+
+All or nothing: every item is checked before anything is written, and the whole import is one
+journal record, so a bad item or a crash leaves the project as it was.
+"""
+
+import time
+
+from desktop.core import clock
+
+from desktop.data_import import importers
+from desktop.core.errors import ValidationError
+from desktop.core.predictions import clean_score
+from desktop.core.tasks import UNDEFINED
+
+MAX_FILES = 100
+
+
+def short_repr(item, limit=300):
+    text = repr(item)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def check_regions(kind, regions):
+    """Label Studio's checks on imported annotations/predictions (results are not validated)."""
+    if not isinstance(regions, list):
+        raise ValidationError(f"Task[{kind}s] must be list")
+    for region in regions:
+        if not isinstance(region, dict) or "result" not in region:
+            raise ValidationError(f'{kind.capitalize()} must have "result" fields')
+        if kind == "annotation" and not isinstance(region["result"], list):
+            raise ValidationError(f'"result" field in {kind} must be list')
+
+
+class Imports:
+    def __init__(self, records, projects, tasks, predictions, uploads):
+        self.r = records
+        self.projects = projects
+        self.tasks = tasks
+        self.predictions = predictions
+        self.uploads = uploads
+        self.on_created = []  # callbacks(project_id, task_ids) after tasks are imported
+
+    def import_json(self, project_id, body, user_id, return_task_ids=False,
+                    preannotated_from_fields=(), commit=True):
+        """POST /api/projects/{id}/import with a JSON list or object."""
+        started = time.perf_counter()
+        self.projects.get(project_id)
+        items = [body] if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise ValidationError("load_tasks: No data found in DATA or in FILES")
+        if not items:
+            raise ValidationError("load_tasks: No tasks added")
+        answer = self._store(project_id, items, user_id, preannotated_from_fields, commit)
+        answer.update(file_upload_ids=[], could_be_tasks_list=False, found_formats=[],
+                      data_columns=[])
+        return self._finish(answer, started, return_task_ids)
+
+    def import_files(self, project_id, files, user_id, return_task_ids=False,
+                     preannotated_from_fields=(), commit=True):
+        """POST /api/projects/{id}/import with uploads: files = [(filename, data)], data the
+        bytes, or for a media file (which is not read) an open binary file."""
+        started = time.perf_counter()
+        config = self.projects.config(project_id)
+        if not files:
+            raise ValidationError("load_tasks: No data found in DATA or in FILES")
+        if len(files) > MAX_FILES:
+            raise ValidationError(f"Too many files: {len(files)} (at most {MAX_FILES} "
+                                  "per request)")
+        planned, items, found, columns, list_like = [], [], {}, None, False
+        for filename, data in files:
+            importers.check_extension(filename)
+            stored, url = self.uploads.plan(project_id, filename)
+            single = importers.is_media(filename) or filename.lower().endswith(
+                (".html", ".htm", ".xml"))
+            if single and len(config.data_keys) > 1:
+                raise ValidationError(
+                    "Your label config has more than one data key and direct file upload "
+                    "supports only one data key. To import data with multiple data keys, use "
+                    "a JSON or CSV file.")
+            file_items = importers.read_tasks(filename, data, url=url)
+            for item in file_items:
+                item["file_upload"] = stored
+            ext = "." + filename.rsplit(".", 1)[-1].lower()
+            found[ext] = found.get(ext, 0) + 1
+            list_like = list_like or importers.is_list_format(filename)
+            keys = set().union(*(i["data"].keys() for i in file_items if
+                                 isinstance(i.get("data"), dict))) if file_items else set()
+            columns = keys if columns is None else columns & keys
+            planned.append((stored, data))
+            items.extend(file_items)
+        if not items:
+            raise ValidationError("load_tasks: No tasks added")
+        written = []
+        try:
+            upload_ids = []
+            with self.r.transaction():
+                for stored, data in planned:
+                    upload_ids.append(self.uploads.write(project_id, stored, data))
+                    written.append(stored)
+                answer = self._store(project_id, items, user_id, preannotated_from_fields,
+                                     commit)
+        except BaseException:
+            for stored in written:
+                self.uploads.discard(project_id, stored)
+            raise
+        answer.update(file_upload_ids=upload_ids, could_be_tasks_list=list_like,
+                      found_formats=found, data_columns=sorted(columns or ()))
+        return self._finish(answer, started, return_task_ids)
+
+    def _finish(self, answer, started, return_task_ids):
+        task_ids = answer.pop("task_ids")
+        answer["duration"] = round(time.perf_counter() - started, 4)
+        ordered = {k: answer[k] for k in ("task_count", "annotation_count", "prediction_count",
+                                          "duration", "file_upload_ids", "could_be_tasks_list",
+                                          "found_formats", "data_columns")}
+        if return_task_ids:
+            ordered["task_ids"] = task_ids
+        return ordered
+
+    def _store(self, project_id, items, user_id, preannotated_from_fields, commit):
+        """Check every item, then write tasks, annotations and predictions in one record."""
+        with self.r.store.bulk():
+            return self._check_and_write(project_id, items, user_id, preannotated_from_fields,
+                                         commit)
+
+    def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit):
+        project = self.projects.get(project_id)
+        config = self.projects.config(project_id)
+        first_key = config.data_keys[0] if config.data_keys else None
+        validate = config.validate_task_data
+        overlap = project.get("maximum_annotations", 1)
+        parsed = config.parsed
+        pre_fields = [f for f in preannotated_from_fields if f in parsed]
+        stamp = clock.iso()
+        task_docs, annotations, predictions = [], [], []
+        for number, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ValidationError([f"Error at item {number}: task item must be a dict, "
+                                       f"got {type(item).__name__}  :: {short_repr(item)}"])
+            rooted = "data" in item
+            data = item["data"] if rooted else item
+            hint = "data" if rooted else "root"
+            if not isinstance(data, dict):
+                raise ValidationError([f"Error at item {number}: data must be a dict"
+                                       f"  :: {short_repr(item)}"])
+            if UNDEFINED in data and first_key:
+                data = {(first_key if k == UNDEFINED else k): v for k, v in data.items()}
+            message = validate(data, hint)
+            if message:
+                raise ValidationError([f"Error at item {number}: {message.rstrip()}  :: "
+                                       f"{short_repr(item)}"])
+            doc = {"project": project_id, "data": data, "created_at": stamp,
+                   "updated_at": stamp}
+            if overlap != 1:
+                doc["overlap"] = overlap
+            if rooted:
+                self._take_root_fields(doc, item, number, annotations, predictions, user_id,
+                                       stamp)
+            for field in pre_fields:
+                if field in data:
+                    kind = parsed[field]["type"].lower()
+                    value = data[field]
+                    predictions.append((number, {
+                        "result": [{"from_name": field, "to_name": parsed[field]["to_name"][0],
+                                    "type": kind, "value": {kind: value if isinstance(value, list)
+                                                             else [value]}}],
+                        "model_version": "preannotated", "score": None}))
+            task_docs.append(doc)
+        if not commit:
+            return {"task_count": len(task_docs), "annotation_count": None,
+                    "prediction_count": None, "task_ids": []}
+        with self.r.transaction():
+            inner = self.tasks.next_inner_id(project_id)
+            for offset, doc in enumerate(task_docs):
+                doc["inner_id"] = inner + offset
+            task_ids = self.r.tasks.insert_multiple(task_docs)
+            touched = set()
+            if annotations:
+                docs = []
+                for number, doc in annotations:
+                    doc["task"] = task_ids[number]
+                    touched.add(doc["task"])
+                    docs.append(doc)
+                self.r.annotations.insert_multiple(docs)
+            if predictions:
+                docs = []
+                for number, fields in predictions:
+                    task_id = task_ids[number]
+                    docs.append(self.predictions.build(task_id, task_docs[number], fields,
+                                                       default_version="undefined"))
+                    touched.add(task_id)
+                self.r.predictions.insert_multiple(docs)
+                self.predictions.adopt_model_version(project_id, docs)
+            for task_id in touched:
+                self.tasks.recount(task_id)
+        for callback in self.on_created:
+            callback(project_id, task_ids)
+        return {"task_count": len(task_ids), "annotation_count": len(annotations),
+                "prediction_count": len(predictions), "task_ids": task_ids}
+
+    def _take_root_fields(self, doc, item, number, annotations, predictions, user_id, stamp):
+        try:
+            meta = item.get("meta")
+            if meta:
+                if not isinstance(meta, dict):
+                    raise ValidationError("Task[meta] must be dict")
+                doc["meta"] = meta
+            if item.get("file_upload"):
+                doc["file_upload"] = item["file_upload"]
+            for key in ("overlap",):
+                if isinstance(item.get(key), int):
+                    doc[key] = item[key]
+            if "annotations" in item:
+                check_regions("annotation", item["annotations"])
+                for region in item["annotations"]:
+                    annotations.append((number, self._imported_annotation(
+                        region, doc["project"], user_id, stamp)))
+            if "predictions" in item:
+                check_regions("prediction", item["predictions"])
+                for region in item["predictions"]:
+                    predictions.append((number, region))
+        except ValidationError as e:
+            raise ValidationError([f"Error at item {number}: {m}" for m in
+                                   e.errors.get("non_field_errors", [e.detail])]) from None
+
+    def _imported_annotation(self, region, project_id, user_id, stamp):
+        completed_by = region.get("completed_by", user_id)
+        if isinstance(completed_by, dict):
+            email = completed_by.get("email")
+            completed_by = next((i for i, u in self.r.store.table("users")._read_table().items()
+                                 if u["email"] == email), user_id)
+        if not isinstance(completed_by, int) or self.r.store.table("users").doc(
+                completed_by) is None:
+            completed_by = user_id
+        lead_time = region.get("lead_time")
+        return {"project": project_id, "result": region["result"],
+                "completed_by": completed_by,
+                "was_cancelled": bool(region.get("was_cancelled", False)),
+                # Label Studio marks imported annotations as ground truth unless told otherwise.
+                "ground_truth": bool(region.get("ground_truth", True)),
+                "created_at": region.get("created_at") or stamp,
+                "updated_at": region.get("updated_at") or stamp,
+                "lead_time": clean_score(lead_time), "import_id": region.get("id"),
+                "last_action": "imported", "updated_by": user_id}
+

@@ -1,0 +1,550 @@
+"""The desktop window: pywebview (Qt WebEngine; GTK where Qt is missing) showing the UI that the
+in-process server serves. One process: closing the window stops the server and closes the store.
+
+The window opens the UI with a one-time secret in the URL fragment; the page trades it for a
+session cookie (desktop/core/sessions.py), so no token is ever shown or typed. Its size and position
+are kept in <data dir>/window.json.
+
+The window shows our own pages and nothing else: the page holds the desktop functions (file
+dialogs, imports of local files), so a task's HTML must not be able to take the window to
+another site (NavigationLock), and the functions answer only our own page (bridge.Facade).
+
+Data that can't be opened (a damaged store) first shows a small recovery window instead
+(open_recovery; what it does is desktop/shell/recovery.py's).
+"""
+
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import webbrowser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import orjson
+import webview  # noqa: E402 - absent without the `window` extra: `labeldesk start` then serves
+
+from desktop import __version__
+
+from desktop.ui import editor
+from desktop.shell.bridge import Bridge, Facade, LocalClient, exposed
+from desktop.db import CorruptFile
+
+log = logging.getLogger("labeldesk.window")
+
+DEFAULT_SIZE = (1280, 820)
+MIN_SIZE = (960, 620)
+TITLE = "LabelDesk"
+RECOVERY_TITLE = "LabelDesk: recovery"
+RECOVERY_SIZE = (760, 620)
+
+
+def choose_gui():
+    """pywebview's backend: the platform's own off Linux; on Linux Qt WebEngine, else GTK."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if importlib.util.find_spec("qtpy") and any(
+            _has_module(f"{qt}.QtWebEngineWidgets") for qt in ("PySide6", "PyQt6", "PyQt5")):
+        return "qt"
+    return "gtk"
+
+
+def _has_module(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # its package is missing
+        return False
+
+
+def prepare_environment(gui):
+    if gui != "qt":
+        return
+    os.environ.setdefault("QT_API", "pyside6" if importlib.util.find_spec("PySide6") else "")
+    if not os.environ["QT_API"]:
+        del os.environ["QT_API"]
+    # Chromium's sandbox refuses to run as root (CI, containers); only then is it turned off.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+
+
+class WindowState:
+    """The window's size and position, remembered between runs."""
+
+    def __init__(self, data_dir):
+        self.path = Path(data_dir) / "window.json"
+        self.width, self.height = DEFAULT_SIZE
+        self.x = self.y = None
+        self.maximized = False
+
+    def load(self):
+        try:
+            saved = orjson.loads(self.path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return self
+        try:
+            self.width = max(MIN_SIZE[0], int(saved.get("width", self.width)))
+            self.height = max(MIN_SIZE[1], int(saved.get("height", self.height)))
+            x, y = saved.get("x"), saved.get("y")
+            if isinstance(x, int) and isinstance(y, int):
+                self.x, self.y = x, y
+            self.maximized = bool(saved.get("maximized"))
+        except (TypeError, ValueError):
+            pass
+        return self
+
+    def _visible(self, x, y, screens):
+        """Whether the title bar would be on a screen (monitors change between runs)."""
+        if not screens:
+            return True
+        for screen in screens:
+            sx, sy = getattr(screen, "x", 0) or 0, getattr(screen, "y", 0) or 0
+            if sx - self.width + 100 <= x <= sx + screen.width - 100 and sy <= y <= \
+                    sy + screen.height - 50:
+                return True
+        return False
+
+    def keep_on_screen(self, window, screens):
+        """Monitors change between runs: a window restored off every screen comes back."""
+        if self.x is not None and not self._visible(self.x, self.y, screens):
+            window.move(80, 60)
+
+    def track(self, window):
+        events = window.events
+        events.resized += lambda width, height: self._size(window, width, height)
+        events.moved += lambda x, y: self._move(window, x, y)
+        events.maximized += lambda: setattr(self, "maximized", True)
+        events.restored += lambda: setattr(self, "maximized", False)
+
+    def _size(self, window, width, height):
+        if not self.maximized and width >= MIN_SIZE[0] // 2:
+            self.width, self.height = int(width), int(height)
+
+    def _move(self, window, x, y):
+        if not self.maximized:
+            self.x, self.y = int(x), int(y)
+
+    def save(self):
+        data = {"width": self.width, "height": self.height, "x": self.x, "y": self.y,
+                "maximized": self.maximized}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+            os.replace(tmp, self.path)
+        except OSError as e:
+            log.warning("could not remember the window's size: %s", e)
+
+
+# The main frame may show these pages of our server, on the UI's host (the app shell, sign-in and
+# out, the API docs); every other address, even on our server (an uploaded .html file), is
+# refused there.
+OUR_PAGES = frozenset({"/", "/user/login", "/user/logout", "/docs/api"})
+# A link opens in the system browser only if the user really clicked (or pressed Enter) this
+# long before: page script also navigates as "link clicked", but can't fake input events.
+USER_INPUT_SECONDS = 1.0
+
+
+def is_ours(url, origin):
+    """Whether `url` is one of our pages on our server (`origin`: the UI's address,
+    http://<ui host>:<port>)."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return f"{parts.scheme}://{parts.netloc}" == origin and (parts.path or "/") in OUR_PAGES
+
+
+def navigation_verdict(url, origin, clicked):
+    """What the main frame does with a navigation to `url`: "load" our own pages; open an
+    http(s) link the user clicked in the system "browser"; "refuse" everything else (another
+    site, file:, data:, javascript:, a meta refresh or script going anywhere else)."""
+    if is_ours(url, origin):
+        return "load"
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return "refuse"
+    if clicked and parts.scheme in ("http", "https") and parts.hostname:
+        return "browser"
+    return "refuse"
+
+
+def open_in_browser(url):
+    """The system's browser, off the GUI thread (a $BROWSER command is waited for)."""
+    threading.Thread(target=webbrowser.open, args=(url, 2), name="labeldesk-browser",
+                     daemon=True).start()
+
+
+class NavigationLock:
+    """Keeps the window's main frame on our own pages (see navigation_verdict) and knows what
+    it shows, so the desktop functions can refuse any other page (bridge.exposed)."""
+
+    def __init__(self, origin, open_external=open_in_browser):
+        self.origin = origin
+        self.open_external = open_external
+        self.url = None  # the main frame's address, as Qt last reported it
+        self.last_input = float("-inf")  # time.monotonic() of the user's last click or Enter
+
+    def shows_ours(self):
+        return is_ours(self.url, self.origin)
+
+    def user_acted(self):
+        return time.monotonic() - self.last_input <= USER_INPUT_SECONDS
+
+    def decide(self, url, link_clicked, popup=False):
+        """True to let the main frame load `url`; False after refusing or handing it over."""
+        verdict = navigation_verdict(url, self.origin, link_clicked and self.user_acted())
+        if verdict == "load" and not popup:
+            return True
+        if verdict == "browser" or (verdict == "load" and popup and self.user_acted()):
+            log.info("opening %s in the system browser", url[:200])
+            self.open_external(url)
+        else:
+            log.warning("refused to show %s in the window", url[:200])
+        return False
+
+
+class OnePage:
+    """The recovery window's NavigationLock: its page is put in once (pywebview's html=, a
+    data: URL to Qt) and the frame then goes nowhere else, nor opens anything outside."""
+
+    def __init__(self):
+        self.url = None
+        self.last_input = float("-inf")
+        self.loaded = False
+
+    def shows_ours(self):
+        return self.loaded and (self.url or "").startswith("data:text/html")
+
+    def decide(self, url, link_clicked, popup=False):
+        if not self.loaded and not popup and url.startswith("data:text/html"):
+            self.loaded = True
+            return True
+        log.warning("refused to show %s in the recovery window", url[:200])
+        return False
+
+
+_LOCK = []  # the lock the Qt hooks consult: of the one window open at a time
+
+
+def lock_qt_navigation(lock):
+    """Hook pywebview's Qt page classes (once per process) so every main-frame navigation and
+    every new window asks `lock`.
+
+    pywebview 6.2 has no navigation event: its BrowserView.WebPage (the window's page) accepts
+    everything, and its NavigationHandler (the page it returns for target=_blank and
+    window.open) opens any URL of any scheme in the browser. Subclassing WebPage would break
+    its `super(BrowserView.WebPage, self)` call, so the two methods are replaced on the
+    classes. Subframes are left to the page's CSP: Qt gives its web channel (the route to the
+    desktop functions) to the main frame only."""
+    from qtpy import QtCore
+    from qtpy.QtWebEngineCore import QWebEnginePage
+    from webview.platforms import qt
+
+    _LOCK[:] = [lock]
+    page_class, popup_class = qt.BrowserView.WebPage, qt.BrowserView.NavigationHandler
+    if getattr(page_class, "_labeldesk_locked", False):
+        return
+    link = QWebEnginePage.NavigationType.NavigationTypeLinkClicked
+    pages, filters = [], []
+
+    class InputWatch(QtCore.QObject):
+        """Notes the user's real clicks and Enter presses (page script can't make these)."""
+        kinds = {QtCore.QEvent.Type.MouseButtonRelease, QtCore.QEvent.Type.KeyPress}
+        keys = {QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter, QtCore.Qt.Key.Key_Space}
+
+        def eventFilter(self, watched_object, event):
+            kind = event.type()
+            if kind in self.kinds and (kind != QtCore.QEvent.Type.KeyPress
+                                       or event.key() in self.keys):
+                _LOCK[0].last_input = time.monotonic()
+            return False
+
+    def watch(page):
+        if any(page is seen for seen in pages):
+            return
+        pages.append(page)
+        page.urlChanged.connect(lambda url: setattr(_LOCK[0], "url", url.toString()))
+        page.loadFinished.connect(lambda ok: watch_input(page))
+
+    def watch_input(page):
+        """On the widget that gets the page's input, which Qt makes once the page renders (an
+        application-wide filter made PySide 6.12 crash under Qt WebEngine here)."""
+        view = page.parent()
+        if not filters:
+            filters.append(InputWatch())
+        (view.focusProxy() or view).installEventFilter(filters[0])
+
+    def accept_navigation(page, url, kind, main_frame):
+        watch(page)
+        if not main_frame:
+            return True
+        return _LOCK[0].decide(url.toString(), kind == link)
+
+    def accept_new_window(page, url, kind, main_frame):
+        _LOCK[0].decide(url.toString(), kind == link, popup=True)
+        return False
+
+    page_class.acceptNavigationRequest = accept_navigation
+    popup_class.acceptNavigationRequest = accept_new_window
+    page_class._labeldesk_locked = True
+
+
+def current_url(window, seconds=2.0):
+    """The window's address from any back end; never waits on a GUI that has gone away."""
+    found = []
+    thread = threading.Thread(target=lambda: found.append(window.get_current_url()),
+                              daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return found[0] if found else None
+
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def block_stop_signals():
+    """Block SIGTERM/SIGINT in this thread and every thread started after it (call first).
+
+    The GUI loop holds the main thread, where Python runs signal handlers, so the signals are
+    received by a thread of their own instead (close_on_signals)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+_SIGNALLED = []  # the window the signals close: the recovery window, then the main one
+
+
+def close_on_signals(window):
+    """SIGTERM/SIGINT close the window as its close button does (then everything shuts down).
+    Called again for a later window, the signals close that one."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    waiting = bool(_SIGNALLED)
+    _SIGNALLED[:] = [window]
+    if waiting:
+        return
+
+    def wait():
+        while True:
+            signal.sigwait(STOP_SIGNALS)
+            log.info("closing the window (signal)")
+            try:
+                _SIGNALLED[0].destroy()
+            except Exception:  # noqa: BLE001 - the window may already be gone
+                pass
+
+    threading.Thread(target=wait, name="labeldesk-signals", daemon=True).start()
+
+
+def with_focus_endpoint(wsgi, nonce, focus):
+    """The app's WSGI callable plus POST cli.FOCUS_PATH, by which a second `labeldesk start` on
+    the same data folder asks this window to come forward. Only a caller that read the nonce
+    from instance.json (0600, the user's own data folder) may."""
+    import hmac
+
+    from desktop.shell.cli import FOCUS_PATH, NONCE_HEADER
+    header = "HTTP_" + NONCE_HEADER.upper().replace("-", "_")
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != FOCUS_PATH:
+            return wsgi(environ, start_response)
+        sent = environ.get(header, "")
+        if environ.get("REQUEST_METHOD") != "POST" or not hmac.compare_digest(
+                sent.encode(), nonce.encode()):
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [b'{"detail": "Not allowed."}']
+        focus()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"focused": true}']
+    return app
+
+
+def bring_to_front(window, state):
+    """Show the window above the others, as it was (maximized stays maximized)."""
+    native = getattr(window, "native", None)
+    if native is not None and hasattr(native, "activateWindow"):  # Qt: in its GUI thread
+        from qtpy.QtCore import QTimer
+
+        def show(tries=25):
+            handle = native.windowHandle()
+            if (handle is None or not handle.isExposed()) and tries:
+                # still being mapped (a second launch right after the first): shortly again
+                QTimer.singleShot(200, native, lambda: show(tries - 1))
+                return
+            if native.isMinimized():
+                native.showMaximized() if state.maximized else native.showNormal()
+            native.show()
+            native.raise_()
+            native.activateWindow()
+        QTimer.singleShot(0, native, show)
+        return
+    window.restore()  # other back ends: un-minimize and raise
+    if state.maximized:
+        window.maximize()
+
+
+def run(settings, print_token=False):
+    """Open the window on a freshly started server; returns when the window is closed.
+    `print_token`: the API token is printed at start (`labeldesk start --print-token`).
+
+    Data that can't be opened because a store file is damaged (CorruptFile) shows the recovery
+    window instead (open_recovery). Once the user repaired the data or restored a backup and
+    chose to open LabelDesk, the recovery window closes and this process starts afresh on the
+    same command line (restart_process): Qt WebEngine can't run a second GUI loop in one
+    process, and a main window opened inside the recovery window's loop did not always end
+    that loop when it was closed."""
+    from desktop.shell.cli import damaged_message, open_app
+
+    gui = choose_gui()
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get(
+            "WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+        raise SystemExit("No display to open a window on (DISPLAY is not set). "
+                         "Run `labeldesk serve` to use LabelDesk from a browser or scripts.")
+    prepare_environment(gui)
+    block_stop_signals()
+
+    if not editor.installed():
+        print("Note: the labeling editor is not installed; run `make setup`.", flush=True)
+    stops = []  # how to shut the main window's server and data down, once it is open
+    damaged, restart = None, []
+
+    def open_labeldesk():  # asked by the recovery window, once the data was repaired/restored
+        open_app(settings, "start", recover=True).close()  # it opens now (else: said, and stay)
+        restart.append(True)  # the recovery window closes; then this process starts again
+
+    # The UI's host (desktop/core/uihost.py), where this window's web engine can open it.
+    from desktop.core import uihost
+    settings.ui_host = uihost.window_host(gui, uihost.ui_host())
+    try:
+        # another LabelDesk on this data: its window comes forward (and this process ends)
+        app = open_app(settings, "start", recover=True)
+    except CorruptFile as e:
+        damaged = e
+        log.warning("the data can't be opened (%s is damaged): showing the recovery window",
+                    e.path)
+        try:
+            open_recovery(settings, e, gui, open_labeldesk)
+        except Exception:  # never worse than before it existed: the message, on stderr
+            log.exception("the recovery window could not be made")
+            raise SystemExit(damaged_message(e)) from None
+    else:
+        stops.append(open_main(settings, app, gui, print_token))
+    try:
+        webview.start(gui=gui, private_mode=True, icon=str(editor.UI_DIR / "img" / "icon.png"))
+    finally:
+        for stop in stops:
+            stop()
+    if restart:
+        restart_process()
+    if not stops:  # the recovery window was closed without opening LabelDesk
+        raise SystemExit(damaged_message(damaged))
+    print("LabelDesk stopped.", flush=True)
+    return 0
+
+
+def restart_process():
+    """This process, started again with the same command line (same pid, output and signal
+    mask): `python -m desktop ...`, or the bundle's own executable."""
+    args = sys.argv[1:] if getattr(sys, "frozen", False) else ["-m", "desktop", *sys.argv[1:]]
+    log.info("opening LabelDesk on the repaired data")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *args])
+
+
+def open_main(settings, app, gui, print_token=False):
+    """The main window on a freshly started server over `app`, before the GUI loop runs.
+    Returns what shuts the server and the data down once the loop has ended."""
+    import secrets
+
+    from desktop.shell.app import Reopenable
+    from desktop.shell.cli import announce, remove_instance, write_instance
+    from desktop.shell.server import Server
+
+    # The Settings page may switch the data folder: the server and the window stay, the
+    # LabelDesk behind them is replaced (the page then reloads, signed in to the new one).
+    holder = Reopenable(app)
+    shown = []  # the window, once created
+    nonce = secrets.token_urlsafe(32)
+    wsgi = with_focus_endpoint(holder, nonce,
+                               lambda: shown and bring_to_front(shown[0], state))
+    server = Server(wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
+    write_instance(settings, server.url, nonce)
+    print(f"LabelDesk {__version__} is open; its API is at {server.url}", flush=True)
+    announce(app, print_token)
+
+    state = WindowState(settings.data_dir).load()
+    bridge = Bridge(LocalClient(server.url, lambda: holder.app.users.get(1)["token"]),
+                    settings.data_dir)
+
+    # the UI's own host, not 127.0.0.1: its session cookie then goes to no other local server
+    ui_url = f"http://{app.sessions.host}:{server.port}"
+    print(f"The window shows {ui_url}", flush=True)
+    lock = NavigationLock(ui_url)
+    if gui == "qt":
+        lock_qt_navigation(lock)
+        allowed = lock.shows_ours
+    else:  # GTK: pywebview's own navigation policy; the functions still check the address
+        allowed = lambda: is_ours(current_url(window), ui_url)  # noqa: E731
+
+    def reopened(old, new):
+        remove_instance(old.settings)
+        write_instance(new.settings, server.url, nonce)
+        bridge._data_dir = Path(new.settings.data_dir)
+        announce(new, print_token)
+    holder.on_reopen.append(reopened)
+    secret = app.sessions.one_time_secret()
+    webview.settings["ALLOW_FILE_URLS"] = False
+    window = webview.create_window(
+        TITLE, f"{ui_url}/#secret={secret}", js_api=Facade(),
+        width=state.width, height=state.height, x=state.x, y=state.y,
+        min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
+        background_color="#F6F7F9")
+    window.expose(*exposed(bridge, allowed))
+    bridge._attach(window)
+    shown.append(window)
+    state.track(window)
+    window.events.shown += lambda: state.keep_on_screen(window, _screens())
+    close_on_signals(window)
+
+    def stop():
+        state.save()
+        server.stop()
+        remove_instance(holder.app.settings)
+        holder.close()
+    return stop
+
+
+def open_recovery(settings, error, gui, open_labeldesk):
+    """The recovery window (desktop/shell/recovery.py), shown when the GUI loop starts: what is
+    wrong with the data, repair, backups. `open_labeldesk()` opens the data and the main
+    window, then the recovery window closes. Same back end and hardening as the main window:
+    the page gets exact-named functions only (bridge.Facade) and never leaves its one static
+    page (OnePage)."""
+    from desktop.shell import recovery
+    lock = OnePage()
+    if gui == "qt":
+        lock_qt_navigation(lock)
+        allowed = lock.shows_ours
+    else:  # GTK: the page is static and loads nothing; its text is set as text
+        allowed = lambda: True  # noqa: E731
+    webview.settings["ALLOW_FILE_URLS"] = False
+    window = webview.create_window(
+        RECOVERY_TITLE, html=recovery.page(), js_api=Facade(), width=RECOVERY_SIZE[0],
+        height=RECOVERY_SIZE[1], min_size=(560, 420), text_select=True,
+        background_color="#F6F7F9")
+    helper = recovery.Recovery(settings, error, open_labeldesk, window.destroy)
+    window.expose(*exposed(helper, allowed))
+    close_on_signals(window)
+    return window
+
+
+def _screens():
+    try:  # only once the GUI runs: asking earlier would load a GUI library of pywebview's choice
+        return list(webview.screens)
+    except Exception:  # noqa: BLE001 - no display information before the GUI starts
+        return []

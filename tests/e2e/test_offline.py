@@ -1,0 +1,157 @@
+"""The whole flow with no network: start, import, label in the UI, export, in a network namespace
+whose only interface is loopback. `labeldesk serve` runs under `strace -f -e trace=connect,bind`, and
+every connection it attempted must be to loopback (or a local socket).
+
+Needs root (ip netns), strace and the UI tools (scripts/setup.d/10-desktop-deps.sh); in CI a
+missing piece fails the test, elsewhere it skips.
+"""
+
+from paths import ROOT
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from uihelp import IN_CI, require_tools
+
+pytestmark = pytest.mark.timeout(170)
+
+DRIVER = r"""
+import json, re, subprocess, sys, time, urllib.request
+sys.path[:0] = sys.argv[3].split(":")  # tests/helpers, and tests/ for the conftest it uses
+from uihelp import CHROMIUM, CHROMIUM_ARGS
+
+data, trace = sys.argv[1], sys.argv[2]
+server = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=connect,bind", "-o", trace,
+                           sys.executable, "-m", "desktop", "serve", "--data-dir", data,
+                           "--port", "0", "--print-token"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+url = token = ui = None
+deadline = time.time() + 60
+while time.time() < deadline and not (url and token and ui):
+    line = server.stdout.readline()
+    if not line:
+        break
+    url = url or (re.search(r"serving (http://\S+)", line) or [None, None])[1]
+    ui = ui or (re.search(r"in a browser: (http://\S+)/", line) or [None, None])[1]
+    token = token or (re.search(r"API token: (\S+)", line) or [None, None])[1]
+assert url and token and ui, "labeldesk serve did not start"
+
+def api(method, path, body=None, raw=False):
+    request = urllib.request.Request(url + path, method=method, headers={
+        "Authorization": "Token " + token, "Content-Type": "application/json"},
+        data=None if body is None else json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        data = response.read()
+    return data if raw else json.loads(data or b"null")
+
+config = '''<View><Text name="text" value="$text"/>
+<Choices name="sentiment" toName="text"><Choice value="Pos"/><Choice value="Neg"/></Choices>
+</View>'''
+project = api("POST", "/api/projects", {"title": "Offline", "label_config": config})["id"]
+api("POST", f"/api/projects/{project}/import", [{"text": "offline one"}, {"text": "two"}])
+
+from playwright.sync_api import sync_playwright
+foreign = []
+with sync_playwright() as pw:
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page()
+    page.set_default_timeout(20000)
+    def route(r):
+        if not r.request.url.startswith((url, ui, "data:", "blob:")):
+            foreign.append(r.request.url)
+        r.continue_()
+    page.route("**/*", route)
+    page.goto(url + "/")
+    page.wait_for_selector("#token", state="visible")
+    page.fill("#token", token)
+    page.press("#token", "Enter")
+    page.wait_for_selector("#nav a")
+    page.goto(f"{ui}/#/projects/{project}/data")  # signed in on the UI's own host
+    page.click("#label-all")
+    page.wait_for_selector(".label-host .lsf-root")
+    page.locator(".lsf-choice", has_text="Pos").first.click()
+    page.keyboard.press("Control+Enter")
+    deadline = time.time() + 20
+    while time.time() < deadline and not api("GET", f"/api/projects/{project}")[
+            "total_annotations_number"]:
+        time.sleep(0.2)
+    browser.close()
+
+exported = json.loads(api("GET", f"/api/projects/{project}/export?exportType=JSON", raw=True))
+# stop the app itself (SIGTERM to strace would only detach it): strace's child is the app
+import os, signal
+with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
+    app_pid = int(f.read().split()[0])
+os.kill(app_pid, signal.SIGTERM)
+rest = server.communicate(timeout=30)[0]
+print(json.dumps({"exported": exported, "foreign": foreign, "returncode": server.returncode,
+                  "log": rest[-2000:]}))
+"""
+
+
+def need(condition, message):
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def namespace():
+    need(os.geteuid() == 0, "needs root for `ip netns`")
+    need(shutil.which("ip") and shutil.which("strace"),
+         "needs ip (iproute2) and strace (scripts/setup.d/10-desktop-deps.sh)")
+    name = f"labeldesk-offline-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.fail(f"ip netns add failed: {made.stderr}")
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"],
+                       check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def test_end_to_end_flow_offline_makes_no_outbound_connection(namespace, tmp_path):
+    require_tools()
+    routes = subprocess.run(["ip", "netns", "exec", namespace, "ip", "-o", "route", "show"],
+                            capture_output=True, text=True).stdout
+    assert "default" not in routes, routes  # no route out of this namespace
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER)
+    trace = tmp_path / "connect.trace"
+    result = subprocess.run(
+        ["ip", "netns", "exec", namespace, sys.executable, str(driver), str(tmp_path / "data"),
+         str(trace), f"{ROOT}/tests/helpers:{ROOT}/tests"],
+        capture_output=True, text=True, timeout=150, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    import json
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["returncode"] == 0, outcome["log"]
+    [task] = outcome["exported"]  # only the labeled task (LS's default)
+    assert task["data"]["text"] == "offline one"
+    assert task["annotations"][0]["result"][0]["value"]["choices"] == ["Pos"]
+    assert not outcome["foreign"], outcome["foreign"]
+
+    traced = trace.read_text().splitlines()
+    # the trace works: it saw the server bind its socket, on loopback
+    assert any("bind(" in line and '"127.0.0.1"' in line for line in traced), traced[:20]
+    attempts = [line for line in traced if "connect(" in line]
+    outbound = []
+    for line in attempts:
+        if "AF_UNIX" in line or "AF_NETLINK" in line:
+            continue
+        address = re.search(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"', line)
+        host = address and (address.group(1) or address.group(2))
+        if host not in ("127.0.0.1", "::1"):
+            outbound.append(line)
+    print(f"\noffline: {len(attempts)} connect() calls by the server, "
+          f"{len(outbound)} not to loopback")
+    assert not outbound, outbound

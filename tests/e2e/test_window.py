@@ -1,0 +1,97 @@
+"""`labeldesk start` as a person runs it: a real pywebview window (Qt WebEngine) under Xvfb.
+
+The window must show the UI (signed in by its one-time secret, no token asked), look like an
+app (a screenshot with the sidebar and many colours, not a blank page), and closing it with the
+close button (WM_DELETE_WINDOW, as a window manager sends it) must stop the one process cleanly
+with everything on disk.
+"""
+
+from windowhelp import GRAB, require, display, wait_for  # noqa: F401
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+
+import x11
+from desktop.shell.app import LabelDesk
+from desktop.core.settings import Settings
+
+CONFIG = """<View><Image name="image" value="$image"/>
+<RectangleLabels name="label" toName="image"><Label value="Car"/></RectangleLabels></View>"""
+
+
+
+
+
+
+
+
+
+def test_window_opens_signed_in_and_closes_cleanly(display, tmp_path):
+    data = tmp_path / "data"
+    app = LabelDesk(Settings(data_dir=data))
+    app.projects.create({"title": "Street scenes", "label_config": CONFIG}, 1)
+    app.close()
+
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    process = subprocess.Popen([sys.executable, "-m", "desktop", "start", "--print-token",
+                                "--data-dir", str(data), "--port", "0"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        url = token = None
+        while not (url and token):
+            line = process.stdout.readline()
+            assert line, "labeldesk start ended early:\n" + "".join(lines)
+            lines.append(line)
+            if "its API is at " in line:
+                url = line.rsplit(" ", 1)[1].strip()
+            if line.startswith("API token: "):
+                token = line.split()[2]
+        api = requests.Session()
+        api.headers["Authorization"] = f"Token {token}"
+        # the window's page signed in with its secret and asks for the project list
+        assert wait_for(lambda: "LabelDesk" in x11.window_titles(display), 30, "the window")
+
+        def shows_the_ui():
+            out = subprocess.run([sys.executable, "-c", GRAB, str(tmp_path / "window.png")],
+                                 env=env, capture_output=True, text=True, timeout=30)
+            shot = json.loads(out.stdout)
+            return shot if shot["colours"] > 40 and shot["sidebar"] > 500 else None
+
+        shot = wait_for(shows_the_ui, 40, "the UI to be drawn in the window")
+        assert (shot["width"], shot["height"]) == (1440, 900)
+
+        # scripts keep working while the window is open, on the same process and store
+        response = api.post(f"{url}/api/projects", json={"title": "Made while open"})
+        assert response.status_code == 201, response.text
+        response = api.patch(f"{url}/api/ui/settings", json={"auth": True})
+        assert response.status_code == 200, response.text
+
+        assert x11.close_window(display, "LabelDesk") == 1
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = "".join(lines) + process.stdout.read()
+    assert code == 0, output
+    assert "LabelDesk stopped." in output
+    # Qt WebEngine opened the UI's own *.localhost host by itself (the UI was drawn above)
+    assert re.search(r"The window shows http://labeldesk-[0-9a-f]{24}\.localhost:\d+", output)
+
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/health", timeout=2)
+    window = json.loads((data / "window.json").read_text())
+    assert window["width"] >= 960 and window["height"] >= 620
+    app = LabelDesk(Settings(data_dir=data))  # the store was released and is whole
+    try:
+        titles = {app.projects.as_json(i)["title"] for i in app.projects.list_ids()}
+    finally:
+        app.close()
+    assert titles == {"Street scenes", "Made while open"}
