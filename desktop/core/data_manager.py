@@ -43,7 +43,7 @@ class Views:
                 "user": doc.get("user"), "project": doc["project"]}
 
     def list(self, project_id=None):
-        views = self.r.views._read_table()
+        views = self.r.views.docs()
         ids = [i for i, v in views.items() if project_id is None or v["project"] == project_id]
         ids.sort(key=lambda i: (views[i].get("order", 0), i))
         return [self.as_json(i) for i in ids]
@@ -95,7 +95,7 @@ class Views:
                     self.r.views.update({"order": order}, doc_ids=[view_id])
 
     def reset(self, project_id):
-        ids = [i for i, v in self.r.views._read_table().items() if v["project"] == project_id]
+        ids = [i for i, v in self.r.views.docs().items() if v["project"] == project_id]
         self.r.views.remove(doc_ids=ids)
 
 

@@ -73,7 +73,7 @@ class Predictions:
         elif project_id is not None:
             ids = self.r.predictions_by_project.ids(project_id)
         else:
-            ids = sorted(self.r.predictions._read_table())
+            ids = sorted(self.r.predictions.docs())
         docs = self.r.predictions
         return [self.as_json(i, docs.doc(i)) for i in ids
                 if project_id is None or docs.doc(i)["project"] == project_id]

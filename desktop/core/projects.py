@@ -63,7 +63,7 @@ class Projects:
         return cached[1]
 
     def ids(self):
-        return list(self.r.projects._read_table())
+        return list(self.r.projects.docs())
 
     def as_json(self, project_id, counters=True):
         project = self.get(project_id)
@@ -115,7 +115,7 @@ class Projects:
 
     def list_ids(self, title=None, ids=None, ordering=None, pinned=None):
         """Project ids as Label Studio lists them: pinned first, then newest first."""
-        projects = self.r.projects._read_table()
+        projects = self.r.projects.docs()
         chosen = []
         for project_id, project in projects.items():
             if ids is not None and project_id not in ids:
@@ -290,7 +290,7 @@ class Projects:
         for prediction_id in self.r.predictions_by_project.ids(project_id):
             if self.r.predictions.doc(prediction_id).get("model_version") == version:
                 return
-        for backend in self.r.ml_backends._read_table().values():
+        for backend in self.r.ml_backends.docs().values():
             if backend.get("project") == project_id and backend.get("title") == version:
                 return
         raise ValidationError({"model_version": [

@@ -185,7 +185,7 @@ def recount(folder, fsync=True):
         records = Records(store)
         users = Users(store)
         tasks = Tasks(records, Projects(records, users), users)
-        before = {i: dict(records.tasks.doc(i)) for i in records.tasks._read_table()}
+        before = {i: dict(records.tasks.doc(i)) for i in records.tasks.docs()}
         orphans = 0
         with records.transaction():
             for task_id in before:

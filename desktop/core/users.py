@@ -78,13 +78,13 @@ class Users:
         return user
 
     def by_email(self, email):
-        for user_id, user in self.users._read_table().items():
+        for user_id, user in self.users.docs().items():
             if user["email"] == email:
                 return user_id
         return None
 
     def by_token(self, token):
-        for user_id, user in self.users._read_table().items():
+        for user_id, user in self.users.docs().items():
             # bytes: compare_digest refuses str with non-ASCII characters (a TypeError)
             if token and secrets.compare_digest(user["token"].encode(),
                                                 token.encode("utf-8", "surrogatepass")):
@@ -122,7 +122,7 @@ class Users:
         return {**self.as_json(user_id), "token": self.get(user_id)["token"], "status": "ok"}
 
     def list(self):
-        return [self.as_json(i) for i in sorted(self.users._read_table())]
+        return [self.as_json(i) for i in sorted(self.users.docs())]
 
     def create(self, fields):
         email = fields.get("email")
@@ -181,7 +181,7 @@ class Users:
 
     def _valid_pats(self, user_id):
         now = time.time()
-        return [(i, t) for i, t in self.tokens._read_table().items()
+        return [(i, t) for i, t in self.tokens.docs().items()
                 if t["user"] == user_id and not t["blacklisted"] and t["exp"] > now]
 
     def create_pat(self, user_id):
@@ -209,7 +209,7 @@ class Users:
         if not isinstance(refresh, str) or refresh.count(".") not in (1, 2):
             return None, None
         head = ".".join(refresh.split(".")[:2])
-        for token_id, record in self.tokens._read_table().items():
+        for token_id, record in self.tokens.docs().items():
             if record["token"] == head:
                 if refresh.count(".") == 2:
                     try:

@@ -94,7 +94,7 @@ class Exports:
         export_annotation = self.core.annotations.export_json
         for start in range(0, len(task_ids), CHUNK):
             with r.lock:
-                docs = r.tasks._read_table()
+                docs = r.tasks.docs()
                 chunk = [export_task(task_id, export_annotation, docs[task_id])
                          for task_id in task_ids[start:start + CHUNK] if task_id in docs]
             if progress is not None:
@@ -208,7 +208,7 @@ class Exports:
 
     def list_snapshots(self, project_id):
         self.core.projects.get(project_id)
-        ids = [i for i, d in self.r.exports._read_table().items() if d["project"] == project_id]
+        ids = [i for i, d in self.r.exports.docs().items() if d["project"] == project_id]
         return [self.snapshot_json(i, options=False) for i in sorted(ids)]
 
     def create_snapshot(self, project_id, fields, user_id):
@@ -271,7 +271,7 @@ class Exports:
         no record names are removed (one a backup keeps, `kept("export/<name>")`, from
         export/ only: restoring that backup puts it back). Notes for the log."""
         notes = []
-        stuck = [i for i, d in self.r.exports._read_table().items()
+        stuck = [i for i, d in self.r.exports.docs().items()
                  if d.get("status") in ("created", "in_progress")]
         reason = ("LabelDesk stopped (a crash, kill or power loss) before this export "
                   "finished; create it again")
@@ -289,7 +289,7 @@ class Exports:
             except OSError as e:  # a read-only or full disk: the next start tries again
                 notes.append(f"export {export_id}: left {doc.get('status')!r}, could not be "
                              f"marked failed now ({e.strerror})")
-        named = {n for d in self.r.exports._read_table().values() for n in self._files(d)}
+        named = {n for d in self.r.exports.docs().values() for n in self._files(d)}
         for path in sorted(self.folder.glob("snapshot-*")):
             if path.name in named or not path.is_file():
                 continue
@@ -309,7 +309,7 @@ class Exports:
         """A project is going: its snapshots (records and files) and live-folder setting.
 
         Meant for LabelDesk.on_project_delete (runs inside the delete transaction)."""
-        ids = [i for i, d in self.r.exports._read_table().items() if d["project"] == project_id]
+        ids = [i for i, d in self.r.exports.docs().items() if d["project"] == project_id]
         for export_id in ids:
             self.delete_snapshot(project_id, export_id)
         if self.live is not None:

@@ -77,13 +77,13 @@ class LiveFolders:
     def configs(self):
         """project id -> config, for projects that still exist."""
         out = {}
-        for doc in self.table._read_table().values():
+        for doc in self.table.docs().values():
             if self.r.projects.doc(doc["project"]) is not None:
                 out[doc["project"]] = doc
         return out
 
     def config(self, project_id):
-        for doc_id, doc in self.table._read_table().items():
+        for doc_id, doc in self.table.docs().items():
             if doc["project"] == project_id:
                 return doc_id, doc
         return None, None

@@ -85,7 +85,7 @@ def write_archive(core, project_id, out, progress=None):
     with r.lock:
         project = dict(core.projects.get(project_id))
         task_ids = list(r.tasks_by_project.ids(project_id))
-        views = [{"id": i, **v} for i, v in r.views._read_table().items()
+        views = [{"id": i, **v} for i, v in r.views.docs().items()
                  if v.get("project") == project_id]
         uploads = [dict(r.uploads.doc(i), id=i) for i in core.uploads.of_project(project_id)]
     counts = {"tasks": 0, "annotations": 0, "predictions": 0, "media": 0}
@@ -435,7 +435,7 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
         settings["title"] = title
     old_project = meta.get("id", manifest.get("project_id"))
     users = r.store.table("users")
-    by_email = {u.get("email"): i for i, u in users._read_table().items()}
+    by_email = {u.get("email"): i for i, u in users.docs().items()}
     user_map = {}
     for user in meta.get("users") or []:
         if isinstance(user, dict) and isinstance(user.get("id"), int):

@@ -228,7 +228,7 @@ class Imports:
         completed_by = region.get("completed_by", user_id)
         if isinstance(completed_by, dict):
             email = completed_by.get("email")
-            completed_by = next((i for i, u in self.r.store.table("users")._read_table().items()
+            completed_by = next((i for i, u in self.r.store.table("users").docs().items()
                                  if u["email"] == email), user_id)
         if not isinstance(completed_by, int) or self.r.store.table("users").doc(
                 completed_by) is None:

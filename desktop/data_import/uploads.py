@@ -76,8 +76,8 @@ class Uploads:
         Empty upload/<number>/ folders of projects that don't exist go too. One walk of
         upload/ and one set of the records' paths; returns notes for the log."""
         top = self.root / "upload"
-        referenced = {d.get("file") for d in self.r.uploads._read_table().values()}
-        projects = set(self.r.projects._read_table())
+        referenced = {d.get("file") for d in self.r.uploads.docs().values()}
+        projects = set(self.r.projects.docs())
         candidates, folders = [], []
         try:
             entries = list(os.scandir(top))
@@ -143,7 +143,7 @@ class Uploads:
                     walk(item)
 
         with self.r.lock:
-            tasks = list(self.r.tasks._read_table().values())
+            tasks = list(self.r.tasks.docs().values())
         for task in tasks:
             walk(task.get("data"))
         return found
@@ -189,7 +189,7 @@ class Uploads:
         return {"id": upload_id, "file": doc["file"], "size": doc.get("size")}
 
     def of_project(self, project_id):
-        return [i for i, d in self.r.uploads._read_table().items() if d["project"] == project_id]
+        return [i for i, d in self.r.uploads.docs().items() if d["project"] == project_id]
 
     def delete(self, upload_ids):
         """Delete upload records in one write; their files go once it is committed (see

@@ -123,7 +123,17 @@ class _Tracked:
 class JournaledTable(Table):
     """A TinyDB table whose writes go through the journal and whose reads never copy the table."""
 
-    def _read_table(self):
+    def docs(self):
+        """Every stored document as ``{doc_id: doc}``: the live in-memory table, not a copy.
+
+        The public read of the store, for scans that a TinyDB query would make slow. Read it,
+        never change it (writes go through insert/update/remove, which journal them). It changes
+        under a write: hold the store's lock while iterating it if writers may run (any
+        thread but the one holding the lock through its writes).
+        """
+        return self._storage.docs(self.name)
+
+    def _read_table(self):  # TinyDB's own reads; outside desktop/db/ use docs()
         return self._storage.docs(self.name)
 
     def _update_table(self, updater):

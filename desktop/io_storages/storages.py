@@ -112,13 +112,13 @@ class Storages:
         return data
 
     def list(self, kind, project_id, kind_type=None):
-        docs = self.r.storages._read_table()
+        docs = self.r.storages.docs()
         return [self.as_json(i, d) for i, d in sorted(docs.items())
                 if d["kind"] == kind and d["project"] == project_id
                 and (kind_type is None or d["type"] == kind_type)]
 
     def of_project(self, project_id, kind):
-        return [(i, d) for i, d in sorted(self.r.storages._read_table().items())
+        return [(i, d) for i, d in sorted(self.r.storages.docs().items())
                 if d["project"] == project_id and d["kind"] == kind]
 
     def _clean(self, kind, kind_type, fields, partial):
@@ -208,7 +208,7 @@ class Storages:
 
     def delete_project(self, project_id):
         """Called inside the project's delete transaction."""
-        ids = [i for i, d in self.r.storages._read_table().items() if d["project"] == project_id]
+        ids = [i for i, d in self.r.storages.docs().items() if d["project"] == project_id]
         self.r.storages.remove(doc_ids=ids)
 
     # -- sync -----------------------------------------------------------------------------
@@ -436,7 +436,7 @@ class Storages:
     def local_file(self, d):
         """The file for /data/local-files/?d=<d>, or NotFound."""
         with self.r.lock:
-            folders = [d_["path"] for _, d_ in sorted(self.r.storages._read_table().items())
+            folders = [d_["path"] for _, d_ in sorted(self.r.storages.docs().items())
                        if d_["type"] == "localfiles" and d_["kind"] == "import"]
         return localfiles.served_file(d, self.root, folders)
 

@@ -92,7 +92,7 @@ class Legacy:
             return project_id
 
     def _saved(self):
-        for doc in self.meta._read_table().values():
+        for doc in self.meta.docs().values():
             return doc.get("current_project")
         return None
 
@@ -100,7 +100,7 @@ class Legacy:
         """Make a project current (the window calls this when it opens one)."""
         with self.r.lock:
             self.core.projects.get(project_id)
-            ids = list(self.meta._read_table())
+            ids = list(self.meta.docs())
             if ids:
                 self.meta.update({"current_project": project_id}, doc_ids=ids[:1])
             else:

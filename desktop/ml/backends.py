@@ -112,7 +112,7 @@ class MLBackends:
                 "project": doc["project"]}
 
     def of_project(self, project_id):
-        return sorted(i for i, d in self.r.ml_backends._read_table().items()
+        return sorted(i for i, d in self.r.ml_backends.docs().items()
                       if d["project"] == project_id)
 
     def is_down(self, backend_id):

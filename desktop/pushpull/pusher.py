@@ -23,7 +23,7 @@ class Pusher(Handover):
         self.my_id = me.get("id")
         remote = self._target()
         self.remote_id = remote["id"]
-        local_users = {i: u["email"] for i, u in self.r.store.table("users")._read_table().items()}
+        local_users = {i: u["email"] for i, u in self.r.store.table("users").docs().items()}
         by_email = {email: i for i, email in remote_users(self.ls).items()}
         self.user_map = {i: by_email[e] for i, e in local_users.items() if e in by_email}
 
