@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?=
 
-.PHONY: run serve test bench screenshots setup test-setup system clean fuzz
+.PHONY: run serve test lint bench screenshots setup test-setup system clean fuzz
 
 run: setup
 	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
@@ -15,6 +15,12 @@ serve: setup
 
 test: test-setup
 	$(BIN)/pytest -n 2 -q tests
+
+# One line length and one import style (ruff), and the layers of docs/adr/0008-layout.md
+# (import-linter's contracts in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check desktop tests bench scripts packaging
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python -m bench
