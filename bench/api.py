@@ -180,9 +180,9 @@ class InProcessServer:
     """LabelDesk + waitress in this process, as tests/api/formats/conftest.py's LiveServer."""
 
     def __init__(self, data_dir):
+        from desktop.core.settings import Settings
         from desktop.shell.app import LabelDesk
         from desktop.shell.server import Server
-        from desktop.core.settings import Settings
         start = now()
         self.app = LabelDesk(Settings(data_dir=data_dir, auth=False))
         self.server = Server(self.app.wsgi, port=0,
@@ -471,6 +471,7 @@ def add_arguments(parser):
 
 if __name__ == "__main__":
     import argparse
+
     from . import OUT_DIR
     parser = argparse.ArgumentParser(prog="python -m bench.api")
     add_arguments(parser)

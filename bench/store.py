@@ -143,8 +143,8 @@ def fsync_baseline(report, folder, count):
 
 
 def bench_labeldesk(report, n, writes, reps, work):
-    from desktop.db import Store
     from desktop.core.records import Records
+    from desktop.db import Store
 
     fsync_baseline(report, work, writes)
 

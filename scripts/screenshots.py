@@ -12,9 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from desktop.core.settings import Settings  # noqa: E402
 from desktop.shell.app import LabelDesk  # noqa: E402
 from desktop.shell.server import Server  # noqa: E402
-from desktop.core.settings import Settings  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -11,10 +11,10 @@ import time
 import pytest
 import requests
 
+from datahelp import LABEL_CONFIG
+from desktop.core.settings import Settings
 from desktop.shell.app import LabelDesk, Reopenable
 from desktop.shell.server import Server
-from desktop.core.settings import Settings
-from datahelp import LABEL_CONFIG
 
 # The user config (the data folder chosen on the Settings page) of the tests' own: no test
 # reads or writes the real one. Tests of the config itself point this elsewhere or unset it.

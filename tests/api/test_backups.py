@@ -2,7 +2,6 @@
 compaction, restored from the CLI (app closed) or in the running app over HTTP; a damaged backup
 is refused and a full disk fails a backup cleanly."""
 
-from paths import ROOT
 import os
 import re
 import stat
@@ -15,12 +14,13 @@ import orjson
 import pytest
 import requests
 
+from crashhelp import fill, tmpfs
+from datahelp import IMAGE_CONFIG, wait_for
+from desktop.core.backups import StoreSwitched
 from desktop.db import Store
 from desktop.db.backups import parse, read_backup
 from desktop.db.journal import read_snapshot
-from desktop.core.backups import StoreSwitched
-from crashhelp import fill, tmpfs
-from datahelp import IMAGE_CONFIG, wait_for
+from paths import ROOT
 
 CONFIG = """<View><Text name="text" value="$text"/>
 <Choices name="c" toName="text"><Choice value="A"/><Choice value="B"/></Choices></View>"""

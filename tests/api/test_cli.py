@@ -1,7 +1,6 @@
 """`labeldesk` on the command line: version, serve (port fallback, user, token, SIGTERM, data dir,
 damaged store) and `labeldesk user`."""
 
-from paths import ROOT
 import ast
 import os
 import re
@@ -15,7 +14,7 @@ import pytest
 import requests
 
 from desktop import __version__
-
+from paths import ROOT
 
 
 def labeldesk(*args, env=None, timeout=30):
@@ -205,10 +204,10 @@ def test_start_and_serve_share_the_announcement(tmp_path, capsys):
     """`labeldesk start` (desktop/shell/window.py) prints through cli.announce, as serve does."""
     import inspect
 
+    from desktop.core.settings import Settings
     from desktop.shell import window
     from desktop.shell.app import LabelDesk
     from desktop.shell.cli import announce
-    from desktop.core.settings import Settings
     assert "API token:" not in inspect.getsource(window)  # no printing of its own
     app = LabelDesk(Settings(data_dir=tmp_path / "data"))
     try:

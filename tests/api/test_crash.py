@@ -1,12 +1,13 @@
 """kill -9 at random moments: every write the client saw acknowledged (2xx) survives, and the
 store always opens again."""
 
-from crashhelp import Writer, all_projects, check_survivors, resolve_in_flight  # noqa: F401
 import random
 import time
 import warnings
 
 import pytest
+
+from crashhelp import Writer, all_projects, check_survivors, resolve_in_flight  # noqa: F401
 
 KILLS = 20
 BUDGET_SECONDS = 50

@@ -8,11 +8,10 @@ found ("store recovery: ..."). The figures are printed (pytest -s shows them).
 See docs/reliability.md for the promises these tests hold LabelDesk to.
 """
 
-from crashhelp import UNCLEAN, recovery_log, post_json, tmpfs, fill, top_up  # noqa: F401
 import os
 import random
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,8 +21,18 @@ import orjson
 import pytest
 import requests
 
+from crashhelp import (  # noqa: F401
+    UNCLEAN,
+    Writer,
+    check_survivors,
+    fill,
+    post_json,
+    recovery_log,
+    resolve_in_flight,
+    tmpfs,
+    top_up,
+)
 from datahelp import LABEL_CONFIG
-from crashhelp import Writer, check_survivors, resolve_in_flight
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(170)]
 

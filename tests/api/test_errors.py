@@ -7,7 +7,6 @@ import socket
 import pytest
 import requests
 
-
 from datahelp import LABEL_CONFIG
 
 

@@ -13,9 +13,9 @@ import zipfile
 import pytest
 from PIL import Image
 
-from desktop.data_import import archive
-from desktop.core.errors import ValidationError
 from datahelp import wait_for
+from desktop.core.errors import ValidationError
+from desktop.data_import import archive
 
 CONFIG = """<View><Image name="image" value="$image"/>
 <RectangleLabels name="label" toName="image"><Label value="Cat"/><Label value="Dog"/>

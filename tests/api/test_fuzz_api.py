@@ -15,11 +15,11 @@ import os
 import orjson
 import pytest
 import schemathesis
+from conftest import LiveServer  # noqa: E402
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
-from conftest import LiveServer  # noqa: E402
 from desktop.api.schema import build  # noqa: E402
 
 EXAMPLES = int(os.environ.get("LABELDESK_FUZZ_EXAMPLES", "6"))

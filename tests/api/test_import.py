@@ -3,8 +3,16 @@
 import orjson
 import pytest
 
-from datahelp import (IMPORT_KEYS, TWO_KEYS_CONFIG, all_tasks, choice, files_under,
-                      import_tasks, non_field_errors, task_count)
+from datahelp import (
+    IMPORT_KEYS,
+    TWO_KEYS_CONFIG,
+    all_tasks,
+    choice,
+    files_under,
+    import_tasks,
+    non_field_errors,
+    task_count,
+)
 
 
 def upload(api, project_id, files, **params):

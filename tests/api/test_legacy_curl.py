@@ -9,7 +9,6 @@ the docs mean the whole URL as one argument, which is how it is run here.) Each 
 `-D <file>` to read the status code without touching what the line prints.
 """
 
-from paths import REFERENCE
 import io
 import json
 import re
@@ -19,6 +18,8 @@ import subprocess
 import zipfile
 
 import pytest
+
+from paths import REFERENCE
 
 SEEDS = REFERENCE / "seeds"
 DOC_HOST = "http://localhost:8080"

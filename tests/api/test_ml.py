@@ -1,7 +1,6 @@
 """ML backends: a real label-studio-ml model server (tests/helpers/ml_model.py in .venv-ml), plus a fake
 one that misbehaves on purpose (dead, garbage, slow)."""
 
-from paths import ROOT
 import json
 import socket
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 import requests
 
 from datahelp import wait_for
+from paths import ROOT
 
 ML_PYTHON = ROOT / ".venv-ml" / "bin" / "python"
 

@@ -6,7 +6,6 @@ import pytest
 
 from datahelp import LABEL_CONFIG
 
-
 # The key set of the project object observed on Label Studio 1.23.2 (reference §2.1).
 PROJECT_KEYS = {
     "id", "title", "description", "label_config", "expert_instruction", "show_instruction",

@@ -7,7 +7,6 @@ every outbound call switched off, and stops it afterwards. Nothing is installed 
 is skipped: a missing .venv-ls is a failure that says to run `make setup`.
 """
 
-from paths import ROOT
 import os
 import shutil
 import signal
@@ -24,8 +23,9 @@ import pytest
 import requests
 
 from desktop import pushpull
-from desktop.shell.app import LabelDesk
 from desktop.core.settings import Settings
+from desktop.shell.app import LabelDesk
+from paths import ROOT
 
 LS_VENV = ROOT / ".venv-ls"
 TOKEN = "labeldesk-test-token-0123456789abcdef"

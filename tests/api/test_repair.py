@@ -2,8 +2,6 @@
 or a person would damage them, `labeldesk repair` runs as a user runs it, and a real server then
 opens the repaired folder and serves what was kept."""
 
-from paths import ROOT
-from storehelp import journal_records, damage_record  # noqa: F401
 import subprocess
 import sys
 
@@ -11,6 +9,8 @@ import orjson
 import pytest
 
 from desktop.db.journal import read_snapshot
+from paths import ROOT
+from storehelp import damage_record, journal_records  # noqa: F401
 
 PROJECTS = 6
 

@@ -4,8 +4,7 @@ the data calls of reference §12.2."""
 import pytest
 from label_studio_sdk import Client
 
-from datahelp import (ANNOTATION_KEYS, LABEL_CONFIG, PREDICTION_KEYS, TASK_FULL_KEYS,
-                      choice)
+from datahelp import ANNOTATION_KEYS, LABEL_CONFIG, PREDICTION_KEYS, TASK_FULL_KEYS, choice
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import zipfile
 
 import pytest
 import requests
-
 from conftest import LABEL_CONFIG
 
 # Reachable without credentials, on purpose: the pages and files the sign-in needs, health and

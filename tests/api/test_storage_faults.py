@@ -19,12 +19,12 @@ from contextlib import contextmanager
 import orjson
 import pytest
 
+from crashhelp import fill, post_json, recovery_log, tmpfs, top_up
 from desktop.api.web import from_data_folder
-from desktop.shell.app import LabelDesk
-from desktop.db import Store
 from desktop.core.errors import StorageFailed
 from desktop.core.settings import Settings
-from crashhelp import fill, post_json, recovery_log, tmpfs, top_up
+from desktop.db import Store
+from desktop.shell.app import LabelDesk
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -4,8 +4,17 @@ tasks, and the label stream."""
 import orjson
 import pytest
 
-from datahelp import (BASE_TASK_KEYS, TASK_FULL_KEYS, TASK_ONLY_KEYS, assert_envelope, choice,
-                      import_ids, import_tasks, non_field_errors, task_count)
+from datahelp import (
+    BASE_TASK_KEYS,
+    TASK_FULL_KEYS,
+    TASK_ONLY_KEYS,
+    assert_envelope,
+    choice,
+    import_ids,
+    import_tasks,
+    non_field_errors,
+    task_count,
+)
 
 
 def dm(api, project_id, status=200, query=None, **params):

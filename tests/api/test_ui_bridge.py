@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.shell import bridge as bridge_module
 from datahelp import task_count
+from desktop.shell import bridge as bridge_module
 from desktop.shell.bridge import Bridge, Facade, LocalClient, Refused, exposed, folder_files
 
 

@@ -434,8 +434,8 @@ def test_zip_bombs_are_refused_with_flat_memory(server, kind):
 
 def test_zip_bombs_through_the_core_too(live, tmp_path):
     """The CLI's path (a file, no body cap): the same caps, the same refusals, nothing left."""
-    from desktop.data_import import archive
     from desktop.core.errors import TooLarge
+    from desktop.data_import import archive
     path = tmp_path / "bomb.zip"
     path.write_bytes(ratio_bomb())
     before = live.app.projects.ids()
@@ -474,8 +474,8 @@ def test_a_lying_entry_leaves_nothing(live):
 def test_streaming_counters_stop_at_the_cap(tmp_path):
     """What is inflated is counted as it is read, against the total cap: reading stops a block
     past it, whatever the entry's size."""
-    from desktop.data_import import archive
     from desktop.core.errors import TooLarge
+    from desktop.data_import import archive
     path = tmp_path / "z.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("media/zeros.png", b"\0" * (100 * MB))
@@ -495,6 +495,7 @@ def test_spooled_bodies_are_private_unnamed_files_in_the_data_folder(tmp_path):
     """Past 1 MB a body (and each uploaded file) is on disk in <data>/tmp, 0600, with no name
     (nothing to leave behind, even after a crash); the request's end closes them."""
     import stat
+
     from desktop.api import bodies
     raw = part(b"file", b"big.bin", os.urandom(3 * MB)) + b"\r\n--xyzzy\r\n" + part(b"title",
                                                                                  None, b"Hi")

@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from desktop.core import settings as settings_module
-from desktop.shell.app import LabelDesk
-from desktop.db import Store, StoreLocked
 from desktop.core.settings import Settings
+from desktop.db import Store, StoreLocked
+from desktop.shell.app import LabelDesk
 from uihelp import browser  # noqa: F401 - fixture
 
 
@@ -178,6 +178,7 @@ def test_settings_say_where_the_folder_comes_from(make_live):
 def test_change_the_data_folder_in_the_browser(browser, user_env):  # noqa: F811
     """Settings -> Change… -> a path typed in (no native dialog in a browser) -> reopened."""
     from conftest import LiveServer
+
     from uihelp import UI
     live = LiveServer(user_env / "first", reopenable=True)
     context = browser.new_context(viewport={"width": 1440, "height": 900})

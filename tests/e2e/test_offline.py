@@ -6,7 +6,6 @@ Needs root (ip netns), strace and the UI tools (scripts/setup.d/10-desktop-deps.
 missing piece fails the test, elsewhere it skips.
 """
 
-from paths import ROOT
 import os
 import re
 import shutil
@@ -15,6 +14,7 @@ import sys
 
 import pytest
 
+from paths import ROOT
 from uihelp import IN_CI, require_tools
 
 pytestmark = pytest.mark.timeout(170)

@@ -15,7 +15,6 @@ downloads and double-clicks) and nothing from the venv:
 Sizes, build times and time to window are written to <tmp>/packaging.json and printed.
 """
 
-from paths import ROOT
 import fcntl
 import json
 import os
@@ -32,8 +31,9 @@ import requests
 
 import x11
 from desktop.ui import editor
-from windowhelp import display, require  # noqa: F401 - the Xvfb fixture
+from paths import ROOT
 from uihelp import IN_CI
+from windowhelp import display, require  # noqa: F401 - the Xvfb fixture
 
 SPEC = "packaging/labeldesk.spec"
 MAX_APPIMAGE_MB = 250  # the file users download and run (measured ~145 MB)
@@ -260,6 +260,10 @@ def test_bundle_serves_the_api_and_the_sdk(bundle, build, tmp_path):
         ls.projects.import_tasks(id=project.id, request=[{"text": "one"}, {"text": "two"}])
         assert [p.title for p in ls.projects.list()] == ["From the SDK"]
         assert ls.projects.get(id=project.id).task_number == 2
+        # export formats are found by pkgutil at run time: every module made it into the bundle
+        formats = requests.get(f"{url}/api/projects/{project.id}/export/formats",
+                               headers={"Authorization": f"Token {token}"}, timeout=10).json()
+        assert len(formats) == 15, formats
         # the UI and the editor are served from inside the bundle
         assert requests.get(f"{url}/static/editor/main.js", timeout=10).status_code == 200
 

@@ -17,11 +17,11 @@ import pytest
 import requests
 
 import x11
-from desktop.shell import recovery
-from desktop.shell.bridge import exposed
-from desktop.shell.app import LabelDesk
-from desktop.db import CorruptFile
 from desktop.core.settings import Settings
+from desktop.db import CorruptFile
+from desktop.shell import recovery
+from desktop.shell.app import LabelDesk
+from desktop.shell.bridge import exposed
 from storehelp import damage_record
 from windowhelp import display, wait_for  # noqa: F401 - the Xvfb fixture
 

@@ -10,7 +10,6 @@ keeps working, inline and in the editor's HyperText iframe. The same holds for a
 and a dynamic Choice's `html`, and in the window's own engine (tests/helpers/qt_task_css_probe.py).
 """
 
-from paths import ROOT, HELPERS
 import json
 import os
 import subprocess
@@ -19,6 +18,7 @@ import time
 
 import pytest
 
+from paths import HELPERS, ROOT
 from uihelp import browser, drag_text, ui  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(180)

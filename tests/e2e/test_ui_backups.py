@@ -2,8 +2,8 @@
 now", change the data, "Restore…" with its confirmation, and the old data is back."""
 
 import pytest
-
 from conftest import LiveServer
+
 from uihelp import UI, browser  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.timeout(120)

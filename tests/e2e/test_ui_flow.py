@@ -6,7 +6,6 @@ the next task, export JSON and COCO, and check it all through the API. Every req
 makes must stay on 127.0.0.1.
 """
 
-from paths import ROOT
 import io
 import json
 import struct
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from paths import ROOT
 from uihelp import browser, drag_box, drag_text, ui  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(180)

@@ -6,7 +6,6 @@ close button (WM_DELETE_WINDOW, as a window manager sends it) must stop the one 
 with everything on disk.
 """
 
-from windowhelp import GRAB, require, display, wait_for  # noqa: F401
 import json
 import os
 import re
@@ -17,8 +16,9 @@ import pytest
 import requests
 
 import x11
-from desktop.shell.app import LabelDesk
 from desktop.core.settings import Settings
+from desktop.shell.app import LabelDesk
+from windowhelp import GRAB, display, require, wait_for  # noqa: F401
 
 CONFIG = """<View><Image name="image" value="$image"/>
 <RectangleLabels name="label" toName="image"><Label value="Car"/></RectangleLabels></View>"""

@@ -10,7 +10,6 @@ and clicks a link for real. Nothing reaches the OS, no request leaves for the ot
 window stays on our page, and a clicked link opens in the system browser instead.
 """
 
-from paths import HELPERS
 import http.server
 import json
 import os
@@ -19,9 +18,10 @@ import sys
 import threading
 import time
 
-from desktop.shell.app import LabelDesk
 from desktop.core.settings import Settings
+from desktop.shell.app import LabelDesk
 from desktop.shell.window import is_ours, navigation_verdict
+from paths import HELPERS
 from windowhelp import display  # noqa: F401 - the Xvfb fixture
 
 CONFIG = """<View><HyperText name="page" value="$html" inline="true"/>

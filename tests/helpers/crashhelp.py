@@ -1,11 +1,12 @@
 """Shared by several tests (moved out of the test modules that first had them)."""
 
-import threading
-import pytest
-import requests
 import os
 import subprocess
+import threading
 from contextlib import contextmanager
+
+import pytest
+import requests
 
 
 class Writer(threading.Thread):

@@ -4,7 +4,6 @@ import io
 import os
 import zipfile
 
-
 TEXT_CONFIG = """<View><Text name="text" value="$text"/>
 <Choices name="sentiment" toName="text"><Choice value="Pos"/><Choice value="Neg"/></Choices>
 <TextArea name="note" toName="text"/></View>"""

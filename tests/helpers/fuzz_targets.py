@@ -2,21 +2,21 @@
 scripts/fuzz_atheris.py (atheris). Each feeds one input to a parser and fails (raises
 AssertionError, or lets an unexpected exception out) when the parser misbehaves."""
 
-from paths import ROOT
 import io
 import tempfile
 from pathlib import Path
 
 import orjson
 
+from datahelp import LABEL_CONFIG
 from desktop import labelconfig
-from desktop.shell.app import LabelDesk
 from desktop.core.errors import LabelDeskError, ValidationError
+from desktop.core.settings import Settings
 from desktop.data_import.importers import read_tasks
 from desktop.labelconfig import LabelConfigError
 from desktop.labelconfig.samples import sample_task
-from desktop.core.settings import Settings
-from datahelp import LABEL_CONFIG
+from desktop.shell.app import LabelDesk
+from paths import ROOT
 
 IMPORT_EXTENSIONS = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".html")
 TEMPLATE_DIR = ROOT / "desktop" / "ui" / "templates"

@@ -5,13 +5,14 @@ scopeStyleSheet into a box with the containment of css/app.css and into an ifram
 the computed styles and the place of a position:fixed element come back as one JSON line.
 """
 
-from paths import ROOT
 import json
 import sys
 
 from qtpy.QtCore import QTimer, QUrl
 from qtpy.QtWebEngineCore import QWebEnginePage, qWebEngineChromiumVersion
 from qtpy.QtWidgets import QApplication
+
+from paths import ROOT
 
 TASK_CSS = ROOT / "desktop" / "ui" / "js" / "task-css.js"
 

@@ -10,8 +10,8 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import LiveServer
+
 from desktop.ui import editor
 
 CHROMIUM = os.environ.get("LABELDESK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -4,11 +4,11 @@ import os
 import shutil
 import subprocess
 import time
+
 import pytest
+
 from uihelp import IN_CI
 from x11 import GRAB  # noqa: F401 - shared with the window tests
-
-
 
 
 def require(tool):

@@ -22,16 +22,15 @@ import shutil
 import orjson
 import pytest
 
+from datahelp import LABEL_CONFIG
 from desktop.core import repair
-from desktop.shell.app import LabelDesk
+from desktop.core.errors import LabelDeskError
+from desktop.core.settings import Settings
 from desktop.db import CorruptFile, Store
 from desktop.db.journal import NewerFormat, encode_record
 from desktop.db.lockfile import acknowledged_in
 from desktop.db.scan import JournalScan
-from desktop.core.errors import LabelDeskError
-from desktop.core.settings import Settings
-
-from datahelp import LABEL_CONFIG
+from desktop.shell.app import LabelDesk
 
 USER_TABLES = ("users", "tokens", "meta")  # made again at open when a damaged record held them
 COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions", "_gt", "_useful",

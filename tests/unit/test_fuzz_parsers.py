@@ -9,7 +9,6 @@ here as a regression test. LABELDESK_FUZZ_PARSER_EXAMPLES raises the examples pe
 targets under atheris (coverage-guided), also from `make fuzz`.
 """
 
-from paths import CORPUS
 import io
 import json
 import os
@@ -19,8 +18,17 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from fuzz_targets import (ARCHIVE_SEED, IMPORT_EXTENSIONS, TEMPLATES, archive_target,
-                          config_target, import_body_target, import_file_target, open_core)
+from fuzz_targets import (
+    ARCHIVE_SEED,
+    IMPORT_EXTENSIONS,
+    TEMPLATES,
+    archive_target,
+    config_target,
+    import_body_target,
+    import_file_target,
+    open_core,
+)
+from paths import CORPUS
 
 EXAMPLES = int(os.environ.get("LABELDESK_FUZZ_PARSER_EXAMPLES", "150"))
 

@@ -2,7 +2,6 @@
 recovery from torn writes, refusal of damaged files, the single-instance lock, read-only opens,
 a full disk, and the in-memory indexes under random operations."""
 
-from paths import ROOT
 import errno
 import os
 import shutil
@@ -21,6 +20,7 @@ from tinydb import Query
 from desktop.db import CorruptFile, Store, StoreLocked
 from desktop.db.journal import _header_crc, encode_record
 from desktop.db.storage import SCHEMA
+from paths import ROOT
 
 Q = Query()
 

@@ -105,7 +105,8 @@ def brush_region(region_id, m, label):
 
 
 def test_rle_decoder_matches_ls():
-    from label_studio_sdk.converter.brush import decode_rle as ls_decode, encode_rle
+    from label_studio_sdk.converter.brush import decode_rle as ls_decode
+    from label_studio_sdk.converter.brush import encode_rle
 
     rng = np.random.default_rng(1)
     flat = np.repeat(rng.integers(0, 3, 5000).astype(np.uint8) * 100, rng.integers(1, 300, 5000))
