@@ -2,9 +2,13 @@
 
 Headless and small: standard library + orjson only; never imports bottle, webview or desktop.db.
 
-Formats are registered objects (one module per family, `@register`), looked up by LS's name:
+A format module lists its formats at module level, `FORMATS = [SomeFormat(), ...]` (one module per
+family: json_export, csv_export, conll, coco, voc, yolo, brush, asr); the registry finds those
+modules on the first lookup (pkgutil over this package), so adding a format is adding a module
+and importing this package registers nothing. items.py and media.py are the shared helpers.
 
-    FORMATS: dict[str, ExportFormat]                  name -> format, see get_format(name)
+    REGISTRY: Registry (a Mapping name -> format)     LS's catalogue order, see get_format(name)
+    Registry(*packages)                               scans other packages too (a plug-in, a test)
     formats_for(parsed_label_config, data_keys=None)  GET /api/projects/{id}/export/formats answer
     ExportContext(project_id, parsed_label_config, label_config="", download_resources=True,
                   resolve_media=lambda url: None, now=datetime.now(), escape_formulas=True)
@@ -24,23 +28,23 @@ would run as formulas unless `ctx.escape_formulas` is False (then: LS's bytes).
         ext, content_type = get_format("YOLO").write(tasks_iter(), out, ctx)
     name = export_filename(1, ctx.now, ext, md5_of(tmp_path))
 
-BRUSH_TO_COCO and DOCLANG are listed (with LS's enable rules) but not written: ValidationError.
+Label Studio 1.23 also lists BRUSH_TO_COCO and DOCLANG; LabelDesk lists neither, as it writes
+neither (docs/export.md).
 """
 
 from desktop.data_export.formats.base import (
-    FORMATS,
+    REGISTRY,
     ConfigSummary,
     ExportContext,
     ExportFormat,
+    Registry,
     export_filename,
     formats_for,
     get_format,
     supported_formats,
 )
 
-get_format("JSON")  # fills FORMATS
-
 __all__ = [
-    "FORMATS", "ConfigSummary", "ExportContext", "ExportFormat", "export_filename",
+    "REGISTRY", "ConfigSummary", "ExportContext", "ExportFormat", "Registry", "export_filename",
     "formats_for", "get_format", "supported_formats",
 ]

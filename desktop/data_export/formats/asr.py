@@ -8,13 +8,13 @@ import json
 import wave
 
 from desktop.data_export.formats import media
-from desktop.data_export.formats.base import ExportFormat, register
+from desktop.data_export.formats.base import ExportFormat
 from desktop.data_export.formats.items import annotator, iter_items
 
 
-@register
 class ASRManifestFormat(ExportFormat):
     name = "ASR_MANIFEST"
+    order = 15
     title = "ASR Manifest"
     description = (
         "Export audio transcription labels for automatic speech recognition as the JSON manifest "
@@ -59,3 +59,6 @@ def manifest_line(item, ctx, archive):
               "annotator": annotator(item, default="")}
     # The standard library's separators and ASCII escaping, as LS writes it.
     return json.dumps(record)
+
+
+FORMATS = [ASRManifestFormat()]

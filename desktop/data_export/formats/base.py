@@ -1,32 +1,21 @@
 """The export registry: what a format is, which label configs it fits, and how files are named.
 
-Every exporter module defines one or more `ExportFormat` subclasses and decorates them with
-`@register`. `formats_for()` answers `GET /api/projects/{id}/export/formats` from the registry,
-in Label Studio's catalogue order, so adding a format is adding one module.
+A format module in this package lists its formats in a module-level `FORMATS = [...]` of
+`ExportFormat` instances. `REGISTRY` finds those modules (pkgutil) the first time a format is
+looked up; nothing is registered by importing. `formats_for()` answers
+`GET /api/projects/{id}/export/formats` from it, in Label Studio's catalogue order
+(`ExportFormat.order`), so adding a format is adding one module.
 """
 
 import dataclasses
 import datetime
+import importlib
 import pathlib
+import pkgutil
+from collections.abc import Mapping
 from typing import BinaryIO, Callable, Iterable, Optional
 
 from desktop.core.errors import ValidationError
-
-# Label Studio's catalogue order (converter `_FORMAT_INFO`); formats_for() keeps it, then moves
-# the disabled ones to the end with a stable sort, exactly like LS.
-CATALOGUE = [
-    "JSON", "JSON_MIN", "CSV", "TSV", "CONLL2003", "COCO", "COCO_WITH_IMAGES", "VOC", "YOLO",
-    "YOLO_WITH_IMAGES", "YOLO_OBB", "YOLO_OBB_WITH_IMAGES", "BRUSH_TO_NUMPY", "BRUSH_TO_PNG",
-    "ASR_MANIFEST", "BRUSH_TO_COCO", "DOCLANG",
-]
-
-FORMATS = {}
-
-
-def register(cls):
-    """Class decorator: add one instance of an ExportFormat subclass to FORMATS."""
-    FORMATS[cls.name] = cls()
-    return cls
 
 
 @dataclasses.dataclass
@@ -60,11 +49,14 @@ class ExportFormat:
     """One export format. Subclasses set the catalogue fields and implement fits() and write()."""
 
     name = ""
+    # Position in Label Studio's catalogue (converter `_FORMAT_INFO`); formats_for() lists by it,
+    # then moves the disabled ones to the end with a stable sort, exactly like LS.
+    order = 1000
     title = ""
     description = ""
     link = ""
     tags = None  # list of str, or None when LS shows no "tags" key
-    implemented = True
+    multi_key = False  # True: LS offers it when the config reads several data keys
     escapes_formulas = False  # True: ExportContext.escape_formulas changes what is written
 
     def fits(self, summary):
@@ -76,7 +68,7 @@ class ExportFormat:
 
         Returns (extension with the dot, content type) as LS would answer them.
         """
-        raise ValidationError(f"{self.name} export is not implemented in LabelDesk")
+        raise NotImplementedError
 
     def info(self):
         """The catalogue entry, keys in LS's order (title, description, link, tags, name)."""
@@ -128,17 +120,53 @@ def config_data_keys(parsed):
     return keys
 
 
-def formats_for(parsed_label_config, data_keys=None):
+class Registry(Mapping):
+    """Formats by name, found in the modules of `packages` on the first lookup.
+
+    Every module of a package that defines `FORMATS` (a list of ExportFormat instances) is
+    imported once; a later package's format replaces an earlier one of the same name. Iteration
+    is in catalogue order (`ExportFormat.order`, then discovery order).
+    """
+
+    def __init__(self, *packages):
+        self.packages = packages
+        self._formats = None
+
+    def _load(self):
+        if self._formats is None:
+            found = {}
+            for package in self.packages:
+                path = importlib.import_module(package).__path__
+                for module_info in pkgutil.iter_modules(path, package + "."):
+                    module = importlib.import_module(module_info.name)
+                    for fmt in getattr(module, "FORMATS", ()):
+                        found[fmt.name] = fmt
+            ordered = sorted(found.values(), key=lambda fmt: fmt.order)
+            self._formats = {fmt.name: fmt for fmt in ordered}
+        return self._formats
+
+    def __getitem__(self, name):
+        return self._load()[name]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self):
+        return len(self._load())
+
+
+REGISTRY = Registry(__package__)
+
+
+def formats_for(parsed_label_config, data_keys=None, registry=REGISTRY):
     """LS's `GET /api/projects/{id}/export/formats` answer for a project.
 
     `data_keys` defaults to the keys LS derives from the parsed config (objects referenced by a
     control); pass them only to override that.
     """
-    _load_all()
     summary = ConfigSummary(parsed_label_config, data_keys)
     entries = []
-    for name in CATALOGUE:
-        fmt = FORMATS[name]
+    for fmt in registry.values():
         entry = fmt.info()
         if not is_enabled(fmt, summary):
             entry["disabled"] = True
@@ -147,8 +175,8 @@ def formats_for(parsed_label_config, data_keys=None):
 
 
 def is_enabled(fmt, summary):
-    # With several data keys LS only offers the tabular formats (and DocLang).
-    if summary.several_data_keys and fmt.name not in ("JSON", "JSON_MIN", "CSV", "TSV", "DOCLANG"):
+    # With several data keys LS only offers the tabular formats.
+    if summary.several_data_keys and not fmt.multi_key:
         return False
     return fmt.fits(summary)
 
@@ -158,11 +186,10 @@ def supported_formats(parsed_label_config, data_keys=None):
     return [e["name"] for e in formats_for(parsed_label_config, data_keys) if not e.get("disabled")]
 
 
-def get_format(name):
-    """The registered format called `name`; ValidationError for an unknown name."""
-    _load_all()
+def get_format(name, registry=REGISTRY):
+    """The format called `name`; ValidationError for an unknown name."""
     try:
-        return FORMATS[name]
+        return registry[name]
     except KeyError:
         raise ValidationError(f"{name} is not supported export format") from None
 
@@ -181,7 +208,3 @@ def content_type_for(ext):
     """LS answers single files as `application/<ext>` with the dot kept (`application/.json`)."""
     return "application/zip" if ext == ".zip" else f"application/{ext}"
 
-
-def _load_all():
-    # Importing the modules runs their @register decorators.
-    from desktop.data_export.formats import asr, brush, coco, conll, csv_export, json_export, unimplemented, voc, yolo  # noqa: F401

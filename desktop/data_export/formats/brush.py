@@ -10,7 +10,7 @@ import struct
 import zipfile
 import zlib
 
-from desktop.data_export.formats.base import ExportFormat, content_type_for, register
+from desktop.data_export.formats.base import ExportFormat, content_type_for
 from desktop.data_export.formats.items import iter_items
 
 TAGS = ["image segmentation"]
@@ -135,9 +135,9 @@ class BrushFormat(ExportFormat):
         return ".zip", "application/zip"
 
 
-@register
 class BrushToNumpyFormat(BrushFormat):
     name = "BRUSH_TO_NUMPY"
+    order = 13
     title = "Brush labels to NumPy"
     description = "Export your brush labels as NumPy 2d arrays. Each label outputs as one image."
     ext = ".npy"
@@ -146,12 +146,15 @@ class BrushToNumpyFormat(BrushFormat):
         return npy_bytes(height, width, pixels)
 
 
-@register
 class BrushToPNGFormat(BrushFormat):
     name = "BRUSH_TO_PNG"
+    order = 14
     title = "Brush labels to PNG"
     description = "Export your brush labels as PNG images. Each label outputs as one image."
     ext = ".png"
 
     def encode(self, height, width, pixels):
         return png_bytes(height, width, pixels)
+
+
+FORMATS = [BrushToNumpyFormat(), BrushToPNGFormat()]

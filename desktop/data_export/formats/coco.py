@@ -9,7 +9,7 @@ import math
 
 from desktop.core.errors import ValidationError
 from desktop.data_export.formats import media
-from desktop.data_export.formats.base import ExportFormat, register
+from desktop.data_export.formats.base import ExportFormat
 from desktop.data_export.formats.items import (
     categories_from_config,
     flat_regions,
@@ -39,9 +39,9 @@ def keypoints_without_boxes(summary):
     return "KeyPointLabels" in summary.control_types and "RectangleLabels" not in summary.control_types
 
 
-@register
 class COCOFormat(ExportFormat):
     name = "COCO"
+    order = 6
     title = "COCO"
     description = (
         "Popular machine learning format used by the COCO dataset for object detection and image "
@@ -67,9 +67,9 @@ class COCOFormat(ExportFormat):
         return archive.close()
 
 
-@register
 class COCOWithImagesFormat(COCOFormat):
     name = "COCO_WITH_IMAGES"
+    order = 7
     title = "COCO with Images"
     description = "COCO format with images downloaded."
     with_images = True
@@ -248,3 +248,6 @@ def rotated_rectangle(label):
         x, y = min(xs), min(ys)
         w, h = max(xs) - x, max(ys) - y
     return x, y, w, h
+
+
+FORMATS = [COCOFormat(), COCOWithImagesFormat()]

@@ -7,7 +7,7 @@ split-off punctuation), so token boundaries and tags match LS's line for line.
 import re
 
 from desktop.core.errors import ValidationError
-from desktop.data_export.formats.base import ExportFormat, content_type_for, register
+from desktop.data_export.formats.base import ExportFormat, content_type_for
 from desktop.data_export.formats.items import iter_items
 
 STARTING_QUOTES = [
@@ -43,9 +43,9 @@ CONTRACTIONS = [
 QUOTES = re.compile(r"``|'{2}|\"")
 
 
-@register
 class CONLL2003Format(ExportFormat):
     name = "CONLL2003"
+    order = 5
     title = "CONLL2003"
     description = "Popular format used for the CoNLL-2003 named entity recognition challenge."
     link = "https://labelstud.io/guide/export.html#CONLL2003"
@@ -121,3 +121,6 @@ def tokens_and_tags(text, spans):
         else:
             tags.append("O")
     return tokens, tags
+
+
+FORMATS = [CONLL2003Format()]

@@ -18,7 +18,7 @@ import tempfile
 
 import orjson
 
-from desktop.data_export.formats.base import ExportFormat, content_type_for, register
+from desktop.data_export.formats.base import ExportFormat, content_type_for
 from desktop.data_export.formats.items import annotator, iter_items, prettify
 
 ALWAYS = {"annotator", "annotation_id", "created_at", "updated_at", "lead_time"}
@@ -38,6 +38,7 @@ def neutralize(value):
 class TableFormat(ExportFormat):
     delimiter = ","
     escapes_formulas = True  # ExportContext.escape_formulas applies to this format
+    multi_key = True
 
     def fits(self, summary):
         return True
@@ -149,9 +150,9 @@ def chat_transcript(messages):
     return "\n".join(lines)
 
 
-@register
 class CSVFormat(TableFormat):
     name = "CSV"
+    order = 3
     title = "CSV"
     description = (
         "Results are stored as comma-separated values with the column names specified by the "
@@ -160,9 +161,9 @@ class CSVFormat(TableFormat):
     link = "https://labelstud.io/guide/export.html#CSV"
 
 
-@register
 class TSVFormat(TableFormat):
     name = "TSV"
+    order = 4
     title = "TSV"
     description = (
         "Results are stored in tab-separated tabular file with column names specified by "
@@ -170,3 +171,6 @@ class TSVFormat(TableFormat):
     )
     link = "https://labelstud.io/guide/export.html#TSV"
     delimiter = "\t"
+
+
+FORMATS = [CSVFormat(), TSVFormat()]

@@ -5,22 +5,23 @@ Both stream: one task is serialized at a time, so memory stays flat whatever the
 
 import orjson
 
-from desktop.data_export.formats.base import ExportFormat, content_type_for, register
+from desktop.data_export.formats.base import ExportFormat, content_type_for
 from desktop.data_export.formats.items import annotator, iter_items, prettify
 
 DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS
 BATCH = 500
 
 
-@register
 class JSONFormat(ExportFormat):
     name = "JSON"
+    order = 1
     title = "JSON"
     description = (
         "List of items in raw JSON format stored in one JSON file. Use to export both the data "
         "and the annotations for a dataset. It's Label Studio Common Format"
     )
     link = "https://labelstud.io/guide/export.html#JSON"
+    multi_key = True
 
     def fits(self, summary):
         return True
@@ -39,15 +40,16 @@ class JSONFormat(ExportFormat):
         return ".json", content_type_for(".json")
 
 
-@register
 class JSONMinFormat(ExportFormat):
     name = "JSON_MIN"
+    order = 2
     title = "JSON-MIN"
     description = (
         'List of items where only "from_name", "to_name" values from the raw JSON format are '
         "exported. Use to export only the annotations for a dataset."
     )
     link = "https://labelstud.io/guide/export.html#JSON-MIN"
+    multi_key = True
 
     def fits(self, summary):
         return True
@@ -97,3 +99,6 @@ def min_record(item):
     if "agreement" in item:
         record["agreement"] = item["agreement"]
     return record
+
+
+FORMATS = [JSONFormat(), JSONMinFormat()]

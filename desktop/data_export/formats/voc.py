@@ -7,13 +7,13 @@ pixel coordinates are truncated to int like LS's.
 import os
 
 from desktop.data_export.formats import media
-from desktop.data_export.formats.base import ExportFormat, register
+from desktop.data_export.formats.base import ExportFormat
 from desktop.data_export.formats.items import annotator, flat_regions, iter_items
 
 
-@register
 class VOCFormat(ExportFormat):
     name = "VOC"
+    order = 8
     title = "Pascal VOC XML"
     description = "Popular XML format used for object detection and polygon image segmentation tasks."
     link = "https://labelstud.io/guide/export.html#Pascal-VOC-XML"
@@ -86,3 +86,6 @@ def node(tag, text):
 def escape(text):
     # minidom escapes these four in text nodes
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace(">", "&gt;")
+
+
+FORMATS = [VOCFormat()]

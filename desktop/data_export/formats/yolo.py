@@ -10,16 +10,16 @@ import os
 import orjson
 
 from desktop.data_export.formats import media
-from desktop.data_export.formats.base import ExportFormat, register
+from desktop.data_export.formats.base import ExportFormat
 from desktop.data_export.formats.coco import fits_shapes, keypoints_without_boxes
 from desktop.data_export.formats.items import categories_from_config, flat_regions, iter_items, keypoint_labels, keypoint_order
 
 CLOUD_SCHEMES = ("s3://", "gs://", "azure-blob://")
 
 
-@register
 class YOLOFormat(ExportFormat):
     name = "YOLO"
+    order = 9
     title = "YOLO"
     description = (
         "Popular TXT format is created for each image file. Each txt file contains annotations for "
@@ -107,17 +107,17 @@ class YOLOFormat(ExportFormat):
         return None
 
 
-@register
 class YOLOWithImagesFormat(YOLOFormat):
     name = "YOLO_WITH_IMAGES"
+    order = 10
     title = "YOLO with Images"
     description = "YOLO format with images downloaded."
     with_images = True
 
 
-@register
 class YOLOOBBFormat(YOLOFormat):
     name = "YOLO_OBB"
+    order = 11
     title = "YOLOv8 OBB"
     description = (
         "Popular TXT format is created for each image file. Each txt file contains annotations for "
@@ -133,9 +133,9 @@ class YOLOOBBFormat(YOLOFormat):
         return fits_shapes(summary)
 
 
-@register
 class YOLOOBBWithImagesFormat(YOLOOBBFormat):
     name = "YOLO_OBB_WITH_IMAGES"
+    order = 12
     title = "YOLOv8 OBB with Images"
     description = "YOLOv8 OBB format with images downloaded."
     with_images = True
@@ -207,3 +207,6 @@ def keypoint_lines(labels, categories, kp_order):
             values.extend(points.get(name, (0.0, 0.0, 0)))
         lines.append(" ".join(map(str, values)))
     return "\n".join(lines)
+
+
+FORMATS = [YOLOFormat(), YOLOWithImagesFormat(), YOLOOBBFormat(), YOLOOBBWithImagesFormat()]
