@@ -8,7 +8,7 @@ import argparse
 import sys
 import time
 
-from . import OUT_DIR, api, store
+from bench import OUT_DIR, api, store
 
 TOPICS = {"store": store, "api": api}
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from . import Deadline, Report, now, proc_status, summary_ms, warn_if_busy
+from bench import Deadline, Report, now, proc_status, summary_ms, warn_if_busy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -472,7 +472,7 @@ def add_arguments(parser):
 if __name__ == "__main__":
     import argparse
 
-    from . import OUT_DIR
+    from bench import OUT_DIR
     parser = argparse.ArgumentParser(prog="python -m bench.api")
     add_arguments(parser)
     result = run(parser.parse_args())

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import Deadline, Report, now, proc_status, summary_ms, warn_if_busy
+from bench import Deadline, Report, now, proc_status, summary_ms, warn_if_busy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WRITE_TARGET_MS = 2.0
@@ -276,12 +276,13 @@ def bench_tinydb(report, n, sample, seconds_per_kind, work):
         len(table)  # the first read loads the file; not part of the write figures
         count = sample if durable else sample * 3
         suffix = "durable" if durable else "NOT durable"
-        ins = summary_ms(timed_writes(lambda k: table.insert(make_doc(n + 1 + k)), count,
-                                      Deadline(seconds_per_kind / 2)))
+        ins = summary_ms(timed_writes(lambda k, table=table: table.insert(make_doc(n + 1 + k)),
+                                      count, Deadline(seconds_per_kind / 2)))
         report.add(f"tdb_{kind}_insert_p50_ms", f"{label}: insert into {n:,} ({suffix}), p50 "
                    f"(n={ins['n']})", ins["p50"], "ms", detail=ins)
         upd = summary_ms(timed_writes(
-            lambda k: table.update({"overlap": 2 + k}, doc_ids=[1 + (k * 197) % n]), count,
+            lambda k, table=table: table.update({"overlap": 2 + k}, doc_ids=[1 + (k * 197) % n]),
+            count,
             Deadline(seconds_per_kind / 2)))
         report.add(f"tdb_{kind}_update_p50_ms", f"{label}: update by doc_id in {n:,} "
                    f"({suffix}), p50 (n={upd['n']})", upd["p50"], "ms", detail=upd)
@@ -368,7 +369,7 @@ if __name__ == "__main__":
     else:
         parser = argparse.ArgumentParser(prog="python -m bench.store")
         add_arguments(parser)
-        from . import OUT_DIR
+        from bench import OUT_DIR
         result = run(parser.parse_args())
         print(result.table())
         print("written to", result.write(OUT_DIR))
