@@ -360,7 +360,7 @@ def test_a_compaction_goes_on_when_its_backup_cannot_be_made(serve_process, tmp_
     (data / "backups").write_text("a file where the folder should be")
     process = serve_process(data, env={"LABELDESK_COMPACT_MIN_BYTES": "20000"})
     project = process.api.project(title="Growing", label_config=CONFIG)["id"]
-    for batch in range(10):
+    for _ in range(10):
         answer = process.api.post(f"/api/projects/{project}/import",
                                   json=[{"text": "x" * 200}] * 40)
         assert answer.status_code == 201, answer.text

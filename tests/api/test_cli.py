@@ -154,7 +154,7 @@ def test_data_dir_from_environment(tmp_path):
         lines = []
         url = None
         deadline = time.time() + 30
-        while time.time() < deadline and not any("API token" in l for l in lines):
+        while time.time() < deadline and not any("API token" in seen for seen in lines):
             line = proc.stdout.readline()
             if not line:
                 break

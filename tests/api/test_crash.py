@@ -49,7 +49,7 @@ def test_acknowledged_writes_survive_sigkill(serve_process, tmp_path):
     # a target, not a limit: a loaded machine may be slower (pytest-timeout has the last word)
     elapsed = time.time() - started
     if elapsed > BUDGET_SECONDS:
-        warnings.warn(f"crash test took {elapsed:.0f}s")
+        warnings.warn(f"crash test took {elapsed:.0f}s", stacklevel=1)
 
 
 

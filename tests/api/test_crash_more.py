@@ -1,10 +1,10 @@
 """kill -9 in the middle of the big operations, and a disk that fills up under a running server.
 
-Each scenario runs a child `labeldesk serve` (tests/api/formats/conftest.py: serve_process), kills it with
-SIGKILL at random moments (or at a chosen phase of a compaction, watched from here), restarts it
-and checks: every acknowledged (2xx) write is there; an import of 100k tasks is all there or not
-at all; nothing half-written is loaded or served; the app starts and its log says what opening
-found ("store recovery: ..."). The figures are printed (pytest -s shows them).
+Each scenario runs a child `labeldesk serve` (tests/api/formats/conftest.py: serve_process), kills
+it with SIGKILL at random moments (or at a chosen phase of a compaction, watched from here),
+restarts it and checks: every acknowledged (2xx) write is there; an import of 100k tasks is all
+there or not at all; nothing half-written is loaded or served; the app starts and its log says what
+opening found ("store recovery: ..."). The figures are printed (pytest -s shows them).
 See docs/reliability.md for the promises these tests hold LabelDesk to.
 """
 
@@ -81,10 +81,9 @@ def test_sigkill_during_100k_import_is_all_or_nothing(serve_process, tmp_path):
     for round_number in range(rounds):
         outcome = {}
 
-        def send():
+        def send(url=process.url, token=process.token, outcome=outcome):
             try:
-                answer = post_json(process.url, process.token,
-                                   f"/api/projects/{project_id}/import", body)
+                answer = post_json(url, token, f"/api/projects/{project_id}/import", body)
                 outcome["status"] = answer.status_code
             except requests.RequestException:
                 outcome["status"] = None  # the server died under it
@@ -223,7 +222,7 @@ def test_sigkill_during_export_loses_nothing_and_leaves_no_partial_file(serve_pr
 
 def _quiet(session, url):
     try:
-        session.get(url, timeout=60).content
+        _ = session.get(url, timeout=60).content  # the whole body
     except requests.RequestException:
         pass
 
@@ -351,7 +350,8 @@ def test_sigkill_during_label_config_change(serve_process, tmp_path):
     for round_number in range(rounds):
         state = {"in_flight": None, "acknowledged": 0, "error": None}
 
-        def change(url=process.url, token=process.token):
+        def change(url=process.url, token=process.token, round_number=round_number,
+                   state=state):
             session = requests.Session()
             session.headers["Authorization"] = f"Token {token}"
             number = 0

@@ -5,11 +5,11 @@ import warnings
 
 import pytest
 
+from datahelp import LABEL_CONFIG
+
 label_studio_sdk = pytest.importorskip("label_studio_sdk")
 from label_studio_sdk import LabelStudio  # noqa: E402
 from label_studio_sdk.core.api_error import ApiError  # noqa: E402
-
-from datahelp import LABEL_CONFIG
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ class Journal:
         """The records a repair must keep: those whose checksum and body are intact, and whose
         length field or newline still frames them; none after bytes cut off."""
         kept = []
-        for start, crc_start, body_start, end, ops in self.records[1:]:
+        for start, crc_start, _body_start, end, ops in self.records[1:]:
             def hit(a, b):
                 return any(x < b and a < y for x, y in damaged)
             if hit(crc_start, end - 1):
