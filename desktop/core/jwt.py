@@ -45,7 +45,3 @@ def decode(token, key):
     if not isinstance(payload, dict):
         raise InvalidToken("malformed")
     return payload
-
-
-def looks_like_jwt(token):
-    return isinstance(token, str) and token.count(".") == 2

@@ -15,10 +15,6 @@ import orjson
 
 from desktop.core.errors import ValidationError
 
-NUMBER_COLUMNS = ("id", "inner_id", "total_annotations", "cancelled_annotations",
-                  "total_predictions", "predictions_score", "avg_lead_time",
-                  "comment_count", "unresolved_comment_count")
-
 
 def parse_query(text):
     """The `query` parameter (a JSON string) as (filters, ordering, selected)."""

@@ -16,11 +16,8 @@ class Pusher(Handover):
         super().__init__(app, url, token, batch_size, progress, stream, stop_after)
         self.map = Mapping.open(app.settings.data_dir, "push", self.ls.url, project_id)
         self.given_target = remote_project
-        self.rebuilt = False
 
     def run(self):
-        me = self.ls.get("/api/current-user/whoami")
-        self.my_id = me.get("id")
         remote = self._target()
         self.remote_id = remote["id"]
         local_users = {i: u["email"] for i, u in self.r.store.table("users").docs().items()}
@@ -85,7 +82,6 @@ class Pusher(Handover):
     # rebuilding the mapping from the server ----------------------------------------------
 
     def _rebuild(self):
-        self.rebuilt = True
         self.say("Checking what the server already has ...")
         local_tasks = self._ours(remote_tasks(self.ls, self.remote_id))
         tasks_map, annotations, predictions = {}, {}, {}
@@ -214,7 +210,7 @@ class Pusher(Handover):
 
     # tasks ----------------------------------------------------------------------------------
 
-    def _annotation_fields(self, annotation_id, doc):
+    def _annotation_fields(self, doc):
         fields = {"result": doc.get("result") or [],
                   "was_cancelled": bool(doc.get("was_cancelled")),
                   "ground_truth": bool(doc.get("ground_truth")),
@@ -240,7 +236,7 @@ class Pusher(Handover):
             item["overlap"] = task["overlap"]
         annotations = self.app.tasks.annotations_of(task_id)
         if annotations:
-            item["annotations"] = [{**self._annotation_fields(i, a), "id": i}
+            item["annotations"] = [{**self._annotation_fields(a), "id": i}
                                    for i, a in annotations]
         predictions = self.app.tasks.predictions_of(task_id)
         if predictions:
@@ -336,7 +332,7 @@ class Pusher(Handover):
 
     def _push_annotation(self, remote_task, local_id, doc):
         annotations = self.map.table("annotations")
-        fields = self._annotation_fields(local_id, doc)
+        fields = self._annotation_fields(doc)
         known = annotations.get(str(local_id))
         if known is None:
             answer = self.ls.post(f"/api/tasks/{remote_task}/annotations/",

@@ -64,10 +64,6 @@ FONTS_PREFIX = "label_studio/core/static/fonts/"
 FONTS = ("Figtree-Regular.ttf", "Figtree-SemiBold.ttf")
 
 
-class EditorMissing(RuntimeError):
-    pass
-
-
 def installed():
     """True when the pinned editor build is unpacked and complete."""
     try:
@@ -84,12 +80,6 @@ def purify_installed():
     except OSError:
         return False
     return stamp == [PURIFY_VERSION, PURIFY_SHA256] and (PURIFY_DIR / "purify.es.mjs").is_file()
-
-
-def require():
-    if not installed():
-        raise EditorMissing("The labeling editor is not installed. Run `make setup` (or "
-                            "`python -m desktop.ui.editor fetch`) once while online.")
 
 
 def cache_dir():
