@@ -5,34 +5,30 @@ from desktop.api.web import created, current_user, path_id, query, query_int, re
 
 
 def install(app, core):
-    annotations, predictions, records = core.annotations, core.predictions, core.records
+    annotations, predictions = core.annotations, core.predictions
 
     @app.get("/api/tasks/<task_id>/annotations")
     def list_annotations(task_id):
-        with records.lock:
-            return annotations.list(path_id(task_id, "Task"))
+        return annotations.list(path_id(task_id, "Task"))
 
     @app.post("/api/tasks/<task_id>/annotations")
     def create_annotation(task_id):
         task_id = path_id(task_id, "Task")
         body = read_json()
         cancelled = parse_bool("was_cancelled", query("was_cancelled"), False)
-        with records.lock:
-            annotation_id = annotations.create(task_id, body, current_user(), cancelled)
-            return created(annotations.as_json(annotation_id))
+        annotation_id = annotations.create(task_id, body, current_user(), cancelled)
+        return created(annotations.as_json(annotation_id))
 
     @app.get("/api/annotations/<annotation_id>")
     def get_annotation(annotation_id):
-        with records.lock:
-            return annotations.as_json(path_id(annotation_id, "Annotation"))
+        return annotations.as_json(path_id(annotation_id, "Annotation"))
 
     @app.route("/api/annotations/<annotation_id>", method=["PATCH", "PUT"])
     def update_annotation(annotation_id):
         annotation_id = path_id(annotation_id, "Annotation")
         body = read_json()
-        with records.lock:
-            annotations.update(annotation_id, body, current_user())
-            return annotations.as_json(annotation_id)
+        annotations.update(annotation_id, body, current_user())
+        return annotations.as_json(annotation_id)
 
     @app.delete("/api/annotations/<annotation_id>")
     def delete_annotation(annotation_id):
@@ -41,27 +37,23 @@ def install(app, core):
     @app.get("/api/predictions")
     def list_predictions():
         project = query_int("project") or query_int("task__project")
-        with records.lock:
-            return predictions.list(task_id=query_int("task"), project_id=project)
+        return predictions.list(task_id=query_int("task"), project_id=project)
 
     @app.post("/api/predictions")
     def create_prediction():
         body = read_json()
-        with records.lock:
-            return created(predictions.as_json(predictions.create(body)))
+        return created(predictions.as_json(predictions.create(body)))
 
     @app.get("/api/predictions/<prediction_id>")
     def get_prediction(prediction_id):
-        with records.lock:
-            return predictions.as_json(path_id(prediction_id, "Prediction"))
+        return predictions.as_json(path_id(prediction_id, "Prediction"))
 
     @app.route("/api/predictions/<prediction_id>", method=["PATCH", "PUT"])
     def update_prediction(prediction_id):
         prediction_id = path_id(prediction_id, "Prediction")
         body = read_json()
-        with records.lock:
-            predictions.update(prediction_id, body)
-            return predictions.as_json(prediction_id)
+        predictions.update(prediction_id, body)
+        return predictions.as_json(prediction_id)
 
     @app.delete("/api/predictions/<prediction_id>")
     def delete_prediction(prediction_id):
@@ -71,10 +63,8 @@ def install(app, core):
     def import_predictions(project_id):
         project_id = path_id(project_id, "Project")
         body = read_json()
-        with records.lock:
-            return created({"created": predictions.import_many(project_id, body)})
+        return created({"created": predictions.import_many(project_id, body)})
 
     @app.get("/api/projects/<project_id>/model-versions")
     def model_versions(project_id):
-        with records.lock:
-            return predictions.model_versions(path_id(project_id, "Project"))
+        return predictions.model_versions(path_id(project_id, "Project"))

@@ -7,6 +7,7 @@ import orjson
 from desktop.core import clock, jsonload
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.paging import parse_bool
+from desktop.core.records import locked
 
 LAST_ACTIONS = ("prediction", "propagated_annotation", "imported", "submitted", "updated",
                 "skipped", "accepted", "rejected", "fixed_and_accepted", "deleted_review")
@@ -42,6 +43,7 @@ class Annotations:
             raise NotFound("Annotation")
         return doc
 
+    @locked
     def as_json(self, annotation_id, doc=None):
         doc = doc or self.get(annotation_id)
         completed_by = doc.get("completed_by")
@@ -79,6 +81,7 @@ class Annotations:
                 "parent_annotation": doc.get("parent_annotation"),
                 "last_created_by": doc.get("last_created_by")}
 
+    @locked
     def list(self, task_id):
         self.tasks.get(task_id)
         return [self.as_json(i, d) for i, d in self.tasks.annotations_of(task_id)]
@@ -128,6 +131,7 @@ class Annotations:
                 clean[key] = fields[key]
         return clean
 
+    @locked
     def create(self, task_id, fields, user_id, was_cancelled=None):
         with self.r.transaction():
             task = self.tasks.get(task_id)
@@ -148,6 +152,7 @@ class Annotations:
         self._notify("ANNOTATION_CREATED", annotation_id)
         return annotation_id
 
+    @locked
     def update(self, annotation_id, fields, user_id):
         with self.r.transaction():
             doc = self.get(annotation_id)

@@ -2,6 +2,7 @@
 
 from desktop.core import taskquery
 from desktop.core.errors import NotFound, ValidationError
+from desktop.core.records import locked
 
 ACTIONS = [
     {"id": "retrieve_tasks_predictions", "title": "Retrieve Predictions", "order": 90,
@@ -37,11 +38,13 @@ class Views:
             raise NotFound("View")
         return doc
 
+    @locked
     def as_json(self, view_id):
         doc = self.get(view_id)
         return {"id": view_id, "data": doc["data"], "order": doc.get("order", 0),
                 "user": doc.get("user"), "project": doc["project"]}
 
+    @locked
     def list(self, project_id=None):
         views = self.r.views.docs()
         ids = [i for i, v in views.items() if project_id is None or v["project"] == project_id]
@@ -55,6 +58,7 @@ class Views:
             raise ValidationError({"data": ["Value must be a JSON object."]})
         return data
 
+    @locked
     def create(self, fields, user_id):
         if not isinstance(fields, dict):
             raise ValidationError("Invalid data. Expected a dictionary.")
@@ -69,6 +73,7 @@ class Views:
         return self.r.views.insert({"project": project_id, "data": self._data(fields.get("data")),
                                     "order": order, "user": user_id})
 
+    @locked
     def update(self, view_id, fields, partial=True):
         with self.r.transaction():
             self.get(view_id)
@@ -82,10 +87,12 @@ class Views:
             if changes:
                 self.r.views.update(changes, doc_ids=[view_id])
 
+    @locked
     def delete(self, view_id):
         self.get(view_id)
         self.r.views.remove(doc_ids=[view_id])
 
+    @locked
     def reorder(self, project_id, ids):
         if not isinstance(ids, list):
             raise ValidationError({"ids": ["Expected a list of view ids."]})
@@ -94,6 +101,7 @@ class Views:
                 if isinstance(view_id, int) and self.r.views.doc(view_id) is not None:
                     self.r.views.update({"order": order}, doc_ids=[view_id])
 
+    @locked
     def reset(self, project_id):
         ids = [i for i, v in self.r.views.docs().items() if v["project"] == project_id]
         self.r.views.remove(doc_ids=ids)
@@ -102,6 +110,7 @@ class Views:
 class Actions:
     def __init__(self, core):
         self.core = core
+        self.r = core.records
 
     def selected_ids(self, project_id, body, view_id=None):
         # A malformed body must never fall back to "all tasks" (that would delete them all).
@@ -118,7 +127,10 @@ class Actions:
         return taskquery.select(self.core.records, self.core.tasks, project_id, filters,
                                 ordering, selected)
 
+    @locked
     def run(self, action, project_id, body, user_id, view_id=None):
+        """Run a bulk action under the store lock; retrieve_tasks_predictions answers a job
+        that MLBackends.finish_action waits for outside it."""
         core = self.core
         core.projects.get(project_id)
         if action not in {a["id"] for a in ACTIONS}:

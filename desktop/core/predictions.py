@@ -3,6 +3,7 @@
 from desktop.core import clock
 from desktop.core.annotations import parse_result
 from desktop.core.errors import NotFound, ValidationError
+from desktop.core.records import locked
 
 SINGLE_VALUE = {"choices": str, "rating": int, "number": float, "textarea": str}
 
@@ -57,6 +58,7 @@ class Predictions:
             raise NotFound("Prediction")
         return doc
 
+    @locked
     def as_json(self, prediction_id, doc=None):
         doc = doc or self.get(prediction_id)
         return {"id": prediction_id, "result": doc.get("result"),
@@ -67,6 +69,7 @@ class Predictions:
                 "model": doc.get("model"), "model_run": None, "task": doc["task"],
                 "project": doc["project"]}
 
+    @locked
     def list(self, task_id=None, project_id=None):
         if task_id is not None:
             ids = self.r.predictions_by_task.ids(task_id)
@@ -94,6 +97,7 @@ class Predictions:
                 "score": clean_score(fields.get("score")), "model_version": str(version),
                 "created_at": stamp, "updated_at": stamp, "model": fields.get("model")}
 
+    @locked
     def create(self, fields):
         if not isinstance(fields, dict):
             raise ValidationError("Invalid data. Expected a dictionary.")
@@ -108,6 +112,7 @@ class Predictions:
             self.tasks.recount(task_id)
         return prediction_id
 
+    @locked
     def update(self, prediction_id, fields):
         with self.r.transaction():
             doc = self.get(prediction_id)
@@ -139,6 +144,7 @@ class Predictions:
                     self.tasks.recount(task_id)
         return removed
 
+    @locked
     def import_many(self, project_id, items):
         """POST /api/projects/{id}/import/predictions: [{"task", "result", ...}] -> count."""
         self.projects.get(project_id)
@@ -165,6 +171,7 @@ class Predictions:
             self.r.projects.update({"model_version": docs[-1]["model_version"]},
                                    doc_ids=[project_id])
 
+    @locked
     def model_versions(self, project_id):
         self.projects.get(project_id)
         counts = {}

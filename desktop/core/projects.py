@@ -6,8 +6,8 @@ from desktop.core import clock
 
 from desktop import labelconfig
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
-from desktop.core.paging import parse_bool
-from desktop.core.records import PROJECT_COUNTERS
+from desktop.core.paging import page_slice, parse_bool
+from desktop.core.records import PROJECT_COUNTERS, locked
 
 EMPTY_CONFIG = "<View></View>"
 SAMPLING = ("Sequential sampling", "Uniform sampling", "Uncertainty sampling")
@@ -44,6 +44,7 @@ class Projects:
 
     # -- reading --------------------------------------------------------------------------
 
+    @locked
     def get(self, project_id):
         project = self.r.projects.doc(project_id) if isinstance(project_id, int) else None
         if project is None:
@@ -65,6 +66,7 @@ class Projects:
     def ids(self):
         return list(self.r.projects.docs())
 
+    @locked
     def as_json(self, project_id, counters=True):
         project = self.get(project_id)
         config = self.config(project_id)
@@ -144,8 +146,18 @@ class Projects:
                                        projects[i].get("pinned_at") or "", -i))
         return chosen
 
+    @locked
+    def page(self, page, page_size, counts=False, **filters):
+        """(how many projects list_ids(**filters) picks, one page of them as JSON): the
+        project list, or with `counts` only their counters (GET /api/projects/counts)."""
+        ids = self.list_ids(**filters)
+        start, stop = page_slice(len(ids), page, page_size)
+        to_json = self.counts if counts else self.as_json
+        return len(ids), [to_json(i) for i in ids[start:stop]]
+
     # -- writing --------------------------------------------------------------------------
 
+    @locked
     def create(self, fields, user_id):
         clean = self._clean(fields, project_id=None)
         doc = {**DEFAULTS, **clean, "created_at": clock.iso(), "created_by": user_id}
@@ -266,6 +278,7 @@ class Projects:
             raise ValidationError({"label_config": errors})
         return xml
 
+    @locked
     def validate_config(self, project_id, xml):
         """POST /api/projects/{id}/validate: strict check against the project's annotations."""
         if not isinstance(xml, str) or not xml.strip():
@@ -296,6 +309,7 @@ class Projects:
         raise ValidationError({"model_version": [
             "Model version doesn't exist either as live model or as static predictions."]})
 
+    @locked
     def summary(self, project_id):
         """What annotations use: the bookkeeping behind config-change validation."""
         created_annotations, created_labels = {}, {}

@@ -1,5 +1,7 @@
 """The tables and in-memory indexes the core modules share, opened once per store."""
 
+import functools
+
 from desktop.core.removals import Removals
 
 PROJECT_COUNTERS = ("task_number", "num_tasks_with_annotations", "total_annotations_number",
@@ -19,6 +21,20 @@ def task_counts(task):
     return (1, 1 if useful else 0, task.get("total_annotations", 0),
             task.get("cancelled_annotations", 0), task.get("_gt", 0), useful,
             1 if task.get("is_labeled") else 0, task.get("total_predictions", 0))
+
+
+def locked(method):
+    """Run `method` holding the store's lock (`self.r.lock`, re-entrant).
+
+    For the domain's reads and read-then-write steps: what they see is one moment of the
+    store, whoever calls them (a route, the CLI, push/pull, the window's bridge). Writes that
+    must be durable together use `records.transaction()` instead (it takes the lock too).
+    """
+    @functools.wraps(method)
+    def holding_lock(self, *args, **kwargs):
+        with self.r.lock:
+            return method(self, *args, **kwargs)
+    return holding_lock
 
 
 class Records:

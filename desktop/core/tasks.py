@@ -6,8 +6,10 @@ import random
 
 import orjson
 
-from desktop.core import clock
+from desktop.core import clock, taskquery
 from desktop.core.errors import NotFound, ValidationError
+from desktop.core.paging import page_params, page_slice
+from desktop.core.records import locked
 
 UNDEFINED = "$undefined$"
 
@@ -61,6 +63,7 @@ class Tasks:
 
     # -- shapes ---------------------------------------------------------------------------
 
+    @locked
     def base_json(self, task_id, task=None):
         """Label Studio's BaseTask shape (POST/PATCH answers, ML payloads)."""
         task = task or self.get(task_id)
@@ -76,6 +79,7 @@ class Tasks:
                 "updated_by": task.get("updated_by"), "file_upload": task.get("file_upload"),
                 "comment_authors": []}
 
+    @locked
     def as_json(self, task_id, full=True, annotation_json=None, prediction_json=None,
                 task=None, resolve_uri=True):
         """The data manager's task (GET /api/tasks/{id}, /api/tasks?fields=all)."""
@@ -121,6 +125,72 @@ class Tasks:
         data.update(comment_count=0, unresolved_comment_count=0, last_comment_updated_at=None,
                     project=task["project"], comment_authors=[])
         return data
+
+    @locked
+    def detail_json(self, task_id, annotation_json, prediction_json):
+        """BaseTask with its annotations and predictions (PATCH answers, a project's tasks)."""
+        data = self.base_json(task_id)
+        data["annotations"] = [annotation_json(i, a) for i, a in self.annotations_of(task_id)]
+        data["predictions"] = [prediction_json(i, p) for i, p in self.predictions_of(task_id)]
+        return data
+
+    @locked
+    def of_project_json(self, project_id, page, page_size, annotation_json, prediction_json):
+        """GET /api/projects/{id}/tasks: the project's tasks, last updated first; one page of
+        them when `page` or `page_size` (query strings) is given."""
+        self.projects.get(project_id)
+        docs = self.r.tasks
+        ids = sorted(self.ids(project_id), key=lambda i: docs.doc(i)["updated_at"], reverse=True)
+        if page_size or page:
+            page, size = page_params(page, page_size, len(ids) or 1)
+            start, stop = page_slice(len(ids), page, size, detail="Not found.")
+            ids = ids[start:stop]
+        return [self.detail_json(i, annotation_json, prediction_json) for i in ids]
+
+    def list_page(self, project_id, query, page, page_size, fields=None, include=(),
+                  resolve_uri=True, only_annotated=False, annotation_json=None,
+                  prediction_json=None):
+        """The data manager's task list (GET /api/tasks): one page of the tasks of the project
+        that `query` (filters, ordering, selected items) picks, with the totals over all of
+        them. Filtering and sorting take the store lock a chunk at a time (taskquery.select),
+        so that a labeling write gets in during a pass over a big project."""
+        filters, ordering, selected = query
+        self.projects.get(project_id)
+        ids = taskquery.select(self.r, self, project_id, filters, ordering, selected,
+                               only_annotated)
+        total_annotations, total_predictions = self._totals(project_id, ids)
+        start, stop = page_slice(len(ids), page, page_size)
+        with self.r.lock:
+            docs = self.r.tasks
+            full = fields == "all"
+            page_tasks = []
+            for task_id in ids[start:stop]:
+                task = docs.doc(task_id)
+                if task is None:
+                    continue  # deleted while the list was being made
+                data = self.as_json(task_id, full=full, annotation_json=annotation_json,
+                                    prediction_json=prediction_json, task=task,
+                                    resolve_uri=resolve_uri)
+                if include:
+                    data = {k: data.get(k) for k in include}
+                page_tasks.append(data)
+        return {"total_annotations": total_annotations, "total_predictions": total_predictions,
+                "total": len(ids), "tasks": page_tasks}
+
+    def _totals(self, project_id, ids):
+        """(annotations, predictions) over the tasks `ids`: the project's counters when they
+        are all its tasks, else a chunked pass."""
+        if len(ids) == self.r.tasks_by_project.count(project_id):
+            with self.r.lock:
+                numbers = self.r.counters(project_id)
+            return numbers["total_annotations_number"], numbers["total_predictions_number"]
+        sums = [0, 0]
+
+        def add(task_id, task):
+            sums[0] += task.get("total_annotations", 0)
+            sums[1] += task.get("total_predictions", 0)
+        taskquery.chunked(self.r, ids, add)
+        return sums[0], sums[1]
 
     def export_json(self, task_id, annotation_export, task=None):
         """A task as Label Studio's JSON export writes it: predictions as ids.
@@ -170,6 +240,7 @@ class Tasks:
             raise ValidationError([message])
         return data
 
+    @locked
     def create(self, project_id, data, meta=None, user_id=None):
         self.projects.get(project_id)
         data = self.check_data(project_id, data)
@@ -202,6 +273,18 @@ class Tasks:
             if user_id is not None:
                 changes["updated_by"] = user_id
             self.r.tasks.update(changes, doc_ids=[task_id])
+
+    @locked
+    def delete(self, task_id):
+        """One task, with its annotations and predictions (404 when there is none)."""
+        self.get(task_id)
+        self.delete_many([task_id])
+
+    @locked
+    def delete_of_project(self, project_id):
+        """All the tasks of a project (404 when there is no such project)."""
+        self.projects.get(project_id)
+        return self.delete_many(list(self.ids(project_id)))
 
     def delete_many(self, task_ids):
         """Delete tasks with their annotations and predictions, in one durable write."""
@@ -259,6 +342,7 @@ class Tasks:
 
     # -- the label stream -----------------------------------------------------------------
 
+    @locked
     def next_task(self, project_id, user_id):
         """The next task to label, by the project's sampling; (task id, queue name) or 404."""
         project = self.projects.get(project_id)
