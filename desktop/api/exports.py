@@ -56,9 +56,7 @@ def install(app, core):
     @app.get("/api/projects/<project_id>/export/formats")
     def export_formats(project_id):
         project_id = path_id(project_id, "Project")
-        with core.records.lock:
-            core.projects.get(project_id)
-            return exports.formats(project_id)
+        return exports.formats(project_id)
 
     @app.get("/api/projects/<project_id>/export")
     def export(project_id):

@@ -28,7 +28,7 @@ def uploaded_files():
 
 
 def install(app, core):
-    imports, uploads, records = core.imports, core.uploads, core.records
+    imports, uploads = core.imports, core.uploads
 
     @app.post("/api/projects/<project_id>/import")
     def import_tasks(project_id):
@@ -44,16 +44,14 @@ def install(app, core):
         if kind == "multipart/form-data":
             files = uploaded_files()
             if files:
-                with records.lock:
-                    return created(imports.import_files(project_id, files, current_user(),
-                                                        **options))
+                return created(imports.import_files(project_id, files, current_user(),
+                                                    **options))
             body = {k: request.forms.getunicode(k) for k in request.forms}
         else:
             body = read_json(default=[])
         if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
             body = inline_json(body)
-        with records.lock:
-            return created(imports.import_json(project_id, body, current_user(), **options))
+        return created(imports.import_json(project_id, body, current_user(), **options))
 
     @app.get("/data/upload/<project_id>/<name:path>")
     def serve_upload(project_id, name):
@@ -66,43 +64,29 @@ def install(app, core):
     @app.get("/api/projects/<project_id>/file-uploads")
     def list_uploads(project_id):
         project_id = path_id(project_id, "Project")
-        with records.lock:
-            core.projects.get(project_id)
-            wanted = query("ids")
-            ids = uploads.of_project(project_id)
-            if wanted and not parse_bool("all", query("all"), False):
-                try:
-                    chosen = set(orjson.loads(wanted))
-                except (orjson.JSONDecodeError, TypeError):
-                    raise ValidationError({"ids": ["Must be a JSON list of ids."]}) from None
-                ids = [i for i in ids if i in chosen]
-            return [uploads.as_json(i) for i in ids]
+        core.projects.get(project_id)
+        wanted, chosen = query("ids"), None
+        if wanted and not parse_bool("all", query("all"), False):
+            try:
+                chosen = set(orjson.loads(wanted))
+            except (orjson.JSONDecodeError, TypeError):
+                raise ValidationError({"ids": ["Must be a JSON list of ids."]}) from None
+        return uploads.list_json(project_id, chosen)
 
     @app.delete("/api/projects/<project_id>/file-uploads")
     def delete_uploads(project_id):
         project_id = path_id(project_id, "Project")
         body = read_json()
-        with records.lock:
-            core.projects.get(project_id)
-            ids = uploads.of_project(project_id)
-            chosen = body.get("file_upload_ids") if isinstance(body, dict) else None
-            if chosen is not None:
-                ids = [i for i in ids if i in set(chosen)]
-            with records.transaction():
-                uploads.delete(ids)
-            return {"deleted": len(ids)}
+        chosen = body.get("file_upload_ids") if isinstance(body, dict) else None
+        return {"deleted": uploads.delete_chosen(project_id, chosen)}
 
     @app.get("/api/import/file-upload/<upload_id>")
     def get_upload(upload_id):
-        with records.lock:
-            return uploads.as_json(path_id(upload_id, "FileUpload"))
+        return uploads.as_json(path_id(upload_id, "FileUpload"))
 
     @app.delete("/api/import/file-upload/<upload_id>")
     def delete_upload(upload_id):
-        upload_id = path_id(upload_id, "FileUpload")
-        with records.lock:
-            uploads.as_json(upload_id)
-            uploads.delete([upload_id])
+        uploads.delete_one(path_id(upload_id, "FileUpload"))
 
 
 def inline_json(form):

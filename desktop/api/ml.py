@@ -12,14 +12,11 @@ from desktop.api.web import created, json_response, path_id, query, query_int, r
 
 
 def install(app, core):
-    ml, records = core.ml, core.records
+    ml = core.ml
 
     @app.get("/api/ml")
     def list_backends():
-        project_id = query_int("project")
-        with records.lock:
-            core.projects.get(project_id)
-            ids = ml.of_project(project_id)
+        ids = ml.of_project(query_int("project"), check=True)
         interactive = query("is_interactive")
         out = []
         for backend_id in ids:
@@ -37,8 +34,7 @@ def install(app, core):
     def create_backend():
         body = read_object()
         backend_id = ml.create(body)
-        with records.lock:
-            return created(ml.as_json(backend_id))
+        return created(ml.as_json(backend_id))
 
     @app.get("/api/ml/jobs")
     def list_jobs():
@@ -80,8 +76,7 @@ def install(app, core):
     def predict_test(backend_id):
         backend_id = path_id(backend_id, "MLBackend")
         if not parse_bool("random", query("random"), False):
-            with records.lock:
-                ml.get(backend_id)
+            ml.get(backend_id)
             return json_response({"error": "Not implemented - you must provide random=true "
                                            "query parameter"}, status=501)
         return ml.predict_test(backend_id)
@@ -89,12 +84,7 @@ def install(app, core):
     @app.post("/api/ml/<backend_id>/predict")
     def predict_all(backend_id):
         """SDK `ml.predict_all_tasks` (Enterprise in Label Studio): a background job."""
-        backend_id = path_id(backend_id, "MLBackend")
-        with records.lock:
-            doc = ml.get(backend_id)
-            ids = list(core.tasks.ids(doc["project"]))
-        job = ml.jobs.start(backend_id, doc["project"], ids, query("batch_size"))
-        return job.as_json()
+        return ml.predict_all(path_id(backend_id, "MLBackend"), query("batch_size")).as_json()
 
     @app.post("/api/ml/<backend_id>/interactive-annotating")
     def interactive(backend_id):

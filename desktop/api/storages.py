@@ -49,15 +49,14 @@ def install(app, core):
 
 
 def install_kind(app, core, kind, prefix, types):
-    storages, records = core.storages, core.records
+    storages = core.storages
 
     @app.get(prefix, name=f"{kind}-all")
     def list_all():
         project_id = query_int("project")
         if project_id is None:
             return []
-        with records.lock:
-            return storages.list(kind, project_id)
+        return storages.list(kind, project_id)
 
     @app.get(prefix + "/types", name=f"{kind}-types")
     def list_types():
@@ -69,8 +68,7 @@ def install_kind(app, core, kind, prefix, types):
         project_id = query_int("project")
         if project_id is None:
             raise ValidationError('query parameter "project" is required')
-        with records.lock:
-            return storages.list(kind, project_id, kind_type)
+        return storages.list(kind, project_id, kind_type)
 
     @app.post(prefix + "/<kind_type>", name=f"{kind}-create")
     def create(kind_type):
@@ -80,8 +78,7 @@ def install_kind(app, core, kind, prefix, types):
         storage_id = storages.create(kind, kind_type, body)
         if kind == "export":  # Label Studio syncs a new export storage at once
             storages.sync(storage_id, kind, kind_type, current_user())
-        with records.lock:
-            return created(storages.as_json(storage_id))
+        return created(storages.as_json(storage_id))
 
     @app.post(prefix + "/<kind_type>/validate", name=f"{kind}-validate")
     def validate(kind_type):
@@ -92,9 +89,7 @@ def install_kind(app, core, kind, prefix, types):
     def get(kind_type, storage_id):
         kind_type = check_type(kind_type)
         storage_id = path_id(storage_id, "Storage")
-        with records.lock:
-            storages.get(storage_id, kind, kind_type)
-            return storages.as_json(storage_id)
+        return storages.as_json(storage_id, storages.get(storage_id, kind, kind_type))
 
     @app.route(prefix + "/<kind_type>/<storage_id>", method=["PATCH", "PUT"],
                name=f"{kind}-update")
@@ -102,8 +97,7 @@ def install_kind(app, core, kind, prefix, types):
         storage_id = path_id(storage_id, "Storage")
         body = read_object()
         storages.update(storage_id, kind, kind_type, body)
-        with records.lock:
-            return storages.as_json(storage_id)
+        return storages.as_json(storage_id)
 
     @app.delete(prefix + "/<kind_type>/<storage_id>", name=f"{kind}-delete")
     def delete(kind_type, storage_id):
@@ -113,5 +107,4 @@ def install_kind(app, core, kind, prefix, types):
     def sync(kind_type, storage_id):
         storage_id = path_id(storage_id, "Storage")
         storages.sync(storage_id, kind, kind_type, current_user())
-        with records.lock:
-            return storages.as_json(storage_id)
+        return storages.as_json(storage_id)

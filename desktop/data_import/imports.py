@@ -11,6 +11,7 @@ from desktop.core import clock
 from desktop.data_import import importers
 from desktop.core.errors import ValidationError
 from desktop.core.predictions import clean_score
+from desktop.core.records import locked
 from desktop.core.tasks import UNDEFINED
 
 MAX_FILES = 100
@@ -41,6 +42,7 @@ class Imports:
         self.uploads = uploads
         self.on_created = []  # callbacks(project_id, task_ids) after tasks are imported
 
+    @locked
     def import_json(self, project_id, body, user_id, return_task_ids=False,
                     preannotated_from_fields=(), commit=True):
         """POST /api/projects/{id}/import with a JSON list or object."""
@@ -56,6 +58,7 @@ class Imports:
                       data_columns=[])
         return self._finish(answer, started, return_task_ids)
 
+    @locked
     def import_files(self, project_id, files, user_id, return_task_ids=False,
                      preannotated_from_fields=(), commit=True):
         """POST /api/projects/{id}/import with uploads: files = [(filename, data)], data the

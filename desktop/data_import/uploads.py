@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from desktop.core import clock
 from desktop.core.files import atomic_copy, atomic_write
 from desktop.core.errors import NotFound
+from desktop.core.records import locked
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._\- ()\[\]+,@=]")
 
@@ -182,6 +183,7 @@ class Uploads:
         except NotFound:
             return None
 
+    @locked
     def as_json(self, upload_id):
         doc = self.r.uploads.doc(upload_id) if isinstance(upload_id, int) else None
         if doc is None:
@@ -201,6 +203,34 @@ class Uploads:
                     self.r.uploads.remove(doc_ids=[upload_id])
                     self.r.removals.unlink(self.folder(doc["project"])
                                            / doc["file"].rsplit("/", 1)[-1])
+
+    @locked
+    def list_json(self, project_id, chosen=None):
+        """A project's uploads (only the ids in `chosen`, when given); 404 without the project."""
+        self._check_project(project_id)
+        ids = self.of_project(project_id)
+        if chosen is not None:
+            ids = [i for i in ids if i in chosen]
+        return [self.as_json(i) for i in ids]
+
+    @locked
+    def delete_chosen(self, project_id, chosen=None):
+        """Delete a project's uploads (only the ids in `chosen`, when given); how many."""
+        self._check_project(project_id)
+        ids = self.of_project(project_id)
+        if chosen is not None:
+            ids = [i for i in ids if i in set(chosen)]
+        self.delete(ids)
+        return len(ids)
+
+    @locked
+    def delete_one(self, upload_id):
+        self.as_json(upload_id)  # 404 when there is none
+        self.delete([upload_id])
+
+    def _check_project(self, project_id):
+        if not isinstance(project_id, int) or self.r.projects.doc(project_id) is None:
+            raise NotFound("Project")
 
     def delete_project(self, project_id):
         """A project's uploads, then (once committed) its media folder, if empty."""

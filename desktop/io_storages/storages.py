@@ -23,6 +23,7 @@ from desktop.core import clock, jsonload
 from desktop.io_storages import localfiles, s3
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.files import atomic_write
+from desktop.core.records import locked
 
 log = logging.getLogger("labeldesk.storages")
 
@@ -74,6 +75,7 @@ class Storages:
 
     # -- records --------------------------------------------------------------------------
 
+    @locked
     def get(self, storage_id, kind=None, kind_type=None):
         doc = self.r.storages.doc(storage_id) if isinstance(storage_id, int) else None
         if doc is None or (kind and doc["kind"] != kind) or (kind_type and
@@ -81,6 +83,7 @@ class Storages:
             raise NotFound(detail="Not found.")
         return doc
 
+    @locked
     def as_json(self, storage_id, doc=None):
         doc = doc or self.get(storage_id)
         data = {"id": storage_id, "type": doc["type"],
@@ -111,6 +114,7 @@ class Storages:
         data["project"] = doc["project"]
         return data
 
+    @locked
     def list(self, kind, project_id, kind_type=None):
         docs = self.r.storages.docs()
         return [self.as_json(i, d) for i, d in sorted(docs.items())

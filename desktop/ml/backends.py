@@ -15,6 +15,7 @@ from datetime import datetime
 
 from desktop.core import clock
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
+from desktop.core.records import locked
 from desktop.ml.client import MLApi, check_url
 from desktop.ml.events import ModelEvents
 from desktop.ml.jobs import Jobs, ModelDown
@@ -89,12 +90,14 @@ class MLBackends:
 
     # -- records --------------------------------------------------------------------------
 
+    @locked
     def get(self, backend_id):
         doc = self.r.ml_backends.doc(backend_id) if isinstance(backend_id, int) else None
         if doc is None:
             raise NotFound("MLBackend")
         return doc
 
+    @locked
     def as_json(self, backend_id, doc=None):
         doc = doc or self.get(backend_id)
         state = doc.get("state", "DI")
@@ -111,7 +114,11 @@ class MLBackends:
                 "updated_at": doc["updated_at"], "auto_update": doc.get("auto_update", True),
                 "project": doc["project"]}
 
-    def of_project(self, project_id):
+    @locked
+    def of_project(self, project_id, check=False):
+        """The project's backends, by id; with `check`, 404 when there is no such project."""
+        if check:
+            self.core.projects.get(project_id)
         return sorted(i for i, d in self.r.ml_backends.docs().items()
                       if d["project"] == project_id)
 
@@ -522,6 +529,14 @@ class MLBackends:
             return {"errors": ["Incorrect response from ML service: ML backend has to return "
                                "list with more than 1 result."]}
         return {"data": results[0]}
+
+    def predict_all(self, backend_id, batch_size=None):
+        """Every task of the backend's project predicted by a background job (the SDK's
+        predict_all_tasks); the Job, started."""
+        with self.r.lock:
+            doc = self.get(backend_id)
+            ids = list(self.core.tasks.ids(doc["project"]))
+        return self.jobs.start(backend_id, doc["project"], ids, batch_size)
 
     def versions(self, backend_id):
         with self.r.lock:
