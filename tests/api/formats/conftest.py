@@ -39,7 +39,8 @@ def annotation(ann_id, result, completed_by=1, created_at=None, **extra):
 def task(task_id, data, annotations=(), **extra):
     anns = [dict(a, task=task_id) for a in annotations]
     return {
-        "id": task_id, "annotations": anns, "drafts": [], "predictions": [], "data": data, "meta": {},
+        "id": task_id, "annotations": anns, "drafts": [], "predictions": [], "data": data,
+        "meta": {},
         "created_at": "2026-11-23T13:00:00.000000Z", "updated_at": "2026-11-23T13:00:00.000000Z",
         "allow_skip": True, "inner_id": task_id, "total_annotations": len(anns),
         "cancelled_annotations": 0, "total_predictions": 0, "comment_count": 0,
@@ -48,10 +49,13 @@ def task(task_id, data, annotations=(), **extra):
     }
 
 
-def rect(region_id, x, y, w, h, label, ow, oh, rotation=0, from_name="label", to_name="image", **extra):
-    value = {"x": x, "y": y, "width": w, "height": h, "rotation": rotation, "rectanglelabels": [label]}
+def rect(region_id, x, y, w, h, label, ow, oh, rotation=0, from_name="label", to_name="image",
+         **extra):
+    value = {"x": x, "y": y, "width": w, "height": h, "rotation": rotation,
+             "rectanglelabels": [label]}
     return {"id": region_id, "type": "rectanglelabels", "from_name": from_name, "to_name": to_name,
-            "original_width": ow, "original_height": oh, "image_rotation": 0, "value": value, **extra}
+            "original_width": ow, "original_height": oh, "image_rotation": 0, "value": value,
+            **extra}
 
 
 class Project:

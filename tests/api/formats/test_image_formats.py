@@ -13,13 +13,17 @@ CONFIG = """<View>
   <RectangleLabels name="label" toName="image">
     <Label value="Dog"/><Label value="Cat"/><Label value="Bird" category="7"/>
   </RectangleLabels>
-  <PolygonLabels name="poly" toName="image"><Label value="Fence"/><Label value="Cat"/></PolygonLabels>
+  <PolygonLabels name="poly" toName="image">
+    <Label value="Fence"/><Label value="Cat"/>
+  </PolygonLabels>
   <Choices name="quality" toName="image"><Choice value="good"/></Choices>
 </View>"""
 
 KEYPOINTS_CONFIG = """<View>
   <Image name="image" value="$image"/>
-  <RectangleLabels name="box" toName="image"><Label value="Person"/><Label value="Animal"/></RectangleLabels>
+  <RectangleLabels name="box" toName="image">
+    <Label value="Person"/><Label value="Animal"/>
+  </RectangleLabels>
   <KeyPointLabels name="kp" toName="image">
     <Label value="nose" model_index="1"/><Label value="eye" model_index="0"/>
   </KeyPointLabels>
@@ -28,7 +32,8 @@ KEYPOINTS_CONFIG = """<View>
 
 def polygon(region_id, points, label, ow, oh):
     return {"id": region_id, "type": "polygonlabels", "from_name": "poly", "to_name": "image",
-            "original_width": ow, "original_height": oh, "value": {"points": points, "polygonlabels": [label]}}
+            "original_width": ow, "original_height": oh,
+            "value": {"points": points, "polygonlabels": [label]}}
 
 
 @pytest.fixture
@@ -45,17 +50,21 @@ def project(make_project, h):
             r("r2", 5.5, 7.25, 12.125, 33.3, "Dog", 40, 30, rotation=30),
             r("r3", 0, 0, 100, 100, "Bird", 40, 30),
             polygon("p1", [[10, 10], [50, 12.5], [30, 60.75]], "Fence", 40, 30),
-            {"id": "q", "type": "choices", "from_name": "quality", "to_name": "image", "value": {"choices": ["good"]}},
+            {"id": "q", "type": "choices", "from_name": "quality", "to_name": "image",
+             "value": {"choices": ["good"]}},
         ])]),
         # two annotations: LS writes one COCO image per annotation, YOLO keeps the older one
         h.task(2, {"image": dog}, [
             a(11, [r("r4", 1, 2, 3, 4, "Dog", 64, 48)], created_at="2026-11-23T10:00:00Z"),
-            a(12, [r("r5", 20, 30, 40, 50, "Cat", 64, 48), polygon("p2", [[0, 0], [100, 0], [100, 100]], "Cat", 64, 48)],
+            a(12, [r("r5", 20, 30, 40, 50, "Cat", 64, 48),
+                   polygon("p2", [[0, 0], [100, 0], [100, 100]], "Cat", 64, 48)],
               created_at="2026-11-23T11:00:00Z"),
         ]),
-        h.task(3, {"image": grey}, [a(13, [r("r6", 25, 25, 50, 50, "Cat", 20, 10)], completed_by=5)]),
+        h.task(3, {"image": grey},
+               [a(13, [r("r6", 25, 25, 50, 50, "Cat", 20, 10)], completed_by=5)]),
         h.task(4, {"image": bare}),
-        h.task(5, {"image": "/data/upload/1/missing-file.png"}, [a(14, [r("r7", 10, 10, 10, 10, "Dog", 100, 80)])]),
+        h.task(5, {"image": "/data/upload/1/missing-file.png"},
+               [a(14, [r("r7", 10, 10, 10, 10, "Dog", 100, 80)])]),
     ]
     return p, tasks
 
@@ -106,22 +115,25 @@ def test_coco_archive_layout(project):
     ls_images = sorted(os.listdir(p.oracle_dir("COCO_WITH_IMAGES", tasks) / "images"))
     assert zip_names(data) == ["images/"] + [f"images/{n}" for n in ls_images] + ["result.json"]
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        assert zf.read("images/ab12cd34-cat.png") == (p.upload / "1" / "ab12cd34-cat.png").read_bytes()
+        assert (zf.read("images/ab12cd34-cat.png")
+                == (p.upload / "1" / "ab12cd34-cat.png").read_bytes())
 
 
 def test_coco_keypoints_match_ls(make_project, h):
     p = make_project(KEYPOINTS_CONFIG)
     img = p.image("aaaa0000-person.png", (100, 50))
     kp = lambda rid, x, y, label, parent: {  # noqa: E731
-        "id": rid, "type": "keypointlabels", "from_name": "kp", "to_name": "image", "parentID": parent,
-        "original_width": 100, "original_height": 50, "value": {"x": x, "y": y, "width": 1, "keypointlabels": [label]}}
+        "id": rid, "type": "keypointlabels", "from_name": "kp", "to_name": "image",
+        "parentID": parent, "original_width": 100, "original_height": 50,
+        "value": {"x": x, "y": y, "width": 1, "keypointlabels": [label]}}
     tasks = [h.task(1, {"image": img}, [h.annotation(1, [
         h.rect("b1", 10, 10, 50, 80, "Person", 100, 50, from_name="box"),
         kp("k1", 20.4, 30.6, "eye", "b1"), kp("k2", 40, 10, "nose", "b1")])])]
     ours = json.loads((p.ours_dir("COCO", tasks) / "result.json").read_text())
     ls = json.loads((p.oracle_dir("COCO", tasks) / "result.json").read_text())
     assert ours["categories"] == ls["categories"]
-    assert close([sorted(a.items()) for a in ours["annotations"]], [sorted(a.items()) for a in ls["annotations"]])
+    assert close([sorted(a.items()) for a in ours["annotations"]],
+                 [sorted(a.items()) for a in ls["annotations"]])
 
 
 def test_coco_falls_back_to_the_image_size(make_project, h):
@@ -131,7 +143,8 @@ def test_coco_falls_back_to_the_image_size(make_project, h):
     del region["original_width"], region["original_height"]
     tasks = [h.task(1, {"image": img}, [h.annotation(1, [region])])]
     ours = json.loads((p.ours_dir("COCO", tasks) / "result.json").read_text())
-    assert ours["images"] == [{"width": 200, "height": 100, "id": 0, "file_name": "images/aaaa0000-x.png"}]
+    assert ours["images"] == [{"width": 200, "height": 100, "id": 0,
+                               "file_name": "images/aaaa0000-x.png"}]
     assert ours["annotations"][0]["bbox"] == [20.0, 10.0, 100.0, 50.0]
 
 
@@ -147,7 +160,8 @@ def test_yolo_matches_ls(project, h, fmt):
     ours, ls = p.ours_dir(fmt, tasks), p.oracle_dir(fmt, tasks)
     assert h.files_in(ours) == h.files_in(ls)
     assert (ours / "classes.txt").read_text() == (ls / "classes.txt").read_text()
-    assert json.loads((ours / "notes.json").read_text()) == json.loads((ls / "notes.json").read_text())
+    assert (json.loads((ours / "notes.json").read_text())
+            == json.loads((ls / "notes.json").read_text()))
     for name in os.listdir(ls / "labels"):
         mine, theirs = (ours / "labels" / name).read_text(), (ls / "labels" / name).read_text()
         assert close(parse_lines(mine), parse_lines(theirs)), name
@@ -160,17 +174,20 @@ def test_yolo_class_ids(project):
     p, tasks = project
     ours = p.ours_dir("YOLO", tasks)
     # alphabetical over all controls' labels, Bird pinned to 7 by its category attribute
-    assert (ours / "classes.txt").read_text().splitlines() == ["Bird", "Cat", "Dog", "Fence", "good"]
+    assert (ours / "classes.txt").read_text().splitlines() == ["Bird", "Cat", "Dog", "Fence",
+                                                               "good"]
     notes = json.loads((ours / "notes.json").read_text())
-    assert {c["name"]: c["id"] for c in notes["categories"]} == {"Bird": 7, "Cat": 0, "Dog": 1, "Fence": 2, "good": 3}
+    assert ({c["name"]: c["id"] for c in notes["categories"]}
+            == {"Bird": 7, "Cat": 0, "Dog": 1, "Fence": 2, "good": 3})
 
 
 def test_yolo_keypoints_match_ls(make_project, h):
     p = make_project(KEYPOINTS_CONFIG)
     img = p.image("aaaa0000-person.png", (100, 50))
     kp = lambda rid, x, y, label, parent: {  # noqa: E731
-        "id": rid, "type": "keypointlabels", "from_name": "kp", "to_name": "image", "parentID": parent,
-        "original_width": 100, "original_height": 50, "value": {"x": x, "y": y, "width": 1, "keypointlabels": [label]}}
+        "id": rid, "type": "keypointlabels", "from_name": "kp", "to_name": "image",
+        "parentID": parent, "original_width": 100, "original_height": 50,
+        "value": {"x": x, "y": y, "width": 1, "keypointlabels": [label]}}
     tasks = [h.task(1, {"image": img}, [h.annotation(1, [
         h.rect("b1", 10, 10, 50, 80, "Person", 100, 50, from_name="box"),
         h.rect("b2", 60, 10, 20, 20, "Animal", 100, 50, from_name="box"),
@@ -179,7 +196,8 @@ def test_yolo_keypoints_match_ls(make_project, h):
     assert h.files_in(ours) == h.files_in(ls)
     for name in ("classes.txt", "labels/aaaa0000-person.txt"):
         assert (ours / name).read_text() == (ls / name).read_text()
-    assert json.loads((ours / "notes.json").read_text()) == json.loads((ls / "notes.json").read_text())
+    assert (json.loads((ours / "notes.json").read_text())
+            == json.loads((ls / "notes.json").read_text()))
 
 
 # ---------------------------------------------------------------- VOC
@@ -213,7 +231,8 @@ def test_local_storage_files_are_named_like_ls(make_project, h, fmt):
     from PIL import Image
     Image.new("RGB", (50, 40)).save(root / "pets" / "cat 1.png")
     url = "/data/local-files/?d=pets/cat%201.png"
-    tasks = [h.task(1, {"image": url}, [h.annotation(1, [h.rect("r1", 10, 20, 30, 40, "Cat", 50, 40)])])]
+    tasks = [h.task(1, {"image": url},
+                    [h.annotation(1, [h.rect("r1", 10, 20, 30, 40, "Cat", 50, 40)])])]
 
     def local_file(d):
         return str(root / d)

@@ -15,7 +15,8 @@ def pandas_tasks(text, sep):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [{"data": row} for row in pd.read_csv(io.StringIO(text), sep=sep).fillna("").to_dict("records")]
+        rows = pd.read_csv(io.StringIO(text), sep=sep).fillna("").to_dict("records")
+        return [{"data": row} for row in rows]
 
 
 CSV_CASES = [
@@ -55,13 +56,16 @@ def test_csv_errors():
     with pytest.raises(ValidationError) as exc:
         read_tasks("a.csv", b"a,b\n1,2\n4,5,6\n")
     assert exc.value.errors["non_field_errors"][0].startswith(
-        "Failed to parse input file a.csv: Error tokenizing data. C error: Expected 2 fields in line 3, saw 3")
+        "Failed to parse input file a.csv: Error tokenizing data. C error: Expected 2 fields in "
+        "line 3, saw 3")
     with pytest.raises(ValidationError) as exc:
         read_tasks("a.csv", b"")
-    assert exc.value.errors["non_field_errors"] == ["Failed to parse input file a.csv: No columns to parse from file"]
+    assert exc.value.errors["non_field_errors"] == [
+        "Failed to parse input file a.csv: No columns to parse from file"]
     with pytest.raises(ValidationError) as exc:
         read_tasks("a.csv", b"a\n\xff\n")
-    assert "Failed to parse input file a.csv: 'utf-8' codec can't decode" in exc.value.errors["non_field_errors"][0]
+    assert ("Failed to parse input file a.csv: 'utf-8' codec can't decode"
+            in exc.value.errors["non_field_errors"][0])
 
 
 def test_big_csv_reads_every_row():
@@ -70,7 +74,8 @@ def test_big_csv_reads_every_row():
     data = ("text,n,score,label\n" + rows).encode()
     tasks = read_tasks("big.csv", data)
     assert len(tasks) == 100_000
-    assert tasks[-1]["data"] == {"text": "text number 99999", "n": 99999, "score": 99999 / 3, "label": "label4"}
+    assert tasks[-1]["data"] == {"text": "text number 99999", "n": 99999, "score": 99999 / 3,
+                                 "label": "label4"}
 
 
 def test_txt_is_one_task_per_line():
@@ -81,7 +86,8 @@ def test_txt_is_one_task_per_line():
 
 
 def test_json_list_object_and_task_roots():
-    data = b'[{"text": "flat"}, {"data": {"text": "rooted"}, "annotations": [{"result": []}], "meta": {"m": 1}}]'
+    data = (b'[{"text": "flat"}, '
+            b'{"data": {"text": "rooted"}, "annotations": [{"result": []}], "meta": {"m": 1}}]')
     assert read_tasks("a.json", data) == [
         {"data": {"text": "flat"}},
         {"data": {"text": "rooted"}, "annotations": [{"result": []}], "meta": {"m": 1}},
@@ -96,7 +102,8 @@ def test_jsonl():
     assert read_tasks("a.jsonl", data) == [{"data": {"text": "a"}}, {"data": {"text": "b"}}]
     with pytest.raises(ValidationError) as exc:
         read_tasks("a.jsonl", b'{"text": "a"}\n{broken\n')
-    assert exc.value.errors["non_field_errors"][0].startswith("Failed to parse input file a.jsonl: line 2: ")
+    assert exc.value.errors["non_field_errors"][0].startswith(
+        "Failed to parse input file a.jsonl: line 2: ")
 
 
 @pytest.mark.parametrize("data, message", [
@@ -131,5 +138,6 @@ def test_unsupported_extension():
 
 
 def test_allowed_extensions_are_ls_plus_jsonl():
-    ls = ".bmp .csv .flac .gif .htm .html .jpg .jpeg .json .m4a .mp3 .ogg .png .svg .tsv .txt .wav .xml .mp4 .webm .webp .pdf"
+    ls = (".bmp .csv .flac .gif .htm .html .jpg .jpeg .json .m4a .mp3 .ogg .png .svg .tsv .txt "
+          ".wav .xml .mp4 .webm .webp .pdf")
     assert ALLOWED_EXTENSIONS == set(ls.split()) | {".jsonl"}

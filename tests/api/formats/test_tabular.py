@@ -11,9 +11,13 @@ from desktop.data_export.formats import ExportContext, get_format
 CONFIG = """<View>
   <Image name="image" value="$image"/>
   <Text name="text" value="$text"/>
-  <RectangleLabels name="label" toName="image"><Label value="Cat"/><Label value="Dog"/></RectangleLabels>
+  <RectangleLabels name="label" toName="image">
+    <Label value="Cat"/><Label value="Dog"/>
+  </RectangleLabels>
   <Choices name="sentiment" toName="text"><Choice value="Pos"/><Choice value="Neg"/></Choices>
-  <Choices name="tags" toName="text" choice="multiple"><Choice value="a"/><Choice value="b"/></Choices>
+  <Choices name="tags" toName="text" choice="multiple">
+    <Choice value="a"/><Choice value="b"/>
+  </Choices>
   <TextArea name="text_note" toName="text"/>
 </View>"""
 
@@ -45,9 +49,11 @@ def project(make_project, h):
         h.task(3, {"image": cat, "text": "only cancelled", "score": 5, "ratio": 2.0, "meta": {}},
                [a(13, [choice("sentiment", ["Pos"])], was_cancelled=True)]),
         # a data key that is also a control name gets renamed "_data_sentiment" in CSV
-        h.task(4, {"image": cat, "text": "collide", "score": 6, "ratio": 2.5, "meta": {}, "sentiment": "raw"},
-               [a(14, [choice("sentiment", ["Neg"]), {"id": "x", "type": "choices", "from_name": "ghost",
-                                                      "to_name": "text", "value": {"choices": ["z"]}}],
+        h.task(4, {"image": cat, "text": "collide", "score": 6, "ratio": 2.5, "meta": {},
+                   "sentiment": "raw"},
+               [a(14, [choice("sentiment", ["Neg"]),
+                       {"id": "x", "type": "choices", "from_name": "ghost", "to_name": "text",
+                        "value": {"choices": ["z"]}}],
                   completed_by={"email": "a@b.c", "id": 3})]),
     ]
     return p, tasks
@@ -85,7 +91,8 @@ def test_empty_export(project):
     p, _ = project
     assert orjson.loads(p.ours("JSON", [])[2]) == []
     assert orjson.loads(p.ours("JSON_MIN", [])[2]) == []
-    assert p.ours("CSV", [])[2].decode() == '"annotation_id","annotator","created_at","lead_time","updated_at"\r\n'
+    assert p.ours("CSV", [])[2].decode() == (
+        '"annotation_id","annotator","created_at","lead_time","updated_at"\r\n')
 
 
 def many_tasks(n, h):

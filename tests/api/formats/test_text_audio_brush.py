@@ -12,12 +12,14 @@ from PIL import Image
 from desktop.data_export.formats.brush import decode_rle
 
 NER_CONFIG = """<View><Text name="text" value="$text"/>
-<Labels name="label" toName="text"><Label value="PER"/><Label value="ORG"/><Label value="LOC"/></Labels></View>"""
+<Labels name="label" toName="text">
+<Label value="PER"/><Label value="ORG"/><Label value="LOC"/></Labels></View>"""
 
 TEXTS = [
     ("John works at Acme Corp.", [(0, 4, "PER"), (14, 23, "ORG")]),
     ('She said "hello" -- then left... (quickly)! Isn\'t it? Cannot/won\'t', [(10, 15, "ORG")]),
-    ("Prices: $3.88, 3,36 euros; e-mail a@b.c #tag 50% & more. They'll gonna", [(35, 40, "LOC"), (41, 45, "PER")]),
+    ("Prices: $3.88, 3,36 euros; e-mail a@b.c #tag 50% & more. They'll gonna",
+     [(35, 40, "LOC"), (41, 45, "PER")]),
     ("  spaces   and\ttabs\nnewline ''quotes'' end", [(2, 8, "LOC"), (9, 30, "PER")]),
 ]
 
@@ -30,7 +32,8 @@ def ner_region(i, start, end, label, text):
 def test_conll_matches_ls_byte_for_byte(make_project, h):
     p = make_project(NER_CONFIG)
     tasks = [
-        h.task(n + 1, {"text": text}, [h.annotation(n + 1, [ner_region(i, s, e, lab, text) for i, (s, e, lab) in enumerate(spans)])])
+        h.task(n + 1, {"text": text}, [h.annotation(n + 1, [
+            ner_region(i, s, e, lab, text) for i, (s, e, lab) in enumerate(spans)])])
         for n, (text, spans) in enumerate(TEXTS)
     ]
     tasks.append(h.task(9, {"text": "No annotation here."}))
@@ -38,12 +41,14 @@ def test_conll_matches_ls_byte_for_byte(make_project, h):
     assert (ext, content_type) == (".conll", "application/.conll")
     expected = (p.oracle_dir("CONLL2003", tasks) / "result.conll").read_bytes()
     assert data == expected
-    assert data.startswith(b"-DOCSTART- -X- O\nJohn -X- _ B-PER\nworks -X- _ O\nat -X- _ O\nAcme -X- _ B-ORG\n")
+    assert data.startswith(b"-DOCSTART- -X- O\nJohn -X- _ B-PER\nworks -X- _ O\nat -X- _ O\n"
+                           b"Acme -X- _ B-ORG\n")
 
 
 # ---------------------------------------------------------------- ASR
 
-ASR_CONFIG = """<View><Audio name="audio" value="$audio"/><TextArea name="transcription" toName="audio"/></View>"""
+ASR_CONFIG = """<View><Audio name="audio" value="$audio"/>
+<TextArea name="transcription" toName="audio"/></View>"""
 
 
 def wav_bytes(seconds, rate=8000):
@@ -62,14 +67,15 @@ def test_asr_manifest_matches_ls(make_project, h, download):
     a1 = p.file("aa11bb22-one.wav", wav_bytes(1.5))
     a2 = p.file("bb22cc33-two.wav", wav_bytes(0.25))
     mp3 = p.file("cc33dd44-three.mp3", b"ID3 not really")
-    ta = lambda text: {"id": "t", "type": "textarea", "from_name": "transcription", "to_name": "audio",  # noqa: E731
-                       "value": {"text": [text]}}
+    ta = lambda text: {"id": "t", "type": "textarea", "from_name": "transcription",  # noqa: E731
+                       "to_name": "audio", "value": {"text": [text]}}
     tasks = [
         h.task(1, {"audio": a1}, [h.annotation(1, [ta("héllo world")])]),
         h.task(2, {"audio": a2}, [h.annotation(2, [ta("second")], completed_by=7)]),
         h.task(3, {"audio": mp3}, [h.annotation(3, [ta("unreadable audio is skipped")])]),
     ]
-    ours, ls = p.ours_dir("ASR_MANIFEST", tasks, download), p.oracle_dir("ASR_MANIFEST", tasks, download)
+    ours = p.ours_dir("ASR_MANIFEST", tasks, download)
+    ls = p.oracle_dir("ASR_MANIFEST", tasks, download)
     if download:
         assert (ours / "manifest.json").read_bytes() == (ls / "manifest.json").read_bytes()
         assert h.files_in(ours) == h.files_in(ls)
@@ -79,20 +85,23 @@ def test_asr_manifest_matches_ls(make_project, h, download):
         assert (ls / "manifest.json").read_text() == ""
         lines = [json.loads(line) for line in (ours / "manifest.json").read_text().splitlines()]
         assert [(r["audio_filepath"], r["duration"], r["text"]) for r in lines] == [
-            ("audio/aa11bb22-one.wav", 1.5, "héllo world"), ("audio/bb22cc33-two.wav", 0.25, "second")]
+            ("audio/aa11bb22-one.wav", 1.5, "héllo world"),
+            ("audio/bb22cc33-two.wav", 0.25, "second")]
 
 
 # ---------------------------------------------------------------- brush
 
 BRUSH_CONFIG = """<View><Image name="image" value="$image"/>
-<BrushLabels name="tag" toName="image"><Label value="Car"/><Label value="Road/Way"/></BrushLabels></View>"""
+<BrushLabels name="tag" toName="image">
+<Label value="Car"/><Label value="Road/Way"/></BrushLabels></View>"""
 
 
 def mask(height, width, seed):
     rng = np.random.default_rng(seed)
     m = np.zeros((height, width), dtype=np.uint8)
     m[height // 4: height // 2, width // 3: width - 2] = 255
-    m[rng.integers(0, height, 30), rng.integers(0, width, 30)] = rng.integers(1, 255, 30, dtype=np.uint8)
+    values = rng.integers(1, 255, 30, dtype=np.uint8)  # drawn first, as in m[...] = values
+    m[rng.integers(0, height, 30), rng.integers(0, width, 30)] = values
     return m
 
 
@@ -120,10 +129,12 @@ def brush_project(make_project, h):
     img = p.image("ab12cd34-street.png", (37, 23))
     m1, m2, m3 = mask(23, 37, 1), mask(23, 37, 2), mask(23, 37, 3)
     tasks = [
-        h.task(1, {"image": img}, [h.annotation(5, [brush_region("b1", m1, "Car"), brush_region("b2", m2, "Car"),
+        h.task(1, {"image": img}, [h.annotation(5, [brush_region("b1", m1, "Car"),
+                                                    brush_region("b2", m2, "Car"),
                                                     brush_region("b3", m3, "Road/Way")],
                                                 completed_by={"email": "ann+1@x.org", "id": 1})]),
-        h.task(2, {"image": img}, [h.annotation(6, [brush_region("b4", m1, "Car")], completed_by=3)]),
+        h.task(2, {"image": img},
+               [h.annotation(6, [brush_region("b4", m1, "Car")], completed_by=3)]),
     ]
     return p, tasks
 
