@@ -126,7 +126,8 @@ def test_body_over_the_limit_is_413(make_live):
 XXE = ('<?xml version="1.0"?><!DOCTYPE View [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
        '<View><Header value="&xxe;"/><Text name="t" value="$t"/></View>')
 LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+          + "".join(f'<!ENTITY lol{i} '
+                    f'"{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
                     for i in range(1, 10))
           + ']><View><Header value="&lol9;"/><Text name="t" value="$t"/></View>')
 HUGE = "<View>" + '<Text name="t" value="$t"/>' + "<!--" + "x" * (50 * 1024 * 1024) + "--></View>"

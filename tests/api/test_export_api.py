@@ -5,7 +5,6 @@ downloaded from GET /api/projects/{id}/export and compared with what label_studi
 Converter (a test dependency only) makes from LabelDesk's own JSON export of the same tasks.
 """
 
-from exporthelp import TEXT_CONFIG, Project  # noqa: F401
 import csv
 import io
 import json
@@ -17,6 +16,8 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
+
+from exporthelp import TEXT_CONFIG, Project  # noqa: F401
 
 IMAGE_CONFIG = """<View><Image name="image" value="$image"/>
 <RectangleLabels name="label" toName="image">
@@ -33,7 +34,8 @@ NER_CONFIG = """<View><Text name="text" value="$text"/>
 ASR_CONFIG = """<View><Audio name="audio" value="$audio"/>
 <TextArea name="transcription" toName="audio"/></View>"""
 BRUSH_CONFIG = """<View><Image name="image" value="$image"/>
-<BrushLabels name="tag" toName="image"><Label value="Car"/><Label value="Road"/></BrushLabels></View>"""
+<BrushLabels name="tag" toName="image">
+<Label value="Car"/><Label value="Road"/></BrushLabels></View>"""
 
 
 def png(size, color=(200, 10, 10)):

@@ -1,5 +1,5 @@
-"""ML backends: a real label-studio-ml model server (tests/helpers/ml_model.py in .venv-ml), plus a fake
-one that misbehaves on purpose (dead, garbage, slow)."""
+"""ML backends: a real label-studio-ml model server (tests/helpers/ml_model.py in .venv-ml), plus a
+fake one that misbehaves on purpose (dead, garbage, slow)."""
 
 import json
 import socket
@@ -33,8 +33,8 @@ def model_server(tmp_path_factory):
                        check=True)
     folder = tmp_path_factory.mktemp("model")
     port = free_port()
-    proc = subprocess.Popen([str(ML_PYTHON), str(ROOT / "tests" / "helpers" / "ml_model.py"), "--port",
-                             str(port), "--model-dir", str(folder)],
+    proc = subprocess.Popen([str(ML_PYTHON), str(ROOT / "tests" / "helpers" / "ml_model.py"),
+                             "--port", str(port), "--model-dir", str(folder)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
 

@@ -1,4 +1,5 @@
-"""Uploads and project zips are streamed and capped (desktop/api/bodies.py, desktop/data_import/archive.py).
+"""Uploads and project zips are streamed and capped (desktop/api/bodies.py,
+desktop/data_import/archive.py).
 
 * Bodies of any size up to max_body_bytes work, with flat memory: a raw project zip of several
   MB, multi-file imports of small or big files (they failed past Bottle's 100 KB MEMFILE_MAX);

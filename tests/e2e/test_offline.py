@@ -1,6 +1,6 @@
 """The whole flow with no network: start, import, label in the UI, export, in a network namespace
-whose only interface is loopback. `labeldesk serve` runs under `strace -f -e trace=connect,bind`, and
-every connection it attempted must be to loopback (or a local socket).
+whose only interface is loopback. `labeldesk serve` runs under `strace -f -e trace=connect,bind`,
+and every connection it attempted must be to loopback (or a local socket).
 
 Needs root (ip netns), strace and the UI tools (scripts/setup.d/10-desktop-deps.sh); in CI a
 missing piece fails the test, elsewhere it skips.

@@ -118,7 +118,8 @@ def test_unrepairable_store_points_to_backups_which_restore_it(tmp_path):
     assert all(time.strptime(b["when"], "%Y-%m-%d %H:%M:%S") for b in found)
 
     # only a listed backup's name is taken, never a path, and a refusal changes nothing
-    for given in (str(data / "backups" / found[1]["name"]), f"../backups/{found[1]['name']}", "", None, 7):
+    for given in (str(data / "backups" / found[1]["name"]), f"../backups/{found[1]['name']}", "",
+                  None, 7):
         refused = recovery.restore(settings, given)
         assert not refused["ok"] and "no such backup" in refused["message"], (given, refused)
     assert store_files(data) == originals

@@ -1,4 +1,5 @@
-"""Whole-project files and live export folders from the UI (tests/helpers/uihelp.py: headless Chromium).
+"""Whole-project files and live export folders from the UI (tests/helpers/uihelp.py: headless
+Chromium).
 
 Export → "Download project file (.zip)", then Projects → "Open project file…" brings the same
 project back as a new one; Project settings → live export folder (JSON) → labeling writes the

@@ -1,5 +1,5 @@
-"""Settings > Backups in the browser (tests/helpers/uihelp.py: headless Chromium): make data, "Back up
-now", change the data, "Restore…" with its confirmation, and the old data is back."""
+"""Settings > Backups in the browser (tests/helpers/uihelp.py: headless Chromium): make data,
+"Back up now", change the data, "Restore…" with its confirmation, and the old data is back."""
 
 import pytest
 from conftest import LiveServer
