@@ -35,6 +35,7 @@ import orjson
 from desktop.core import clock
 
 from desktop.data_export import formats
+from desktop.data_export.annotation_file import annotation_file
 from desktop.db.journal import fsync_dir
 from desktop.core.errors import NotFound, ValidationError
 from desktop.core.files import atomic_copy, atomic_write, blocks
@@ -295,24 +296,8 @@ class LiveFolders:
         finally:
             self._busy = False
 
-    def annotation_json(self, annotation_id):
-        """LS's local export storage file: the annotation, its author expanded, task embedded."""
-        with self.r.lock:
-            doc = self.r.annotations.doc(annotation_id)
-            if doc is None:
-                return None
-            data = self.core.annotations.export_json(annotation_id, doc)
-            author = doc.get("completed_by")
-            user = self.core.users.users.doc(author) if isinstance(author, int) else None
-            if user is not None:
-                data["completed_by"] = {"id": author, "first_name": user.get("first_name", ""),
-                                        "last_name": user.get("last_name", ""),
-                                        "email": user.get("email", "")}
-            data["task"] = self.core.tasks.base_json(doc["task"])
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-
     def write_annotation(self, annotation_id, folder):
-        data = self.annotation_json(annotation_id)
+        data = annotation_file(self.core, annotation_id)
         if data is not None:
             atomic_write(folder / str(annotation_id), data)
 

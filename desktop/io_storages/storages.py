@@ -20,6 +20,7 @@ import orjson
 
 from desktop.core import clock, jsonload
 
+from desktop.data_export.annotation_file import annotation_file
 from desktop.io_storages import localfiles, s3
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.files import atomic_write
@@ -293,7 +294,7 @@ class Storages:
                 else:
                     raw = real[key].read_bytes() if doc["type"] == "localfiles" else \
                         s3.read(doc, key, client)
-                    found = self._json_tasks(key, raw)
+                    found = self._json_tasks(raw)
                 with self.r.lock:  # validation only: nothing is written
                     self.core.imports.import_json(project_id, found, user_id, commit=False)
             except ValidationError as e:
@@ -320,7 +321,7 @@ class Storages:
         return "; ".join(str(m) for m in messages) or error.detail
 
     @staticmethod
-    def _json_tasks(key, raw):
+    def _json_tasks(raw):
         try:
             value = jsonload.loads(raw)  # nesting capped
         except orjson.JSONDecodeError as e:
@@ -333,23 +334,6 @@ class Storages:
 
     # -- export ---------------------------------------------------------------------------
 
-    def export_json(self, annotation_id):
-        """An annotation as Label Studio's export storages write it."""
-        core = self.core
-        doc = core.annotations.get(annotation_id)
-        data = core.annotations.export_json(annotation_id, doc)
-        user = core.users.users.doc(doc.get("completed_by")) \
-            if isinstance(doc.get("completed_by"), int) else None
-        if user:
-            data["completed_by"] = {"id": doc["completed_by"],
-                                    "first_name": user.get("first_name", ""),
-                                    "last_name": user.get("last_name", ""),
-                                    "email": user.get("email", "")}
-        if self.r.tasks.doc(doc["task"]) is not None:
-            data["task"] = core.tasks.export_json(doc["task"], core.annotations.export_json)
-            data["task"].pop("annotations", None)
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2)
-
     @staticmethod
     def _key(doc, annotation_id):
         prefix = (doc.get("prefix") or "").strip("/")
@@ -358,7 +342,7 @@ class Storages:
     def _sync_export(self, doc):
         with self.r.lock:
             ids = list(self.r.annotations_by_project.ids(doc["project"]))
-            payloads = [(i, self.export_json(i)) for i in ids]
+            payloads = [(i, annotation_file(self.core, i)) for i in ids]
         problems = []
         if doc["type"] == "localfiles":
             folder = localfiles.check_folder(doc["path"], self.root)
@@ -384,7 +368,9 @@ class Storages:
         targets = self.of_project(doc["project"], "export")
         if not targets:
             return
-        data = None if deleted else self.export_json(annotation_id)
+        data = None if deleted else annotation_file(self.core, annotation_id)
+        if data is None and not deleted:
+            return  # deleted meanwhile: its own event follows
         for storage_id, doc in targets:
             if deleted and not doc.get("can_delete_objects"):
                 continue

@@ -258,3 +258,32 @@ def test_bad_input_never_500(desk):
     assert api.get(f"/api/storages/export/localfiles/{storage['id']}").status_code == 404
     assert api.patch(f"/api/storages/localfiles/{storage['id']}",
                      json={"path": "/etc"}).status_code == 400
+
+
+# LS 1.23's StorageTaskSerializer (fields "__all__" of the Task model, relations last)
+STORAGE_TASK_KEYS = ["id", "data", "meta", "created_at", "updated_at", "is_labeled", "allow_skip",
+                     "overlap", "inner_id", "total_annotations", "cancelled_annotations",
+                     "total_predictions", "precomputed_agreement", "comment_count",
+                     "unresolved_comment_count", "last_comment_updated_at", "project",
+                     "updated_by", "file_upload", "comment_authors"]
+
+
+def test_export_storage_and_live_folder_write_the_same_file(desk):
+    api = desk.api
+    storage_out, live_out = desk.root / "storage", desk.root / "live"
+    storage_out.mkdir()
+    project = api.project(label_config=TEXT_CONFIG)
+    ids = api.post(f"/api/projects/{project['id']}/import?return_task_ids=true",
+                   json=[{"text": "é"}]).json()["task_ids"]
+    assert create(api, project["id"], storage_out, kind="export").status_code == 201
+    r = api.put(f"/api/projects/{project['id']}/live-export", json={"path": str(live_out)})
+    assert r.status_code == 200, r.text
+    annotation = api.post(f"/api/tasks/{ids[0]}/annotations", json={"result": []}).json()
+    desk.app.exports.live.flush()
+    desk.app.storages.flush()
+    name = str(annotation["id"])
+    assert (storage_out / name).read_bytes() == (live_out / name).read_bytes()
+    written = json.loads((storage_out / name).read_text())
+    assert list(written["task"]) == STORAGE_TASK_KEYS
+    assert written["task"]["data"] == {"text": "é"}
+    assert set(written["completed_by"]) == {"id", "first_name", "last_name", "email"}
