@@ -44,45 +44,57 @@ def payloads(recorder):
     rec = f"http://127.0.0.1:{recorder}/hit"
     return [
         ("svg-style-script-href",
-         f'<svg><style>svg{{}}</style><script href="{echo_url(mark("svg-style-script-href", recorder))}"></script></svg>'),
-        ("script-src-echo", f'<script src="{echo_url(mark("script-src-echo", recorder))}"></script>'),
+         f'<svg><style>svg{{}}</style>'
+         f'<script href="{echo_url(mark("svg-style-script-href", recorder))}"></script></svg>'),
+        ("script-src-echo",
+         f'<script src="{echo_url(mark("script-src-echo", recorder))}"></script>'),
         ("svg-script", f'<svg><script>{mark("svg-script", recorder)}</script></svg>'),
         ("script", f'<script>{mark("script", recorder)}</script>'),
         ("img-onerror", f'<img src="x-missing.png" onerror="{mark("img-onerror", recorder)}">'),
         ("svg-onload", f'<svg onload="{mark("svg-onload", recorder)}"></svg>'),
         ("iframe-srcdoc",
          f'<iframe srcdoc="<script>{mark("iframe-srcdoc", recorder)}</script>'
-         f'<script src=&quot;{echo_url(mark("iframe-srcdoc-echo", recorder))}&quot;></script>"></iframe>'),
+         f'<script src=&quot;{echo_url(mark("iframe-srcdoc-echo", recorder))}&quot;></script>'
+         '"></iframe>'),
         ("meta-refresh", f'<meta http-equiv="refresh" content="0;url={rec}/meta-refresh">'),
         ("javascript-link",
-         f'<a id="js-link" href="javascript:{mark("javascript-link", recorder)}">a javascript: link</a>'),
+         f'<a id="js-link" href="javascript:{mark("javascript-link", recorder)}">'
+         'a javascript: link</a>'),
         ("base-href", f'<base href="{rec}/base-href/"><img src="relative.png">'),
         ("form-action",
          f'<form id="evil-form" action="{rec}/form-action" method="post">'
          '<input name="a" value="b"><button id="evil-submit">Go</button></form>'),
         ("math-mglyph-style",
-         f'<math><mtext><table><mglyph><style><img src=x onerror="{mark("math-mglyph-style", recorder)}">'
+         '<math><mtext><table><mglyph><style>'
+         f'<img src=x onerror="{mark("math-mglyph-style", recorder)}">'
          '</style></mglyph></table></mtext></math>'),
         ("svg-p-style",
-         f'<svg></p><style><a id="</style><img src=1 onerror={mark("svg-p-style", recorder)}>"></a></style></svg>'),
+         '<svg></p><style><a id="</style>'
+         f'<img src=1 onerror={mark("svg-p-style", recorder)}>"></a></style></svg>'),
         ("noscript-title",
-         f'<noscript><p title="</noscript><img src=x onerror={mark("noscript-title", recorder)}>"></p></noscript>'),
+         '<noscript><p title="</noscript>'
+         f'<img src=x onerror={mark("noscript-title", recorder)}>"></p></noscript>'),
         ("math-textarea",
-         f'<math><mi><mglyph><svg><mtext><textarea><path id="</textarea><img onerror={mark("math-textarea", recorder)} src=1>">'
+         '<math><mi><mglyph><svg><mtext><textarea><path id="</textarea>'
+         f'<img onerror={mark("math-textarea", recorder)} src=1>">'
          '</path></textarea></mtext></svg></mglyph></mi></math>'),
         ("style-import", f'<style>@import url("{rec}/style-import");</style>'),
         ("style-attr-url", f'<div style="background-image:url({rec}/style-attr-url)">styled</div>'),
         ("link-stylesheet", f'<link rel="stylesheet" href="{rec}/link-stylesheet">'),
-        ("object-echo", f'<object data="{echo_url(mark("object-echo", recorder))}" type="text/html"></object>'),
+        ("object-echo",
+         f'<object data="{echo_url(mark("object-echo", recorder))}" type="text/html"></object>'),
         ("embed-echo", f'<embed src="{echo_url(mark("embed-echo", recorder))}" type="text/html">'),
         ("svg-animate-href",
-         f'<svg><a><animate attributeName="href" values="javascript:{mark("svg-animate-href", recorder)}"/>'
+         '<svg><a>'
+         f'<animate attributeName="href" values="javascript:{mark("svg-animate-href", recorder)}"/>'
          '<text x="20" y="20">animated</text></a></svg>'),
         ("svg-foreignobject",
-         f'<svg><foreignObject><iframe srcdoc="<script>{mark("svg-foreignobject", recorder)}</script>">'
+         '<svg><foreignObject>'
+         f'<iframe srcdoc="<script>{mark("svg-foreignobject", recorder)}</script>">'
          '</iframe></foreignObject></svg>'),
         ("data-url-iframe",
-         f'<iframe src="data:text/html,<script>{mark("data-url-iframe", recorder)}</script>"></iframe>'),
+         f'<iframe src="data:text/html,<script>{mark("data-url-iframe", recorder)}</script>">'
+         '</iframe>'),
     ]
 
 
@@ -98,9 +110,11 @@ DANGEROUS_NODES = """(root) => {
     if (tags.has(tag)) bad.push(`<${tag}>`);
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase(), value = attr.value.toLowerCase().replace(/\\s/g, "");
-      if (name.startsWith("on") || name === "srcdoc" || name === "http-equiv") bad.push(`${tag}[${name}]`);
+      if (name.startsWith("on") || name === "srcdoc" || name === "http-equiv")
+        bad.push(`${tag}[${name}]`);
       if (/javascript:|vbscript:/.test(value)) bad.push(`${tag}[${name}=javascript:]`);
-      if (value.startsWith("data:") && !(tag === "img" && name === "src")) bad.push(`${tag}[${name}=data:]`);
+      if (value.startsWith("data:") && !(tag === "img" && name === "src"))
+        bad.push(`${tag}[${name}=data:]`);
       if (name === "style" && /url\\(|@import/.test(value)) bad.push(`${tag}[style=url()]`);
     }
     if (tag === "style" && /url\\(|@import/i.test(el.textContent)) bad.push("<style> that loads");
@@ -116,7 +130,8 @@ CONFIG = """<View>
   <HyperText name="frame" value="$html"/>
   <HyperText name="inline" value="$html" inline="true"/>
   <Choices name="verdict" toName="frame">
-    <Choice value="ok" html="&lt;b&gt;fine&lt;/b&gt;&lt;img src=x onerror=&quot;{choice_mark}&quot;&gt;"/>
+    <Choice value="ok"
+            html="&lt;b&gt;fine&lt;/b&gt;&lt;img src=x onerror=&quot;{choice_mark}&quot;&gt;"/>
   </Choices>
 </View>"""
 
@@ -169,7 +184,8 @@ def hostile_project(api, recorder, leave_out=()):
         "from_name": "ner", "to_name": "frame", "type": "hypertextlabels",
         "value": {"start": "/p[1]/text()[1]", "end": "/p[1]/text()[1]", "startOffset": 4,
                   "endOffset": 9, "text": "quick",
-                  "hypertextlabels": [f'<img src=x onerror="{mark("prediction-label", recorder)}">']}}]}
+                  "hypertextlabels": [
+                      f'<img src=x onerror="{mark("prediction-label", recorder)}">']}}]}
     response = api.post(f"/api/projects/{project['id']}/import",
                         json=[{"data": {"html": html}, "predictions": [prediction]}])
     assert response.status_code == 201, response.text
