@@ -17,18 +17,18 @@ def install(app, core):
         body = read_json()
         cancelled = parse_bool("was_cancelled", query("was_cancelled"), False)
         annotation_id = annotations.create(task_id, body, current_user(), cancelled)
-        return created(annotations.as_json(annotation_id))
+        return created(annotations.get_json(annotation_id))
 
     @app.get("/api/annotations/<annotation_id>")
     def get_annotation(annotation_id):
-        return annotations.as_json(path_id(annotation_id, "Annotation"))
+        return annotations.get_json(path_id(annotation_id, "Annotation"))
 
     @app.route("/api/annotations/<annotation_id>", method=["PATCH", "PUT"])
     def update_annotation(annotation_id):
         annotation_id = path_id(annotation_id, "Annotation")
         body = read_json()
         annotations.update(annotation_id, body, current_user())
-        return annotations.as_json(annotation_id)
+        return annotations.get_json(annotation_id)
 
     @app.delete("/api/annotations/<annotation_id>")
     def delete_annotation(annotation_id):
@@ -42,18 +42,18 @@ def install(app, core):
     @app.post("/api/predictions")
     def create_prediction():
         body = read_json()
-        return created(predictions.as_json(predictions.create(body)))
+        return created(predictions.get_json(predictions.create(body)))
 
     @app.get("/api/predictions/<prediction_id>")
     def get_prediction(prediction_id):
-        return predictions.as_json(path_id(prediction_id, "Prediction"))
+        return predictions.get_json(path_id(prediction_id, "Prediction"))
 
     @app.route("/api/predictions/<prediction_id>", method=["PATCH", "PUT"])
     def update_prediction(prediction_id):
         prediction_id = path_id(prediction_id, "Prediction")
         body = read_json()
         predictions.update(prediction_id, body)
-        return predictions.as_json(prediction_id)
+        return predictions.get_json(prediction_id)
 
     @app.delete("/api/predictions/<prediction_id>")
     def delete_prediction(prediction_id):

@@ -16,8 +16,7 @@ def install(app, core):
     tasks, records = core.tasks, core.records
 
     def full_json(task_id):
-        return tasks.as_json(task_id, full=True, annotation_json=core.annotations.as_json,
-                             prediction_json=core.predictions.as_json)
+        return tasks.get_json(task_id, core.annotations.as_json, core.predictions.as_json)
 
     @app.get("/api/tasks")
     def list_tasks():
@@ -53,7 +52,7 @@ def install(app, core):
             raise ValidationError({"project": [f'Invalid pk "{project_id}" - object does '
                                                "not exist."]})
         task_id = tasks.create(project_id, body.get("data"), body.get("meta"), current_user())
-        return created(tasks.base_json(task_id))
+        return created(tasks.get_base_json(task_id))
 
     @app.get("/api/tasks/<task_id>")
     def get_task(task_id):
@@ -87,7 +86,7 @@ def install(app, core):
         if not isinstance(body, dict):
             raise ValidationError("Invalid data. Expected a dictionary.")
         task_id = tasks.create(project_id, body.get("data"), body.get("meta"), current_user())
-        return created(tasks.base_json(task_id))
+        return created(tasks.get_base_json(task_id))
 
     @app.delete("/api/projects/<project_id>/tasks")
     def delete_project_tasks(project_id):

@@ -44,6 +44,10 @@ class Annotations:
         return doc
 
     @locked
+    def get_json(self, annotation_id):
+        """as_json, holding the store's lock (as_json itself is for loops that hold it)."""
+        return self.as_json(annotation_id)
+
     def as_json(self, annotation_id, doc=None):
         doc = doc or self.get(annotation_id)
         completed_by = doc.get("completed_by")

@@ -59,6 +59,10 @@ class Predictions:
         return doc
 
     @locked
+    def get_json(self, prediction_id):
+        """as_json, holding the store's lock (as_json itself is for loops that hold it)."""
+        return self.as_json(prediction_id)
+
     def as_json(self, prediction_id, doc=None):
         doc = doc or self.get(prediction_id)
         return {"id": prediction_id, "result": doc.get("result"),

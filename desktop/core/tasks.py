@@ -64,6 +64,16 @@ class Tasks:
     # -- shapes ---------------------------------------------------------------------------
 
     @locked
+    def get_json(self, task_id, annotation_json, prediction_json):
+        """The data manager's whole task (GET /api/tasks/{id}), holding the store's lock."""
+        return self.as_json(task_id, full=True, annotation_json=annotation_json,
+                            prediction_json=prediction_json)
+
+    @locked
+    def get_base_json(self, task_id):
+        """base_json, holding the store's lock (base_json, as_json: for loops that hold it)."""
+        return self.base_json(task_id)
+
     def base_json(self, task_id, task=None):
         """Label Studio's BaseTask shape (POST/PATCH answers, ML payloads)."""
         task = task or self.get(task_id)
@@ -79,7 +89,6 @@ class Tasks:
                 "updated_by": task.get("updated_by"), "file_upload": task.get("file_upload"),
                 "comment_authors": []}
 
-    @locked
     def as_json(self, task_id, full=True, annotation_json=None, prediction_json=None,
                 task=None, resolve_uri=True):
         """The data manager's task (GET /api/tasks/{id}, /api/tasks?fields=all)."""
