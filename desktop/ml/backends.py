@@ -461,28 +461,6 @@ class MLBackends:
         if backend_id is not None:
             self.jobs.start(backend_id, project_id, list(task_ids), defer=True)
 
-    def predict_data(self, project_id, data):
-        """Predictions for task data that is not stored (the 0.x API's
-        /api/models/predictions?mode=data): [prediction fields], nothing written."""
-        if not isinstance(data, dict):
-            raise ValidationError("Task data must be a JSON object.")
-        backend_id = self.main_backend(project_id)
-        if backend_id is None:
-            raise ValidationError("No ML backend")
-        doc = self.update_state(backend_id)
-        if doc.get("state") != "CO":
-            raise ValidationError(f"The ML backend is not connected: {doc.get('error_message')}")
-        task = {"id": 0, "data": data.get("data", data) if isinstance(data.get("data"), dict)
-                else data, "meta": {}, "project": project_id, "annotations": [],
-                "predictions": []}
-        try:
-            found, errors = self.fetch_predictions(doc, [task])
-        except ModelDown as e:
-            raise ValidationError(f"The ML backend can't be reached: {e}") from None
-        if errors and not found:
-            raise ValidationError(errors)
-        return [{k: v for k, v in p.items() if k != "task"} for p in found]
-
     def predict_test(self, backend_id):
         """POST /api/ml/{id}/predict/test?random=true: one random task, the raw exchange."""
         with self.r.lock:
@@ -554,7 +532,7 @@ class MLBackends:
 
     # -- training -------------------------------------------------------------------------
 
-    def train(self, backend_id, use_ground_truth=False):
+    def train(self, backend_id):
         """START_TRAINING through /webhook; servers without a webhook get the old /train."""
         with self.r.lock:
             doc = dict(self.get(backend_id))
@@ -578,11 +556,3 @@ class MLBackends:
         if result.is_error:
             raise ValidationError(f"Training could not be started: {result.error}")
         return result.response
-
-    def train_project(self, project_id):
-        """Train every backend of a project (the 0.x API's /api/models/train)."""
-        ids = self.of_project(project_id)
-        if not ids:
-            raise ValidationError("No ML backend")
-        for backend_id in ids:
-            self.train(backend_id)
