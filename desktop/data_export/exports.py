@@ -328,7 +328,7 @@ class Exports:
         return {"export_type": export_type, "converted_format": len(converted)}
 
     def _convert(self, doc, export_id, export_type, download_resources, escape_formulas):
-        self._file_of(doc, doc["file"])  # the snapshot to convert is there
+        self._file_of(doc["file"])  # the snapshot to convert is there
         path, name, content_type = self.write(doc["project"], export_type,
                                               self._snapshot_tasks(doc), download_resources,
                                               escape_formulas)
@@ -393,7 +393,7 @@ class Exports:
         created = clock.parse(doc["created_at"])
         if export_type == "JSON":
             name = formats.export_filename(project_id, created, ".json", doc["md5"])
-            return self._file_of(doc, doc["file"]), name, "application/json", False
+            return self._file_of(doc["file"]), name, "application/json", False
         fmt = formats.get_format(export_type)
         for converted in doc.get("converted", []):
             if converted["type"] == export_type:
@@ -401,13 +401,13 @@ class Exports:
         else:
             converted = self._convert(doc, export_id, export_type, False, escape_formulas)
         if fmt.escapes_formulas and converted.get("escape_formulas", False) != escape_formulas:
-            self._file_of(doc, doc["file"])  # made again from the snapshot: it is there
+            self._file_of(doc["file"])  # made again from the snapshot: it is there
             return (*self.write(project_id, export_type, self._snapshot_tasks(doc), False,
                                 escape_formulas), True)
-        return (self._file_of(doc, converted["file"]), converted["name"],
+        return (self._file_of(converted["file"]), converted["name"],
                 converted["content_type"], False)
 
-    def _file_of(self, doc, name):
+    def _file_of(self, name):
         """An export's file in export/, or NotFound (404) when it is gone: deleted or moved
         outside LabelDesk (not a failing disk)."""
         path = self.folder / name
