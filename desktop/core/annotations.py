@@ -28,6 +28,11 @@ def parse_result(result, model="annotation"):
     return result
 
 
+# Columns LS's API serializer leaves out: prediction and result_count excluded, unique_id
+# write-only (tasks/serializers.py AnnotationSerializer).
+API_HIDDEN = ("prediction", "result_count", "unique_id")
+
+
 class Annotations:
     def __init__(self, records, tasks, users):
         self.r = records
@@ -49,27 +54,22 @@ class Annotations:
         return self.as_json(annotation_id)
 
     def as_json(self, annotation_id, doc=None):
+        """LS's AnnotationSerializer (the API): its own fields first, then the columns of
+        export_json less those it hides (API_HIDDEN)."""
         doc = doc or self.get(annotation_id)
-        completed_by = doc.get("completed_by")
+        columns = self.export_json(annotation_id, doc)
+        completed_by = columns["completed_by"]
         who = self.users.users.doc(completed_by) if isinstance(completed_by, int) else None
         name = (f"{who['first_name']} {who['last_name']} {who['email']}, {completed_by}"
                 if who else "")
-        return {"id": annotation_id, "result": doc.get("result"),
-                "created_username": name, "created_ago": clock.ago(doc["created_at"]),
-                "completed_by": completed_by, "was_cancelled": doc.get("was_cancelled", False),
-                "ground_truth": doc.get("ground_truth", False), "created_at": doc["created_at"],
-                "updated_at": doc["updated_at"], "draft_created_at": doc.get("draft_created_at"),
-                "lead_time": doc.get("lead_time"), "import_id": doc.get("import_id"),
-                "last_action": doc.get("last_action"), "bulk_created": doc.get("bulk_created",
-                                                                               False),
-                "task": doc["task"], "project": doc["project"],
-                "updated_by": doc.get("updated_by"),
-                "parent_prediction": doc.get("parent_prediction"),
-                "parent_annotation": doc.get("parent_annotation"),
-                "last_created_by": doc.get("last_created_by")}
+        data = {"id": annotation_id, "result": columns["result"], "created_username": name,
+                "created_ago": clock.ago(doc["created_at"]), "completed_by": completed_by}
+        data.update((key, value) for key, value in columns.items() if key not in API_HIDDEN)
+        return data
 
     def export_json(self, annotation_id, doc):
-        """An annotation as Label Studio's JSON export writes it."""
+        """An annotation as Label Studio's JSON export writes it: the Annotation model's
+        columns, in its order."""
         result = doc.get("result")
         return {"id": annotation_id, "completed_by": doc.get("completed_by"), "result": result,
                 "was_cancelled": doc.get("was_cancelled", False),
