@@ -14,7 +14,6 @@ from desktop.core.records import locked
 UNDEFINED = "$undefined$"
 
 # Counters kept on each task document; absent means zero (keeps 100k-task projects small).
-COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions", "_gt", "_useful")
 
 
 def storage_url(task_id, uri):
