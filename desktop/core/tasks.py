@@ -13,8 +13,6 @@ from desktop.core.records import locked
 
 UNDEFINED = "$undefined$"
 
-# Counters kept on each task document; absent means zero (keeps 100k-task projects small).
-
 
 def storage_url(task_id, uri):
     """The URL the labeling UI loads for a storage URI (s3://...), as Label Studio's."""
