@@ -41,7 +41,6 @@ log = logging.getLogger("labeldesk.backups")
 
 NAME = re.compile(r"^snapshot-(\d{8}T\d{6}Z)-g(\d+)-([a-z]+(?:-[a-z]+)*)(?:-n(\d+))?(?:-(\d+))?"
                   r"\.ldb$")
-KINDS = ("manual", "daily", "before-restore", "compaction")
 STAMP = "%Y%m%dT%H%M%SZ"
 COUNTED = ("projects", "tasks", "annotations")
 # Where a restore writes what it is doing (db/restore.json) until it is done: the next start

@@ -43,7 +43,6 @@ FIELDS = {
                                 "aws_secret_access_key", "aws_session_token",
                                 "aws_sse_kms_key_id", "region_name", "s3_endpoint"),
 }
-SECRETS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 BOOLEANS = ("use_blob_urls", "synchronizable", "recursive_scan", "presign",
             "can_delete_objects")
 DEFAULTS = {"title": "", "description": None, "regex_filter": None, "use_blob_urls": False,
