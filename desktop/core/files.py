@@ -77,7 +77,7 @@ class _replacing:
             self.file = open(self.tmp, "wb")
         return self.file
 
-    def __exit__(self, kind, error, _trace):
+    def __exit__(self, kind, _error, _trace):
         try:
             if kind is None:
                 self.file.flush()
