@@ -20,10 +20,9 @@ from xml.parsers import expat
 from lxml import etree
 
 from desktop.labelconfig.schema import schema_error
-from desktop.labelconfig.samples import sample_task
 
 __all__ = ["MAX_CONFIG_BYTES", "UNDEFINED_KEY", "LabelConfigError", "LabelConfig", "Tag",
-           "parse", "validate", "sample_task"]
+           "parse", "validate"]
 
 MAX_CONFIG_BYTES = 1_000_000
 # Caps checked while expat reads the config (POST /api/projects/validate needs no token), far

@@ -13,6 +13,8 @@ import random
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from desktop.labelconfig import parse
+
 __all__ = ["sample_task", "task_from_config_comment", "EXAMPLES"]
 
 _ROWS = 100  # LS generates 100 time-series rows
@@ -172,8 +174,6 @@ EXAMPLES = {
 def sample_task(config, host=""):
     """{data key: example value} for a LabelConfig (or config XML), with <HOSTNAME> = host."""
     if isinstance(config, (str, bytes)):
-        from desktop.labelconfig import parse  # late: labelconfig imports this module
-
         config = parse(config)
     examples = {
         key: value.replace("<HOSTNAME>", host) if isinstance(value, str) else value

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from desktop import labelconfig as lc
+from desktop.labelconfig.samples import sample_task
 from desktop.labelconfig.schema import SCHEMA
 
 # LS templates and edge cases
@@ -644,11 +645,11 @@ def test_essential_data_changed():
 # -- sample tasks -------------------------------------------------------------------------------
 
 def test_sample_task_by_tag():
-    assert lc.sample_task(lc.parse(CONFIGS["object_detection"])) == {
+    assert sample_task(lc.parse(CONFIGS["object_detection"])) == {
         "image": "/static/samples/sample.jpg"}
-    assert lc.sample_task(lc.parse(CONFIGS["object_detection"]), "http://localhost:8080") == {
+    assert sample_task(lc.parse(CONFIGS["object_detection"]), "http://localhost:8080") == {
         "image": "http://localhost:8080/static/samples/sample.jpg"}
-    many = lc.sample_task(lc.parse(CONFIGS["multi_object"]))
+    many = sample_task(lc.parse(CONFIGS["multi_object"]))
     assert many["audio"] == "/static/samples/game.wav"
     assert many["text"] == "To have faith is to trust yourself to the water"
     assert many["table"] == {"Card number": 18799210, "First name": "Max", "Last name": "Nobel"}
@@ -657,7 +658,7 @@ def test_sample_task_by_tag():
 
 
 def test_sample_task_special_cases():
-    sample = lc.sample_task
+    sample = sample_task
     assert sample(lc.parse(CONFIGS["hypertext"])) == {"text": "/static/samples/hypertext.html"}
     assert sample(lc.parse(CONFIGS["paragraphs"]))["dialogue"][0] == {"speaker": "Alice",
                                                                      "line": "Hi, Bob."}
@@ -681,24 +682,24 @@ def test_sample_task_special_cases():
 def test_sample_time_series_json():
     xml = ('<View><TimeSeries name="ts" value="$ts" valueType="json" timeColumn="t">'
            '<Channel column="a"/><Channel column="b"/></TimeSeries></View>')
-    data = lc.sample_task(lc.parse(xml))["ts"]
+    data = sample_task(lc.parse(xml))["ts"]
     assert list(data) == ["t", "a", "b"]
     assert data["t"] == list(range(100)) and len(data["a"]) == 100
-    dated = lc.sample_task(lc.parse(xml.replace('timeColumn="t"', 'timeColumn="t" timeFormat="%Y-%m"')))
+    dated = sample_task(lc.parse(xml.replace('timeColumn="t"', 'timeColumn="t" timeFormat="%Y-%m"')))
     assert dated["ts"]["t"][:3] == ["2020-01", "2020-02", "2020-03"] and len(dated["ts"]["t"]) == 100
-    wrapping = lc.sample_task(lc.parse(xml.replace('timeColumn="t"', 'timeColumn="t" timeFormat="%m"')))
+    wrapping = sample_task(lc.parse(xml.replace('timeColumn="t"', 'timeColumn="t" timeFormat="%m"')))
     assert wrapping["ts"]["t"] == [f"{m:02d}" for m in range(1, 13)]
 
 
 def test_sample_task_comment_overrides():
     xml = ('<!-- {"data": {"text": "Custom", "extra": 1}} -->\n'
            '<View><Text name="text" value="$text"/><Image name="i" value="$image"/></View>')
-    assert lc.sample_task(lc.parse(xml)) == {"text": "Custom", "image": "/static/samples/sample.jpg",
+    assert sample_task(lc.parse(xml)) == {"text": "Custom", "image": "/static/samples/sample.jpg",
                                              "extra": 1}
     root_body = '<!--{"text": "Root"}--><View><Text name="text" value="$text"/></View>'
-    assert lc.sample_task(lc.parse(root_body)) == {"text": "Root"}
+    assert sample_task(lc.parse(root_body)) == {"text": "Root"}
     broken = '<!-- {not json} --><View><Text name="text" value="$text"/></View>'
-    assert lc.sample_task(broken)["text"] == "To have faith is to trust yourself to the water"
+    assert sample_task(broken)["text"] == "To have faith is to trust yourself to the water"
 
 
 def test_examples_are_ls_data_examples():
