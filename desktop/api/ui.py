@@ -12,7 +12,7 @@ from desktop import __version__
 
 from desktop.ui import editor
 from desktop.core.errors import PermissionDenied
-from desktop.core.sessions import AuthFailed
+from desktop.core.errors import AuthFailed
 from desktop.api.web import TOKEN_ONLY, json_response, read_object
 
 UI_DIR = editor.UI_DIR
@@ -195,7 +195,7 @@ def install(app, core):
         (where LabelDesk can) opened right away in place of this one."""
         from desktop.core import settings as settings_module
         from desktop.db import CorruptFile, StoreLocked
-        from desktop.core.errors import ValidationError
+        from desktop.core.errors import CannotOpen, ValidationError
         path = settings_module.check_data_dir(read_object().get("path"), settings.data_dir)
         existing = settings_module.is_data_dir(path)
 
@@ -221,6 +221,8 @@ def install(app, core):
         except StoreLocked:
             raise ValidationError({"path": [
                 "Another LabelDesk has this folder open. Close it first."]}) from None
+        except CannotOpen as e:  # e.g. its settings.json can't be read
+            raise ValidationError({"path": [e.detail]}) from None
         except CorruptFile as e:
             raise ValidationError({"path": [
                 f"The data in this folder can't be read: {e.path} is damaged ({e.reason})."]}

@@ -43,8 +43,36 @@ class Conflict(LabelDeskError):
     status = 409
 
 
+class AuthFailed(LabelDeskError):
+    """No valid credentials: Label Studio's 401 (the API adds `WWW-Authenticate: Token`)."""
+
+    status = 401
+
+
 class PermissionDenied(LabelDeskError):
     status = 403
+
+
+class Bare(LabelDeskError):
+    """An error Label Studio answers without its envelope: `body` is the whole JSON answer
+    (its 0.x API, and a few 1.x answers that come straight from a serializer)."""
+
+    def __init__(self, body, status=400):
+        super().__init__("")
+        self.bare, self.status = body, status
+
+
+class CannotOpen(LabelDeskError):
+    """A data folder that can't be opened as it is: its settings.json unreadable, its store
+    damaged or held by another LabelDesk, the folder unreadable. `detail` says why and what to
+    do; the API answers 400, the CLI ends with it (exit status `exit_code`: 0 when another
+    LabelDesk's window was brought forward instead)."""
+
+    status = 400
+
+    def __init__(self, detail, exit_code=1):
+        super().__init__(detail)
+        self.exit_code = exit_code
 
 
 class StoreError(LabelDeskError):

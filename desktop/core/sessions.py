@@ -22,16 +22,12 @@ import threading
 import time
 
 from desktop.core import uihost
-from desktop.core.errors import LabelDeskError, PermissionDenied
+from desktop.core.errors import AuthFailed, LabelDeskError, PermissionDenied
 
 SECRET_TTL = 120  # seconds a one-time secret stays valid (the window's first page load)
 SESSION_TTL = 30 * 24 * 3600
 CSRF_HEADER = "X-CSRFToken"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class AuthFailed(LabelDeskError):
-    status = 401
 
 
 def cookie_name(port):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import orjson
 
+from desktop.core.errors import CannotOpen
+
 APP_NAME = "labeldesk"
 
 
@@ -186,7 +188,7 @@ class Settings:
         except FileNotFoundError:
             return self
         except (OSError, orjson.JSONDecodeError) as e:
-            raise SystemExit(f"{self.settings_file} can't be read: {e}") from None
+            raise CannotOpen(f"{self.settings_file} can't be read: {e}") from None
         for key in self.PERSISTED:
             if key in saved and key not in overrides:
                 value = saved[key]

@@ -5,7 +5,7 @@ import time
 import uuid
 
 from desktop.core import clock, jwt
-from desktop.core.errors import Conflict, LabelDeskError, NotFound, ValidationError
+from desktop.core.errors import AuthFailed, Conflict, NotFound, ValidationError
 
 DEFAULT_EMAIL = "default_user@localhost"
 ACCESS_TTL = 300  # seconds, as Label Studio's access tokens
@@ -16,10 +16,6 @@ PERMISSIONS = [f"{model}.{action}" for model in
                 "predictions", "avatar", "views", "webhooks", "actions", "storages", "exports")
                for action in ("create", "view", "change", "delete")]
 USER_FIELDS = ("first_name", "last_name", "username", "email", "phone", "allow_newsletters")
-
-
-class AuthFailed(LabelDeskError):
-    status = 401
 
 
 def new_legacy_token():

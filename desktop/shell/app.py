@@ -1,36 +1,55 @@
-"""LabelDesk wired together: settings, store, core modules and the HTTP API, in one object."""
+"""LabelDesk wired together: settings, store, core modules and the HTTP API, in one object.
+
+open_core is the one way to open a data folder's core, writable (LabelDesk) or, beside the
+LabelDesk that holds it, read-only (ReadOnlyCore); desktop/shell/opening.py says why one
+can't be opened.
+"""
 
 import errno
 import logging
 import threading
 import time
+from functools import cached_property
 
-from desktop.core.annotations import Annotations
 from desktop.api import create_api
+from desktop.core.annotations import Annotations
 from desktop.core.backups import Backups, backups_dir
-from desktop.db import Store
-from desktop.db.backupfiles import is_kept
-from desktop.db.backups import interrupted_restore
 from desktop.core.data_manager import Actions, Views
-from desktop.data_export.exports import Exports
-from desktop.data_import.imports import Imports
-from desktop.legacy.project import Legacy
-from desktop.legacy.files import LegacyIO
-from desktop.legacy.models import LegacyML
-from desktop.ml.backends import MLBackends
 from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
 from desktop.core.records import Records
 from desktop.core.sessions import Sessions
-from desktop.io_storages.storages import Storages
 from desktop.core.tasks import Tasks
-from desktop.data_import.uploads import Uploads
 from desktop.core.users import Users
+from desktop.data_export.exports import Exports
+from desktop.data_import.imports import Imports
+from desktop.data_import.uploads import Uploads
+from desktop.db import Store, StoreLocked
+from desktop.db.backupfiles import is_kept
+from desktop.db.backups import interrupted_restore
+from desktop.io_storages.storages import Storages
+from desktop.legacy.files import LegacyIO
+from desktop.legacy.models import LegacyML
+from desktop.legacy.project import Legacy
+from desktop.ml.backends import MLBackends
 
 log = logging.getLogger("labeldesk")
 
 # What opening a data folder LabelDesk can't write to fails with: it is then opened read-only.
 READ_ONLY_ERRORS = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def open_core(settings, beside_running=False):
+    """The data folder opened: a LabelDesk, holding its store's lock. When another LabelDesk
+    holds it, StoreLocked; with `beside_running`, its data read-only beside it instead (a
+    ReadOnlyCore: enough for `labeldesk export` and `labeldesk user`). A damaged store raises
+    CorruptFile; a folder that can't be used, OSError."""
+    try:
+        return LabelDesk(settings)
+    except StoreLocked:
+        if not beside_running:
+            raise
+    return ReadOnlyCore(settings)
 
 
 class LabelDesk:
@@ -138,6 +157,44 @@ class LabelDesk:
         self.backups.stop()
         if self.exports.live is not None:
             self.exports.live.stop()
+        self.store.close()
+
+
+class ReadOnlyCore:
+    """The data of a folder another LabelDesk holds, read beside it: the store read-only and
+    unlocked (no lock, no repair, every write refused), with the core modules that read it,
+    each made when first used (`labeldesk user` needs the users alone). No API, no threads."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.store = Store(settings.store_dir, readonly=True)
+        self.users = Users(self.store)
+
+    @cached_property
+    def records(self):
+        return Records(self.store)
+
+    @cached_property
+    def projects(self):
+        return Projects(self.records, self.users)
+
+    @cached_property
+    def tasks(self):
+        return Tasks(self.records, self.projects, self.users)
+
+    @cached_property
+    def annotations(self):
+        return Annotations(self.records, self.tasks, self.users)
+
+    @cached_property
+    def uploads(self):
+        return Uploads(self.records, self.settings.media_dir)
+
+    @cached_property
+    def exports(self):
+        return Exports(self, live=False)
+
+    def close(self):
         self.store.close()
 
 

@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 
 from desktop import __version__
-from desktop.db import CorruptFile, Store, StoreLocked
+from desktop.core.errors import CannotOpen, LabelDeskError
 from desktop.core.settings import Settings
+from desktop.db import CorruptFile, StoreLocked
+from desktop.shell.instance import announce, publish, remove_instance
+from desktop.shell.opening import error_text, open_app, plural
 
 
 def settings_from(args):
@@ -63,215 +66,31 @@ def user_token(args):
     return ""
 
 
-def damaged_message(error):
-    """What LabelDesk says when a store file is damaged (a CorruptFile) and it won't open."""
-    from desktop.db.journal import NewerFormat
-    if isinstance(error, NewerFormat):
-        return f"LabelDesk can't open its data: {error.path} was {error.reason}"
-    return (f"LabelDesk can't open its data: {error.path} is damaged ({error.reason}).\n"
-            "The file was left as it is; nothing was replaced. Run `labeldesk repair` to "
-            "keep every readable record, or restore a backup.")
-
-
-def open_app(settings, verb=None, recover=False):
-    """The data folder opened; `verb` ("start", "serve"): another LabelDesk holding it is found
-    and asked to show its window, or the user is told where it runs (see report_running).
-    `recover`: a damaged store raises CorruptFile (the window then offers repair and backups,
-    desktop/shell/recovery.py) instead of ending the process with damaged_message."""
-    from desktop.shell.app import LabelDesk
-    try:
-        return LabelDesk(settings)
-    except CorruptFile as e:
-        if recover:
-            raise
-        sys.exit(damaged_message(e))
-    except StoreLocked as e:
-        if verb:
-            report_running(settings, e, verb)
-        sys.exit(f"LabelDesk is already running: {e}.")
-    except OSError as e:  # e.g. a read-only data folder without data (app.py opens others)
-        sys.exit(f"LabelDesk can't open its data folder: {e.strerror or e}.")
-
-
-# -- one LabelDesk per data folder ------------------------------------------------------------
-# The store's lock (an OS lock on <data>/db/LOCK, freed by the OS when its process ends, even by
-# a crash) keeps a second process out. Beside it, the running app writes <data>/instance.json
-# (0600): its pid and URL, and for a window a random nonce that lets a second launch ask it to
-# raise its window (POST FOCUS_PATH with the nonce in NONCE_HEADER). Never the API token.
-
-INSTANCE_FILE = "instance.json"
-FOCUS_PATH = "/_labeldesk/instance/focus"
-NONCE_HEADER = "X-LabelDesk-Instance"
-
-
-def instance_path(settings):
-    return Path(settings.data_dir) / INSTANCE_FILE
-
-
-def read_instance(settings):
-    import orjson
-    try:
-        info = orjson.loads(instance_path(settings).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return info if isinstance(info, dict) and isinstance(info.get("pid"), int) else None
-
-
-def write_instance(settings, url, nonce=None):
-    """Record this process as the one serving the data folder (call once it holds the store),
-    so that a second launch can find it. A previous instance.json, left by a process that
-    died, is replaced (the store reports the unclean end itself)."""
-    import orjson
-    info = {"pid": os.getpid(), "url": url, "window": nonce is not None, "version": __version__,
-            "started": int(time.time())}
-    if nonce:
-        info["nonce"] = nonce
-    path = instance_path(settings)
-    tmp = path.with_name(f".{INSTANCE_FILE}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(orjson.dumps(info, option=orjson.OPT_INDENT_2))
-        os.replace(tmp, path)
-    except OSError as e:  # e.g. a full disk: serving matters more than being findable
-        print(f"Could not write {path} ({e.strerror}); a second launch won't find this one.",
-              file=sys.stderr, flush=True)
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-
-
-def remove_instance(settings):
-    """At a clean shutdown: forget instance.json, if it is still this process's."""
-    info = read_instance(settings)
-    if info and info["pid"] == os.getpid():
-        try:
-            instance_path(settings).unlink()
-        except OSError:
-            pass
-
-
-def pid_alive(pid):
-    if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would end the process there
-        import ctypes
-        kernel32 = ctypes.windll.kernel32
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def lock_owner(settings):
-    """The pid the store's LOCK file names (its holder writes it there), else None."""
-    try:
-        text = (Path(settings.store_dir) / "LOCK").read_text()
-    except OSError:
-        return None
-    from desktop.db.lockfile import owner_of
-    parts = owner_of(text).split()
-    return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
-
-
-def running_instance(settings, wait=10.0):
-    """instance.json of the live LabelDesk that holds the store. It is written just after the
-    store is opened, so a LabelDesk that is still starting gets `wait` seconds to write it."""
-    deadline = time.monotonic() + wait
-    while True:
-        info = read_instance(settings)
-        if info and info["pid"] != os.getpid() and info["pid"] == lock_owner(settings) \
-                and pid_alive(info["pid"]):
-            return info
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.1)
-
-
-def ask_to_focus(info):
-    """Ask a running LabelDesk's window to come to the front; True when it answered yes."""
-    import http.client
-    from urllib.parse import urlsplit
-    url = urlsplit(info.get("url") or "")
-    if url.hostname != "127.0.0.1" or not url.port or not info.get("nonce"):
-        return False
-    connection = http.client.HTTPConnection("127.0.0.1", url.port, timeout=5)
-    try:
-        connection.request("POST", FOCUS_PATH, body=b"", headers={NONCE_HEADER: info["nonce"]})
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
-def report_running(settings, error, verb):
-    """Another LabelDesk holds this data folder: bring its window forward (`start`, exit 0), or
-    say where it runs (exit 1)."""
-    folder = settings.data_dir
-    info = running_instance(settings)
-    if info is None:
-        sys.exit(f"LabelDesk is already running: {error}.")
-    where = f"pid {info['pid']}, API at {info['url']}"
-    if verb == "start" and info.get("window") and ask_to_focus(info):
-        print(f"LabelDesk is already open with the data folder {folder} ({where}); "
-              "its window was brought to the front.", flush=True)
-        sys.exit(0)
-    kind = "window" if info.get("window") else "server (headless)"
-    sys.exit(f"LabelDesk is already running with the data folder {folder}: a {kind}, {where}.\n"
-             "Use that one (the API token: `labeldesk user --token`), or close it first; one data "
-             "folder "
-             "is opened by one LabelDesk at a time.")
-
-
-def announce(app, print_token=False):
-    """The data folder, and where the API token is. The token itself only when asked for
-    (--print-token): printed, it would stay in terminal scrollback and in logs."""
-    import shlex
-    settings = app.settings
-    print(f"Data folder: {settings.data_dir}", flush=True)
-    if not settings.auth:
-        print("Authentication is off: any local program can use the API.", flush=True)
-    elif print_token:
-        print(f"API token: {app.users.get(1)['token']}  "
-              "(send it as 'Authorization: Token <token>')", flush=True)
-    else:
-        print("The API token is not printed; get it with `labeldesk user --token --data-dir "
-              f"{shlex.quote(str(settings.data_dir))}` (or start with --print-token).",
-              flush=True)
+def open_data(args, beside_running=False):
+    """The data folder of a command other than start and serve, opened (opening.open_app)
+    with the local user left as it is: --username names a user to look up there, and a token
+    in the environment is `start`'s."""
+    settings = settings_from(args)
+    settings.username = settings.user_token = ""
+    return open_app(settings, beside_running=beside_running)
 
 
 def cmd_serve(args):
     """Serve the API headless, for scripts and CI."""
-    from desktop.shell.server import Server
     from desktop.shell.app import Reopenable
+    from desktop.shell.server import Server
     settings = settings_from(args)
     app = open_app(settings, "serve")
     # The Settings page (in a browser) may switch the data folder: the server stays.
     holder = Reopenable(app)
     server = Server(holder, port=settings.port, max_body_bytes=settings.max_body_bytes)
-    write_instance(settings, server.url)
+    publish(holder, server.url, print_token=args.print_token)
     if server.fell_back:
         print(f"Port {settings.port} is in use; using port {server.port} instead.", flush=True)
     print(f"LabelDesk {__version__} is serving {server.url}", flush=True)
     # the UI's own host (desktop/core/uihost.py): a browser signed in there shares its cookie with
     # no other local server; scripts keep using the address above
     print(f"Open it in a browser: http://{app.sessions.host}:{server.port}/", flush=True)
-
-    def reopened(old, new):
-        remove_instance(old.settings)
-        write_instance(new.settings, server.url)
-        announce(new, args.print_token)
-    holder.on_reopen.append(reopened)
     announce(app, args.print_token)
 
     stopping = threading.Event()
@@ -307,20 +126,10 @@ def cmd_start(args):
 def cmd_user(args):
     """Print the local user's info and token, as `label-studio user` does (--token: the token
     alone)."""
-    from desktop.shell.app import LabelDesk
-    from desktop.core.users import Users
-    settings = settings_from(args)
-    # --username names the user to look up here: it must not rename the local user
-    settings.username = settings.user_token = ""
+    app = open_data(args, beside_running=True)  # LabelDesk running: read beside it
     try:
-        app = LabelDesk(settings)
-    except StoreLocked:
-        # LabelDesk is running and holds the store: read it without taking it.
-        info = Users(Store(settings.store_dir, readonly=True)).cli_info(args.username)
-    except CorruptFile:
-        open_app(settings)  # reports the damage and exits
-    else:
         info = app.users.cli_info(args.username)
+    finally:
         app.close()
     if args.token:
         if info.get("status") != "ok":
@@ -365,30 +174,6 @@ class Progress:
             self.stream.flush()
 
 
-def open_readonly_core(settings):
-    """The store of a running LabelDesk, read-only and unlocked: enough to export from."""
-    from types import SimpleNamespace
-
-    from desktop.core.annotations import Annotations
-    from desktop.data_export.exports import Exports
-    from desktop.core.projects import Projects
-    from desktop.core.records import Records
-    from desktop.core.tasks import Tasks
-    from desktop.data_import.uploads import Uploads
-    from desktop.core.users import Users
-    store = Store(settings.store_dir, readonly=True)
-    records = Records(store)
-    users = Users(store)
-    projects = Projects(records, users)
-    tasks = Tasks(records, projects, users)
-    core = SimpleNamespace(settings=settings, store=store, records=records, users=users,
-                           projects=projects, tasks=tasks,
-                           annotations=Annotations(records, tasks, users),
-                           uploads=Uploads(records, settings.media_dir), close=store.close)
-    core.exports = Exports(core, live=False)
-    return core
-
-
 def find_project(core, given):
     """A project by id, or by its exact title; exits with a message otherwise."""
     ids = core.projects.ids()
@@ -404,17 +189,7 @@ def find_project(core, given):
 
 def cmd_export(args):
     """Export a project: the whole project as one portable .zip, or one Label Studio format."""
-    from desktop.core.errors import LabelDeskError
-    settings = settings_from(args)
-    settings.username = settings.user_token = ""
-    try:
-        from desktop.shell.app import LabelDesk
-        core = LabelDesk(settings)
-    except StoreLocked:
-        # LabelDesk is running: read its store without taking it (exports only read).
-        core = open_readonly_core(settings)
-    except CorruptFile:
-        open_app(settings)  # reports the damage and exits
+    core = open_data(args, beside_running=True)  # LabelDesk running: exports only read
     try:
         project_id = find_project(core, args.project)
         target = Path(args.to).expanduser()
@@ -448,15 +223,6 @@ def cmd_export(args):
     return 0
 
 
-def error_text(error):
-    """A LabelDeskError as one line: its field messages, else its detail."""
-    errors = getattr(error, "errors", None)
-    if isinstance(errors, dict):
-        return " ".join(m for ms in errors.values() for m in (ms if isinstance(ms, list)
-                                                             else [ms]))
-    return str(error)
-
-
 def move(source, target):
     """Rename when possible, else copy across file systems (shutil.move does both)."""
     import shutil
@@ -466,22 +232,16 @@ def move(source, target):
 def cmd_import(args):
     """Restore a whole-project .zip (from `labeldesk export`) as a new project."""
     from desktop.data_import import archive
-    from desktop.core.errors import LabelDeskError
-    settings = settings_from(args)
-    settings.username = settings.user_token = ""
     source = Path(args.file).expanduser()
     if not source.is_file():
         sys.exit(f"No file {source}.")
     try:
-        from desktop.shell.app import LabelDesk
-        core = LabelDesk(settings)
+        core = open_data(args)
     except StoreLocked:
         sys.exit("LabelDesk is running and holds its data, so the project can't be added from "
                  "here. Import the file in the app (Projects > Import project file), or send "
                  "it to the running server: POST /api/projects/archive with the .zip as the "
                  "body or as a multipart 'file' (see docs/export.md).")
-    except CorruptFile:
-        open_app(settings)
     try:
         user_id = 1
         try:
@@ -499,16 +259,11 @@ def cmd_import(args):
 
 def _open_for_handover(args, verb):
     """The data folder opened here; a clear refusal when a running LabelDesk holds it."""
-    from desktop.shell.app import LabelDesk
-    settings = settings_from(args)
-    settings.username = settings.user_token = ""
     try:
-        return LabelDesk(settings)
+        return open_data(args)
     except StoreLocked as e:
         sys.exit(f"labeldesk {verb}: LabelDesk is running with this data folder ({e}).\n"
                  f"Close LabelDesk, then run `labeldesk {verb}` again.")
-    except CorruptFile:
-        open_app(settings)  # reports the damage and exits
 
 
 def _handover_token(args):
@@ -523,8 +278,8 @@ def _handover_token(args):
 def _run_handover(verb, run):
     import orjson
 
-    from desktop.pushpull.lsclient import LSError
     from desktop.pushpull import Interrupted, PushPullError
+    from desktop.pushpull.lsclient import LSError
     try:
         summary = run()
     except Interrupted as e:
@@ -636,7 +391,6 @@ def cmd_restore(args):
     """Replace the data store with a backup (LabelDesk must be closed; the current state is
     backed up first)."""
     from desktop.core import backups
-    from desktop.core.errors import LabelDeskError
     settings = settings_from(args)
     try:
         done = backups.restore_closed(settings, args.backup)
@@ -692,10 +446,6 @@ def cmd_repair(args):
         return 1
     print("\n".join(report.lines()))
     return 0
-
-
-def plural(number, noun):
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def human_size(size):
@@ -816,7 +566,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["start", *(argv if argv is not None else sys.argv[1:])])
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except CannotOpen as e:  # the data folder (or its settings.json): said, and nothing else
+        if e.exit_code == 0:
+            print(e.detail, flush=True)
+            return 0
+        sys.exit(e.detail)
 
 
 if __name__ == "__main__":

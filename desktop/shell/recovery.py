@@ -19,13 +19,13 @@ import threading
 import time
 
 from desktop.core import backups as store_backups
-from desktop.ui import editor
 from desktop.core import repair as store_repair
-from desktop.shell.cli import error_text, plural
+from desktop.core.errors import CannotOpen, LabelDeskError
 from desktop.db import CorruptFile, StoreLocked
-from desktop.db.journal import NewerFormat
 from desktop.db.backups import list_backups
-from desktop.core.errors import LabelDeskError
+from desktop.db.journal import NewerFormat
+from desktop.shell.opening import error_text, plural
+from desktop.ui import editor
 
 log = logging.getLogger("labeldesk.recovery")
 
@@ -159,7 +159,7 @@ class Recovery:
 
     def open_labeldesk(self):
         """Open LabelDesk's main window, then close this one. If the data still doesn't open,
-        say why and stay; cli.open_app ends with SystemExit when another LabelDesk took the
+        say why and stay; opening.open_app raises CannotOpen when another LabelDesk took the
         folder meanwhile (its message is shown)."""
         with self.busy:
             if not self.opened:
@@ -170,9 +170,9 @@ class Recovery:
                     problem = describe(self.settings, e)
                     return _failed(f"LabelDesk still can't open its data: {problem['path']} "
                                    f"is damaged: {problem['reason']}")
-                except SystemExit as e:
-                    return _failed(str(e.code) if e.code else "Another LabelDesk opened this "
-                                   "data folder; its window was brought to the front.")
+                except CannotOpen as e:
+                    return _failed(e.detail if e.exit_code else "Another LabelDesk opened "
+                                   "this data folder; its window was brought to the front.")
                 except Exception as e:  # noqa: BLE001 - said in the window, not lost in a log
                     log.exception("recovery: LabelDesk could not be opened")
                     return _failed(f"LabelDesk could not be opened: {e}")

@@ -28,10 +28,12 @@ import orjson
 import webview  # noqa: E402 - absent without the `window` extra: `labeldesk start` then serves
 
 from desktop import __version__
-
-from desktop.ui import editor
-from desktop.shell.bridge import Bridge, Facade, LocalClient, exposed
+from desktop.core.errors import CannotOpen
 from desktop.db import CorruptFile
+from desktop.shell import instance
+from desktop.shell.bridge import Bridge, Facade, LocalClient, exposed
+from desktop.shell.opening import damaged_message, open_app
+from desktop.ui import editor
 
 log = logging.getLogger("labeldesk.window")
 
@@ -340,29 +342,6 @@ def close_on_signals(window):
     threading.Thread(target=wait, name="labeldesk-signals", daemon=True).start()
 
 
-def with_focus_endpoint(wsgi, nonce, focus):
-    """The app's WSGI callable plus POST cli.FOCUS_PATH, by which a second `labeldesk start` on
-    the same data folder asks this window to come forward. Only a caller that read the nonce
-    from instance.json (0600, the user's own data folder) may."""
-    import hmac
-
-    from desktop.shell.cli import FOCUS_PATH, NONCE_HEADER
-    header = "HTTP_" + NONCE_HEADER.upper().replace("-", "_")
-
-    def app(environ, start_response):
-        if environ.get("PATH_INFO") != FOCUS_PATH:
-            return wsgi(environ, start_response)
-        sent = environ.get(header, "")
-        if environ.get("REQUEST_METHOD") != "POST" or not hmac.compare_digest(
-                sent.encode(), nonce.encode()):
-            start_response("403 Forbidden", [("Content-Type", "application/json")])
-            return [b'{"detail": "Not allowed."}']
-        focus()
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [b'{"focused": true}']
-    return app
-
-
 def bring_to_front(window, state):
     """Show the window above the others, as it was (maximized stays maximized)."""
     native = getattr(window, "native", None)
@@ -397,12 +376,10 @@ def run(settings, print_token=False):
     same command line (restart_process): Qt WebEngine can't run a second GUI loop in one
     process, and a main window opened inside the recovery window's loop did not always end
     that loop when it was closed."""
-    from desktop.shell.cli import damaged_message, open_app
-
     gui = choose_gui()
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get(
             "WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
-        raise SystemExit("No display to open a window on (DISPLAY is not set). "
+        raise CannotOpen("No display to open a window on (DISPLAY is not set). "
                          "Run `labeldesk serve` to use LabelDesk from a browser or scripts.")
     prepare_environment(gui)
     block_stop_signals()
@@ -430,7 +407,7 @@ def run(settings, print_token=False):
             open_recovery(settings, e, gui, open_labeldesk)
         except Exception:  # never worse than before it existed: the message, on stderr
             log.exception("the recovery window could not be made")
-            raise SystemExit(damaged_message(e)) from None
+            raise CannotOpen(damaged_message(e)) from None
     else:
         stops.append(open_main(settings, app, gui, print_token))
     try:
@@ -441,7 +418,7 @@ def run(settings, print_token=False):
     if restart:
         restart_process()
     if not stops:  # the recovery window was closed without opening LabelDesk
-        raise SystemExit(damaged_message(damaged))
+        raise CannotOpen(damaged_message(damaged))
     print("LabelDesk stopped.", flush=True)
     return 0
 
@@ -462,7 +439,6 @@ def open_main(settings, app, gui, print_token=False):
     import secrets
 
     from desktop.shell.app import Reopenable
-    from desktop.shell.cli import announce, remove_instance, write_instance
     from desktop.shell.server import Server
 
     # The Settings page may switch the data folder: the server and the window stay, the
@@ -470,12 +446,12 @@ def open_main(settings, app, gui, print_token=False):
     holder = Reopenable(app)
     shown = []  # the window, once created
     nonce = secrets.token_urlsafe(32)
-    wsgi = with_focus_endpoint(holder, nonce,
-                               lambda: shown and bring_to_front(shown[0], state))
+    wsgi = instance.with_focus_endpoint(holder, nonce,
+                                        lambda: shown and bring_to_front(shown[0], state))
     server = Server(wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
-    write_instance(settings, server.url, nonce)
+    instance.publish(holder, server.url, nonce, print_token)
     print(f"LabelDesk {__version__} is open; its API is at {server.url}", flush=True)
-    announce(app, print_token)
+    instance.announce(app, print_token)
 
     state = WindowState(settings.data_dir).load()
     bridge = Bridge(LocalClient(server.url, lambda: holder.app.users.get(1)["token"]),
@@ -492,10 +468,7 @@ def open_main(settings, app, gui, print_token=False):
         allowed = lambda: is_ours(current_url(window), ui_url)  # noqa: E731
 
     def reopened(old, new):
-        remove_instance(old.settings)
-        write_instance(new.settings, server.url, nonce)
         bridge._data_dir = Path(new.settings.data_dir)
-        announce(new, print_token)
     holder.on_reopen.append(reopened)
     secret = app.sessions.one_time_secret()
     webview.settings["ALLOW_FILE_URLS"] = False
@@ -514,7 +487,7 @@ def open_main(settings, app, gui, print_token=False):
     def stop():
         state.save()
         server.stop()
-        remove_instance(holder.app.settings)
+        instance.remove_instance(holder.app.settings)
         holder.close()
     return stop
 

@@ -201,13 +201,13 @@ def test_serve_prints_where_the_token_is_not_the_token(serve_process, tmp_path):
 
 
 def test_start_and_serve_share_the_announcement(tmp_path, capsys):
-    """`labeldesk start` (desktop/shell/window.py) prints through cli.announce, as serve does."""
+    """`labeldesk start` (desktop/shell/window.py) prints through instance.announce, as serve does."""
     import inspect
 
     from desktop.core.settings import Settings
     from desktop.shell import window
     from desktop.shell.app import LabelDesk
-    from desktop.shell.cli import announce
+    from desktop.shell.instance import announce
     assert "API token:" not in inspect.getsource(window)  # no printing of its own
     app = LabelDesk(Settings(data_dir=tmp_path / "data"))
     try:

@@ -168,6 +168,21 @@ def test_a_folder_another_labeldesk_has_open_is_refused(user_env, make_live):
     assert live.api.get("/api/projects").status_code == 200  # still serving its own folder
 
 
+def test_a_folder_whose_settings_cant_be_read_is_refused_with_the_reason(user_env, make_live):
+    """A malformed settings.json in the chosen folder is answered (400, the file and why), not
+    left unanswered; the current folder keeps being served."""
+    live = make_live("current", reopenable=True)
+    other = user_env / "other"
+    LabelDesk(Settings(data_dir=other)).close()
+    (other / "settings.json").write_text('{"port": 8080,')
+    response = live.api.post("/api/ui/data-dir", json={"path": str(other)})
+    assert response.status_code == 400, response.text
+    reason = str(response.json()["validation_errors"]["path"])
+    assert "settings.json can't be read" in reason and str(other) in reason, reason
+    assert settings_module.read_user_config() == {}  # nothing remembered
+    assert live.api.get("/api/projects").status_code == 200  # still serving its own folder
+
+
 def test_settings_say_where_the_folder_comes_from(make_live):
     live = make_live("current", reopenable=True)
     body = live.api.get("/api/ui/settings").json()

@@ -21,7 +21,7 @@ import requests
 
 import x11
 import x11focus
-from desktop.shell.cli import FOCUS_PATH, NONCE_HEADER
+from desktop.shell.instance import FOCUS_PATH, NONCE_HEADER
 from windowhelp import display, wait_for  # noqa: F401 - the Xvfb fixture
 
 LABELDESK = [sys.executable, "-m", "desktop"]
