@@ -21,6 +21,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from desktop.core.errors import LabelDeskError
 from desktop.core.files import file_digest
 
 VERSION = "1.13.1"
@@ -62,6 +63,11 @@ PATCH_LEVEL = "patched-1"
 EDITOR_PREFIX = "web/dist/libs/editor/"
 FONTS_PREFIX = "label_studio/core/static/fonts/"
 FONTS = ("Figtree-Regular.ttf", "Figtree-SemiBold.ttf")
+
+
+class SetupFailed(LabelDeskError):
+    """The editor can't be set up: a download that isn't the pinned one, a build the patches
+    don't fit. Nothing was installed; `python -m desktop.ui.editor fetch` ends with it."""
 
 
 def installed():
@@ -107,8 +113,8 @@ def cached_wheel():
         got = Path(tmp) / WHEEL
         actual = file_digest(got, "sha256")
         if actual != SHA256:
-            raise SystemExit(f"{WHEEL}: checksum mismatch (got {actual}, expected {SHA256}); "
-                             "not installing it.")
+            raise SetupFailed(f"{WHEEL}: checksum mismatch (got {actual}, expected {SHA256}); "
+                              "not installing it.")
         os.replace(got, path)
     return path
 
@@ -130,8 +136,8 @@ def cached_purify():
             shutil.copyfileobj(answer, out)
         actual = file_digest(got, "sha256")
         if actual != PURIFY_SHA256:
-            raise SystemExit(f"{PURIFY_TARBALL}: checksum mismatch (got {actual}, expected "
-                             f"{PURIFY_SHA256}); not installing it.")
+            raise SetupFailed(f"{PURIFY_TARBALL}: checksum mismatch (got {actual}, expected "
+                              f"{PURIFY_SHA256}); not installing it.")
         os.replace(got, path)
     return path
 
@@ -157,8 +163,8 @@ def patch_bundle(path):
     text = path.read_text(encoding="utf-8")
     for what, old, new in PATCHES:
         if text.count(old) != 1:
-            raise SystemExit(f"{path}: the {what} patch does not fit this editor build "
-                             f"({text.count(old)} matches); not installing it.")
+            raise SetupFailed(f"{path}: the {what} patch does not fit this editor build "
+                              f"({text.count(old)} matches); not installing it.")
         text = text.replace(old, new)
     path.write_text(text, encoding="utf-8")
 
@@ -210,4 +216,7 @@ def fetch():
 if __name__ == "__main__":
     if sys.argv[1:] != ["fetch"]:
         sys.exit("usage: python -m desktop.ui.editor fetch")
-    fetch()
+    try:
+        fetch()
+    except SetupFailed as e:
+        sys.exit(str(e))
