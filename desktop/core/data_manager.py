@@ -150,7 +150,7 @@ class Actions:
             count = self.predictions_to_annotations(ids, version, user_id)
             return {"detail": f"Created {count} annotations"}
         if action == "remove_duplicates":
-            count = self.remove_duplicates(project_id, ids)
+            count = self.remove_duplicates(ids)
             return {"processed_items": count, "detail": f"Removed {count} tasks"}
         if action == "retrieve_tasks_predictions":
             ml = getattr(core, "ml", None)
@@ -176,7 +176,7 @@ class Actions:
                 created += 1
         return created
 
-    def remove_duplicates(self, project_id, task_ids):
+    def remove_duplicates(self, task_ids):
         core = self.core
         seen, duplicates = {}, []
         for task_id in task_ids:
