@@ -201,7 +201,8 @@ def test_serve_prints_where_the_token_is_not_the_token(serve_process, tmp_path):
 
 
 def test_start_and_serve_share_the_announcement(tmp_path, capsys):
-    """`labeldesk start` (desktop/shell/window.py) prints through instance.announce, as serve does."""
+    """`labeldesk start` (desktop/shell/window.py) prints through instance.announce, as serve
+    does."""
     import inspect
 
     from desktop.core.settings import Settings
