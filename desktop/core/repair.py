@@ -34,6 +34,7 @@ import zlib
 
 import orjson
 
+from desktop.core.errors import LabelDeskError
 from desktop.db.backups import Staged
 from desktop.db.journal import CorruptFile, NewerFormat, keep_aside, read_snapshot
 from desktop.db.lockfile import acknowledged_in, read_acknowledged
@@ -41,9 +42,11 @@ from desktop.db.scan import JournalScan
 from desktop.db.storage import SCHEMA, JournalStorage, check_ops
 
 
-class CannotRepair(Exception):
+class CannotRepair(LabelDeskError):
     """The store can't be rebuilt from its own files (the snapshot is unreadable, or the journal
     belongs to another snapshot); nothing was changed."""
+
+    status = 409
 
 
 class Report:
