@@ -285,12 +285,18 @@ def open_store(settings):
     try:
         return Store(settings.store_dir, fsync=settings.fsync), False
     except StoreLocked:
-        pass
+        return read_beside(settings), True
+
+
+def read_beside(settings):
+    """The store of the LabelDesk that holds it, read-only and unlocked (what a command reads
+    while LabelDesk runs: `labeldesk backup`, app.ReadOnlyCore)."""
+    from desktop.db import Store
     try:
-        return Store(settings.store_dir, readonly=True), True
+        return Store(settings.store_dir, readonly=True)
     except CorruptFile:  # caught between a compaction's two renames: read again
         time.sleep(0.2)
-        return Store(settings.store_dir, readonly=True), True
+        return Store(settings.store_dir, readonly=True)
 
 
 def backup_now(settings):

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from desktop.api import create_api
 from desktop.core.annotations import Annotations
-from desktop.core.backups import Backups, backups_dir
+from desktop.core.backups import Backups, backups_dir, read_beside
 from desktop.core.data_manager import Actions, Views
 from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
@@ -167,7 +167,7 @@ class ReadOnlyCore:
 
     def __init__(self, settings):
         self.settings = settings
-        self.store = Store(settings.store_dir, readonly=True)
+        self.store = read_beside(settings)
         self.users = Users(self.store)
 
     @cached_property
