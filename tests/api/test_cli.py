@@ -145,6 +145,18 @@ def test_second_server_on_the_same_data_is_refused(serve_process, tmp_path):
     assert "already running" in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("user",), ("backups",)])
+def test_unreadable_settings_file_is_said_not_a_traceback(tmp_path, command):
+    """settings.json that isn't JSON: every command ends with the file and why (exit 1)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text('{"port": ')
+    result = labeldesk(*command, "--data-dir", str(data))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{data / 'settings.json'} can't be read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_data_dir_from_environment(tmp_path):
     data = tmp_path / "from-env"
     proc = subprocess.Popen([sys.executable, "-m", "desktop", "serve", "--port", "0"],
