@@ -231,12 +231,6 @@ class Tag:
     to_names: list = field(default_factory=list)  # controls only
     labels: list = field(default_factory=list)  # controls only: Label/Choice alias or value
 
-    @property
-    def value_key(self):
-        """The task data key of an object tag ("$image" -> "image"), None for literal values."""
-        value = self.attrs.get("value") or self.attrs.get("valueList") or ""
-        return value[1:] if value.startswith("$") else None
-
 
 class LabelConfig:
     """A parsed config and everything LS derives from it. Build with parse()."""
@@ -261,11 +255,6 @@ class LabelConfig:
 
     def __repr__(self):
         return f"<LabelConfig controls={list(self.parsed)} data_keys={self.data_keys}>"
-
-    @property
-    def has_control_tags(self):
-        """LS's config_has_control_tags."""
-        return bool(self.parsed)
 
     def problems(self):
         """LS's validation messages for this (well-formed) config, [] when valid."""
@@ -403,16 +392,6 @@ class LabelConfig:
             return [f"These labels still exist in annotations or drafts:\n{lines}"
                     f'Please add labels to tag with name="{control}".']
         return []
-
-    def essential_data_changed(self, old):
-        """LS's config_essential_data_has_changed against the previous config: True or None."""
-        for name, info in self.parsed.items():
-            before = old.parsed.get(name)
-            if (before is None or info["type"] != before["type"]
-                    or info["inputs"] != before["inputs"]
-                    or not set(before["labels"]).issubset(info["labels"])):
-                return True
-        return None
 
 
 # -- helpers ------------------------------------------------------------------------------------

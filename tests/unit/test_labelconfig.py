@@ -283,7 +283,6 @@ def test_parsed_shape_of_object_detection():
                          "Car": {"value": "Car", "background": "blue"}}}}
     assert config.control_weights == {
         "label": {"overall": 1.0, "type": "RectangleLabels", "labels": {"Airplane": 1.0, "Car": 1.0}}}
-    assert config.has_control_tags
 
 
 def test_parsed_extras_regex_conditionals_dynamic_and_alias():
@@ -303,7 +302,6 @@ def test_object_only_and_empty_configs_have_no_controls():
     for name in ("object_only", "empty_view"):
         config = lc.parse(CONFIGS[name])
         assert config.parsed == {} and config.control_weights == {}
-        assert not config.has_control_tags
 
 
 def test_controls_and_objects():
@@ -313,7 +311,6 @@ def test_controls_and_objects():
     assert config.controls["c"].labels == ["x"]
     assert {name: obj.tag for name, obj in config.objects.items()} == {
         "img": "Image", "aud": "Audio", "txt": "Text", "tbl": "Table", "chat": "Chat"}
-    assert config.objects["img"].value_key == "image"
 
 
 def test_data_types_and_keys():
@@ -632,14 +629,6 @@ def test_exemptions():
     assert taxonomy.incompatibilities(custom, True, custom_labels={"Mine"}) == []
     assert taxonomy.incompatibilities(custom, True) != []
     assert lc.parse("<View/>").incompatibilities(summary({"a|b|choices": 1}), True) == []
-
-
-def test_essential_data_changed():
-    old = lc.parse(TEXT_CONFIG)
-    assert lc.parse(TEXT_CONFIG).essential_data_changed(old) is None
-    fewer = lc.parse(TEXT_CONFIG.replace('<Choice value="Neutral"/>', ""))
-    assert fewer.essential_data_changed(old) is True
-    assert old.essential_data_changed(fewer) is None
 
 
 # -- sample tasks -------------------------------------------------------------------------------
