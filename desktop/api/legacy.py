@@ -8,8 +8,7 @@ from datetime import datetime
 
 from bottle import HTTPResponse, request
 
-from desktop.core.errors import NotFound
-from desktop.legacy.project import Bare
+from desktop.core.errors import Bare, NotFound
 from desktop.legacy.files import example_file
 from desktop.core.paging import parse_bool
 from desktop.api.imports import inline_json, uploaded_files

@@ -5,8 +5,8 @@ itself, never to the UI's cookie alone (web.ApiPlugin.authenticate)."""
 
 from bottle import request
 
-from desktop.core.errors import NotFound
-from desktop.api.web import BareError, created, current_user, path_id, read_object
+from desktop.core.errors import Bare, NotFound
+from desktop.api.web import created, current_user, path_id, read_object
 
 
 def install(app, core):
@@ -78,7 +78,7 @@ def install(app, core):
         try:
             users.blacklist(read_object().get("refresh"))
         except NotFound as e:  # Label Studio answers this one without its envelope
-            raise BareError({"detail": e.detail}, status=404) from None
+            raise Bare({"detail": e.detail}, status=404) from None
 
     @app.post("/api/token/rotate", credentials=True)
     def rotate():

@@ -16,8 +16,8 @@ import orjson
 from desktop.core import clock
 
 from desktop import labelconfig
-from desktop.core.errors import ValidationError
-from desktop.legacy.project import STORAGE_TYPES, Bare, messages, unix
+from desktop.core.errors import Bare, ValidationError
+from desktop.legacy.project import STORAGE_TYPES, messages, unix
 from desktop.labelconfig.samples import sample_task
 
 # The file in 0.x's export zip, by format, when the exporter writes a single file

@@ -4,8 +4,8 @@ With none connected they answer what 0.8 answered: {"models": []} and 400 "No ML
 model that fails or can't be reached is a 400, not a 500. Routes: desktop/api/legacy.py.
 """
 
-from desktop.core.errors import LabelDeskError, NotFound, ValidationError
-from desktop.legacy.project import Bare, messages
+from desktop.core.errors import Bare, LabelDeskError, NotFound, ValidationError
+from desktop.legacy.project import messages
 
 PREDICT_MODES = ("data", "all_tasks", "specific_tasks")
 

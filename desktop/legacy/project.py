@@ -18,7 +18,7 @@ import re
 from desktop.core import clock
 
 from desktop import labelconfig
-from desktop.core.errors import LabelDeskError, NotFound, ValidationError
+from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.projects import EMPTY_CONFIG
 
 DEFAULT_TITLE = "Default project"
@@ -33,14 +33,6 @@ SAMPLING_NAMES = {"Sequential sampling": "sequential", "Uniform sampling": "unif
 # /api/tasks/<id> query parameters only 1.x clients send (the data manager, the SDKs' options)
 ONE_X_PARAMS = ("project", "view", "fields", "include", "resolve_uri", "interaction")
 STORAGE_TYPES = {"source": "tasks-json", "target": "completions-dir"}
-
-
-class Bare(LabelDeskError):
-    """An answer 0.x gave as a bare JSON body (no 1.x envelope)."""
-
-    def __init__(self, body, status=400):
-        super().__init__("")
-        self.bare, self.status = body, status
 
 
 def messages(error):
