@@ -63,10 +63,10 @@ class Bare(LabelDeskError):
 
 
 class CannotOpen(LabelDeskError):
-    """A data folder that can't be opened as it is: its settings.json unreadable, its store
-    damaged or held by another LabelDesk, the folder unreadable. `detail` says why and what to
-    do; the API answers 400, the CLI ends with it (exit status `exit_code`: 0 when another
-    LabelDesk's window was brought forward instead)."""
+    """LabelDesk can't open as asked: the data folder's settings.json is unreadable, its store
+    damaged or held by another LabelDesk, the folder unusable, or there is no display for the
+    window. `detail` says why and what to do; the API answers 400, the CLI ends with it (exit
+    status `exit_code`: 0 when another LabelDesk's window was brought forward instead)."""
 
     status = 400
 
