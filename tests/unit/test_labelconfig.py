@@ -1,11 +1,11 @@
-"""desktop.labelconfig: LS's verdicts and messages on label configs, and a parser that can't be abused.
+"""desktop.labelconfig: LS's verdicts and messages on label configs, and a parser that can't be
+abused.
 
 Oracles (test-only): label-studio-sdk's parse_config for parsed_label_config, and LS's own
 validation recipe (defusedxml + xmljson BadgerFish + jsonschema, as core/label_config.py does it)
 for validate(). The module itself imports none of them.
 """
 
-from paths import REFERENCE
 import json
 import re
 import time
@@ -13,11 +13,13 @@ from collections import OrderedDict
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desktop import labelconfig as lc
 from desktop.labelconfig.samples import sample_task
 from desktop.labelconfig.schema import SCHEMA
+from paths import REFERENCE
 
 # LS templates and edge cases
 CONFIGS = {
@@ -282,7 +284,8 @@ def test_parsed_shape_of_object_detection():
         "labels_attrs": {"Airplane": {"value": "Airplane", "background": "green"},
                          "Car": {"value": "Car", "background": "blue"}}}}
     assert config.control_weights == {
-        "label": {"overall": 1.0, "type": "RectangleLabels", "labels": {"Airplane": 1.0, "Car": 1.0}}}
+        "label": {"overall": 1.0, "type": "RectangleLabels",
+                  "labels": {"Airplane": 1.0, "Car": 1.0}}}
 
 
 def test_parsed_extras_regex_conditionals_dynamic_and_alias():
@@ -337,18 +340,22 @@ INVALID = [
      "Validation failed on : 'toName' is a required property"),
     ('<View><Image name="img"/></View>', "Validation failed on : 'value' is a required property"),
     ('<View><Choices name="c" toName="t"><Choice value="x"/><Choice/></Choices>'
-     '<Text name="t" value="$t"/></View>', "Validation failed on Choice/1: 'value' is a required property"),
+     '<Text name="t" value="$t"/></View>',
+     "Validation failed on Choice/1: 'value' is a required property"),
     ('<View><Text name="t" value="$t"/><Text name="t2"/></View>',
      "Validation failed on 1: 'value' is a required property"),
     ('<View><Labels name="c" toName="t"/><Text name="t" value="$t"/></View>',
      "Validation failed on : 'Label' is a required property"),
-    ('<View><Choices name="1" toName="t"><Choice value="a"/></Choices><Text name="t" value="$t"/></View>',
+    ('<View><Choices name="1" toName="t"><Choice value="a"/></Choices>'
+     '<Text name="t" value="$t"/></View>',
      "Validation failed on @name: 1 is not of type 'string'"),
     ('<View><Text name="t" value="$t"/><Text name="t" value="$t"/></View>',
      "Label config contains non-unique names"),
-    ('<View><Choices name="c" toName="x,t"><Choice value="a"/></Choices><Text name="t" value="$t"/></View>',
+    ('<View><Choices name="c" toName="x,t"><Choice value="a"/></Choices>'
+     '<Text name="t" value="$t"/></View>',
      "toName=\"x\" not found in names: ['c', 't']"),
-    ('<View><Text name="t" value="$t" filename="t"/></View>', "Label config contains non-unique names"),
+    ('<View><Text name="t" value="$t" filename="t"/></View>',
+     "Label config contains non-unique names"),
     ('<a:View/>', "unbound prefix: line 1, column 0"),
     ('<View>&e;</View>', "undefined entity: line 1, column 6"),
     ("hello", "syntax error: line 1, column 0"),
@@ -380,7 +387,8 @@ def test_reference_examples():
 def test_what_ls_accepts():
     assert lc.validate('<Foo><Text name="t" value="$t"/></Foo>') == []  # root need not be View
     assert lc.validate('<View><Image name="i" value="$i"/></View>') == []  # no control tags
-    assert lc.validate('<View><Whatever name="w" toName="i"/><Image name="i" value="$i"/></View>') == []
+    assert lc.validate('<View><Whatever name="w" toName="i"/>'
+                       '<Image name="i" value="$i"/></View>') == []
     assert lc.validate('<?xml version="1.0" encoding="UTF-8"?><View/>') == []
     assert lc.validate('<View><!-- <Choices name="c"/> --></View>') == []
 
@@ -388,7 +396,8 @@ def test_what_ls_accepts():
 def test_video_playback_speed_checks_of_the_sdk():
     xml = '<View><Video name="v" value="$v" defaultPlaybackSpeed="20" minPlaybackSpeed="x"/></View>'
     assert lc.validate(xml) == ['Video tag "v": minPlaybackSpeed must be a number, got "x"\n'
-                                'Video tag "v": defaultPlaybackSpeed must be between 0.05 and 10, got 20.0']
+                                'Video tag "v": defaultPlaybackSpeed must be between 0.05 and 10, '
+                                'got 20.0']
     assert lc.validate('<View><Video name="v" value="$v" defaultPlaybackSpeed="2" '
                        'minplaybackspeed="3"/></View>') == [
         'Video tag "v": minPlaybackSpeed (3.0) must not exceed defaultPlaybackSpeed (2.0)']
@@ -431,7 +440,8 @@ def test_parsed_agrees_with_sdk_on_random_configs(xml):
 
 XXE = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><View>&e;</View>'
 LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+          + "".join(f'<!ENTITY lol{i} '
+                    f'"{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
                     for i in range(1, 10))
           + ']><View><Text name="t" value="&lol9;"/></View>')
 EXTERNAL_DTD = '<!DOCTYPE View SYSTEM "http://127.0.0.1:9/evil.dtd"><View/>'
@@ -597,7 +607,8 @@ def test_removed_control_is_incompatible():
 
 def test_removed_label_only_refused_when_strict():
     config = lc.parse('<View><Text name="text" value="$text"/>'
-                      '<Choices name="sentiment" toName="text"><Choice value="Pos"/></Choices></View>')
+                      '<Choices name="sentiment" toName="text"><Choice value="Pos"/></Choices>'
+                      '</View>')
     used = summary({"sentiment|text|choices": 2}, {"sentiment": {"Pos": 1, "Neg": 1}})
     assert config.incompatibilities(used, strict=True) == [
         "These labels still exist in annotations or drafts:\nNeg (1 annotation)\n"
@@ -674,9 +685,12 @@ def test_sample_time_series_json():
     data = sample_task(lc.parse(xml))["ts"]
     assert list(data) == ["t", "a", "b"]
     assert data["t"] == list(range(100)) and len(data["a"]) == 100
-    dated = sample_task(lc.parse(xml.replace('timeColumn="t"', 'timeColumn="t" timeFormat="%Y-%m"')))
-    assert dated["ts"]["t"][:3] == ["2020-01", "2020-02", "2020-03"] and len(dated["ts"]["t"]) == 100
-    wrapping = sample_task(lc.parse(xml.replace('timeColumn="t"', 'timeColumn="t" timeFormat="%m"')))
+    dated = sample_task(lc.parse(xml.replace('timeColumn="t"',
+                                             'timeColumn="t" timeFormat="%Y-%m"')))
+    assert dated["ts"]["t"][:3] == ["2020-01", "2020-02", "2020-03"]
+    assert len(dated["ts"]["t"]) == 100
+    wrapping = sample_task(lc.parse(xml.replace('timeColumn="t"',
+                                                'timeColumn="t" timeFormat="%m"')))
     assert wrapping["ts"]["t"] == [f"{m:02d}" for m in range(1, 13)]
 
 
