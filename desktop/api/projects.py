@@ -3,15 +3,23 @@
 from bottle import request
 
 from desktop import labelconfig
-from desktop.core.paging import page_params, page_slice
-from desktop.api.web import BareError, created, current_user, path_id, query, read_json
+from desktop.core.errors import Bare
+from desktop.core.paging import page_params
+from desktop.api.web import created, current_user, path_id, query, read_json
 
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 100
 
 
-def paginated(ids, to_json):
+def paginated(projects, counts=False):
+    """One page of the project list the query asks for, with Label Studio's page links."""
     page, size = page_params(query("page"), query("page_size"), PAGE_SIZE, MAX_PAGE_SIZE)
-    start, stop = page_slice(len(ids), page, size)
+    ids = query("ids")
+    wanted = None
+    if ids:
+        wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdecimal()}
+    total, results = projects.page(page, size, counts, title=query("title"), ids=wanted,
+                                   ordering=query("ordering"), pinned=query("filter"))
+    stop = (page - 1) * size + len(results)
     base = request.url.split("?")[0]
 
     def link(number):
@@ -19,50 +27,35 @@ def paginated(ids, to_json):
         params.update(page=str(number))
         return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
 
-    return {"count": len(ids), "next": link(page + 1) if stop < len(ids) else None,
-            "previous": link(page - 1) if page > 1 else None,
-            "results": [to_json(i) for i in ids[start:stop]]}
+    return {"count": total, "next": link(page + 1) if stop < total else None,
+            "previous": link(page - 1) if page > 1 else None, "results": results}
 
 
 def install(app, core):
     projects = core.projects
 
-    def listed_ids():
-        ids = query("ids")
-        wanted = None
-        if ids:
-            wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdecimal()}
-        return projects.list_ids(title=query("title"), ids=wanted, ordering=query("ordering"),
-                                 pinned=query("filter"))
-
     @app.get("/api/projects")
     def list_projects():
-        with core.records.lock:
-            return paginated(listed_ids(), projects.as_json)
+        return paginated(projects)
 
     @app.get("/api/projects/counts")
     def project_counts():
-        with core.records.lock:
-            return paginated(listed_ids(), projects.counts)
+        return paginated(projects, counts=True)
 
     @app.post("/api/projects")
     def create_project():
-        with core.records.lock:
-            project_id = projects.create(read_json(), current_user())
-            data = projects.as_json(project_id, counters=False)
-        return created(data)
+        project_id = projects.create(read_json(), current_user())
+        return created(projects.as_json(project_id, counters=False))
 
     @app.get("/api/projects/<project_id>")
     def get_project(project_id):
-        with core.records.lock:
-            return projects.as_json(path_id(project_id, "Project"))
+        return projects.as_json(path_id(project_id, "Project"))
 
     @app.route("/api/projects/<project_id>", method=["PATCH", "PUT"])
     def update_project(project_id):
         project_id = path_id(project_id, "Project")
-        with core.records.lock:
-            projects.update(project_id, read_json())
-            return projects.as_json(project_id)
+        projects.update(project_id, read_json())
+        return projects.as_json(project_id)
 
     @app.delete("/api/projects/<project_id>")
     def delete_project(project_id):
@@ -73,22 +66,20 @@ def install(app, core):
         body = read_json()
         xml = body.get("label_config") if isinstance(body, dict) else None
         if xml is None:
-            raise BareError({"label_config": ["This field is required."]})
+            raise Bare({"label_config": ["This field is required."]})
         if not isinstance(xml, str) or not xml.strip():
-            raise BareError({"label_config": ["This field may not be blank."]})
+            raise Bare({"label_config": ["This field may not be blank."]})
         errors = labelconfig.validate(xml)
         if errors:
-            raise BareError({"label_config": errors})
+            raise Bare({"label_config": errors})
 
     @app.post("/api/projects/<project_id>/validate")
     def validate_project_config(project_id):
         project_id = path_id(project_id, "Project")
         body = read_json()
-        with core.records.lock:
-            return projects.validate_config(project_id, body.get("label_config")
-                                            if isinstance(body, dict) else None)
+        return projects.validate_config(project_id, body.get("label_config")
+                                        if isinstance(body, dict) else None)
 
     @app.get("/api/projects/<project_id>/summary")
     def summary(project_id):
-        with core.records.lock:
-            return projects.summary(path_id(project_id, "Project"))
+        return projects.summary(path_id(project_id, "Project"))
