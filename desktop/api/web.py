@@ -129,9 +129,6 @@ def read_object(allow_form=True):
     return data
 
 
-BareError = Bare  # the old name, for api/projects.py until its change is committed
-
-
 def query(name, default=None):
     value = request.query.getunicode(name)
     return default if value is None else value
