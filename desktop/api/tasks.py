@@ -57,7 +57,7 @@ def install(app, core):
     @app.get("/api/tasks/<task_id>")
     def get_task(task_id):
         if core.legacy.wants(request.query):
-            return core.legacy.get_task(task_id, request.query)
+            return core.legacy.get_task(task_id)
         return full_json(path_id(task_id, "Task"))
 
     @app.route("/api/tasks/<task_id>", method=["PATCH", "PUT"])

@@ -248,7 +248,7 @@ class Legacy:
         predictions (1.x ignores both keys there); otherwise the 1.x update."""
         return isinstance(body, dict) and ("completions" in body or "predictions" in body)
 
-    def get_task(self, task_id, params=None):
+    def get_task(self, task_id):
         """The 1.x task with 0.x's keys on top: old scripts find `completions`, 1.x clients
         every key they read (see docs/legacy-api.md, "One route, two APIs")."""
         task_id = self._task_id(task_id)
