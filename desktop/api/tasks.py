@@ -51,7 +51,7 @@ def install(app, core):
         if not isinstance(project_id, int) or records.projects.doc(project_id) is None:
             raise ValidationError({"project": [f'Invalid pk "{project_id}" - object does '
                                                "not exist."]})
-        task_id = tasks.create(project_id, body.get("data"), body.get("meta"), current_user())
+        task_id = tasks.create(project_id, body.get("data"), body.get("meta"))
         return created(tasks.get_base_json(task_id))
 
     @app.get("/api/tasks/<task_id>")
@@ -85,7 +85,7 @@ def install(app, core):
         body = read_json()
         if not isinstance(body, dict):
             raise ValidationError("Invalid data. Expected a dictionary.")
-        task_id = tasks.create(project_id, body.get("data"), body.get("meta"), current_user())
+        task_id = tasks.create(project_id, body.get("data"), body.get("meta"))
         return created(tasks.get_base_json(task_id))
 
     @app.delete("/api/projects/<project_id>/tasks")

@@ -247,7 +247,7 @@ class Tasks:
         return data
 
     @locked
-    def create(self, project_id, data, meta=None, user_id=None):
+    def create(self, project_id, data, meta=None):
         self.projects.get(project_id)
         data = self.check_data(project_id, data)
         if meta is not None and not isinstance(meta, dict):
