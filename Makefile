@@ -13,7 +13,7 @@ run: setup
 serve: setup
 	$(BIN)/labeldesk serve $(if $(DATA),--data-dir $(DATA))
 
-test: test-setup
+test: test-setup lint
 	$(BIN)/pytest -n 2 -q tests
 
 # One line length and one import style (ruff), and the layers of docs/adr/0008-layout.md

@@ -1,7 +1,21 @@
 """Bottle routes, one module per resource. Thin: parse the request, call the core, serialize."""
 
-from desktop.api import annotations, backups, dm, exports, imports, legacy, misc, ml, projects, storages, tasks, ui, users
-from desktop.api import schema  # the OpenAPI description: /api/schema, /docs/api
+from desktop.api import (
+    annotations,
+    backups,
+    dm,
+    exports,
+    imports,
+    legacy,
+    misc,
+    ml,
+    projects,
+    schema,  # the OpenAPI description: /api/schema, /docs/api
+    storages,
+    tasks,
+    ui,
+    users,
+)
 from desktop.api.web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, imports, dm, exports, ml, storages, legacy,

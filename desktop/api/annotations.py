@@ -1,7 +1,7 @@
 """Annotations and predictions (ref. §5)."""
 
-from desktop.core.paging import parse_bool
 from desktop.api.web import created, current_user, path_id, query, query_int, read_json
+from desktop.core.paging import parse_bool
 
 
 def install(app, core):

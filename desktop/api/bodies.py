@@ -1,7 +1,8 @@
 """Request bodies, read once and in blocks before the route runs: kept in memory while small,
 spooled past MEMORY_LIMIT to a temporary file in <data>/tmp; multipart/form-data bodies are
 parsed from there in blocks by the `multipart` library's push parser (by Bottle's author; the parts
-it streams are written where we choose: <data>/tmp), urlencoded ones by parse_qsl, and what the routes read
+it streams are written where we choose: <data>/tmp), urlencoded ones by parse_qsl, and what the
+routes read
 (`request.body`, `request.forms`, `request.files`) is then Bottle's usual objects over them.
 
 Why not Bottle's own reading (docs/security.md, issues 13-14):

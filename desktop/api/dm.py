@@ -2,9 +2,9 @@
 
 from bottle import request
 
+from desktop.api.web import created, current_user, path_id, query_int, read_json
 from desktop.core.data_manager import ACTIONS
 from desktop.core.errors import ValidationError
-from desktop.api.web import created, current_user, path_id, query_int, read_json
 
 
 def install(app, core):

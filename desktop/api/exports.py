@@ -4,8 +4,8 @@ import os
 
 from bottle import HTTPResponse, request
 
-from desktop.core.paging import parse_bool
 from desktop.api.web import created, current_user, path_id, query, read_json
+from desktop.core.paging import parse_bool
 
 BLOCK = 1 << 20
 
@@ -115,8 +115,8 @@ def install(app, core):
 
 def install_more(app, core):
     """Whole-project files and live export folders (LabelDesk's own, beyond Label Studio)."""
-    from desktop.data_import import archive
     from desktop.core.errors import ValidationError
+    from desktop.data_import import archive
     exports = core.exports
 
     @app.get("/api/projects/<project_id>/archive")

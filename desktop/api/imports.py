@@ -4,12 +4,12 @@ import bottle
 import orjson
 from bottle import request
 
+from desktop.api.web import created, current_user, path_id, query, read_json
 from desktop.core import jsonload
 from desktop.core.errors import ValidationError
-from desktop.data_import.importers import is_media
 from desktop.core.paging import parse_bool
+from desktop.data_import.importers import is_media
 from desktop.data_import.uploads import content_type
-from desktop.api.web import created, current_user, path_id, query, read_json
 
 
 def uploaded_files():

@@ -8,11 +8,11 @@ from datetime import datetime
 
 from bottle import HTTPResponse, request
 
-from desktop.core.errors import Bare, NotFound
-from desktop.legacy.files import example_file
-from desktop.core.paging import parse_bool
 from desktop.api.imports import inline_json, uploaded_files
 from desktop.api.web import content_type, created, current_user, json_response, query, read_json
+from desktop.core.errors import Bare, NotFound
+from desktop.core.paging import parse_bool
+from desktop.legacy.files import example_file
 
 XML_TYPES = ("application/xml", "text/xml", "text/plain")
 # /api/import-example-file: q= -> its type (example_file refuses any other q)

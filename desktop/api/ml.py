@@ -6,9 +6,17 @@ and writes, so a slow model never holds up anyone else's request.
 
 from bottle import HTTPResponse
 
+from desktop.api.web import (
+    created,
+    json_response,
+    path_id,
+    query,
+    query_int,
+    read_json,
+    read_object,
+)
 from desktop.core.errors import NotFound
 from desktop.core.paging import parse_bool
-from desktop.api.web import created, json_response, path_id, query, query_int, read_json, read_object
 
 
 def install(app, core):

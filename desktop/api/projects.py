@@ -3,9 +3,9 @@
 from bottle import request
 
 from desktop import labelconfig
+from desktop.api.web import created, current_user, path_id, query, read_json
 from desktop.core.errors import Bare
 from desktop.core.paging import page_params
-from desktop.api.web import created, current_user, path_id, query, read_json
 
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 100
 

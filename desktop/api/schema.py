@@ -10,7 +10,19 @@ import copy
 import re
 
 from desktop import LABEL_STUDIO_COMPAT, __version__
-from desktop.api.openapi_spec import DESCRIPTION, ID, JSON_OR_FORM, OBJ, OPERATIONS, PATH, QUERY, SCHEMAS, STR, obj, ref
+from desktop.api.openapi_spec import (
+    DESCRIPTION,
+    ID,
+    JSON_OR_FORM,
+    OBJ,
+    OPERATIONS,
+    PATH,
+    QUERY,
+    SCHEMAS,
+    STR,
+    obj,
+    ref,
+)
 from desktop.api.web import json_response
 
 

@@ -7,10 +7,10 @@ Export routes are added first: `/api/storages/export/<type>` must win over
 import bottle
 from bottle import HTTPResponse, redirect
 
-from desktop.core.errors import ValidationError
-from desktop.io_storages.storages import TYPES, check_type
-from desktop.data_import.uploads import content_type
 from desktop.api.web import created, current_user, path_id, query, query_int, read_object
+from desktop.core.errors import ValidationError
+from desktop.data_import.uploads import content_type
+from desktop.io_storages.storages import TYPES, check_type
 
 PREFIXES = (("export", "/api/storages/export"), ("import", "/api/storages"))
 

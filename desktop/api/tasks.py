@@ -4,10 +4,10 @@ import uuid
 
 from bottle import request
 
+from desktop.api.web import created, current_user, path_id, query, query_int, read_json
 from desktop.core import taskquery
 from desktop.core.errors import ValidationError
 from desktop.core.paging import page_params, parse_bool
-from desktop.api.web import created, current_user, path_id, query, query_int, read_json
 
 TASK_PAGE_SIZE = 100
 

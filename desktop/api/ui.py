@@ -9,11 +9,9 @@ import orjson
 from bottle import HTTPResponse, request
 
 from desktop import __version__
-
-from desktop.ui import editor
-from desktop.core.errors import PermissionDenied
-from desktop.core.errors import AuthFailed
 from desktop.api.web import TOKEN_ONLY, json_response, read_object
+from desktop.core.errors import AuthFailed, PermissionDenied
+from desktop.ui import editor
 
 UI_DIR = editor.UI_DIR
 # /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
@@ -194,8 +192,8 @@ def install(app, core):
         """Make another folder the data folder: checked, remembered in the user config, and
         (where LabelDesk can) opened right away in place of this one."""
         from desktop.core import settings as settings_module
-        from desktop.db import CorruptFile, StoreLocked
         from desktop.core.errors import CannotOpen, ValidationError
+        from desktop.db import CorruptFile, StoreLocked
         path = settings_module.check_data_dir(read_object().get("path"), settings.data_dir)
         existing = settings_module.is_data_dir(path)
 

@@ -5,8 +5,8 @@ itself, never to the UI's cookie alone (web.ApiPlugin.authenticate)."""
 
 from bottle import request
 
-from desktop.core.errors import Bare, NotFound
 from desktop.api.web import created, current_user, path_id, read_object
+from desktop.core.errors import Bare, NotFound
 
 
 def install(app, core):

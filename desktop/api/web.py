@@ -16,11 +16,16 @@ import orjson
 from bottle import HTTPResponse, request
 
 from desktop import LABEL_STUDIO_COMPAT
-
-from desktop.core import jsonload
 from desktop.api import bodies
-from desktop.core.errors import (Bare, LabelDeskError, NotFound, PermissionDenied, StorageFailed,
-                                  ValidationError)
+from desktop.core import jsonload
+from desktop.core.errors import (
+    Bare,
+    LabelDeskError,
+    NotFound,
+    PermissionDenied,
+    StorageFailed,
+    ValidationError,
+)
 
 log = logging.getLogger("labeldesk.api")
 

@@ -44,11 +44,27 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from desktop.db import CorruptFile
-from desktop.db.journal import NewerFormat
-from desktop.db.backupfiles import files_named, keep_files, put_back_files
-from desktop.db.backups import Staged, capture, generation_of_files, keep_damaged, keep_previous_generations, list_backups, now, parse, prune, prune_files, read_backup, remove_leftovers, seal, step, write_backup
 from desktop.core.errors import Conflict, NotFound, StoreError, ValidationError
+from desktop.db import CorruptFile
+from desktop.db.backupfiles import files_named, keep_files, put_back_files
+from desktop.db.backups import (
+    Staged,
+    capture,
+    generation_of_files,
+    keep_damaged,
+    keep_previous_generations,
+    list_backups,
+    now,
+    parse,
+    prune,
+    prune_files,
+    read_backup,
+    remove_leftovers,
+    seal,
+    step,
+    write_backup,
+)
+from desktop.db.journal import NewerFormat
 
 log = logging.getLogger("labeldesk.backups")
 

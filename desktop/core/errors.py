@@ -36,7 +36,8 @@ class NotFound(LabelDeskError):
     status = 404
 
     def __init__(self, model=None, detail=None):
-        super().__init__(detail or (f"No {model} matches the given query." if model else "Not found."))
+        default = f"No {model} matches the given query." if model else "Not found."
+        super().__init__(detail or default)
 
 
 class Conflict(LabelDeskError):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 # The data folder is the user's alone: its folders 0700, its files 0600 (settings.make_private),
 # as the store's own files (desktop/db).
-from desktop.db.journal import DIR_MODE as PRIVATE_DIR, FILE_MODE as PRIVATE_FILE, fsync_dir
-
+from desktop.db.journal import DIR_MODE as PRIVATE_DIR
+from desktop.db.journal import FILE_MODE as PRIVATE_FILE
+from desktop.db.journal import fsync_dir
 
 BLOCK = 1 << 20
 

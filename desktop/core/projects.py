@@ -2,9 +2,8 @@
 
 import re
 
-from desktop.core import clock
-
 from desktop import labelconfig
+from desktop.core import clock
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.paging import page_slice, parse_bool
 from desktop.core.records import PROJECT_COUNTERS, locked
@@ -139,7 +138,8 @@ class Projects:
                 if field in PROJECT_COUNTERS:
                     return numbers(i)[field]
                 value = projects[i].get(field, DEFAULTS.get(field))
-                return (value is None, value if isinstance(value, (int, float, str)) else str(value))
+                plain = isinstance(value, (int, float, str))
+                return (value is None, value if plain else str(value))
             chosen.sort(key=key, reverse=ordering.startswith("-"))
         else:
             chosen.sort(key=lambda i: (not projects[i].get("pinned_at"),

@@ -177,12 +177,12 @@ def recount(folder, fsync=True):
     """Count again what the documents derive (the caller holds the store's lock); returns how
     many tasks' counters changed, and how many tasks have no project. Uses the very code that
     keeps the counters while LabelDesk runs."""
-    from desktop.db import Store
     from desktop.core.errors import LabelDeskError
     from desktop.core.projects import Projects
     from desktop.core.records import Records
     from desktop.core.tasks import Tasks
     from desktop.core.users import Users
+    from desktop.db import Store
     store = Store(folder, fsync=fsync, lock_held=True)
     try:
         records = Records(store)

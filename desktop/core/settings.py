@@ -154,7 +154,8 @@ class Settings:
     # choice, in the user config) or "default"; never saved.
     data_dir_source: str = field(default_factory=default_data_dir_source)
     backups_keep: int = 7  # how many backups <data dir>/backups keeps (desktop/core/backups.py)
-    # The host the UI is served on (desktop/core/uihost.py); "" until a server needs it. Never saved.
+    # The host the UI is served on (desktop/core/uihost.py); "" until a server needs it.
+    # Never saved.
     ui_host: str = ""
 
     # Keys of settings.json that the user (or the UI) may change between runs.

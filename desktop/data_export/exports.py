@@ -1,4 +1,5 @@
-"""Exports: direct downloads and snapshots, streamed through the formats in desktop/data_export/formats/.
+"""Exports: direct downloads and snapshots, streamed through the formats in
+desktop/data_export/formats/.
 
 Tasks are read in chunks under the store lock and written straight to a temporary file, so an
 export of 100k tasks keeps memory flat and never holds up labeling for long.
@@ -14,11 +15,10 @@ from pathlib import Path
 import orjson
 
 from desktop.core import clock
-
-from desktop.data_export import formats
 from desktop.core.errors import NotFound, ValidationError
-from desktop.db.journal import fsync_dir
 from desktop.core.files import file_digest
+from desktop.data_export import formats
+from desktop.db.journal import fsync_dir
 
 CHUNK = 1000
 # What a disk says when the data folder has no room (or can't be written): a download is then
@@ -47,7 +47,8 @@ class Exports:
         self.core = core
         self.r = core.records
         self.folder = Path(core.settings.data_dir) / "export"
-        # Folders kept in sync with a format as annotations are saved (desktop/data_export/livefolder.py).
+        # Folders kept in sync with a format as annotations are saved
+        # (desktop/data_export/livefolder.py).
         self.live = None
         if live:
             from desktop.data_export.livefolder import LiveFolders

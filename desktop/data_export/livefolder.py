@@ -33,13 +33,12 @@ from pathlib import Path
 import orjson
 
 from desktop.core import clock
-
-from desktop.data_export import formats
-from desktop.data_export.annotation_file import annotation_file
-from desktop.db.journal import fsync_dir
 from desktop.core.errors import NotFound, ValidationError
 from desktop.core.files import atomic_copy, atomic_write, blocks
 from desktop.core.paging import parse_bool
+from desktop.data_export import formats
+from desktop.data_export.annotation_file import annotation_file
+from desktop.db.journal import fsync_dir
 
 log = logging.getLogger("labeldesk.livefolder")
 

@@ -37,7 +37,6 @@ from pathlib import Path
 import orjson
 
 from desktop import __version__
-
 from desktop.core import clock, jsonload
 from desktop.core.errors import TooLarge, ValidationError
 

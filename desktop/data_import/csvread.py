@@ -30,7 +30,8 @@ class CSVError(ValueError):
 
 
 def read_rows(text, delimiter, wrap=None):
-    """List of dicts, one per non-blank row, keys from the header row (each in {wrap: row} if given)."""
+    """List of dicts, one per non-blank row, keys from the header row (each in {wrap: row} if
+    given)."""
     # Millions of small containers and no cycles: the cyclic GC would only rescan them again
     # and again (it doubles the time on a 100k-row file).
     enabled = gc.isenabled()
@@ -57,7 +58,8 @@ def parse_rows(text, delimiter, wrap):
         rows = [row[1:] if len(row) == width + 1 else row for row in rows]
     for line, row in enumerate(rows, start=2):
         if len(row) > width:
-            raise CSVError(f"Error tokenizing data. C error: Expected {width} fields in line {line}, saw {len(row)}\n")
+            raise CSVError(f"Error tokenizing data. C error: Expected {width} fields in line "
+                           f"{line}, saw {len(row)}\n")
     if any(len(row) != width for row in rows):
         rows = [row + [""] * (width - len(row)) for row in rows]
     columns = [convert_column(list(cells)) for cells in zip(*rows)] if rows else []

@@ -23,7 +23,8 @@ MEDIA_EXTENSIONS = frozenset(
 HYPERTEXT_EXTENSIONS = frozenset([".html", ".htm", ".xml"])
 LIST_EXTENSIONS = frozenset([".csv", ".tsv", ".txt"])
 # LS 1.23's SUPPORTED_EXTENSIONS, plus .jsonl (one task per line) which LabelDesk adds
-ALLOWED_EXTENSIONS = frozenset(MEDIA_EXTENSIONS | HYPERTEXT_EXTENSIONS | LIST_EXTENSIONS | {".json", ".jsonl"})
+ALLOWED_EXTENSIONS = frozenset(MEDIA_EXTENSIONS | HYPERTEXT_EXTENSIONS | LIST_EXTENSIONS
+                               | {".json", ".jsonl"})
 
 
 def extension(filename):

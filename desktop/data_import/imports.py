@@ -7,12 +7,11 @@ journal record, so a bad item or a crash leaves the project as it was.
 import time
 
 from desktop.core import clock
-
-from desktop.data_import import importers
 from desktop.core.errors import ValidationError
 from desktop.core.predictions import clean_score
 from desktop.core.records import locked
 from desktop.core.tasks import UNDEFINED
+from desktop.data_import import importers
 
 MAX_FILES = 100
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from desktop.core import clock
-from desktop.core.files import atomic_copy, atomic_write
 from desktop.core.errors import NotFound
+from desktop.core.files import atomic_copy, atomic_write
 from desktop.core.records import locked
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._\- ()\[\]+,@=]")

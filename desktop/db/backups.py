@@ -34,7 +34,14 @@ import time
 import orjson
 
 from desktop.db.backupfiles import FILES, files_named, keep_files, pool_entries, remove_empty_dirs
-from desktop.db.journal import CorruptFile, Journal, fsync_dir, keep_aside, read_snapshot, write_snapshot
+from desktop.db.journal import (
+    CorruptFile,
+    Journal,
+    fsync_dir,
+    keep_aside,
+    read_snapshot,
+    write_snapshot,
+)
 from desktop.db.storage import SCHEMA, make_private_folder, remove_file
 
 log = logging.getLogger("labeldesk.backups")

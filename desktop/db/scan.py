@@ -25,7 +25,14 @@ import zlib
 
 import orjson
 
-from desktop.db.journal import JOURNAL_FORMAT, JOURNAL_VERSION, REPAIR_HINT, SCHEMA, CorruptFile, NewerFormat
+from desktop.db.journal import (
+    JOURNAL_FORMAT,
+    JOURNAL_VERSION,
+    REPAIR_HINT,
+    SCHEMA,
+    CorruptFile,
+    NewerFormat,
+)
 
 _V2_HEAD = re.compile(rb"([0-9a-f]{1,16}) ([0-9a-f]{8}) ")
 _V2_PREFIX = re.compile(rb"[0-9a-f]{0,16}(?: [0-9a-f]{0,8})?")  # a header cut short

@@ -22,7 +22,21 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from desktop.db.journal import DIR_MODE, FILE_MODE, REPAIR_HINT, SCHEMA, CorruptFile, Journal, JournalLost, fsync_dir, read_snapshot, set_aside, tighten, utc_stamp, write_snapshot
+from desktop.db.journal import (
+    DIR_MODE,
+    FILE_MODE,
+    REPAIR_HINT,
+    SCHEMA,
+    CorruptFile,
+    Journal,
+    JournalLost,
+    fsync_dir,
+    read_snapshot,
+    set_aside,
+    tighten,
+    utc_stamp,
+    write_snapshot,
+)
 from desktop.db.scan import read_journal
 
 log = logging.getLogger("labeldesk.store")
@@ -559,7 +573,8 @@ class JournalStorage(Storage):
         log.warning("store: %s", note)
 
     def observe(self, name, callback):
-        """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be None)."""
+        """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be
+        None)."""
         self.observers.setdefault(name, []).append(callback)
         for doc_id, doc in self.docs(name).items():
             callback(doc_id, None, doc)

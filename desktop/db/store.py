@@ -5,7 +5,14 @@ from contextlib import contextmanager
 
 from desktop.db.indexes import Index, Totals, Watermark
 from desktop.db.journal import CorruptFile
-from desktop.db.lockfile import Marker, StoreLocked, acknowledged_in, lock_folder, owner_of, read_acknowledged
+from desktop.db.lockfile import (
+    Marker,
+    StoreLocked,
+    acknowledged_in,
+    lock_folder,
+    owner_of,
+    read_acknowledged,
+)
 from desktop.db.storage import Database, make_private_folder, paused_gc
 
 

@@ -19,12 +19,11 @@ import traceback
 import orjson
 
 from desktop.core import clock, jsonload
-
-from desktop.data_export.annotation_file import annotation_file
-from desktop.io_storages import localfiles, s3
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.files import atomic_write
 from desktop.core.records import locked
+from desktop.data_export.annotation_file import annotation_file
+from desktop.io_storages import localfiles, s3
 
 log = logging.getLogger("labeldesk.storages")
 

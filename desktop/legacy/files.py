@@ -13,12 +13,11 @@ from datetime import datetime
 
 import orjson
 
-from desktop.core import clock
-
 from desktop import labelconfig
+from desktop.core import clock
 from desktop.core.errors import Bare, ValidationError
-from desktop.legacy.project import STORAGE_TYPES, messages, unix
 from desktop.labelconfig.samples import sample_task
+from desktop.legacy.project import STORAGE_TYPES, messages, unix
 
 # The file in 0.x's export zip, by format, when the exporter writes a single file
 EXPORT_EXTENSIONS = {"TSV": ".tsv", "CSV": ".csv", "CONLL2003": ".conll"}

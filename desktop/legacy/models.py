@@ -1,4 +1,5 @@
-"""The 0.8–0.9 API's /api/models* over the 1.x ML backends of the current project (desktop/ml/backends.py).
+"""The 0.8–0.9 API's /api/models* over the 1.x ML backends of the current project
+(desktop/ml/backends.py).
 
 With none connected they answer what 0.8 answered: {"models": []} and 400 "No ML backend". A
 model that fails or can't be reached is a 400, not a 500. Routes: desktop/api/legacy.py.

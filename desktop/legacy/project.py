@@ -15,9 +15,8 @@ Import, export, examples and storage settings are in desktop/legacy/files.py (co
 
 import re
 
-from desktop.core import clock
-
 from desktop import labelconfig
+from desktop.core import clock
 from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.projects import EMPTY_CONFIG
 

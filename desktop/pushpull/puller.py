@@ -3,9 +3,18 @@
 import urllib.parse
 
 from desktop.core.errors import LabelDeskError
-from desktop.pushpull.lsclient import LSError
 from desktop.data_import.uploads import safe_name
-from desktop.pushpull.handover import BATCH_SIZE, LS_PREFIX, PROJECT_FIELDS, REMOTE_MEDIA, Handover, PushPullError, map_strings, remote_users
+from desktop.pushpull.handover import (
+    BATCH_SIZE,
+    LS_PREFIX,
+    PROJECT_FIELDS,
+    REMOTE_MEDIA,
+    Handover,
+    PushPullError,
+    map_strings,
+    remote_users,
+)
+from desktop.pushpull.lsclient import LSError
 from desktop.pushpull.mapping import Mapping
 from desktop.pushpull.progress import Progress
 
@@ -173,7 +182,7 @@ class Puller(Handover):
             self._check_stop("after-save")
 
     def _record_batch(self, remote_ids, local_ids, tasks=None, predictions=None):
-        self.map.table("tasks").update({str(r): l for r, l in zip(remote_ids, local_ids)})
+        self.map.table("tasks").update({str(r): i for r, i in zip(remote_ids, local_ids)})
         annotations, mapped_predictions = self.map.table("annotations"), \
             self.map.table("predictions")
         if tasks is None:  # after an interruption: read the server again for these tasks

@@ -2,8 +2,23 @@
 
 import orjson
 
+from desktop.pushpull.handover import (
+    BATCH_SIZE,
+    LOCAL_MEDIA,
+    LS_PREFIX,
+    MEDIA_BATCH_BYTES,
+    MEDIA_BATCH_FILES,
+    MEDIA_SUFFIXES,
+    PROJECT_FIELDS,
+    Handover,
+    PushPullError,
+    data_key_count,
+    map_strings,
+    remote_tasks,
+    remote_users,
+    strings_in,
+)
 from desktop.pushpull.lsclient import LSError
-from desktop.pushpull.handover import BATCH_SIZE, LOCAL_MEDIA, LS_PREFIX, MEDIA_BATCH_BYTES, MEDIA_BATCH_FILES, MEDIA_SUFFIXES, PROJECT_FIELDS, Handover, PushPullError, data_key_count, map_strings, remote_tasks, remote_users, strings_in
 from desktop.pushpull.mapping import Mapping
 from desktop.pushpull.progress import Progress
 

@@ -50,7 +50,8 @@ def manifest_line(item, ctx, archive):
     except (wave.Error, EOFError, OSError):
         return None
     transcript = next(
-        (values[0]["text"][0] for values in item["output"].values() if values and values[0].get("text")), None
+        (values[0]["text"][0] for values in item["output"].values()
+         if values and values[0].get("text")), None
     )
     if transcript is None:
         # LS fails the whole export on an item without a transcript; we leave the item out.

@@ -36,7 +36,8 @@ def fits_shapes(summary):
 
 
 def keypoints_without_boxes(summary):
-    return "KeyPointLabels" in summary.control_types and "RectangleLabels" not in summary.control_types
+    types = summary.control_types
+    return "KeyPointLabels" in types and "RectangleLabels" not in types
 
 
 class COCOFormat(ExportFormat):
@@ -81,13 +82,15 @@ class COCOWriter:
         self.archive = archive
         self.with_images = with_images
         parsed = ctx.parsed_label_config
-        self.categories, self.name_to_id = merge_keypoint_category(*categories_from_config(parsed), parsed)
+        self.categories, self.name_to_id = merge_keypoint_category(
+            *categories_from_config(parsed), parsed)
         self.kp_order = keypoint_order(parsed)
         self.images = Spool()
         self.annotations = Spool()
 
     def add_image(self, width, height, image_id, file_name):
-        self.images.append({"width": width, "height": height, "id": image_id, "file_name": file_name})
+        self.images.append({"width": width, "height": height, "id": image_id,
+                            "file_name": file_name})
 
     def add(self, item):
         url = item["input"].get(self.ctx.data_key)
@@ -216,7 +219,8 @@ def merge_keypoint_category(categories, name_to_id, parsed):
     mapping = {c["name"]: c["id"] for c in kept}
     ids = [c["id"] for c in kept if isinstance(c["id"], int)]
     merged_id = max(ids) + 1 if ids else 0
-    kept.append({"id": merged_id, "name": "default", "supercategory": "default", "keypoints": names, "skeleton": []})
+    kept.append({"id": merged_id, "name": "default", "supercategory": "default",
+                 "keypoints": names, "skeleton": []})
     mapping.update({name: merged_id for name in names})
     return kept, mapping
 
@@ -242,7 +246,8 @@ def rotated_rectangle(label):
         radius = math.sqrt((w / 2) ** 2 + (h / 2) ** 2)
         x0 = x - radius * (math.cos(math.pi - alpha - beta) - math.cos(math.pi - alpha)) + w / 2
         y0 = y + radius * (math.sin(math.pi - alpha - beta) - math.sin(math.pi - alpha)) + h / 2
-        thetas = [alpha + beta, math.pi - alpha + beta, math.pi + alpha + beta, 2 * math.pi - alpha + beta]
+        thetas = [alpha + beta, math.pi - alpha + beta, math.pi + alpha + beta,
+                  2 * math.pi - alpha + beta]
         xs = [x0 + radius * math.cos(t) for t in thetas]
         ys = [y0 + radius * math.sin(t) for t in thetas]
         x, y = min(xs), min(ys)

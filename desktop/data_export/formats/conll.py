@@ -57,12 +57,14 @@ class CONLL2003Format(ExportFormat):
     def write(self, tasks, out, ctx):
         out.write(b"-DOCSTART- -X- O\n")
         for item in iter_items(tasks, ctx.parsed_label_config):
-            spans = next((v for v in item["output"].values() if v[0]["type"].lower() == "labels"), None)
+            spans = next((v for v in item["output"].values()
+                          if v[0]["type"].lower() == "labels"), None)
             text = item["input"].get(ctx.data_key)
             if not isinstance(text, str):
                 continue  # LS fails the whole export here
             tokens, tags = tokens_and_tags(text, spans)
-            out.write("".join(f"{token} -X- _ {tag}\n" for token, tag in zip(tokens, tags)).encode())
+            lines = (f"{token} -X- _ {tag}\n" for token, tag in zip(tokens, tags))
+            out.write("".join(lines).encode())
             out.write(b"\n")
         return ".conll", content_type_for(".conll")
 

@@ -155,7 +155,7 @@ def categories_from_config(parsed):
     """COCO/YOLO categories: every label of every control, alphabetical, `category` pins an id."""
     labels = set()
     categories, name_to_id = [], {}
-    for control, info in parsed.items():
+    for info in parsed.values():
         labels |= set(info.get("labels", []))
         attrs = info.get("labels_attrs", {})
         for label in attrs:
@@ -185,7 +185,8 @@ def keypoint_labels(parsed):
 
 
 def keypoint_order(parsed):
-    """KeyPointLabels labels ordered by their `model_index` attribute (labels without one are left out)."""
+    """KeyPointLabels labels ordered by their `model_index` attribute (labels without one are
+    left out)."""
     attrs = {}
     for info in parsed.values():
         if info.get("type") == "KeyPointLabels":

@@ -15,7 +15,8 @@ class VOCFormat(ExportFormat):
     name = "VOC"
     order = 8
     title = "Pascal VOC XML"
-    description = "Popular XML format used for object detection and polygon image segmentation tasks."
+    description = ("Popular XML format used for object detection and polygon image segmentation "
+                   "tasks.")
     link = "https://labelstud.io/guide/export.html#Pascal-VOC-XML"
     tags = ["image segmentation", "object detection"]
 
@@ -58,13 +59,15 @@ class VOCFormat(ExportFormat):
 def voc_xml(image_name, author, width, height, channels, boxes):
     lines = ['<?xml version="1.0" encoding="utf-8"?>', "<annotation>"]
     lines += [node("folder", "images"), node("filename", image_name), "<source>"]
-    lines += [node("database", "MyDatabase"), node("annotation", "COCO2017"), node("image", "flickr")]
+    lines += [node("database", "MyDatabase"), node("annotation", "COCO2017"),
+              node("image", "flickr")]
     lines += [node("flickrid", "NULL"), node("annotator", author), "</source>", "<owner>"]
     lines += [node("flickrid", "NULL"), node("name", "Label Studio"), "</owner>", "<size>"]
     lines += [node("width", str(width)), node("height", str(height)), node("depth", str(channels))]
     lines += ["</size>", node("segmented", "0")]
     for box in boxes:
-        key = "rectanglelabels" if "rectanglelabels" in box else ("labels" if "labels" in box else None)
+        key = "rectanglelabels" if "rectanglelabels" in box else (
+            "labels" if "labels" in box else None)
         if key is None or len(box[key]) == 0:
             continue
         x = int(box["x"] / 100 * width)
@@ -73,7 +76,8 @@ def voc_xml(image_name, author, width, height, channels, boxes):
         h = int(box["height"] / 100 * height)
         lines += ["<object>", node("name", box[key][0]), node("pose", "Unspecified")]
         lines += [node("truncated", "0"), node("difficult", "0"), "<bndbox>"]
-        lines += [node("xmin", str(x)), node("ymin", str(y)), node("xmax", str(x + w)), node("ymax", str(y + h))]
+        lines += [node("xmin", str(x)), node("ymin", str(y)), node("xmax", str(x + w)),
+                  node("ymax", str(y + h))]
         lines += ["</bndbox>", "</object>"]
     lines.append("</annotation>")
     return "\n".join(lines) + "\n"
@@ -85,7 +89,8 @@ def node(tag, text):
 
 def escape(text):
     # minidom escapes these four in text nodes
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace(">", "&gt;")
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+            .replace(">", "&gt;"))
 
 
 FORMATS = [VOCFormat()]

@@ -12,7 +12,13 @@ import orjson
 from desktop.data_export.formats import media
 from desktop.data_export.formats.base import ExportFormat
 from desktop.data_export.formats.coco import fits_shapes, keypoints_without_boxes
-from desktop.data_export.formats.items import categories_from_config, flat_regions, iter_items, keypoint_labels, keypoint_order
+from desktop.data_export.formats.items import (
+    categories_from_config,
+    flat_regions,
+    iter_items,
+    keypoint_labels,
+    keypoint_order,
+)
 
 CLOUD_SCHEMES = ("s3://", "gs://", "azure-blob://")
 
@@ -60,7 +66,8 @@ class YOLOFormat(ExportFormat):
             archive.put(label_name, text.encode("utf8"))
         with open(archive.path("classes.txt"), "w", encoding="utf8") as f:
             f.writelines(c["name"] + "\n" for c in categories)
-        notes = {"categories": categories, "info": {"year": ctx.now.year, "version": "1.0", "contributor": "Label Studio"}}
+        notes = {"categories": categories,
+                 "info": {"year": ctx.now.year, "version": "1.0", "contributor": "Label Studio"}}
         with open(archive.path("notes.json"), "wb") as f:
             f.write(orjson.dumps(notes, option=orjson.OPT_INDENT_2))
         return archive.close()
@@ -84,7 +91,8 @@ class YOLOFormat(ExportFormat):
 
     def lines(self, labels, categories, name_to_id):
         for label in labels:
-            names = [n for key in ("rectanglelabels", "polygonlabels", "labels") for n in label.get(key) or []]
+            names = [n for key in ("rectanglelabels", "polygonlabels", "labels")
+                     for n in label.get(key) or []]
             for name in names:
                 if name not in name_to_id:
                     name_to_id[name] = len(categories)
@@ -97,7 +105,9 @@ class YOLOFormat(ExportFormat):
         if "rectanglelabels" in label or "rectangle" in label or "labels" in label:
             if self.obb:
                 corners = obb_corners(label)
-                return None if corners is None else [class_id, *(c for corner in corners for c in corner)]
+                if corners is None:
+                    return None
+                return [class_id, *(c for corner in corners for c in corner)]
             box = yolo_box(label)
             return None if box is None else [class_id, *box]
         if "polygonlabels" in label or "polygon" in label:
@@ -121,7 +131,8 @@ class YOLOOBBFormat(YOLOFormat):
     title = "YOLOv8 OBB"
     description = (
         "Popular TXT format is created for each image file. Each txt file contains annotations for "
-        "the corresponding image file. The YOLO OBB format designates bounding boxes by their four corner points "
+        "the corresponding image file. The YOLO OBB format designates bounding boxes by their four "
+        "corner points "
         "with coordinates normalized between 0 and 1, so it is possible to export rotated objects."
     )
     tags = ["image segmentation", "object detection"]
@@ -172,7 +183,8 @@ def obb_corners(label):
 
 
 def keypoint_categories(parsed):
-    """With keypoints, classes are the RectangleLabels labels in config order, each listing the keypoints."""
+    """With keypoints, classes are the RectangleLabels labels in config order, each listing the
+    keypoints."""
     names = keypoint_labels(parsed)
     boxes = []
     for info in parsed.values():
@@ -193,13 +205,15 @@ def keypoint_lines(labels, categories, kp_order):
         class_id = class_of.get(label["rectanglelabels"][0])
         if class_id is None:
             continue
-        x, y, w, h = label["x"] / 100.0, label["y"] / 100.0, label["width"] / 100.0, label["height"] / 100.0
+        x, y = label["x"] / 100.0, label["y"] / 100.0
+        w, h = label["width"] / 100.0, label["height"] / 100.0
         boxes[label["id"]] = ([class_id, x + w / 2.0, y + h / 2.0, w, h], {})
     for label in labels:
         if label["type"].lower() != "keypointlabels" or label.get("parentID") not in boxes:
             continue
         if label.get("keypointlabels"):
-            boxes[label["parentID"]][1][label["keypointlabels"][0]] = (label["x"] / 100.0, label["y"] / 100.0, 2)
+            point = (label["x"] / 100.0, label["y"] / 100.0, 2)
+            boxes[label["parentID"]][1][label["keypointlabels"][0]] = point
     lines = []
     for base, points in boxes.values():
         values = list(base)
