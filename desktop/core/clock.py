@@ -13,6 +13,14 @@ def iso(moment=None):
 
 
 def parse(text):
+    """A timestamp `iso` wrote; ValueError for anything else. fromisoformat for the exact shape
+    (a tenth of strptime's cost: task pages parse one per annotation), strptime for the rest."""
+    if isinstance(text, str) and len(text) == 27 and text[10] == "T" and text[19] == "." \
+            and text[-1] == "Z":
+        try:
+            return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
 
 
