@@ -226,6 +226,8 @@ class Projects:
         if key == "label_config":
             return self._clean_config(value, project_id)
         if key == "title" and value is not None:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = str(value)  # LS's CharField takes a JSON number as its text
             if not isinstance(value, str):
                 fail("Not a valid string.")
             if 0 < len(value) < 3:

@@ -144,6 +144,21 @@ def test_show_collab_predictions_false_clears_model_version(api):
     assert body["show_collab_predictions"] is False and body["model_version"] == ""
 
 
+@pytest.mark.parametrize("value, stored", [(12345, "12345"), (1.5, "1.5")])
+def test_numeric_title_is_its_text(api, value, stored):
+    # Label Studio 1.23.2: 201 and the number's text as the title (issue 19)
+    response = api.post("/api/projects", json={"title": value})
+    assert response.status_code == 201, response.text
+    assert response.json()["title"] == stored
+    assert api.get(f"/api/projects/{response.json()['id']}").json()["title"] == stored
+
+
+def test_overlong_title_refused(api):
+    # LS 1.23.2 refuses anything over 50 characters, 2,049 included (issue 19)
+    errors = validation_errors(api.post("/api/projects", json={"title": "t" * 2049}))
+    assert errors == {"title": ["Ensure this field has no more than 50 characters."]}
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("color", "red", 'Color must be in "#RRGGBB" format'),
     ("color", "#12345", 'Color must be in "#RRGGBB" format'),
@@ -152,7 +167,8 @@ def test_show_collab_predictions_false_clears_model_version(api):
     ("skip_queue", "NEVER", '"NEVER" is not a valid choice.'),
     ("title", "ab", "Ensure this field has at least 3 characters."),
     ("title", "x" * 51, "Ensure this field has no more than 50 characters."),
-    ("title", 17, "Not a valid string."),
+    ("title", 17, "Ensure this field has at least 3 characters."),  # LS: "17", too short
+    ("title", True, "Not a valid string."),
     ("description", ["a"], "Not a valid string."),
     ("show_instruction", "maybe", "Must be a valid boolean."),
     ("is_draft", [], "Must be a valid boolean."),
