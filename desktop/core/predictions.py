@@ -38,12 +38,28 @@ def normalize_result(result, parsed_config):
 
 
 def clean_score(score):
+    """An imported prediction's score: what isn't a number is stored as null."""
     if score is None or isinstance(score, bool):
         return None
     try:
         return float(score)
     except (TypeError, ValueError):
         return None
+
+
+def checked_score(score):
+    """A score given to the API (as Label Studio's FloatField): a number, a bool or a numeric
+    string is a float; anything else is a 400."""
+    if score is None:
+        return None
+    try:
+        value = float(score) if isinstance(score, (int, float, str)) else None
+    except ValueError:
+        value = None
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        # LS answers 500 for "nan"/"inf" (its database refuses them); a 400 here.
+        raise ValidationError({"score": ["A valid number is required."]})
+    return value
 
 
 class Predictions:
@@ -111,8 +127,13 @@ class Predictions:
         task = self.r.tasks.doc(task_id) if isinstance(task_id, int) else None
         if task is None:
             raise ValidationError({"task": [f'Invalid pk "{task_id}" - object does not exist.']})
+        if fields.get("result", []) is None:
+            raise ValidationError({"result": ["This field may not be null."]})
+        score = checked_score(fields.get("score"))
         with self.r.transaction():
-            prediction_id = self.r.predictions.insert(self.build(task_id, task, fields))
+            doc = self.build(task_id, task, fields)
+            doc["score"] = score
+            prediction_id = self.r.predictions.insert(doc)
             self.tasks.recount(task_id)
         return prediction_id
 
@@ -123,11 +144,13 @@ class Predictions:
             if not isinstance(fields, dict):
                 raise ValidationError("Invalid data. Expected a dictionary.")
             changes = {"updated_at": clock.iso()}
+            if "result" in fields and fields["result"] is None:
+                raise ValidationError({"result": ["This field may not be null."]})
+            if "score" in fields:
+                changes["score"] = checked_score(fields["score"])
             if "result" in fields:
                 parsed = self.projects.config(doc["project"]).parsed
                 changes["result"] = normalize_result(fields["result"], parsed)
-            if "score" in fields:
-                changes["score"] = clean_score(fields["score"])
             if "model_version" in fields:
                 changes["model_version"] = str(fields["model_version"] or "")
             self.r.predictions.update(changes, doc_ids=[prediction_id])

@@ -46,11 +46,39 @@ def test_model_version_defaults_to_empty(api, task):
     assert create(api, {"task": task_id, "result": []})["model_version"] == ""
 
 
-@pytest.mark.parametrize("score, stored", [("0.5", 0.5), (1, 1.0), ("bad", None), (None, None),
-                                           (True, None), ([1], None)])
+@pytest.mark.parametrize("score, stored", [("0.5", 0.5), (1, 1.0), (None, None), (True, 1.0)])
 def test_score_coercion(api, task, score, stored):
+    # Label Studio 1.23.2's FloatField: a numeric string or a bool is a float
     _, task_id = task
     assert create(api, {"task": task_id, "result": [], "score": score})["score"] == stored
+
+
+SCORE_ERROR = {"score": ["A valid number is required."]}
+
+
+@pytest.mark.parametrize("score", ["bad", [1], {}, "nan"])  # LS: 400 (its 500 for "nan")
+def test_score_not_a_number_is_400(api, task, score):
+    _, task_id = task
+    body = create(api, {"task": task_id, "result": [], "score": score}, status=400)
+    assert body["validation_errors"] == SCORE_ERROR and body["detail"] == "Validation error"
+    prediction = create(api, {"task": task_id, "result": [], "score": 0.5})
+    response = api.patch(f"/api/predictions/{prediction['id']}", json={"score": score})
+    assert response.status_code == 400 and response.json()["validation_errors"] == SCORE_ERROR
+    assert api.get(f"/api/predictions/{prediction['id']}").json()["score"] == 0.5
+    assert api.get(f"/api/tasks/{task_id}").json()["total_predictions"] == 1
+
+
+def test_null_result_is_400(api, task):
+    # LS 1.23.2: 400 {"result": ["This field may not be null."]} on create and update
+    _, task_id = task
+    body = create(api, {"task": task_id, "result": None}, status=400)
+    assert body["validation_errors"] == {"result": ["This field may not be null."]}
+    prediction = create(api, {"task": task_id, "result": choice("Pos")})
+    for method in (api.patch, api.put):
+        response = method(f"/api/predictions/{prediction['id']}", json={"result": None})
+        assert response.status_code == 400, response.text
+        assert response.json()["validation_errors"] == {"result": ["This field may not be null."]}
+    assert api.get(f"/api/predictions/{prediction['id']}").json()["result"] == choice("Pos")
 
 
 def test_result_normalization(api):
