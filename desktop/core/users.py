@@ -16,10 +16,15 @@ PERMISSIONS = [f"{model}.{action}" for model in
                 "predictions", "avatar", "views", "webhooks", "actions", "storages", "exports")
                for action in ("create", "view", "change", "delete")]
 USER_FIELDS = ("first_name", "last_name", "username", "email", "phone", "allow_newsletters")
+REQUIRED_FIELDS = ("username", "email")  # never null nor blank once set
 
 
 def new_legacy_token():
     return secrets.token_hex(20)
+
+
+def initials_of(user):
+    return (user["first_name"][:1] + user["last_name"][:1]) or user["email"][:2]
 
 
 class Users:
@@ -95,9 +100,18 @@ class Users:
         return {"id": user_id, "first_name": user["first_name"], "last_name": user["last_name"],
                 "email": user["email"], "avatar": None}
 
+    def expanded(self, user_id):
+        """The user as GET /api/tasks/{id} expands an annotation's `completed_by` (LS's
+        CompletedByDMSerializer); None for no user, the id itself for one that is gone."""
+        user = self.users.doc(user_id) if isinstance(user_id, int) else None
+        if user is None:
+            return user_id
+        return {"id": user_id, "first_name": user["first_name"], "last_name": user["last_name"],
+                "avatar": None, "email": user["email"], "initials": initials_of(user)}
+
     def as_json(self, user_id, whoami=False):
         user = self.get(user_id)
-        initials = ((user["first_name"][:1] + user["last_name"][:1]) or user["email"][:2])
+        initials = initials_of(user)
         data = {"id": user_id, "first_name": user["first_name"], "last_name": user["last_name"],
                 "username": user["username"], "email": user["email"],
                 "last_activity": user["last_activity"], "custom_hotkeys": user["custom_hotkeys"],
@@ -156,8 +170,14 @@ class Users:
                 if key == "allow_newsletters":
                     if value is not None and not isinstance(value, bool):
                         raise ValidationError({key: ["Must be a valid boolean."]})
+                elif value is None and key in REQUIRED_FIELDS:
+                    raise ValidationError({key: ["This field may not be null."]})
                 elif not isinstance(value, str):
                     raise ValidationError({key: ["Not a valid string."]})
+                elif key in REQUIRED_FIELDS and not value.strip():
+                    # LS 400 for a blank username; it refuses any email change (405 "Cannot
+                    # update read-only field"), LabelDesk lets the email change but not blank
+                    raise ValidationError({key: ["This field may not be blank."]})
                 out[key] = value
         return out
 

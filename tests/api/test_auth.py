@@ -291,6 +291,25 @@ def test_users_list_create_get_patch(fresh):
     assert api.delete("/api/users/1").status_code == 400  # the local user stays
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("username", "", "This field may not be blank."),
+    ("username", "  ", "This field may not be blank."),
+    ("username", None, "This field may not be null."),
+    # LS 1.23.2 answers 405 "Cannot update read-only field: email" to any email change;
+    # LabelDesk lets the email change, but never to a blank one
+    ("email", "", "This field may not be blank."), ("email", " ", "This field may not be blank."),
+    ("email", None, "This field may not be null.")])
+def test_blank_username_or_email_is_400(fresh, field, value, message):
+    # Label Studio 1.23.2: PATCH /api/users/{id} {"username": ""} -> 400, the user unchanged
+    api = fresh.api
+    before = api.get("/api/users/1").json()
+    for path in ("/api/users/1", "/api/current-user"):
+        response = api.patch(path, json={field: value})
+        assert assert_envelope(response, 400, "Validation error")["validation_errors"] == {
+            field: [message]}
+    assert api.get("/api/users/1").json() == before
+
+
 def test_organizations(live):
     response = live.api.get("/api/organizations")
     assert response.status_code == 200
