@@ -6,7 +6,7 @@
 
 from datetime import datetime
 
-from bottle import HTTPResponse, request
+from bottle import HTTPError, HTTPResponse, request
 
 from desktop.api.imports import inline_json, uploaded_files
 from desktop.api.web import content_type, created, current_user, json_response, query, read_json
@@ -15,6 +15,8 @@ from desktop.core.paging import parse_bool
 from desktop.legacy.files import example_file
 
 XML_TYPES = ("application/xml", "text/xml", "text/plain")
+# Label Studio's Allow header for /api/tasks/<id> (its 405 to a POST there)
+TASK_METHODS = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
 # /api/import-example-file: q= -> its type (example_file refuses any other q)
 EXAMPLE_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
                  "tsv": "text/tab-separated-values; charset=utf-8",
@@ -134,7 +136,12 @@ def install(app, core):
 
     @app.post("/api/tasks/<task_id>")
     def rewrite_task(task_id):
-        return legacy.rewrite_task(task_id, read_body(), current_user())
+        # 1.x answers any POST here with a 405; 0.9's rewrite is kept for the bodies only it
+        # reads (completions or predictions), as PATCH does (docs/legacy-api.md).
+        body = read_body()
+        if not legacy.wants_rewrite(body):
+            raise HTTPError(405, "Method not allowed.", Allow=TASK_METHODS)
+        return legacy.rewrite_task(task_id, body, current_user())
 
     @app.post("/api/tasks/<task_id>/completions")
     def create_completion(task_id):

@@ -238,10 +238,24 @@ def test_task_rewrite_and_delete(api):
     assert api.patch(f"/api/tasks/{task_id}",
                      json={"completions": "nope"}).status_code == 400
     assert api.post(f"/api/tasks/{task_id}", data=b"[1]",
-                    headers={"Content-Type": "application/json"}).status_code == 400
+                    headers={"Content-Type": "application/json"}).status_code == 405
     assert api.delete(f"/api/tasks/{task_id}").status_code == 204
     assert api.get(f"/api/tasks/{task_id}").status_code == 404
-    assert api.post("/api/tasks/999999", json={}).status_code == 404
+    assert api.post("/api/tasks/999999", json={"completions": []}).status_code == 404
+
+
+@pytest.mark.parametrize("body", [{"data": {"text": "z"}}, {}, None, [1]])
+def test_post_task_without_completions_is_1x_405(api, body):
+    # Label Studio 1.23.2 answers any POST /api/tasks/{id} with this 405 (issue 19)
+    [task_id] = import_texts(api, "a")
+    for path in (f"/api/tasks/{task_id}", "/api/tasks/999999"):
+        kwargs = {} if body is None else {"json": body}
+        response = api.post(path, **kwargs)
+        assert response.status_code == 405, response.text
+        assert response.headers["Allow"] == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+        assert response.json()["detail"] == 'Method "POST" not allowed.'
+        assert response.json()["status_code"] == 405
+    assert api.get(f"/api/tasks/{task_id}").json()["data"] == {"text": "a"}
 
 
 def test_delete_all_tasks(api):
