@@ -1,29 +1,57 @@
 """Tasks (ref. §4): the data-manager list, single tasks, a project's tasks, the label stream."""
 
+import math
 import uuid
 
 from bottle import request
 
-from desktop.api.web import created, current_user, path_id, query, query_int, read_json
+from desktop.api.web import (
+    created,
+    current_user,
+    one_x_client,
+    path_id,
+    query,
+    query_int,
+    read_json,
+)
 from desktop.core import taskquery
-from desktop.core.errors import ValidationError
+from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.paging import page_params, parse_bool
 
 TASK_PAGE_SIZE = 100
 
 
-def install(app, core):
-    tasks, records = core.tasks, core.records
+def project_ref(value):
+    """POST /api/tasks's `project`, as Label Studio reads it: an id (a number, or a string of
+    digits); 0 is an invalid pk (400), any other unknown id the create's 404 (Tasks.create); a
+    bool or an object is the wrong type (400), anything else a bare 404 "Not found."."""
+    if isinstance(value, (bool, dict)):
+        raise ValidationError({"project": ["Incorrect type. Expected pk value, received "
+                                           f"{type(value).__name__}."]})
+    if isinstance(value, float) and math.isfinite(value) or (isinstance(value, str)
+                                                             and value.strip().isdigit()):
+        value = int(value)  # as Django's int(): 1.5 names project 1
+    if not isinstance(value, int):
+        raise NotFound()
+    if value == 0:
+        raise ValidationError({"project": ['Invalid pk "0" - object does not exist.']})
+    return value
 
-    def full_json(task_id):
-        return tasks.get_json(task_id, core.annotations.as_json, core.predictions.as_json)
+
+def install(app, core):
+    tasks = core.tasks
+
+    def full_json(task_id, annotation_json=core.annotations.as_json):
+        return tasks.get_json(task_id, annotation_json, core.predictions.as_json)
 
     @app.get("/api/tasks")
     def list_tasks():
         project_id = query_int("project")
         view_id = query_int("view")
         if project_id is None and view_id is None:
-            # Without project/view this is the 0.8 API's task list (docs/legacy-api.md).
+            if one_x_client():
+                raise Bare({"detail": "Neither project nor view id specified"}, 404)
+            # Otherwise this is the 0.8 API's task list (docs/legacy-api.md).
             return core.legacy.list_tasks(request.query)
         filters, ordering, selected = taskquery.parse_query(query("query"))
         if view_id is not None:
@@ -47,18 +75,15 @@ def install(app, core):
             raise ValidationError("Invalid data. Expected a dictionary.")
         if body.get("project") is None:
             raise ValidationError({"project": ["This field is required."]})
-        project_id = body["project"]
-        if not isinstance(project_id, int) or records.projects.doc(project_id) is None:
-            raise ValidationError({"project": [f'Invalid pk "{project_id}" - object does '
-                                               "not exist."]})
-        task_id = tasks.create(project_id, body.get("data"), body.get("meta"))
+        task_id = tasks.create(project_ref(body["project"]), body.get("data"), body.get("meta"))
         return created(tasks.get_base_json(task_id))
 
     @app.get("/api/tasks/<task_id>")
     def get_task(task_id):
-        if core.legacy.wants(request.query):
+        if core.legacy.wants(request.query) and not one_x_client():
             return core.legacy.get_task(task_id)
-        return full_json(path_id(task_id, "Task"))
+        # LS expands the annotations' completed_by here only (not in /next or the list)
+        return full_json(path_id(task_id, "Task"), core.annotations.expanded_json)
 
     @app.route("/api/tasks/<task_id>", method=["PATCH", "PUT"])
     def update_task(task_id):

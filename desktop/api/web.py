@@ -134,6 +134,16 @@ def read_object(allow_form=True):
     return data
 
 
+SLASHED = "labeldesk.slashed"  # the request's path ended in "/" (Guard takes it off)
+
+
+def one_x_client():
+    """The request comes from a Label Studio 1.x client: its path ended in "/" (1.x's URLs
+    do; 0.8's Flask routes had none) or it carries the 1.x SDK's X-Fern-SDK-Name header. Where
+    the two APIs share a route, such a request gets exactly 1.x's answer."""
+    return bool(request.environ.get(SLASHED)) or "X-Fern-SDK-Name" in request.headers
+
+
 def query(name, default=None):
     value = request.query.getunicode(name)
     return default if value is None else value
@@ -374,6 +384,7 @@ class Guard:
         path = environ.get("PATH_INFO", "")
         if len(path) > 1 and path.endswith("/"):
             environ["PATH_INFO"] = path.rstrip("/") or "/"
+            environ[SLASHED] = True
         return self.app(environ, start_response)
 
     def same_origin(self, origin, environ):

@@ -69,6 +69,13 @@ class Annotations:
             del data[key]
         return data
 
+    def expanded_json(self, annotation_id, doc=None):
+        """as_json with `completed_by` the user object (GET /api/tasks/{id} expands it;
+        LS's other answers keep the id)."""
+        data = self.as_json(annotation_id, doc)
+        data["completed_by"] = self.users.expanded(data["completed_by"])
+        return data
+
     def export_json(self, annotation_id, doc):
         """An annotation as Label Studio's JSON export writes it: the Annotation model's
         columns, in its order."""

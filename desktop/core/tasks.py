@@ -267,7 +267,11 @@ class Tasks:
                 raise ValidationError("Invalid data. Expected a dictionary.")
             changes = {}
             if "data" in fields:
-                changes["data"] = self.check_data(task["project"], fields["data"])
+                # Label Studio's update checks the type only: data without the config's keys
+                # is saved as sent (a create checks them).
+                if not isinstance(fields["data"], dict):
+                    self.check_data(task["project"], fields["data"])
+                changes["data"] = fields["data"]
             if "meta" in fields:
                 if fields["meta"] is not None and not isinstance(fields["meta"], dict):
                     raise ValidationError({"meta": ["Value must be valid JSON."]})

@@ -254,7 +254,7 @@ class Legacy:
         with self.r.lock:
             core = self.core
             full = core.tasks.as_json(task_id, full=True,
-                                      annotation_json=core.annotations.as_json,
+                                      annotation_json=core.annotations.expanded_json,
                                       prediction_json=core.predictions.as_json)
             old = self.task_json(task_id)
             # `completed_at` keeps 1.x's ISO form: 1.x clients parse it; old scripts only

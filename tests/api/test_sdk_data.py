@@ -3,6 +3,7 @@ with a legacy token and with a personal access token (JWT)."""
 
 import pytest
 from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
 
 from datahelp import ANNOTATION_KEYS, LABEL_CONFIG, PREDICTION_KEYS, choice
 
@@ -66,6 +67,14 @@ def test_task_crud(client, project):
     assert list(client.tasks.list(project=project.id)) == []
 
 
+def test_tasks_list_without_project_is_lss_404(client):
+    """Issue 19: LS 1.23.2 answers 404; the SDK raised TypeError on our 0.8 list."""
+    with pytest.raises(ApiError) as caught:
+        list(client.tasks.list())
+    assert caught.value.status_code == 404
+    assert caught.value.body == {"detail": "Neither project nor view id specified"}
+
+
 def test_delete_all_tasks(client, project):
     client.projects.import_tasks(id=project.id, request=[{"text": "a"}, {"text": "b"}])
     client.tasks.delete_all_tasks(id=project.id)
@@ -89,6 +98,10 @@ def test_annotations(client, project):
     assert updated.result == choice("Neg")
     task = client.tasks.get(task_id)
     assert task.total_annotations == 1 and task.is_labeled is True
+    # issue 19: LS's task has no 0.x keys and expands completed_by to the user
+    raw = client.tasks.with_raw_response.get(task_id).data.dict()
+    assert "completions" not in raw and "has_cancelled_completions" not in raw
+    assert raw["annotations"][0]["completed_by"]["email"] == client.users.whoami().email
     client.annotations.delete(annotation.id)
     assert client.annotations.list(id=task_id) == []
     assert client.tasks.get(task_id).is_labeled is False

@@ -84,11 +84,44 @@ def test_single_task_is_the_1x_shape_plus_the_legacy_keys(api):
     assert list(exact) == TASK_FULL_KEYS
 
 
+def test_single_task_for_a_1x_client_is_exactly_label_studios(api):
+    """Issue 19: 1.x URLs end in "/" (SDK 2.x's too) and SDK 2.x sends X-Fern-SDK-Name; those
+    get LS's exact task, whose annotations carry completed_by as the user object (LS 1.23.2:
+    {id, first_name, last_name, avatar, email, initials}; the list and PATCH keep the id)."""
+    project = api.project()
+    [task_id] = import_ids(api, project["id"], [{"data": {"text": "a"}, "annotations": [
+        {"result": choice("Pos")}]}])
+    me = api.get("/api/current-user/whoami").json()
+    user = {"id": me["id"], "first_name": me["first_name"], "last_name": me["last_name"],
+            "avatar": None, "email": me["email"], "initials": me["initials"]}
+    for answer in (api.get(f"/api/tasks/{task_id}/"),
+                   api.get(f"/api/tasks/{task_id}", headers={"X-Fern-SDK-Name": "x"}),
+                   api.get(f"/api/tasks/{task_id}", params={"project": project["id"]})):
+        body = answer.json()
+        assert list(body) == TASK_FULL_KEYS
+        assert body["annotations"][0]["completed_by"] == user
+    assert api.get(f"/api/tasks/{task_id}").json()["annotations"][0]["completed_by"] == user
+    listed = dm(api, project["id"], fields="all")["tasks"][0]["annotations"][0]
+    assert listed["completed_by"] == me["id"]
+    patched = api.patch(f"/api/tasks/{task_id}", json={"meta": {}}).json()
+    assert patched["annotations"][0]["completed_by"] == me["id"]
+
+
 def test_missing_project_is_the_legacy_task_list(api):
     """Without project/view, /api/tasks is 0.8's list of the current project (issue 5)."""
     response = api.get("/api/tasks")
     assert response.status_code == 200
     assert isinstance(response.json(), list)
+
+
+@pytest.mark.parametrize("path, headers", [("/api/tasks/", {}),
+                                           ("/api/tasks", {"X-Fern-SDK-Name": "x"})])
+def test_missing_project_is_404_for_a_1x_client(api, path, headers):
+    """Issue 19: LS 1.23.2 answers 404 {"detail": "Neither project nor view id specified"}
+    (no envelope); a 1.x client (a "/" at the end, or SDK 2.x's header) gets that."""
+    response = api.get(path, headers=headers)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Neither project nor view id specified"}
 
 
 def test_unknown_project_is_404_envelope(api):
@@ -289,9 +322,23 @@ def test_create_task_errors(api):
     assert task_count(api, project["id"]) == 0
 
 
-@pytest.mark.parametrize("body", [{"project": 999999, "data": {"text": "x"}},
-                                  {"project": "x", "data": {"text": "x"}},
-                                  {"project": 1, "data": "text"}, {"project": 1},
+@pytest.mark.parametrize("project, detail", [(999999, "No Project matches the given query."),
+                                             (-1, "No Project matches the given query."),
+                                             ("x", "Not found."), ([1], "Not found.")])
+def test_create_task_in_an_unknown_project_is_404(api, project, detail):
+    """Issue 19: LS 1.23.2 answers 404 here (0 and a bool or object are a 400)."""
+    response = api.post("/api/tasks", json={"project": project, "data": {"text": "x"}})
+    assert_envelope(response, 404, detail)
+    for odd, kind in ((True, "bool"), ({}, "dict")):
+        response = api.post("/api/tasks", json={"project": odd, "data": {"text": "x"}})
+        assert assert_envelope(response, 400)["validation_errors"] == {
+            "project": [f"Incorrect type. Expected pk value, received {kind}."]}
+    response = api.post("/api/tasks", json={"project": 0, "data": {"text": "x"}})
+    assert assert_envelope(response, 400)["validation_errors"] == {
+        "project": ['Invalid pk "0" - object does not exist.']}
+
+
+@pytest.mark.parametrize("body", [{"project": 1, "data": "text"}, {"project": 1},
                                   {"project": 1, "data": {"text": "x"}, "meta": "m"},
                                   [1], "x", None])
 def test_create_task_bad_bodies_are_400(api, body):
@@ -312,9 +359,11 @@ def test_get_patch_delete_task(api):
     assert list(body) == BASE_TASK_KEYS + ["annotations", "predictions"]
     assert body["data"] == {"text": "after"} and body["meta"] == {"k": "v"}
     assert body["annotations"] == [] and body["predictions"] == []
-    bad = api.patch(f"/api/tasks/{task_id}", json={"data": {"nope": 1}})
-    assert bad.status_code == 400
-    assert api.get(f"/api/tasks/{task_id}").json()["data"] == {"text": "after"}
+    # Issue 19: LS 1.23.2 saves data without the config's key (only its type is checked)
+    odd = api.patch(f"/api/tasks/{task_id}", json={"data": {"nope": 1}})
+    assert odd.status_code == 200 and odd.json()["data"] == {"nope": 1}
+    assert api.get(f"/api/tasks/{task_id}").json()["data"] == {"nope": 1}
+    assert api.patch(f"/api/tasks/{task_id}", json={"data": [1]}).status_code == 400
     assert api.delete(f"/api/tasks/{task_id}").status_code == 204
     assert_envelope(api.get(f"/api/tasks/{task_id}"), 404, "No Task matches the given query.")
     assert api.delete(f"/api/tasks/{task_id}").status_code == 404
