@@ -295,7 +295,8 @@ OPERATIONS = [
     ("GET", "/api/projects/{project_id}/summary", "Projects", "Data columns and labels used",
      dict(ok=(200, "Summary"))),
     # tasks
-    ("GET", "/api/tasks", "Tasks", "The data manager's task list (also 0.x's task list)",
+    ("GET", "/api/tasks", "Tasks", "The data manager's task list (without project or view: "
+     "0.x's task list, or 1.x's 404 for a 1.x client; docs/legacy-api.md)",
      dict(q=("project", "view", "query", "page", "page_size", "fields", "include",
              "only_annotated"), ok=(200, {"anyOf": [ref("TaskPage"), array(OBJ)]}),
           bare=True)),
