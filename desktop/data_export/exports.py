@@ -18,6 +18,7 @@ from desktop.core import clock
 from desktop.core.errors import NotFound, ValidationError
 from desktop.core.files import file_digest
 from desktop.data_export import formats
+from desktop.data_export.options import check_snapshot_body
 from desktop.db.journal import fsync_dir
 
 CHUNK = 1000
@@ -213,14 +214,10 @@ class Exports:
         return [self.snapshot_json(i, options=False) for i in sorted(ids)]
 
     def create_snapshot(self, project_id, fields, user_id):
-        if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+        fields = check_snapshot_body(fields)
         title = fields.get("title") or ""
-        if not isinstance(title, str):
-            raise ValidationError({"title": ["Not a valid string."]})
         options = fields.get("task_filter_options") or {}
-        only_annotated = bool(options.get("only_with_annotations")) if isinstance(
-            options, dict) else False
+        only_annotated = bool(options.get("only_with_annotations"))
         task_ids = self.task_ids(project_id, download_all_tasks=not only_annotated)
         created_at = clock.iso()
         path = self._write_snapshot_json(self.tasks(task_ids))

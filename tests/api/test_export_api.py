@@ -378,3 +378,54 @@ def test_snapshots(image_project):
     assert "result.json" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
     assert api.delete(f"/api/projects/{p.id}/exports/{snap['id']}").status_code == 204
     assert api.get(f"/api/projects/{p.id}/exports/{snap['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("body, errors", [
+    ({"title": "t" * 2049}, {"title": ["Ensure this field has no more than 2048 characters."]}),
+    ({"title": None}, {"title": ["This field may not be null."]}),
+    ({"title": True}, {"title": ["Not a valid string."]}),
+    ({"task_filter_options": "x"}, {"task_filter_options": {"non_field_errors": [
+        "Invalid data. Expected a dictionary, but got str."]}}),
+    ({"task_filter_options": None}, {"task_filter_options": ["This field may not be null."]}),
+    ({"task_filter_options": {"annotated": "bogus", "view": "x"},
+      "annotation_filter_options": {"usual": "x"}},
+     {"task_filter_options": {"view": ["A valid integer is required."],
+                              "annotated": ['"bogus" is not a valid choice.']},
+      "annotation_filter_options": {"usual": ["Must be a valid boolean."]}}),
+    ({"task_filter_options": {"skipped": 5}},
+     {"task_filter_options": {"skipped": ['"5" is not a valid choice.']}}),
+    ({"task_filter_options": {"view": 1.5}},
+     {"task_filter_options": {"view": ["A valid integer is required."]}}),
+    ({"task_filter_options": {"only_with_annotations": "x"}},
+     {"task_filter_options": {"only_with_annotations": ["Must be a valid boolean."]}}),
+    ({"annotation_filter_options": {"skipped": 2}},
+     {"annotation_filter_options": {"skipped": ["Must be a valid boolean."]}}),
+    ({"serialization_options": {"drafts": "x"}}, {"serialization_options": {"drafts": {
+        "non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}}}),
+    ({"serialization_options": {"drafts": {"only_id": "x"}}},
+     {"serialization_options": {"drafts": {"only_id": ["Must be a valid boolean."]}}}),
+    ({"serialization_options": {"include_annotation_history": None}},
+     {"serialization_options": {"include_annotation_history": ["This field may not be null."]}}),
+])
+def test_snapshot_options_are_checked_as_label_studio(api, body, errors):
+    # Label Studio 1.23.2's 400 and validation_errors for each body (issue 19); nothing made
+    project = api.project()
+    response = api.post(f"/api/projects/{project['id']}/exports", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"] == "Validation error"
+    assert response.json()["validation_errors"] == errors
+    assert api.get(f"/api/projects/{project['id']}/exports").json() == []
+
+
+@pytest.mark.parametrize("body", [
+    {"title": 5}, {"title": "t" * 2048}, {"task_filter_options": {"foo": 1}},
+    {"task_filter_options": {"view": "3", "skipped": None, "only_with_annotations": "true"}},
+    {"annotation_filter_options": {"usual": None, "ground_truth": "yes", "skipped": 1}},
+    {"serialization_options": {"interpolate_key_frames": "no", "drafts": {},
+                               "predictions": {"only_id": "1"}, "unknown": 5}}])
+def test_snapshot_options_label_studio_accepts(api, body):
+    project = api.project()
+    response = api.post(f"/api/projects/{project['id']}/exports", json=body)
+    assert response.status_code == 201, response.text
+    if "title" in body:
+        assert response.json()["title"] == str(body["title"])
