@@ -184,7 +184,15 @@ class Predictions:
             if task is None or task["project"] != project_id:
                 raise ValidationError([f"Error at item {number}: task {task_id!r} is not a "
                                        f"task of project {project_id}"])
+            try:
+                score = checked_score(item.get("score"))
+            except ValidationError:
+                # LS 1.23.2 drops such a prediction (201, not counted in "created"), or with
+                # its prediction validation on refuses the batch with this message: a 400 here
+                raise ValidationError([f"Prediction {number}: Score must be a valid number, "
+                                       f"got {item['score']}"]) from None
             docs.append(self.build(task_id, task, item, default_version="undefined"))
+            docs[-1]["score"] = score
         with self.r.transaction():
             self.r.predictions.insert_multiple(docs)
             for task_id in {d["task"] for d in docs}:

@@ -206,3 +206,23 @@ def test_import_predictions_for_a_task_of_another_project_is_400(api, task):
                         json=[{"task": foreign, "result": []}])
     assert response.status_code == 400
     assert api.get("/api/predictions", params={"task": foreign}).json() == []
+
+
+@pytest.mark.parametrize("score", ["bad", [1], {}])
+def test_import_predictions_with_a_score_not_a_number_is_400(api, task, score):
+    # LS 1.23.2 drops such a prediction (201 {"created": 0}); with its prediction validation
+    # on it refuses the batch with this message. LabelDesk refuses it: nothing is stored.
+    project_id, task_id = task
+    response = api.post(f"/api/projects/{project_id}/import/predictions", json=[
+        {"task": task_id, "result": [], "score": 0.5},
+        {"task": task_id, "result": [], "score": score}])
+    assert response.status_code == 400, response.text
+    assert response.json()["validation_errors"] == {"non_field_errors": [
+        f"Prediction 1: Score must be a valid number, got {score}"]}
+    assert api.get("/api/predictions", params={"task": task_id}).json() == []
+    ok = api.post(f"/api/projects/{project_id}/import/predictions", json=[
+        {"task": task_id, "result": [], "score": "0.7"}, {"task": task_id, "result": [],
+                                                          "score": True}])
+    assert ok.status_code == 201 and ok.json() == {"created": 2}
+    scores = [p["score"] for p in api.get("/api/predictions", params={"task": task_id}).json()]
+    assert scores == [0.7, 1.0]
