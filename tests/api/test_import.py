@@ -83,7 +83,7 @@ def test_task_root_with_annotations_predictions_meta(api, live):
     assert annotation["ground_truth"] is True  # LS default for imported annotations
     assert annotation["was_cancelled"] is False
     assert annotation["import_id"] == 77
-    assert annotation["completed_by"] == 1
+    assert annotation["completed_by"]["id"] == 1  # GET /api/tasks/{id}: the user, as LS
     assert annotation["result"] == choice("Pos")
     scores = {p["model_version"]: p["score"] for p in first["predictions"]}
     assert scores == {"m1": 0.25, "undefined": None}
