@@ -62,7 +62,8 @@ def expected_task(task, project):
     return {"total_annotations": len(done),
             "cancelled_annotations": len(annotations) - len(done),
             "total_predictions": len(task["predictions"]),
-            "is_labeled": len({a["completed_by"] for a in finished}) >= task["overlap"]}
+            # GET /api/tasks/{id} gives each annotation's completed_by as the user, as LS does
+            "is_labeled": len({a["completed_by"]["id"] for a in finished}) >= task["overlap"]}
 
 
 def expected_project(tasks):
