@@ -120,7 +120,14 @@ def cmd_start(args):
         print("The desktop window is not available in this build; serving headless instead.",
               flush=True)
         return cmd_serve(args)
-    return window.run(settings_from(args), print_token=args.print_token)
+    code = window.run(settings_from(args), print_token=args.print_token)
+    # The window is closed and the data with it (everything is on disk): leave now. Qt
+    # WebEngine's teardown at interpreter exit can hang a loaded machine for good (seen about
+    # once in five full test runs), and there is nothing left for it to do.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 def cmd_user(args):
