@@ -118,13 +118,10 @@ def check_snapshot_body(fields):
     if not isinstance(fields, dict):
         kind = type(fields).__name__
         raise ValidationError(f"Invalid data. Expected a dictionary, but got {kind}.")
-    out, errors = {}, {}
-    for name, field in {"title": title, **OPTIONS}.items():
-        if name in fields:
-            try:
-                out[name] = field(fields[name])
-            except Invalid as e:
-                errors[name] = e.errors
-    if errors:
-        raise ValidationError(errors)
-    return out
+    try:
+        return SNAPSHOT_BODY(fields)
+    except Invalid as e:
+        raise ValidationError(e.errors) from None
+
+
+SNAPSHOT_BODY = nested({"title": title, **OPTIONS})
