@@ -23,5 +23,5 @@ def install(app, core):
         answer, new = core.backups.restore(read_object().get("name"))
         if core.sessions.cookie(request) or not core.settings.auth:
             # the UI reloads signed in to the restored data (its sessions may differ)
-            answer["url"] = f"/#secret={new.sessions.one_time_secret()}"
+            answer["url"] = f"/desktop#secret={new.sessions.one_time_secret()}"
         return answer

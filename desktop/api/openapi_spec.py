@@ -8,6 +8,7 @@ use OpenAPI's `{name}` where Bottle's rules have `<name>`.
 """
 
 from desktop.io_storages.storages import TYPES as STORAGE_TYPES
+from desktop.ui.webapp import APP_ROOTS
 
 REF = "#/components/schemas/"
 
@@ -521,14 +522,27 @@ OPERATIONS += [
      dict(LEGACY, q=("q", "label_config", "raw"), raw=True,
           ok=(200, None, "application/octet-stream"))),
     # the UI's own routes
-    ("GET", "/", "UI", "The app (or the sign-in page)",
+    ("GET", "/", "UI", "Label Studio's web app (or the sign-in page)",
      dict(auth=False, raw=True, ok=(200, None, "text/html"))),
+    *[("GET", path, "UI", "A page of Label Studio's web app (or the sign-in page)",
+       dict(auth=False, raw=True, ok=(200, None, "text/html")))
+      for root in APP_ROOTS for path in (root, root + "/{rest}")],
+    ("GET", "/desktop", "UI", "LabelDesk's own pages (or the sign-in page)",
+     dict(auth=False, raw=True, ok=(200, None, "text/html"))),
+    ("GET", "/react-app/{path}", "UI", "The files of Label Studio's web app (pinned build)",
+     dict(auth=False, raw=True, ok=(200, None, "application/octet-stream"))),
+    ("GET", "/heidi-tips", "UI", "The web app's live tips: none (LabelDesk fetches nothing)",
+     dict(auth=False, ok=(200, OBJ))),
+    ("GET", "/sw.js", "UI", "The web app's service worker (caches nothing)",
+     dict(auth=False, raw=True, ok=(200, None, "text/javascript"))),
     ("GET", "/user/login", "UI", "Redirects to /", dict(auth=False, ok=(303, None))),
     ("POST", "/user/login", "UI", "Sign in with the API token (a form)",
      dict(auth=False, body="form", ok=(303, None))),
     ("GET", "/user/logout", "UI", "A page with a Sign out button (a GET signs no one out)",
      dict(auth=False, raw=True, ok=(200, None, "text/html"))),
     ("POST", "/user/logout", "UI", "Sign out", dict(auth=False, ok=(303, None))),
+    ("GET", "/logout", "UI", "Redirects to /user/logout (the web app's link)",
+     dict(auth=False, ok=(303, None))),
     ("GET", "/static/{path}", "UI", "The UI's static files",
      dict(auth=False, raw=True, ok=(200, None, "application/octet-stream"))),
     ("GET", "/favicon.ico", "UI", "The icon",

@@ -1,6 +1,7 @@
 """The UI's own routes: the app shell or the sign-in page at `/`, static files (ours, the
 Label Studio editor and its fonts), the session exchange and the settings the UI changes."""
 
+import functools
 import mimetypes
 from pathlib import Path
 
@@ -9,24 +10,26 @@ import orjson
 from bottle import HTTPResponse, request
 
 from desktop import __version__
+from desktop.api.misc import version_info
 from desktop.api.web import TOKEN_ONLY, json_response, read_object
 from desktop.core.errors import AuthFailed, PermissionDenied
-from desktop.ui import editor
+from desktop.ui import editor, webapp
 
 UI_DIR = editor.UI_DIR
 # /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
 STATIC_ROOTS = {"editor": editor.EDITOR_DIR, "fonts": editor.FONTS_DIR,
-                "dompurify": editor.PURIFY_DIR}
+                "dompurify": editor.PURIFY_DIR, "images": webapp.STATIC_DIR / "images",
+                "templates": webapp.STATIC_DIR / "templates"}
 NO_STORE = "no-store"
 # The only places a script may come from (page_csp): folders of files on disk, where no route
 # reflects input or redirects (CSP ignores the path of a redirect's target). Not 'self': that
 # would also allow uploads (/data/upload/…) and every API route as a script.
-SCRIPT_PATHS = ("/static/js/", "/static/editor/", "/static/dompurify/")
+SCRIPT_PATHS = ("/static/js/", "/static/editor/", "/static/dompurify/", "/react-app/")
 # Our own pages run no inline script and load nothing from outside the machine.
 PAGE_CSP = ("default-src 'self'; script-src {scripts} 'unsafe-eval'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
-            "worker-src {scripts} blob:; object-src 'none'; base-uri 'none'; "
+            "worker-src {scripts} {worker} blob:; object-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'")
 
 
@@ -36,7 +39,7 @@ def page_csp():
     refused any other), so it names this server as the browser sees it."""
     host = request.environ.get("HTTP_HOST") or ""
     scripts = " ".join(f"http://{host}{path}" for path in SCRIPT_PATHS)
-    return PAGE_CSP.format(scripts=scripts)
+    return PAGE_CSP.format(scripts=scripts, worker=f"http://{host}/sw.js")
 
 
 def page_headers(response):
@@ -71,6 +74,51 @@ def static(path):
     return response
 
 
+APP_PATHS = [rule for root in webapp.APP_ROOTS for rule in (root, root + "/<rest:path>")]
+# What the page's JSON may not contain as is: it sits in an HTML <script> data block.
+HTML_UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+               0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+@functools.cache
+def feature_flags():
+    return orjson.loads(webapp.FLAGS_FILE.read_bytes())
+
+
+def app_settings(core, user_id, csrf_token):
+    """window.APP_SETTINGS as Label Studio 1.23.2 Community's base.html writes it, for this
+    user, with no Sentry and no analytics, plus LabelDesk's own `labeldesk` part."""
+    user = core.users.as_json(user_id)
+    return {
+        "user": {"id": user["id"], "username": user["username"],
+                 "firstName": user["first_name"], "lastName": user["last_name"],
+                 "initials": user["initials"], "email": user["email"],
+                 "customHotkeys": user["custom_hotkeys"] or {},
+                 "allow_newsletters": False},  # no newsletter to ask about
+        "debug": False, "polling": True, "hostname": "",
+        "version": version_info(),
+        "sentry_dsn": None, "sentry_rate": "", "sentry_environment": "",
+        "editor_keymap": {},
+        "feature_flags": feature_flags(), "feature_flags_default_value": True,
+        "version_edition": "Community", "server_id": None, "collect_analytics": False,
+        "local_files_document_root": str(core.settings.local_files_root),
+        "local_files_serving_enabled": True,
+        "data_manager": {"max_users_to_display": 10},
+        "page_title": "LabelDesk",
+        "flags": {"allow_organization_webhooks": False, "storage_persistence": True},
+        "labeldesk": {"version": __version__, "csrf_token": csrf_token},
+    }
+
+
+def app_page(core, user_id):
+    value = core.sessions.cookie(request)
+    csrf_token = core.sessions.csrf(value) if value else ""
+    data = orjson.dumps(app_settings(core, user_id, csrf_token)).decode().translate(HTML_UNSAFE)
+    html = (UI_DIR / "app.html").read_text(encoding="utf-8").replace("{{APP_SETTINGS}}", data)
+    return page_headers(HTTPResponse(html, status=200,
+                                     headers={"Content-Type": "text/html; charset=utf-8"}))
+
+
 def redirect(location, status=303):
     response = HTTPResponse(status=status)
     response.set_header("Location", location)
@@ -87,14 +135,42 @@ def install(app, core):
         except Exception:  # noqa: BLE001 - a bad cookie on a page load is "not signed in"
             return None
 
-    @app.get("/", auth=False)
-    def shell():
-        """The app, or the sign-in page. Off the UI's own host (127.0.0.1) the page never
-        names that host: a server on another port could ask for it, then send the browser
-        there with its cookie. Signing in with the token is what leads there (login)."""
+    def app_or_login():
+        """Label Studio's web app, or the sign-in page. Off the UI's own host (127.0.0.1) the
+        page never names that host: a server on another port could ask for it, then send the
+        browser there with its cookie. Signing in with the token is what leads there (login)."""
+        user_id = signed_in() if settings.auth else request.environ.get("labeldesk.user", 1)
+        if user_id is None:
+            return page("login.html")
+        return app_page(core, user_id)
+
+    app.get("/", auth=False, callback=app_or_login)
+    for path in APP_PATHS:
+        app.get(path, auth=False, callback=lambda **_: app_or_login())
+
+    @app.get("/desktop", auth=False)
+    def desktop_shell():
+        """LabelDesk's own pages (data folder, backups, project files, live export)."""
         if not settings.auth or signed_in() is not None:
             return page("index.html")
         return page("login.html")
+
+    @app.get("/react-app/<path:path>", auth=False)
+    def webapp_file(path):
+        response = bottle.static_file(path, root=str(webapp.APP_DIR))
+        if response.status_code == 200:
+            response.set_header("Cache-Control", "public, max-age=86400")  # pinned build
+        return response
+
+    @app.get("/heidi-tips", auth=False)
+    def heidi_tips():
+        """The app's live tips, which Label Studio fetches from GitHub (and answers 404 for
+        when offline): LabelDesk fetches nothing, so there are no live tips."""
+        return {}
+
+    @app.get("/sw.js", auth=False)
+    def service_worker():
+        return bottle.static_file("js/sw.js", root=str(UI_DIR), mimetype="text/javascript")
 
     @app.get("/user/login", auth=False)
     def login_page():
@@ -123,6 +199,11 @@ def install(app, core):
         """Label Studio's UI signs out with a GET link; here a GET only shows a button that
         POSTs, so an <img src="…/user/logout"> on another site signs no one out."""
         return page("logout.html")
+
+    @app.get("/logout", auth=False)
+    def app_logout():
+        """The web app's "Log Out" link: the page with the Sign out button."""
+        return redirect("/user/logout")
 
     @app.post("/user/logout", auth=False)
     def logout():
@@ -230,7 +311,7 @@ def install(app, core):
                 from None
         answer["reopened"] = True
         if sessions.cookie(request) or not settings.auth:  # the UI: a way in to the new data
-            answer["url"] = f"/#secret={new.sessions.one_time_secret()}"
+            answer["url"] = f"/desktop#secret={new.sessions.one_time_secret()}"
         return answer
 
     @app.get("/api/ui/templates")

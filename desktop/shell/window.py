@@ -33,7 +33,7 @@ from desktop.db import CorruptFile
 from desktop.shell import instance
 from desktop.shell.bridge import Bridge, Facade, LocalClient, exposed
 from desktop.shell.opening import damaged_message, open_app
-from desktop.ui import editor
+from desktop.ui import editor, webapp
 
 log = logging.getLogger("labeldesk.window")
 
@@ -140,10 +140,9 @@ class WindowState:
             log.warning("could not remember the window's size: %s", e)
 
 
-# The main frame may show these pages of our server, on the UI's host (the app shell, sign-in and
-# out, the API docs); every other address, even on our server (an uploaded .html file), is
+# The main frame may show only our pages (webapp.is_app_page: the app's, sign-in and out, the API
+# docs) on the UI's host; every other address, even on our server (an uploaded .html file), is
 # refused there.
-OUR_PAGES = frozenset({"/", "/user/login", "/user/logout", "/docs/api"})
 # A link opens in the system browser only if the user really clicked (or pressed Enter) this
 # long before: page script also navigates as "link clicked", but can't fake input events.
 USER_INPUT_SECONDS = 1.0
@@ -156,7 +155,7 @@ def is_ours(url, origin):
         parts = urlsplit(url or "")
     except ValueError:
         return False
-    return f"{parts.scheme}://{parts.netloc}" == origin and (parts.path or "/") in OUR_PAGES
+    return f"{parts.scheme}://{parts.netloc}" == origin and webapp.is_app_page(parts.path)
 
 
 def navigation_verdict(url, origin, clicked):
@@ -473,7 +472,7 @@ def open_main(settings, app, gui, print_token=False):
     secret = app.sessions.one_time_secret()
     webview.settings["ALLOW_FILE_URLS"] = False
     window = webview.create_window(
-        TITLE, f"{ui_url}/#secret={secret}", js_api=Facade(),
+        TITLE, f"{ui_url}/desktop#secret={secret}", js_api=Facade(),
         width=state.width, height=state.height, x=state.x, y=state.y,
         min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
         background_color="#F6F7F9")

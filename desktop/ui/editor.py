@@ -97,23 +97,22 @@ def cache_dir():
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labeldesk"
 
 
-def cached_wheel():
-    """The pinned wheel from the cache, downloading it (pip, PyPI) if absent or damaged."""
+def cached_wheel(wheel=WHEEL, sha256=SHA256, requirement=f"label-studio=={VERSION}",
+                 what=f"Label Studio's editor (label-studio=={VERSION}, 82 MB, once)"):
+    """A pinned wheel from the cache, downloading it (pip, PyPI) if absent or damaged."""
     folder = cache_dir()
-    path = folder / WHEEL
-    if path.is_file() and file_digest(path, "sha256") == SHA256:
+    path = folder / wheel
+    if path.is_file() and file_digest(path, "sha256") == sha256:
         return path
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        print(f"Fetching Label Studio's editor (label-studio=={VERSION}, 82 MB, once)...",
-              flush=True)
+        print(f"Fetching {what}...", flush=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--only-binary", ":all:", f"label-studio=={VERSION}", "-d", tmp],
-                       check=True)
-        got = Path(tmp) / WHEEL
+                        "--only-binary", ":all:", requirement, "-d", tmp], check=True)
+        got = Path(tmp) / wheel
         actual = file_digest(got, "sha256")
-        if actual != SHA256:
-            raise SetupFailed(f"{WHEEL}: checksum mismatch (got {actual}, expected {SHA256}); "
+        if actual != sha256:
+            raise SetupFailed(f"{wheel}: checksum mismatch (got {actual}, expected {sha256}); "
                               "not installing it.")
         os.replace(got, path)
     return path

@@ -129,7 +129,7 @@ def test_backup_routes_need_the_token_and_a_csrf_header(make_live):
     answer = client.post(f"{live.ui_url}/api/ui/backups/restore", json={"name": name},
                          headers={"X-CSRFToken": csrf})
     assert answer.status_code == 200, answer.text
-    assert answer.json()["url"].startswith("/#secret=")  # a way back in for the page
+    assert answer.json()["url"].startswith("/desktop#secret=")  # a way back in for the page
 
 
 # -- restoring in the running app ---------------------------------------------------------------

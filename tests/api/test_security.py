@@ -288,11 +288,12 @@ def test_every_page_has_the_path_scoped_csp(make_live, path):
                   for d in headers["content-security-policy"].split(";"))
     origin = f"http://127.0.0.1:{server.port}"
     assert policy["script-src"].split() == [f"{origin}/static/js/", f"{origin}/static/editor/",
-                                            f"{origin}/static/dompurify/", "'unsafe-eval'"]
+                                            f"{origin}/static/dompurify/", f"{origin}/react-app/",
+                                            "'unsafe-eval'"]
     assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'"
     assert policy["form-action"] == "'self'" and policy["frame-ancestors"] == "'none'"
     assert "'unsafe-inline'" not in policy["script-src"]
     assert headers["x-content-type-options"] == "nosniff"
     # every script the page names is under an allowed path
     for src in re.findall(rb'<script[^>]*src="([^"]+)"', body):
-        assert any(src.decode().startswith(p) for p in ("/static/js/",)), src
+        assert any(src.decode().startswith(p) for p in ("/static/js/", "/react-app/")), src

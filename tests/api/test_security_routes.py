@@ -12,6 +12,8 @@ import pytest
 import requests
 from conftest import LABEL_CONFIG
 
+from desktop.ui.webapp import APP_ROOTS
+
 # Reachable without credentials, on purpose: the pages and files the sign-in needs, health and
 # version probes, config validation (as in Label Studio), the token exchanges and the API schema.
 PUBLIC = {
@@ -20,6 +22,10 @@ PUBLIC = {
     ("GET", "/health"), ("GET", "/api/health"), ("GET", "/api/version"), ("GET", "/version"),
     ("POST", "/api/projects/validate"), ("POST", "/api/token/refresh"),
     ("POST", "/api/ui/session"), ("GET", "/api/schema"), ("GET", "/docs/api"),
+    # Label Studio's web app: its pages (or the sign-in page), files, service worker and tips
+    *(("GET", rule) for root in APP_ROOTS for rule in (root, root + "/<rest:path>")),
+    ("GET", "/desktop"), ("GET", "/react-app/<path:path>"), ("GET", "/sw.js"),
+    ("GET", "/heidi-tips"), ("GET", "/logout"),
 }
 
 

@@ -98,7 +98,7 @@ def test_reopen_in_place_over_http(user_env, make_live):
 
     answer = signed_in.post(f"{live.ui_url}/api/ui/data-dir", json={"path": str(second)}).json()
     assert answer["reopened"] is True and answer["data_dir"] == str(second)
-    assert answer["url"].startswith("/#secret=")
+    assert answer["url"].startswith("/desktop#secret=")
     assert live.app is not first_app and live.app.settings.data_dir == second
     assert (second / "db" / "LOCK").exists()
     assert settings_module.read_user_config() == {"data_dir": str(second)}

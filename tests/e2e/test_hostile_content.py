@@ -235,7 +235,7 @@ def without_nosniff(ui):
 def without_policy(ui):
     """Serve the app's page without its Content-Security-Policy (and without nosniff)."""
     drop = {"content-security-policy", "x-content-type-options"}
-    return serve_changed(ui, "/", lambda original: (
+    return serve_changed(ui, "/desktop", lambda original: (
         {k: v for k, v in original.headers.items() if k.lower() not in drop}, original.body()))
 
 
@@ -298,7 +298,7 @@ def test_hostile_hypertext_runs_nothing(ui, recorder):  # noqa: F811 - fixture
     assert not [url for url in ui.requests if "import-example-file" in url], \
         "a payload loaded the echo route"
     # nothing navigated: the app, the task's iframe and no new frame elsewhere
-    assert page.url.startswith(ui.live.ui_url + "/#/")
+    assert page.url.startswith(ui.live.ui_url + "/desktop#/")
     assert f"/projects/{project['id']}/label" in page.url
     assert all(f.url in ("about:srcdoc", "about:blank") or f.url.startswith(ui.live.ui_url)
                for f in page.frames), [f.url for f in page.frames]
@@ -326,7 +326,7 @@ def test_policy_alone_stops_the_payloads(ui, recorder):  # noqa: F811 - fixture
     assert_sanitizer_out(ui, sanitizer)
     assert not policy_runs_inline_script(ui.page), "the page has no policy?"
     assert_no_mark(ui, recorder)
-    assert ui.page.url.startswith(ui.live.ui_url + "/#/")
+    assert ui.page.url.startswith(ui.live.ui_url + "/desktop#/")
 
 
 def marks(ui):

@@ -69,8 +69,8 @@ with sync_playwright() as pw:
     page.wait_for_selector("#token", state="visible")
     page.fill("#token", token)
     page.press("#token", "Enter")
-    page.wait_for_selector("#nav a")
-    page.goto(f"{ui}/#/projects/{project}/data")  # signed in on the UI's own host
+    page.wait_for_selector(".lsf-menu-header")
+    page.goto(f"{ui}/desktop#/projects/{project}/data")  # signed in on the UI's own host
     page.click("#label-all")
     page.wait_for_selector(".label-host .lsf-root")
     page.locator(".lsf-choice", has_text="Pos").first.click()

@@ -61,7 +61,7 @@ def signed_in(browser, live, **options):  # noqa: F811 - fixture
     page.goto(live.url + "/")
     page.fill("#token", live.token)
     page.click("button[type=submit]")
-    page.wait_for_selector("#nav a")
+    page.wait_for_selector(".lsf-menu-header")  # Label Studio's web app, on the UI's host
     return context, page
 
 

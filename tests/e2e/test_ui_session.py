@@ -40,7 +40,7 @@ def test_one_time_secret_gives_a_strict_httponly_host_only_cookie_once(live):
     assert f"labeldesk_session_{live.port}=" in header
     assert "HttpOnly" in header and "samesite=strict" in header.lower()
     assert "domain" not in header.lower()  # host-only: sent back to the UI's host alone
-    assert client.get(live.ui_url + "/").text.count("/static/js/main.js") == 1  # the app shell
+    assert client.get(live.ui_url + "/").text.count("/react-app/main.js") == 1  # the app shell
     assert client.get(live.ui_url + "/api/projects").status_code == 200
     again = requests.post(f"{live.ui_url}/api/ui/session",
                           json={"secret": response.request.body and orjson.loads(
@@ -90,10 +90,10 @@ def test_browser_signs_in_with_the_token(live):
     good = client.post(f"{live.ui_url}/user/login", data={"token": live.token},
                        allow_redirects=False)
     assert good.status_code == 303 and "HttpOnly" in cookie_header(good)
-    assert "/static/js/main.js" in client.get(live.ui_url + "/").text
+    assert "/react-app/main.js" in client.get(live.ui_url + "/").text
     page = client.get(f"{live.ui_url}/user/logout", allow_redirects=False)
     assert page.status_code == 200 and 'action="/user/logout"' in page.text
-    assert "/static/js/main.js" in client.get(live.ui_url + "/").text  # a GET signed no one out
+    assert "/react-app/main.js" in client.get(live.ui_url + "/").text  # a GET signed no one out
     out = client.post(f"{live.ui_url}/user/logout", allow_redirects=False,
                       headers={"Origin": live.ui_url})
     assert out.status_code == 303
@@ -115,7 +115,7 @@ def test_signing_in_at_127_0_0_1_leads_to_the_ui_host(live):
     secret = refresh.split("#secret=")[1]
     assert client.post(f"{live.ui_url}/api/ui/session",
                        json={"secret": secret}).status_code == 201
-    assert "/static/js/main.js" in client.get(live.ui_url + "/").text
+    assert "/react-app/main.js" in client.get(live.ui_url + "/").text
 
 
 def test_a_cookie_session_never_gets_a_lasting_credential(make_live):
@@ -177,7 +177,7 @@ def test_settings_toggle_auth_and_persist(make_live):
 
 
 def test_static_files_and_the_editor_are_served_locally(live):
-    for path, kind in (("/static/js/main.js", "javascript"), ("/static/css/app.css", "css"),
+    for path, kind in (("/react-app/main.js", "javascript"), ("/static/css/app.css", "css"),
                        ("/static/editor/main.js", "javascript"),
                        ("/static/editor/main.css", "css"),
                        ("/static/fonts/Figtree-Regular.ttf", "")):
@@ -207,7 +207,8 @@ def test_the_login_page_in_a_browser(browser, live):  # noqa: F811 - fixture
         page.wait_for_selector("#login-error:not([hidden])")
         page.fill("#token", live.token)
         page.click("button[type=submit]")
-        page.wait_for_selector("#nav a")
+        page.wait_for_url(live.ui_url + "/**")
+        page.wait_for_selector(".lsf-menu-header")  # Label Studio's web app, signed in
         assert page.title().endswith("LabelDesk")
         assert page.url.startswith(live.ui_url + "/")
         cookies = page.context.cookies()
@@ -227,9 +228,9 @@ def test_the_settings_page_in_a_browser_asks_for_the_token(browser, make_live): 
     page = context.new_page()
     page.set_default_timeout(15000)
     try:
-        page.goto(f"{live.ui_url}/#secret={live.app.sessions.one_time_secret()}")
+        page.goto(f"{live.ui_url}/desktop#secret={live.app.sessions.one_time_secret()}")
         page.wait_for_selector("#nav a")
-        page.goto(f"{live.ui_url}/#/settings")
+        page.goto(f"{live.ui_url}/desktop#/settings")
         page.wait_for_selector("#api-token-hidden")
         assert live.token not in page.content()
         assert page.query_selector("#api-token") is None

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import LiveServer
 
-from desktop.ui import editor
+from desktop.ui import editor, webapp
 
 CHROMIUM = os.environ.get("LABELDESK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,6 +38,8 @@ def require_tools():
         problems.append(f"no Chromium at {CHROMIUM} (scripts/setup.d/10-desktop-deps.sh)")
     if not editor.installed():
         problems.append("the Label Studio editor is not installed (make setup)")
+    if not webapp.installed():
+        problems.append("Label Studio's web app is not installed (make setup)")
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -85,12 +87,12 @@ class UI:
 
     def sign_in(self):
         secret = self.live.app.sessions.one_time_secret()
-        self.page.goto(f"{self.live.ui_url}/#secret={secret}")
+        self.page.goto(f"{self.live.ui_url}/desktop#secret={secret}")
         self.page.wait_for_selector("#nav a")
         return self
 
     def go(self, hash_path):
-        self.page.goto(f"{self.live.ui_url}/#{hash_path}")
+        self.page.goto(f"{self.live.ui_url}/desktop#{hash_path}")
 
     def assert_offline(self):
         assert self.requests, "the page made no request at all?"

@@ -40,6 +40,13 @@ let purify = null;
 export async function installSanitizer() {
   if (purify) return purify;
   const {default: DOMPurify} = await import("/static/dompurify/purify.es.mjs");
+  return installWith(DOMPurify);
+}
+
+/** Install window.LabelDeskSanitize with an already loaded DOMPurify (the web app's boot
+ * module imports it statically, so the sanitizer is there before the app's scripts run). */
+export function installWith(DOMPurify) {
+  if (purify) return purify;
   const instance = DOMPurify(window);
   if (!instance.isSupported) throw new Error("This browser can't run the HTML sanitizer.");
   instance.addHook("uponSanitizeElement", (node, data) => {

@@ -79,6 +79,6 @@ export function backupsPanel({canRestore = true} = {}) {
     } catch (e) { toastError(e); return; }
     toast(`Restored the backup of ${when(backup)}. The state before is backed up.`, {kind: "ok"});
     // the data was reopened: sign in to it again (a fresh page load)
-    setTimeout(() => location.replace(answer.url ? `/?restored=${Date.now()}${answer.url.slice(1)}` : "/"), 300);
+    setTimeout(() => location.replace(answer.url ? answer.url.replace("#", `?restored=${Date.now()}#`) : "/desktop"), 300);
   }
 }

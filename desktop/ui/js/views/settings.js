@@ -85,7 +85,7 @@ export async function render({content, stale}) {
     if (answer.reopened) {
       toast(`Reopening LabelDesk on ${answer.data_dir}…${note}`, {kind: "ok"});
       // the new folder has its own user and sessions: sign in to it (a fresh page load)
-      setTimeout(() => location.replace(answer.url ? `/?reopened=${Date.now()}${answer.url.slice(1)}` : "/"), 300);
+      setTimeout(() => location.replace(answer.url ? answer.url.replace("#", `?reopened=${Date.now()}#`) : "/desktop"), 300);
     } else {
       toast(`LabelDesk will open ${answer.data_dir} the next time it starts.${note}`, {kind: "ok", timeout: 9000});
     }

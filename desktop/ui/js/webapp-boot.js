@@ -1,0 +1,61 @@
+// Starts Label Studio's web app on LabelDesk (desktop/ui/app.html): runs before the app's own
+// modules (module scripts run in document order), in place of the inline scripts of Label
+// Studio's base.html, which LabelDesk's CSP doesn't allow.
+//
+// - window.APP_SETTINGS from the page's JSON data block (the user, flags, version);
+// - the HTML sanitizer (DOMPurify, js/sanitize.js) as window.LabelDeskSanitize, which the
+//   app's patched editor calls for every HTML it renders from task data or a config;
+// - the session's CSRF token on every unsafe same-origin request the app makes (the app sends
+//   none: Label Studio's API takes a Django session without one; LabelDesk's doesn't).
+import DOMPurify from "/static/dompurify/purify.es.mjs";
+import {installWith} from "./sanitize.js";
+import {installMenu} from "./webapp-menu.js";
+
+const settings = JSON.parse(document.getElementById("app-settings").textContent);
+const csrf = settings.labeldesk?.csrf_token || "";
+
+function lookupHotkey(name) {
+  const custom = settings.user?.customHotkeys || {};
+  if (name in custom) {
+    const value = custom[name];
+    return value && value.active === false ? {...value, key: null} : value;
+  }
+  return window.DEFAULT_HOTKEYS && name in window.DEFAULT_HOTKEYS
+    ? window.DEFAULT_HOTKEYS[name] : null;
+}
+
+window.APP_SETTINGS = {...settings, lookupHotkey};
+window.exports = () => {};
+installWith(DOMPurify);
+
+// -- CSRF on the app's own requests -------------------------------------------------------
+const UNSAFE = /^(POST|PUT|PATCH|DELETE)$/i;
+
+function sameOrigin(url) {
+  try { return new URL(url, location.href).origin === location.origin; } catch { return false; }
+}
+
+const nativeFetch = window.fetch.bind(window);
+window.fetch = (input, init = {}) => {
+  const method = init.method || (input instanceof Request ? input.method : "GET");
+  const url = input instanceof Request ? input.url : String(input);
+  if (csrf && UNSAFE.test(method) && sameOrigin(url)) {
+    const headers = new Headers(init.headers || (input instanceof Request ? input.headers : {}));
+    headers.set("X-CSRFToken", csrf);
+    init = {...init, headers};
+  }
+  return nativeFetch(input, init);
+};
+
+const open = XMLHttpRequest.prototype.open;
+const send = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+  this.labeldeskCsrf = UNSAFE.test(method) && sameOrigin(url);
+  return open.call(this, method, url, ...rest);
+};
+XMLHttpRequest.prototype.send = function (body) {
+  if (csrf && this.labeldeskCsrf) this.setRequestHeader("X-CSRFToken", csrf);
+  return send.call(this, body);
+};
+
+installMenu();

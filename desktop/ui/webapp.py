@@ -1,0 +1,223 @@
+"""Label Studio's own web app (the React app of label-studio 1.23.2): one pinned build, taken
+from the wheel on PyPI at set-up, served from disk as LabelDesk's UI (docs/adr/0009-web-app.md).
+
+`python -m desktop.ui.webapp fetch` (scripts/setup.d/20-editor.sh) downloads the wheel once into
+the user cache, checks its SHA-256 and unpacks into desktop/ui/vendor/webapp/ (git-ignored):
+- app/: web/dist/apps/labelstudio without source maps (the app, its chunks, icons, the 1.23
+  editor, the audio decoder's wasm) and its licence files;
+- annotation_templates/: the template gallery of the create-project wizard;
+- static/images/, static/templates/: the pictures the app asks for under /static/ (the
+  templates' thumbnails among them);
+- feature_flags.json: the flags a fresh Label Studio 1.23.2 Community puts in the page (its
+  feature_flags.json evaluated as its offline LaunchDarkly client does, then its stale flags).
+
+Patches applied at unpack (PATCHES, each must match exactly once in the app's scripts, or
+set-up stops): the editor's sanitizer hands every HTML string to the page's DOMPurify
+(desktop/ui/js/sanitize.js), and a label's text is measured as text. Nothing is fetched at run
+time.
+"""
+
+import ast
+import os
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import orjson
+
+from desktop.ui import editor
+from desktop.ui.editor import SetupFailed
+
+VERSION = "1.23.2"
+WHEEL = f"label_studio-{VERSION}-py3-none-any.whl"
+SHA256 = "c575b2552d0b271554224c5e56ab2ce9449c6e62a0b4851bc8c706d8fe651137"
+SIZE_MB = 74
+
+WEBAPP_DIR = editor.VENDOR_DIR / "webapp"
+APP_DIR = WEBAPP_DIR / "app"
+TEMPLATES_DIR = WEBAPP_DIR / "annotation_templates"
+STATIC_DIR = WEBAPP_DIR / "static"  # images/, templates/
+FLAGS_FILE = WEBAPP_DIR / "feature_flags.json"
+STAMP = WEBAPP_DIR / "webapp.version"
+
+# The addresses that are pages of the app (Label Studio's urls.py): each serves the one page and
+# the app routes inside it; the window's main frame may load them (desktop/shell/window.py).
+APP_ROOTS = ("/projects", "/organization", "/models", "/user/account")
+OUR_PAGES = frozenset({"/", "/desktop", "/user/login", "/user/logout", "/docs/api"})
+
+
+def is_app_page(path):
+    """Whether a URL path is one of our pages: the app's, sign-in and out, the API docs."""
+    path = path or "/"
+    if path in OUR_PAGES or path.rstrip("/") in OUR_PAGES:
+        return True
+    return any(path == root or path.startswith(root + "/") for root in APP_ROOTS)
+
+
+APP_PREFIX = "web/dist/apps/labelstudio/"
+TEMPLATES_PREFIX = "label_studio/annotation_templates/"
+IMAGES_PREFIX = "label_studio/core/static/images/"
+THUMBNAILS_PREFIX = "label_studio/core/static/templates/"
+FLAGS_MEMBER = "label_studio/feature_flags.json"
+STALE_FLAGS_MEMBER = "label_studio/core/feature_flags/stale_feature_flags.py"
+LICENSE_MEMBERS = {f"label_studio-{VERSION}.dist-info/licenses/LICENSE": "LICENSE",
+                   f"label_studio-{VERSION}.dist-info/licenses/NOTICE": "NOTICE"}
+
+
+
+def sanitized(value):
+    """JavaScript for `value` (an expression) passed through the page's DOMPurify, or escaped
+    as text when the sanitizer isn't there (fails closed)."""
+    return (f'(window.LabelDeskSanitize?window.LabelDeskSanitize(String({value})):String({value})'
+            '.replace(/[&<>"\']/g,(c)=>"&#"+c.charCodeAt(0)+";"))')
+
+
+# (what, exact text in one of the app's scripts, its replacement). The editor's sanitizer
+# (`sanitizeHtml` of the editor's utils/html, sanitize-html with every tag and attribute allowed
+# but <script>, foreign <iframe> and on* attributes) is `E` in the editor's chunk; every
+# dangerouslySetInnerHTML of task or config data in the editor goes through it. The app itself
+# renders a project's instructions (from its settings, or a project file) as raw HTML in two
+# places, and a task's HTML in the data manager's reader view: those go through it too.
+PATCHES = (
+    ("sanitizer", 'function E(e=[]){if(!e)return"";const t=["www.youtube.com"',
+     f'function E(e=[]){{if(!e)return"";return {editor.SANITIZER};const t=["www.youtube.com"'),
+    ("label width", "n.innerHTML=e,t.appendChild(n),document.body.appendChild(t)",
+     "n.textContent=e,t.appendChild(n),document.body.appendChild(t)"),
+    ("instructions in the label stream", 'dangerouslySetInnerHTML:{__html:r}}),style:{width:680}',
+     f'dangerouslySetInnerHTML:{{__html:{sanitized("r")}}}}}),style:{{width:680}}'),
+    ("instructions button", "dangerouslySetInnerHTML:{__html:n.expert_instruction}",
+     f"dangerouslySetInnerHTML:{{__html:{sanitized('n.expert_instruction')}}}"),
+    ("reader view", '"aria-label":"HTML content",dangerouslySetInnerHTML:{__html:o}',
+     f'"aria-label":"HTML content",dangerouslySetInnerHTML:{{__html:{sanitized("o")}}}'),
+)
+PATCH_LEVEL = "patched-3"
+
+
+def installed():
+    """True when the pinned app is unpacked, patched and complete."""
+    try:
+        stamp = STAMP.read_text().split()
+    except OSError:
+        return False
+    return stamp == [VERSION, SHA256, PATCH_LEVEL] and (APP_DIR / "main.js").is_file() \
+        and FLAGS_FILE.is_file() and TEMPLATES_DIR.is_dir()
+
+
+def cached_wheel():
+    """The pinned wheel from the cache, downloading it (pip, PyPI) if absent or damaged."""
+    return editor.cached_wheel(WHEEL, SHA256, f"label-studio=={VERSION}",
+                               f"Label Studio's web app (label-studio=={VERSION}, "
+                               f"{SIZE_MB} MB, once)")
+
+
+def feature_flags(flags_json, stale_source):
+    """The flags Label Studio Community puts in APP_SETTINGS: each flag of its
+    feature_flags.json as an offline LaunchDarkly client evaluates it with no targeting (the
+    fallthrough variation when on, the off variation when off), then STALE_FEATURE_FLAGS."""
+    flags = {}
+    for name, flag in orjson.loads(flags_json)["flags"].items():
+        index = flag["fallthrough"].get("variation") if flag.get("on") else \
+            flag.get("offVariation")
+        variations = flag.get("variations") or []
+        flags[name] = variations[index] if isinstance(index, int) and \
+            0 <= index < len(variations) else None
+    for node in ast.walk(ast.parse(stale_source)):
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) == "STALE_FEATURE_FLAGS" for t in node.targets):
+            flags.update(ast.literal_eval(node.value))
+    return flags
+
+
+def patch_scripts(folder):
+    """Apply PATCHES to the app's scripts; a build they don't fit stops the set-up."""
+    scripts = {path: path.read_text(encoding="utf-8") for path in folder.glob("*.js")}
+    for what, old, new in PATCHES:
+        hits = [path for path, text in scripts.items() if old in text]
+        if len(hits) != 1 or scripts[hits[0]].count(old) != 1:
+            raise SetupFailed(f"{folder}: the {what} patch does not fit this build of the web "
+                              f"app ({sum(t.count(old) for t in scripts.values())} matches); "
+                              "not installing it.")
+        scripts[hits[0]] = scripts[hits[0]].replace(old, new)
+        hits[0].write_text(scripts[hits[0]], encoding="utf-8")
+
+
+def keep_used_images(app, images):
+    """Only the pictures the app's scripts and styles name under /static/images/."""
+    used = set()
+    for path in [*app.glob("*.js"), *app.glob("*.css")]:
+        used.update(re.findall(r"/static/images/([\w.-]+)", path.read_text(encoding="utf-8")))
+    for path in images.iterdir():
+        if path.name not in used:
+            path.unlink()
+
+
+def target_of(name, staging):
+    """Where a wheel member goes under the staging folder, or None when it isn't wanted."""
+    if name.endswith("/"):
+        return None
+    if name.startswith(APP_PREFIX):
+        rest = name[len(APP_PREFIX):]
+        if rest.endswith(".map") or rest == "index.html" or "/" in rest:
+            return None
+        return staging / "app" / rest
+    for prefix, folder in ((TEMPLATES_PREFIX, "annotation_templates"),
+                           (IMAGES_PREFIX, "static/images"),
+                           (THUMBNAILS_PREFIX, "static/templates")):
+        if name.startswith(prefix):
+            return staging / folder / name[len(prefix):]
+    if name in LICENSE_MEMBERS:
+        return staging / "app" / LICENSE_MEMBERS[name]
+    return None
+
+
+def unpack(wheel):
+    """Extract into a fresh folder beside vendor/webapp, then swap it in: never half a build."""
+    editor.VENDOR_DIR.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=editor.VENDOR_DIR, prefix=".unpack-webapp-"))
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in archive.namelist():
+                target = target_of(name, staging)
+                if target is None:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(name) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            flags = feature_flags(archive.read(FLAGS_MEMBER),
+                                  archive.read(STALE_FLAGS_MEMBER).decode("utf-8"))
+        (staging / "feature_flags.json").write_bytes(
+            orjson.dumps(flags, option=orjson.OPT_SORT_KEYS))
+        if not all((staging / "app" / name).is_file() for name in ("LICENSE", "NOTICE")):
+            raise SetupFailed(f"{wheel}: no LICENSE or NOTICE in the wheel; not installing it.")
+        patch_scripts(staging / "app")
+        keep_used_images(staging / "app", staging / "static" / "images")
+        (staging / STAMP.name).write_text(f"{VERSION} {SHA256} {PATCH_LEVEL}\n")
+        old = WEBAPP_DIR.with_name(".old-webapp")
+        shutil.rmtree(old, ignore_errors=True)
+        if WEBAPP_DIR.exists():
+            os.replace(WEBAPP_DIR, old)
+        os.replace(staging, WEBAPP_DIR)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def fetch():
+    if not editor.purify_installed():
+        editor.unpack_purify(editor.cached_purify())
+    if installed():
+        return
+    unpack(cached_wheel())
+    print(f"Label Studio's web app {VERSION} installed in {WEBAPP_DIR}", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["fetch"]:
+        sys.exit("usage: python -m desktop.ui.webapp fetch")
+    try:
+        fetch()
+    except SetupFailed as e:
+        sys.exit(str(e))

@@ -1,0 +1,107 @@
+"""Label Studio 1.23.2's own web app as LabelDesk's UI (docs/adr/0009-web-app.md), in Debian's
+Chromium: every screen is checked for console errors, answers the app didn't expect (4xx/5xx)
+and requests that leave the machine; the walk fails on any of them."""
+
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import LiveServer
+
+from uihelp import browser  # noqa: F401 - fixture
+
+TEXT_CONFIG = ('<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">'
+               '<Choice value="Positive"/><Choice value="Negative"/></Choices></View>')
+
+
+class App:
+    """A signed-in page of the web app on a fresh LabelDesk, with what went wrong on it."""
+
+    def __init__(self, live, context):
+        self.live, self.api, self.context = live, live.api, context
+        self.problems, self.answers = [], []
+        context.route("**/*", self._route)
+        self.page = context.new_page()
+        self.page.set_default_timeout(20000)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+
+    def _route(self, route):
+        parts = urlsplit(route.request.url)
+        if parts.scheme in ("data", "blob") or \
+                f"{parts.scheme}://{parts.netloc}" == self.live.ui_url:
+            return route.continue_()
+        self.problems.append(f"left the machine: {route.request.url}")
+        return route.abort()
+
+    def _console(self, message):
+        if message.type == "error":
+            self.problems.append(f"console: {message.text}")
+
+    def _response(self, response):
+        self.answers.append((response.request.method, response.url, response.status))
+        if response.status >= 400:
+            self.problems.append(f"{response.status} {response.request.method} {response.url}")
+
+    def sign_in(self, path="/projects"):
+        secret = self.live.app.sessions.one_time_secret()
+        self.page.goto(f"{self.live.ui_url}/#secret={secret}")
+        self.page.wait_for_selector(".lsf-menu-header")
+        if path != "/":
+            self.goto(path)
+        return self
+
+    def goto(self, path):
+        self.page.goto(self.live.ui_url + path)
+        self.page.wait_for_selector(".lsf-menu-header")
+
+    def assert_clean(self):
+        assert not self.problems, "\n".join(self.problems)
+
+
+@pytest.fixture
+def app(browser, tmp_path):  # noqa: F811 - fixture
+    live = LiveServer(tmp_path / "data")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    yield App(live, context)
+    context.close()
+    live.close()
+
+
+def test_projects_page_says_labeldesk_and_never_leaves_the_machine(app):
+    project = app.api.project(title="Reviews", label_config=TEXT_CONFIG)
+    app.api.post(f"/api/projects/{project['id']}/import", json=[{"text": "fine"}])
+    page = app.sign_in("/projects").page
+    page.wait_for_selector(".lsf-projects-page__link >> text=Reviews")
+    assert page.title() == "Projects | LabelDesk"  # page_title: not "Label Studio"
+    header = page.locator(".lsf-menu-header__trigger")
+    assert "LabelDesk" in header.evaluate("e => getComputedStyle(e, '::before').content")
+    assert not header.locator("svg").first.is_visible()  # Label Studio's logo
+    page.click(".lsf-menu-header__trigger")
+    page.wait_for_selector("#labeldesk-settings")
+    links = page.eval_on_selector_all(
+        ".lsf-main-menu a", "as => as.filter(a => a.offsetParent).map(a => a.href)")
+    assert f"{app.live.ui_url}/desktop#/settings" in links
+    assert f"{app.live.ui_url}/docs/api" in links
+    assert all(link.startswith(app.live.ui_url) for link in links), links
+    assert page.evaluate("window.APP_SETTINGS.collect_analytics") is False
+    assert page.evaluate("window.APP_SETTINGS.sentry_dsn") is None
+    assert page.evaluate("typeof window.LabelDeskSanitize") == "function"
+    app.assert_clean()
+
+
+def test_the_page_runs_no_inline_script_and_its_settings_are_data(app):
+    app.sign_in("/projects")
+    page = app.page
+    assert page.evaluate("""() => {
+        const script = document.createElement("script");
+        script.textContent = "window.__inlineRan = true;";
+        document.head.append(script);
+        return window.__inlineRan === true;
+    }""") is False
+    assert page.evaluate("document.getElementById('app-settings').type") == "application/json"
+    # a name with markup stays data: it can't close the data block
+    app.live.app.users.update(1, {"first_name": "</script><script>top.__pwned=1</script>"})
+    app.goto("/projects")
+    assert page.evaluate("window.APP_SETTINGS.user.firstName").startswith("</script>")
+    assert page.evaluate("window.__pwned") is None
