@@ -28,9 +28,11 @@ from conftest import LiveServer
 
 from desktop.core.users import DEFAULT_EMAIL
 from lshelp import LabelStudioServer
+from paths import ROOT
 
 HERE = Path(__file__).parent
 DIFFERENCES = HERE / "differences.toml"
+COMPATIBILITY = ROOT / "docs" / "compatibility.md"
 KINDS = ("identical", "value", "shape", "status")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -73,12 +75,14 @@ def conformance_servers(tmp_path_factory):
 
 def load_differences():
     entries = tomllib.loads(DIFFERENCES.read_text())["difference"]
+    compatibility = COMPATIBILITY.read_text()
     listed = {}
     for entry in entries:
         assert entry["kind"] in KINDS[1:], entry
         assert entry["status"] in ("deliberate", "open"), entry
         if entry["status"] == "deliberate":
             assert entry.get("why") and entry.get("doc"), entry
+            assert entry["doc"] in compatibility, f"{entry['doc']!r} is not in {COMPATIBILITY}"
         assert entry["request"] not in listed, f"{entry['request']} is listed twice"
         listed[entry["request"]] = entry
     return listed
