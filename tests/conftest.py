@@ -179,3 +179,26 @@ def serve_process():
     for process in started:
         if process.proc.poll() is None:
             process.kill()
+
+
+# -- the conformance suite's counts (tests/conformance), at the end of any run that ran it -------
+# Read from the test report's user_properties, so that they reach the controller under xdist.
+
+_conformance = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _conformance.extend(value for name, value in report.user_properties
+                            if name == "conformance")
+
+
+def pytest_terminal_summary(terminalreporter):
+    for counts in _conformance:
+        terminalreporter.write_sep("-", "conformance with Label Studio 1.23.2 (tests/conformance)")
+        terminalreporter.write_line(
+            f"{counts['requests']} requests: {counts['identical']} identical, "
+            f"{counts['value']} same shape other values, {counts['shape']} other shape, "
+            f"{counts['status']} other status; differences listed: {counts['deliberate']} "
+            f"deliberate, {counts['open']} open, {counts['unlisted']} not listed")
+        terminalreporter.write_line(f"every answer of both servers: {counts['report']}")

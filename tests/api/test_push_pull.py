@@ -1,16 +1,8 @@
-"""`labeldesk push` / `pull` against a real Label Studio 1.23.2 (started here, on loopback).
-
-scripts/setup.d/40-label-studio.sh installs it in .venv-ls and migrates a template data folder;
-the fixture copies that folder into a temp dir (start in seconds instead of a minute of
-migrations), starts `label-studio start` on a free 127.0.0.1 port with a fixed legacy token and
-every outbound call switched off, and stops it afterwards. Nothing is installed here and nothing
-is skipped: a missing .venv-ls is a failure that says to run `make setup`.
+"""`labeldesk push` / `pull` against a real Label Studio 1.23.2 (started here, on loopback, by
+tests/helpers/lshelp.py: a copy of the migrated template, a fixed legacy token, no outbound calls).
 """
 
 import os
-import shutil
-import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -20,16 +12,12 @@ from pathlib import Path
 
 import orjson
 import pytest
-import requests
 
 from desktop import pushpull
 from desktop.core.settings import Settings
 from desktop.shell.app import LabelDesk
+from lshelp import TOKEN, LabelStudioServer
 from paths import ROOT
-
-LS_VENV = ROOT / ".venv-ls"
-TOKEN = "labeldesk-test-token-0123456789abcdef"
-EMAIL = "lead@labeldesk.test"
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("label_studio"),
               pytest.mark.timeout(420)]
@@ -75,82 +63,6 @@ def box(n):
 
 
 # -- Label Studio -------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LabelStudioServer:
-    def __init__(self, base_dir):
-        exe = LS_VENV / "bin" / "label-studio"
-        if not exe.exists():
-            pytest.fail(f"{exe} is missing: run `make setup` (scripts/setup.d/40-label-studio.sh)")
-        self.data = base_dir / "ls-data"
-        template = LS_VENV / "labeldesk-template"
-        if (template / "label_studio.sqlite3").exists():
-            shutil.copytree(template, self.data)
-        else:
-            self.data.mkdir()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("LABEL_STUDIO_", "HEARTEX_", "DJANGO_", "PYTHON"))
-               and k not in ("HOST", "PORT", "USERNAME", "PASSWORD", "DEBUG", "DATABASE_NAME",
-                             "LABELDESK_PUSHPULL_STOP_AFTER")}
-        env.update(LABEL_STUDIO_BASE_DATA_DIR=str(self.data), SENTRY_DSN="",
-                   FRONTEND_SENTRY_DSN="", LATEST_VERSION_CHECK="false",
-                   COLLECT_ANALYTICS="false", FEATURE_FLAGS_OFFLINE="true", LOG_LEVEL="WARNING",
-                   # secrets in the environment, not in the process list (label-studio's
-                   # get_env reads LABEL_STUDIO_<NAME>)
-                   LABEL_STUDIO_USER_TOKEN=TOKEN, LABEL_STUDIO_PASSWORD="labeldesk-pass-1")
-        self.log = open(base_dir / "label-studio.log", "wb")
-        started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1",
-             "--port", str(self.port), "--username", EMAIL, "--enable-legacy-api-token"],
-            cwd=self.data, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-        self.api = requests.Session()
-        self.api.headers["Authorization"] = f"Token {TOKEN}"
-        deadline = started + 240
-        while True:
-            if self.proc.poll() is not None:
-                self.log.flush()
-                raise RuntimeError("label-studio exited:\n"
-                                   + (base_dir / "label-studio.log").read_text()[-3000:])
-            try:
-                if requests.get(self.url + "/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("label-studio did not answer /health within 240 s")
-            time.sleep(0.3)
-        self.start_seconds = time.monotonic() - started
-        print(f"\nLabel Studio started in {self.start_seconds:.1f} s", file=sys.stderr)
-
-    def get(self, path, **params):
-        response = self.api.get(self.url + path, params=params, timeout=120)
-        assert response.status_code == 200, (path, response.status_code, response.text[:300])
-        return response.json()
-
-    def tasks(self, project):
-        """Every task of a project with annotations and predictions (the DM list)."""
-        return self.get("/api/tasks/", project=project, fields="all", page_size=5000)["tasks"]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
