@@ -3,6 +3,7 @@
 // Studio's base.html, which LabelDesk's CSP doesn't allow.
 //
 // - window.APP_SETTINGS from the page's JSON data block (the user, flags, version);
+// - no upsell tips (below);
 // - the HTML sanitizer (DOMPurify, js/sanitize.js) as window.LabelDeskSanitize, which the
 //   app's patched editor calls for every HTML it renders from task data or a config;
 // - the session's CSRF token on every unsafe same-origin request the app makes (the app sends
@@ -26,6 +27,14 @@ function lookupHotkey(name) {
 
 window.APP_SETTINGS = {...settings, lookupHotkey};
 window.exports = () => {};
+
+// The app's "Heidi" tips sell Label Studio's paid editions and link off the machine. It shows
+// the collection it last fetched (for an hour), else the one built in: an empty collection,
+// fetched just now, is no tips.
+try {
+  localStorage.setItem("heidi_live_tips_collection", "{}");
+  localStorage.setItem("heidi_live_tips_collection_fetched_at", String(Date.now()));
+} catch { /* storage off: the built-in tips show, harmless */ }
 installWith(DOMPurify);
 
 // -- CSRF on the app's own requests -------------------------------------------------------
