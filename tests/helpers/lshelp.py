@@ -92,7 +92,12 @@ class LabelStudioServer:
                 raise RuntimeError("label-studio exited:\n" + self.log_path.read_text()[-3000:])
             try:
                 if requests.get(self.url + "/health", timeout=2).status_code == 200:
-                    break
+                    # ours, not another test's Label Studio that took the same free port first
+                    # (then ours exits, unable to bind): still running a moment later
+                    time.sleep(1)
+                    if self.proc.poll() is None:
+                        break
+                    continue
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
