@@ -4,7 +4,7 @@ import uuid
 
 import orjson
 
-from desktop.core import clock, drafts, jsonload, stream_history
+from desktop.core import clock, drafts, jsonload
 from desktop.core.errors import LabelDeskError, NotFound, PermissionDenied, ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.records import locked
@@ -172,7 +172,7 @@ class Annotations:
             self.tasks.recount(task_id)
             if draft_id is not None:
                 self.r.drafts.remove(doc_ids=[draft_id])
-            stream_history.fill(self.r, user_id, task["project"], task_id, annotation_id)
+            self.tasks.history.fill(user_id, task["project"], task_id, annotation_id)
         self._notify("ANNOTATION_CREATED", annotation_id)
         return annotation_id
 

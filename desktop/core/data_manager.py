@@ -1,7 +1,7 @@
 """The data manager: its columns, its view of a project, saved views (tabs), and the bulk
 actions over selected tasks (ref. §4.4, §9), as Label Studio 1.23.2 answers them."""
 
-from desktop.core import fields, taskquery
+from desktop.core import clock, fields, taskquery
 from desktop.core.dm_columns import ACTIONS, MEDIA_TYPES, UNLISTED, task_columns
 from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.fields import FieldError, check
@@ -413,7 +413,13 @@ class Actions:
                     annotator = fields.integer(annotator)
                 except FieldError as e:
                     raise ValidationError({"annotator": [e.message]}) from None  # LS: 500
-            count = core.annotations.delete_of_tasks(ids, annotator or None)
+            annotator = annotator or None
+            touched = [t for t in ids if any(
+                annotator is None or a.get("completed_by") == annotator
+                for _, a in core.tasks.annotations_of(t))]
+            with self.r.transaction():
+                count = core.annotations.delete_of_tasks(ids, annotator)
+                self._touch(touched, user_id)
             return {"processed_items": count, "detail": f"Deleted {count} annotations"}
         if action == "delete_tasks_predictions":
             count = core.predictions.delete_of_tasks(ids)
@@ -440,7 +446,7 @@ class Actions:
         core = self.core
         versions = None if version is None else \
             version if isinstance(version, list) else [version]
-        created = 0
+        created, touched = 0, []
         with core.records.transaction():
             for task_id in task_ids:
                 used = {a.get("parent_prediction") for _, a in core.tasks.annotations_of(task_id)}
@@ -453,7 +459,15 @@ class Actions:
                                                       "parent_prediction": prediction_id,
                                                       "last_action": "prediction"}, user_id)
                     created += 1
+                    touched.append(task_id)
+            self._touch(sorted(set(touched)), user_id)
         return created
+
+    def _touch(self, task_ids, user_id):
+        """LS marks the tasks an action changed as updated, by the user."""
+        if task_ids:
+            self.r.tasks.update({"updated_at": clock.iso(), "updated_by": user_id},
+                                doc_ids=task_ids)
 
     def remove_duplicates(self, task_ids):
         core = self.core

@@ -55,6 +55,8 @@ class Records:
         self.predictions_by_project = store.index("predictions", "project")
         self.drafts_by_task = store.index("drafts", "task")
         self.drafts_by_annotation = store.index("drafts", "annotation")
+        self.stream_history_by_key = store.index(
+            "stream_history", lambda doc: (doc.get("user"), doc.get("project")))
         self.project_totals = store.totals("tasks", "project", task_counts,
                                            len(PROJECT_COUNTERS))
         # where a project's unlabeled tasks start (/next scans from there)

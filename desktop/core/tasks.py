@@ -7,10 +7,11 @@ import uuid
 
 import orjson
 
-from desktop.core import clock, drafts, stream_history, taskquery
+from desktop.core import clock, drafts, taskquery
 from desktop.core.errors import NotFound, ValidationError
 from desktop.core.paging import page_params, page_slice
 from desktop.core.records import locked
+from desktop.core.stream_history import StreamHistory
 
 UNDEFINED = "$undefined$"
 
@@ -39,6 +40,7 @@ class Tasks:
         self.r = records
         self.projects = projects
         self.users = users
+        self.history = StreamHistory(records, projects)  # what `next` handed out
 
     # -- reading --------------------------------------------------------------------------
 
@@ -410,8 +412,7 @@ class Tasks:
         if chosen is None:
             email = self.users.get(user_id)["email"]
             raise NotFound(detail=f"There are no tasks for {email}")
-        if not self.r.store.readonly:
-            stream_history.add(self.r, user_id, project_id, chosen[0])
+        self.history.add(user_id, project_id, chosen[0])
         return chosen
 
     def _pick(self, fresh, sampling, dm_queue):

@@ -20,7 +20,6 @@ from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
 from desktop.core.records import Records
 from desktop.core.sessions import Sessions
-from desktop.core.stream_history import StreamHistory
 from desktop.core.tasks import Tasks
 from desktop.core.users import Users
 from desktop.data_export.exports import Exports
@@ -82,7 +81,7 @@ class LabelDesk:
         self.actions = Actions(self)
         self.data_manager = DataManager(self)
         self.drafts = Drafts(records, self.tasks, self.annotations)
-        self.stream_history = StreamHistory(records, self.projects)
+        self.stream_history = self.tasks.history
         # Features that stand on the data API; each takes the whole core.
         self.exports = Exports(self)
         for note in self.exports.remove_leftovers() + self.uploads.remove_leftovers() + (
