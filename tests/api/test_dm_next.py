@@ -98,3 +98,20 @@ def test_next_task_and_history_errors(api):
     assert_envelope(api.get("/api/projects/999999/label-stream-history"), 404,
                     "No Project matches the given query.")
     assert api.get("/api/projects/abc/label-stream-history").status_code == 404
+
+
+def test_history_of_annotated_tasks_survives_a_restart(make_live):
+    server = make_live("stream")
+    api = server.api
+    pid = api.project()["id"]
+    ids = import_ids(api, pid, [{"text": "a"}, {"text": "b"}, {"text": "c"}])
+    first = next_task(api, pid)["id"]
+    annotation = api.post(f"/api/tasks/{first}/annotations",
+                          json={"result": choice("Pos")}).json()
+    assert next_task(api, pid)["id"] == ids[1]  # handed out, not annotated yet
+    assert history(api, pid) == [{"taskId": ids[0], "annotationId": annotation["id"]},
+                                 {"taskId": ids[1], "annotationId": None}]
+    server.close()
+    api = make_live("stream").api
+    # kept: what was annotated; forgotten: what was only handed out (docs/compatibility.md)
+    assert history(api, pid) == [{"taskId": ids[0], "annotationId": annotation["id"]}]

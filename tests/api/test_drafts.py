@@ -65,6 +65,7 @@ def test_fields_as_label_studio_reads_them(api, task_ids):
     ({}, {"result": ["This field is required."]}),
     ({"result": None}, {"result": ["This field may not be null."]}),
     ({"result": [], "lead_time": "abc"}, {"lead_time": ["A valid number is required."]}),
+    ({"result": [], "lead_time": "nan"}, {"lead_time": ["A valid number is required."]}),
     ({"result": [], "was_postponed": "maybe"}, {"was_postponed": ["Must be a valid boolean."]}),
     ({"result": [], "import_id": "abc"}, {"import_id": ["A valid biginteger is required."]}),
     ({"result": [], "annotation": 999999},
