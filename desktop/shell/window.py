@@ -472,7 +472,7 @@ def open_main(settings, app, gui, print_token=False):
     secret = app.sessions.one_time_secret()
     webview.settings["ALLOW_FILE_URLS"] = False
     window = webview.create_window(
-        TITLE, f"{ui_url}/desktop#secret={secret}", js_api=Facade(),
+        TITLE, f"{ui_url}/#secret={secret}", js_api=Facade(),
         width=state.width, height=state.height, x=state.x, y=state.y,
         min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
         background_color="#F6F7F9")

@@ -1,7 +1,7 @@
 """`labeldesk start` as a person runs it: a real pywebview window (Qt WebEngine) under Xvfb.
 
 The window must show the UI (signed in by its one-time secret, no token asked), look like an
-app (a screenshot with the sidebar and many colours, not a blank page), and closing it with the
+app (a screenshot with many colours, not a blank page), and closing it with the
 close button (WM_DELETE_WINDOW, as a window manager sends it) must stop the one process cleanly
 with everything on disk.
 """
@@ -62,7 +62,9 @@ def test_window_opens_signed_in_and_closes_cleanly(display, tmp_path):
             out = subprocess.run([sys.executable, "-c", GRAB, str(tmp_path / "window.png")],
                                  env=env, capture_output=True, text=True, timeout=30)
             shot = json.loads(out.stdout)
-            return shot if shot["colours"] > 40 and shot["sidebar"] > 500 else None
+            # the web app drawn: many colours, LabelDesk's icon in the header's corner (not
+            # the sign-in card's, in the middle)
+            return shot if shot["colours"] > 40 and shot["header_icon"] > 20 else None
 
         shot = wait_for(shows_the_ui, 40, "the UI to be drawn in the window")
         assert (shot["width"], shot["height"]) == (1440, 900)

@@ -126,10 +126,10 @@ def test_hostile_task_in_the_real_window(display, tmp_path):  # noqa: F811
     origin = output.split("The window shows ", 1)[1].split()[0]  # the UI's own host
     for state in (found["after_payloads"], found["after_navigations"], found["after_clicks"]):
         assert is_ours(state["url"], origin), state
-        assert state["hash"] == f"#/projects/{project_id}/label" and state["hostile_text"]
+        assert state["path"] == f"/projects/{project_id}/data" and state["hostile_text"]
     for step in found["steps"]:
         assert is_ours(step["url"], origin), step
-    assert found["shot"]["sidebar"] > 500 and found["shot"]["colours"] > 40, found["shot"]
+    assert found["shot"]["colours"] > 40, found["shot"]  # the app drawn, not a blank page
     assert found["settings_token"] == token  # through the bridge: the window needs no sign-in
     # a real click on an external link: the system browser, never the window
     assert opened.read_text().split() == [f"{other_url}/clicked", f"{other_url}/clicked_blank"]

@@ -43,7 +43,7 @@ def until(window, script, seconds=30):
 
 def shows(window):
     return {"url": window.get_current_url(),
-            "hash": js(window, "location.hash"),
+            "path": js(window, "location.pathname"),
             "hostile_text": js(window, "document.body.innerText.includes('Hostile task')")}
 
 
@@ -51,7 +51,8 @@ def drive():
     try:
         window = webview.windows[0]
         until(window, "!!(window.pywebview && pywebview.api && pywebview.api.import_paths)")
-        js(window, f"location.hash = '#/projects/{project_id}/label'; 1")
+        # the task in the web app's labeling view (its first and only task)
+        js(window, f"location = '/projects/{project_id}/data?task=1'; 1")
         until(window, "document.body.innerText.includes('Hostile task')", 40)
         time.sleep(2)  # the task's own payloads (meta refresh, onerror...) have had their go
         results["after_payloads"] = shows(window)
@@ -114,7 +115,7 @@ def drive():
 
         # 5. the Settings page shows the API token, which it gets from the native side (the
         #    server gives it to no cookie session: docs/adr/0007-ui-host.md)
-        js(window, "location.hash = '#/settings'; 1")
+        js(window, "location = '/desktop#/settings'; 1")
         results["settings_token"] = until(
             window, "(document.querySelector('#api-token') || {}).value || ''", 20)
     except BaseException as e:  # noqa: BLE001 - reported to the test

@@ -162,12 +162,25 @@ app = QGuiApplication(sys.argv)
 image = app.primaryScreen().grabWindow(0).toImage()
 image.save(sys.argv[1])
 w, h = image.width(), image.height()
-colours, dark = set(), 0
+colours, dark, drawn, xs, ys = set(), 0, 0, [], []
 for y in range(0, h, 4):
     for x in range(0, w, 4):
         rgb = image.pixel(x, y) & 0xFFFFFF
         colours.add(rgb)
-        if rgb == 0x14171F:  # the sidebar
+        if rgb == 0x14171F:  # the sidebar of LabelDesk's own pages
             dark += 1
-print(json.dumps({"width": w, "height": h, "colours": len(colours), "sidebar": dark}))
+        if rgb != 0x000000:  # the window, on the screen's black
+            drawn += 1
+            xs.append(x)
+            ys.append(y)
+# the web app's header: LabelDesk's icon (#2f5bea) in the window's top left corner
+left, top, brand = (min(xs), min(ys), 0) if xs else (0, 0, 0)
+for y in range(top, min(top + 60, h), 2):
+    for x in range(left, min(left + 80, w), 2):
+        r, g, b = (image.pixel(x, y) >> 16) & 255, (image.pixel(x, y) >> 8) & 255, \
+            image.pixel(x, y) & 255
+        if abs(r - 0x2F) < 24 and abs(g - 0x5B) < 24 and abs(b - 0xEA) < 24:
+            brand += 1
+print(json.dumps({"width": w, "height": h, "colours": len(colours), "sidebar": dark,
+                  "drawn": drawn, "header_icon": brand}))
 """
