@@ -60,7 +60,11 @@ def page(name):
 
 def static(path):
     head, _, rest = path.partition("/")
-    if head in STATIC_ROOTS:
+    if head == "samples" and rest.replace(".", "").replace("-", "").replace("_", "").isalnum() \
+            and (webapp.STATIC_DIR / "samples" / rest).is_file():
+        head = "webapp-samples"  # Label Studio's sample media, beside LabelDesk's own
+        root, name = webapp.STATIC_DIR / "samples", rest
+    elif head in STATIC_ROOTS:
         root, name = STATIC_ROOTS[head], rest
     else:
         root, name = UI_DIR, path

@@ -6,8 +6,8 @@ the user cache, checks its SHA-256 and unpacks into desktop/ui/vendor/webapp/ (g
 - app/: web/dist/apps/labelstudio without source maps (the app, its chunks, icons, the 1.23
   editor, the audio decoder's wasm) and its licence files;
 - annotation_templates/: the template gallery of the create-project wizard;
-- static/images/, static/templates/: the pictures the app asks for under /static/ (the
-  templates' thumbnails among them);
+- static/images/, static/templates/, static/samples/: the pictures the app asks for under
+  /static/ (the templates' thumbnails among them) and the small media its sample tasks name;
 - feature_flags.json: the flags a fresh Label Studio 1.23.2 Community puts in the page (its
   feature_flags.json evaluated as its offline LaunchDarkly client does, then its stale flags).
 
@@ -61,6 +61,11 @@ APP_PREFIX = "web/dist/apps/labelstudio/"
 TEMPLATES_PREFIX = "label_studio/annotation_templates/"
 IMAGES_PREFIX = "label_studio/core/static/images/"
 THUMBNAILS_PREFIX = "label_studio/core/static/templates/"
+SAMPLES_PREFIX = "label_studio/core/static/samples/"
+# Label Studio's sample tasks (the create-project wizard's preview) name media under
+# /static/samples/; the ones they name and that are small are kept (the 3 MB video is not).
+EXAMPLES_MEMBER = "label_studio/core/utils/schema/data_examples.json"
+MAX_SAMPLE_BYTES = 1_000_000
 FLAGS_MEMBER = "label_studio/feature_flags.json"
 STALE_FLAGS_MEMBER = "label_studio/core/feature_flags/stale_feature_flags.py"
 LICENSE_MEMBERS = {f"label_studio-{VERSION}.dist-info/licenses/LICENSE": "LICENSE",
@@ -93,7 +98,7 @@ PATCHES = (
     ("reader view", '"aria-label":"HTML content",dangerouslySetInnerHTML:{__html:o}',
      f'"aria-label":"HTML content",dangerouslySetInnerHTML:{{__html:{sanitized("o")}}}'),
 )
-PATCH_LEVEL = "patched-3"
+PATCH_LEVEL = "patched-4"
 
 
 def installed():
@@ -154,6 +159,16 @@ def keep_used_images(app, images):
             path.unlink()
 
 
+def used_samples(archive):
+    """The sample media Label Studio's sample tasks name, at most MAX_SAMPLE_BYTES each."""
+    examples = archive.read(EXAMPLES_MEMBER).decode("utf-8")
+    named = set(re.findall(r"/static/samples/([\w.-]+)", examples))
+    return {info.filename[len(SAMPLES_PREFIX):] for info in archive.infolist()
+            if info.filename.startswith(SAMPLES_PREFIX)
+            and info.filename[len(SAMPLES_PREFIX):] in named
+            and info.file_size <= MAX_SAMPLE_BYTES}
+
+
 def target_of(name, staging):
     """Where a wheel member goes under the staging folder, or None when it isn't wanted."""
     if name.endswith("/"):
@@ -179,8 +194,11 @@ def unpack(wheel):
     staging = Path(tempfile.mkdtemp(dir=editor.VENDOR_DIR, prefix=".unpack-webapp-"))
     try:
         with zipfile.ZipFile(wheel) as archive:
+            samples = used_samples(archive)
             for name in archive.namelist():
                 target = target_of(name, staging)
+                if name.startswith(SAMPLES_PREFIX) and name[len(SAMPLES_PREFIX):] in samples:
+                    target = staging / "static" / "samples" / name[len(SAMPLES_PREFIX):]
                 if target is None:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)

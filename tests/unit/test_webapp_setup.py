@@ -1,6 +1,7 @@
 """Taking Label Studio's web app from its wheel (desktop/ui/webapp.py): which files, which
 feature flags, and a build the patches don't fit stops the set-up."""
 
+import zipfile
 from pathlib import Path
 
 import orjson
@@ -70,3 +71,16 @@ def test_the_installed_app_is_patched_and_licensed():
         assert scripts.count(new) == 1 and old not in scripts, what
     flags = orjson.loads(webapp.FLAGS_FILE.read_bytes())
     assert len(flags) > 100 and all(isinstance(k, str) for k in flags)
+
+
+def test_only_the_small_samples_the_sample_tasks_name_are_kept(tmp_path):
+    wheel = tmp_path / "w.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(webapp.EXAMPLES_MEMBER,
+                         '{"Image": "/static/samples/sample.jpg", "Video": '
+                         '"/static/samples/big.mp4"}')
+        archive.writestr(webapp.SAMPLES_PREFIX + "sample.jpg", b"x" * 10)
+        archive.writestr(webapp.SAMPLES_PREFIX + "big.mp4", b"x" * (webapp.MAX_SAMPLE_BYTES + 1))
+        archive.writestr(webapp.SAMPLES_PREFIX + "unnamed.jpg", b"x")
+    with zipfile.ZipFile(wheel) as archive:
+        assert webapp.used_samples(archive) == {"sample.jpg"}
