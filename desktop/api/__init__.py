@@ -15,11 +15,12 @@ from desktop.api import (
     tasks,
     ui,
     users,
+    webhooks,
 )
 from desktop.api.web import ApiPlugin, App, Guard
 
-MODULES = (misc, users, projects, tasks, annotations, imports, dm, exports, ml, storages, legacy,
-           ui, backups, schema)
+MODULES = (misc, users, projects, tasks, annotations, imports, dm, exports, ml, storages, webhooks,
+           legacy, ui, backups, schema)
 
 
 def create_api(core):

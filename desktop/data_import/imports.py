@@ -5,15 +5,20 @@ journal record, so a bad item or a crash leaves the project as it was.
 """
 
 import time
+from collections import Counter
 
 from desktop.core import clock
 from desktop.core.errors import ValidationError
+from desktop.core.paging import parse_bool
 from desktop.core.predictions import clean_score
 from desktop.core.records import locked
 from desktop.core.tasks import UNDEFINED
 from desktop.data_import import importers
 
 MAX_FILES = 100
+SINGLE_FILE_ONE_KEY = ("Your label config has more than one data key and direct file upload "
+                       "supports only one data key. To import data with multiple data keys, "
+                       "use a JSON or CSV file.")
 
 
 def short_repr(item, limit=300):
@@ -76,11 +81,8 @@ class Imports:
             single = importers.is_media(filename) or filename.lower().endswith(
                 (".html", ".htm", ".xml"))
             if single and len(config.data_keys) > 1:
-                raise ValidationError(
-                    "Your label config has more than one data key and direct file upload "
-                    "supports only one data key. To import data with multiple data keys, use "
-                    "a JSON or CSV file.")
-            file_items = importers.read_tasks(filename, data, url=url)
+                raise ValidationError(SINGLE_FILE_ONE_KEY)
+            file_items = importers.read_tasks(filename, data, url=url, stored=stored)
             for item in file_items:
                 item["file_upload"] = stored
             ext = "." + filename.rsplit(".", 1)[-1].lower()
@@ -109,6 +111,70 @@ class Imports:
         answer.update(file_upload_ids=upload_ids, could_be_tasks_list=list_like,
                       found_formats=found, data_columns=sorted(columns or ()))
         return self._finish(answer, started, return_task_ids)
+
+    @locked
+    def reimport(self, project_id, body, user_id):
+        """POST /api/projects/{id}/reimport: the tasks of files uploaded before (most often
+        with commit_to_project=false, as the create-project wizard does), read again, with
+        CSV/TSV/TXT files as task lists or, `files_as_tasks_list` false, one task each. The
+        tasks those uploads made before are replaced, in one write."""
+        started = time.perf_counter()
+        self.projects.get(project_id)
+        if not isinstance(body, dict):
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
+        as_list = parse_bool("files_as_tasks_list", body.get("files_as_tasks_list"), True)
+        chosen = body.get("file_upload_ids")
+        if not chosen:
+            return {"task_count": 0, "annotation_count": 0, "prediction_count": 0,
+                    "duration": 0, "file_upload_ids": [], "found_formats": {},
+                    "data_columns": []}
+        if not isinstance(chosen, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in chosen):
+            raise ValidationError({"file_upload_ids": ["Must be a list of file upload ids."]})
+        config = self.projects.config(project_id)
+        items, formats, common, stored_names = [], Counter(), set(), set()
+        for upload_id in sorted(set(chosen) & set(self.uploads.of_project(project_id))):
+            file_items, name = self._read_upload(project_id, upload_id, as_list, config)
+            keys = set(file_items[0]["data"]) if file_items else set()
+            check_columns(common, keys, self.r.uploads.doc(upload_id)["file"])
+            common = keys if not common else common & keys
+            items.extend(file_items)
+            formats[importers.extension(name)] += 1
+            stored_names.add(name)
+        replaced = [i for i in self.r.tasks_by_project.ids(project_id)
+                    if self.r.tasks.doc(i).get("file_upload") in stored_names]
+        with self.r.transaction():
+            self.tasks.delete_many(replaced)
+            answer = self._store(project_id, items, user_id, (), True) if items else {
+                "task_count": 0, "annotation_count": 0, "prediction_count": 0,
+                "task_ids": []}
+        return {"task_count": answer["task_count"],
+                "annotation_count": answer["annotation_count"],
+                "prediction_count": answer["prediction_count"],
+                "duration": round(time.perf_counter() - started, 4),
+                "file_upload_ids": chosen, "found_formats": dict(formats),
+                "data_columns": sorted(common)}
+
+    def _read_upload(self, project_id, upload_id, as_list, config):
+        """(task items, stored file name) of one upload, each item marked with its file."""
+        name = self.r.uploads.doc(upload_id)["file"].rsplit("/", 1)[-1]
+        path = self.uploads.folder(project_id) / name
+        url = f"/data/upload/{int(project_id)}/{name}"
+        ext = importers.extension(name)
+        single = importers.is_media(name) or ext in importers.HYPERTEXT_EXTENSIONS or (
+            not as_list and ext in importers.LIST_EXTENSIONS)
+        if single and len(config.data_keys) > 1:
+            raise ValidationError(f"Failed to parse input file {name}: {SINGLE_FILE_ONE_KEY}")
+        try:
+            data = b"" if importers.is_media(name) else path.read_bytes()
+        except OSError as e:
+            raise ValidationError(f"Failed to parse input file {name}: {e.strerror or e}") \
+                from None
+        file_items = importers.read_tasks(name, data, url=url, as_list=as_list)
+        for item in file_items:
+            item["file_upload"] = name
+        return file_items, name
 
     def _finish(self, answer, started, return_task_ids):
         task_ids = answer.pop("task_ids")
@@ -246,3 +312,21 @@ class Imports:
                 "lead_time": clean_score(lead_time), "import_id": region.get("id"),
                 "last_action": "imported", "updated_by": user_id}
 
+
+
+def check_columns(common, keys, file_name):
+    """LS's check that a file's data keys meet those of the files before it."""
+    if not common or common & keys:
+        return
+    new, old = ",".join(sorted(keys)), ",".join(sorted(common))
+    prefix = "You're trying to import inconsistent data:\n"
+    if new == importers.UNDEFINED:
+        message = (f"uploading a single file {file_name} clashes with data key(s) found from "
+                   f'other files:\n"{old}"')
+    elif old == importers.UNDEFINED:
+        message = (f"uploading tabular data from {file_name} with data key(s) {new}, clashes "
+                   "with other raw binary files (images, audios, etc.)")
+    else:
+        message = (f'uploading tabular data from "{file_name}" with data key(s) "{new}", '
+                   f'clashes with data key(s) found from other files:\n"{old}"')
+    raise ValidationError(prefix + message)

@@ -10,12 +10,13 @@ Repeater keys (images[{{idx}}].url) become two-item lists. A JSON comment in the
 import copy
 import json
 import random
+import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from desktop.labelconfig import parse
 
-__all__ = ["sample_task", "task_from_config_comment", "EXAMPLES"]
+__all__ = ["sample_task", "complete_sample_task", "task_from_config_comment", "EXAMPLES"]
 
 _ROWS = 100  # LS generates 100 time-series rows
 
@@ -308,3 +309,61 @@ def task_from_config_comment(xml):
     if "data" in body:
         return body["data"] if isinstance(body["data"], dict) else None
     return None if "predictions" in body or "annotations" in body else body
+
+
+# One example region value per control type, for complete_sample_task. LS (the SDK's
+# generate_complete_sample_task) draws random values from each control's JSON schema and
+# skips the controls it can't; these are fixed values of the same shapes.
+_BOX = {"x": 10.0, "y": 10.0, "width": 20.0, "height": 20.0, "rotation": 0.0}
+_REGIONS = {
+    "choices": lambda labels: {"choices": labels[:1]},
+    "labels": lambda labels: {"start": 0, "end": 4, "labels": labels[:1]},
+    "hypertextlabels": lambda labels: {"start": "/div[1]", "end": "/div[1]", "startOffset": 0,
+                                       "endOffset": 4, "hypertextlabels": labels[:1]},
+    "rectangle": lambda labels: dict(_BOX),
+    "rectanglelabels": lambda labels: {**_BOX, "rectanglelabels": labels[:1]},
+    "ellipselabels": lambda labels: {"x": 30.0, "y": 30.0, "radiusX": 10.0, "radiusY": 10.0,
+                                     "rotation": 0.0, "ellipselabels": labels[:1]},
+    "polygonlabels": lambda labels: {"points": [[10.0, 10.0], [30.0, 10.0], [20.0, 30.0]],
+                                     "polygonlabels": labels[:1]},
+    "keypointlabels": lambda labels: {"x": 20.0, "y": 20.0, "width": 1.0,
+                                      "keypointlabels": labels[:1]},
+    "textarea": lambda labels: {"text": ["Sample text"]},
+    "rating": lambda labels: {"rating": 1},
+    "number": lambda labels: {"number": 1},
+    "taxonomy": lambda labels: {"taxonomy": [labels[:1]]} if labels else None,
+}
+
+
+def sample_regions(config):
+    """Result regions for a LabelConfig: one per control whose type has an example value."""
+    regions = []
+    for name, control in config.parsed.items():
+        kind = str(control.get("type", "")).lower()
+        make = _REGIONS.get(kind)
+        to_names = control.get("to_name") or []
+        if make is None or not to_names:
+            continue
+        value = make(list(control.get("labels") or []))
+        if value is None or (kind.endswith("labels") or kind == "choices") and not any(
+                isinstance(v, list) and v for v in value.values()):
+            continue  # a labeling control without labels has no valid region
+        regions.append({"id": str(uuid.uuid4()), "from_name": name, "to_name": to_names[0],
+                        "type": kind, "value": value})
+    return regions
+
+
+def complete_sample_task(config, user_id, host=""):
+    """LS's sample task "with annotation and prediction": {"data", "annotations",
+    "predictions"}, the annotation by `user_id`, as POST /api/projects/{id}/sample-task with
+    include_annotation_and_prediction answers."""
+    if isinstance(config, (str, bytes)):
+        config = parse(config)
+    return {
+        "data": sample_task(config, host),
+        "annotations": [{"was_cancelled": False, "ground_truth": False, "lead_time": 0.0,
+                         "result_count": 0, "completed_by": user_id,
+                         "result": sample_regions(config)}],
+        "predictions": [{"model_version": "sample model version", "score": 0.0,
+                         "result": sample_regions(config)}],
+    }

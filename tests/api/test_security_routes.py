@@ -13,13 +13,15 @@ import requests
 from conftest import LABEL_CONFIG
 
 # Reachable without credentials, on purpose: the pages and files the sign-in needs, health and
-# version probes, config validation (as in Label Studio), the token exchanges and the API schema.
+# version probes, config validation (as in Label Studio), the token exchanges and the API schema,
+# the label-config templates' thumbnails (static files) and the webhook actions (public in LS).
 PUBLIC = {
     ("GET", "/"), ("GET", "/user/login"), ("POST", "/user/login"), ("GET", "/user/logout"),
     ("POST", "/user/logout"), ("GET", "/static/<path:path>"), ("GET", "/favicon.ico"),
     ("GET", "/health"), ("GET", "/api/health"), ("GET", "/api/version"), ("GET", "/version"),
     ("POST", "/api/projects/validate"), ("POST", "/api/token/refresh"),
     ("POST", "/api/ui/session"), ("GET", "/api/schema"), ("GET", "/docs/api"),
+    ("GET", "/static/templates/<name:path>"), ("GET", "/api/webhooks/info"),
 }
 
 
