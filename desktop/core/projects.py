@@ -7,7 +7,7 @@ from desktop.core import clock
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.paging import page_slice, parse_bool
 from desktop.core.records import PROJECT_COUNTERS, locked
-from desktop.labelconfig.samples import complete_sample_task, sample_task
+from desktop.labelconfig.samples import PROJECT_EXAMPLES, complete_sample_task, sample_task
 
 EMPTY_CONFIG = "<View></View>"
 SAMPLING = ("Sequential sampling", "Uniform sampling", "Uncertainty sampling")
@@ -328,7 +328,7 @@ class Projects:
             config = labelconfig.parse(xml)
             if body.get("include_annotation_and_prediction"):  # any truthy value, as in LS
                 return {"sample_task": complete_sample_task(config, user_id, host)}
-            return {"sample_task": sample_task(config)}
+            return {"sample_task": sample_task(config, examples=PROJECT_EXAMPLES)}
         except labelconfig.LabelConfigError as e:
             # LS answers a config that isn't XML with a 500 naming the parser's error
             raise LabelDeskError(str(e)) from None

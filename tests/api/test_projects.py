@@ -523,7 +523,13 @@ def test_sample_task_for_a_config(api):
     assert response.json() == {"sample_task": {"image": "/static/samples/sample.jpg"}}
     text = api.post(f"/api/projects/{project['id']}/sample-task",
                     json={"label_config": LABEL_CONFIG}).json()
-    assert text == {"sample_task": {"text": "To have faith is to trust yourself to the water"}}
+    # LS 1.23.2's own examples (its data_examples.json), not the SDK's older texts
+    assert text == {"sample_task": {"text": "Sample: Your text will go here."}}
+    # a <!-- {"data": …} --> comment in the config wins, as in LS
+    commented = LABEL_CONFIG + '\n<!-- {"data": {"text": "From the comment"}} -->'
+    assert api.post(f"/api/projects/{project['id']}/sample-task",
+                    json={"label_config": commented}).json() == {
+        "sample_task": {"text": "From the comment"}}
 
 
 def test_sample_task_with_annotation_and_prediction(api, live):
@@ -550,6 +556,8 @@ def test_sample_task_with_annotation_and_prediction(api, live):
     text = api.post(f"/api/projects/{project['id']}/sample-task",
                     json={"label_config": LABEL_CONFIG,
                           "include_annotation_and_prediction": 1}).json()["sample_task"]
+    # the data as the SDK makes it (its "upload" examples), as in LS
+    assert text["data"] == {"text": "To have faith is to trust yourself to the water"}
     assert text["annotations"][0]["result"][0]["value"] == {"choices": ["Pos"]}
     bare = api.post(f"/api/projects/{project['id']}/sample-task",
                     json={"label_config": '<View><Text name="t" value="$t"/></View>',

@@ -2,13 +2,24 @@
 templates for the create-project wizard, read from the folder set-up unpacks (or, where it has
 not run, from the Label Studio the tests install in .venv-ls)."""
 
+import sys
+from pathlib import Path
+
 import pytest
 import yaml
 
 from desktop.labelconfig import templates
 from paths import ROOT
 
-LS_PACKAGE = ROOT / ".venv-ls" / "lib" / "python3.11" / "site-packages" / "label_studio"
+
+def ls_package():
+    """label_studio in the tests' .venv-ls: in this tree, or beside the venv running them."""
+    for venv in (ROOT / ".venv-ls", Path(sys.prefix).parent / ".venv-ls"):
+        for package in sorted(venv.glob("lib/python3*/site-packages/label_studio")):
+            return package
+    return ROOT / ".venv-ls" / "label_studio-not-installed"
+
+
 # Observed on Label Studio 1.23.2 (GET /api/templates)
 GROUPS = ["Computer Vision", "Natural Language Processing", "Audio/Speech Processing",
           "Conversational AI", "Chat", "Ranking & Scoring", "Structured Data Parsing",
@@ -22,10 +33,10 @@ SOMETIMES = {"order", "source_repo"}
 def folders(monkeypatch):
     """The unpacked folders, or Label Studio's own where set-up has not unpacked them."""
     if not (templates.TEMPLATES_DIR / "groups.txt").is_file():
-        monkeypatch.setattr(templates, "TEMPLATES_DIR", LS_PACKAGE / "annotation_templates")
+        monkeypatch.setattr(templates, "TEMPLATES_DIR", ls_package() / "annotation_templates")
     if not templates.TEMPLATE_IMAGES_DIR.is_dir():
         monkeypatch.setattr(templates, "TEMPLATE_IMAGES_DIR",
-                            LS_PACKAGE / "core" / "static" / "templates")
+                            ls_package() / "core" / "static" / "templates")
     if not (templates.TEMPLATES_DIR / "groups.txt").is_file():
         pytest.fail(f"no label-config templates in {templates.TEMPLATES_DIR}: run `make "
                     "test-setup`")
@@ -110,3 +121,19 @@ def test_unreadable_template_is_skipped(api, monkeypatch, tmp_path):
                        "image": "/static/templates/g.png", "details": "d",
                        "config": "<View>\n</View>\n", "order": 3}],
         "groups": ["G", "H"]}
+
+
+def test_sample_task_examples_are_label_studios_and_the_sdks():
+    """The examples behind POST /api/projects/{id}/sample-task: LS's own data_examples.json
+    ("editor_preview") without annotations, the SDK's ("upload") with them."""
+    import json
+
+    from desktop.labelconfig.samples import EXAMPLES, PROJECT_EXAMPLES, UPLOAD_EXAMPLES
+    package = ls_package()
+    core = json.loads((package / "core" / "utils" / "schema" / "data_examples.json")
+                      .read_text(encoding="utf-8"))
+    sdk = json.loads((package.parent / "label_studio_sdk" / "label_interface" /
+                      "data_examples.json").read_text(encoding="utf-8"))
+    assert PROJECT_EXAMPLES == core["editor_preview"]
+    assert UPLOAD_EXAMPLES == sdk["upload"]
+    assert EXAMPLES == sdk["editor_preview"]
