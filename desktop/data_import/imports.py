@@ -83,27 +83,29 @@ class Imports:
             if single and len(config.data_keys) > 1:
                 raise ValidationError(SINGLE_FILE_ONE_KEY)
             file_items = importers.read_tasks(filename, data, url=url, stored=stored)
-            for item in file_items:
-                item["file_upload"] = stored
             ext = "." + filename.rsplit(".", 1)[-1].lower()
             found[ext] = found.get(ext, 0) + 1
             list_like = list_like or importers.is_list_format(filename)
             keys = set().union(*(i["data"].keys() for i in file_items if
                                  isinstance(i.get("data"), dict))) if file_items else set()
             columns = keys if columns is None else columns & keys
-            planned.append((stored, data))
+            planned.append((stored, data, file_items))
             items.extend(file_items)
         if not items:
             raise ValidationError("load_tasks: No tasks added")
         written = []
         try:
-            upload_ids = []
+            upload_ids, names = [], {}
             with self.r.transaction():
-                for stored, data in planned:
-                    upload_ids.append(self.uploads.write(project_id, stored, data))
+                for stored, data, file_items in planned:
+                    upload_id = self.uploads.write(project_id, stored, data)
                     written.append(stored)
+                    upload_ids.append(upload_id)
+                    names[upload_id] = stored
+                    for item in file_items:  # as LS marks them (and shows them in errors)
+                        item["file_upload_id"] = upload_id
                 answer = self._store(project_id, items, user_id, preannotated_from_fields,
-                                     commit)
+                                     commit, names)
         except BaseException:
             for stored in written:
                 self.uploads.discard(project_id, stored)
@@ -133,7 +135,7 @@ class Imports:
                 isinstance(i, int) and not isinstance(i, bool) for i in chosen):
             raise ValidationError({"file_upload_ids": ["Must be a list of file upload ids."]})
         config = self.projects.config(project_id)
-        items, formats, common, stored_names = [], Counter(), set(), set()
+        items, formats, common, names = [], Counter(), set(), {}
         for upload_id in sorted(set(chosen) & set(self.uploads.of_project(project_id))):
             file_items, name = self._read_upload(project_id, upload_id, as_list, config)
             keys = set(file_items[0]["data"]) if file_items else set()
@@ -141,12 +143,13 @@ class Imports:
             common = keys if not common else common & keys
             items.extend(file_items)
             formats[importers.extension(name)] += 1
-            stored_names.add(name)
+            names[upload_id] = name
+        stored_names = set(names.values())
         replaced = [i for i in self.r.tasks_by_project.ids(project_id)
                     if self.r.tasks.doc(i).get("file_upload") in stored_names]
         with self.r.transaction():
             self.tasks.delete_many(replaced)
-            answer = self._store(project_id, items, user_id, (), True) if items else {
+            answer = self._store(project_id, items, user_id, (), True, names) if items else {
                 "task_count": 0, "annotation_count": 0, "prediction_count": 0,
                 "task_ids": []}
         return {"task_count": answer["task_count"],
@@ -173,7 +176,7 @@ class Imports:
                 from None
         file_items = importers.read_tasks(name, data, url=url, as_list=as_list)
         for item in file_items:
-            item["file_upload"] = name
+            item["file_upload_id"] = upload_id
         return file_items, name
 
     def _finish(self, answer, started, return_task_ids):
@@ -186,13 +189,16 @@ class Imports:
             ordered["task_ids"] = task_ids
         return ordered
 
-    def _store(self, project_id, items, user_id, preannotated_from_fields, commit):
-        """Check every item, then write tasks, annotations and predictions in one record."""
+    def _store(self, project_id, items, user_id, preannotated_from_fields, commit,
+               upload_names=None):
+        """Check every item, then write tasks, annotations and predictions in one record.
+        `upload_names`: {upload id: stored file name} of the uploads items name by id."""
         with self.r.store.bulk():
             return self._check_and_write(project_id, items, user_id, preannotated_from_fields,
-                                         commit)
+                                         commit, upload_names or {})
 
-    def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit):
+    def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit,
+                         upload_names):
         project = self.projects.get(project_id)
         config = self.projects.config(project_id)
         first_key = config.data_keys[0] if config.data_keys else None
@@ -214,9 +220,13 @@ class Imports:
                                        f"  :: {short_repr(item)}"])
             if UNDEFINED in data and first_key:
                 data = {(first_key if k == UNDEFINED else k): v for k, v in data.items()}
-            message = validate(data, hint)
+            # not committed (the wizard uploads before its label config is saved): LS checks
+            # nothing yet; the reimport that commits them checks them
+            message = validate(data, hint) if commit else None
             if message:
-                raise ValidationError([f"Error at item {number}: {message.rstrip()}  :: "
+                # LS's separator: two spaces after its root-item message, one after a "data" one
+                separator = "  :: " if hint == "root" else " :: "
+                raise ValidationError([f"Error at item {number}: {message.rstrip()}{separator}"
                                        f"{short_repr(item)}"])
             doc = {"project": project_id, "data": data, "created_at": stamp,
                    "updated_at": stamp}
@@ -224,7 +234,7 @@ class Imports:
                 doc["overlap"] = overlap
             if rooted:
                 self._take_root_fields(doc, item, number, annotations, predictions, user_id,
-                                       stamp)
+                                       stamp, upload_names)
             for field in pre_fields:
                 if field in data:
                     kind = parsed[field]["type"].lower()
@@ -267,14 +277,17 @@ class Imports:
         return {"task_count": len(task_ids), "annotation_count": len(annotations),
                 "prediction_count": len(predictions), "task_ids": task_ids}
 
-    def _take_root_fields(self, doc, item, number, annotations, predictions, user_id, stamp):
+    def _take_root_fields(self, doc, item, number, annotations, predictions, user_id, stamp,
+                          upload_names):
         try:
             meta = item.get("meta")
             if meta:
                 if not isinstance(meta, dict):
                     raise ValidationError("Task[meta] must be dict")
                 doc["meta"] = meta
-            if item.get("file_upload"):
+            if item.get("file_upload_id") in upload_names:
+                doc["file_upload"] = upload_names[item["file_upload_id"]]
+            elif item.get("file_upload"):
                 doc["file_upload"] = item["file_upload"]
             for key in ("overlap",):
                 if isinstance(item.get(key), int):

@@ -170,8 +170,9 @@ def test_missing_data_key_in_rooted_item_names_the_data_hint(api):
     response = api.post(f"/api/projects/{project['id']}/import",
                         json=[{"data": {"foo": "bar"}}])
     [message] = non_field_errors(response)
-    assert message.startswith('Error at item 0: "text" key is expected in task data '
-                              '[assume: item["data"] = task root with values]')
+    assert message == ('Error at item 0: "text" key is expected in task data '
+                       "[assume: item[\"data\"] = task root with values] :: "
+                       "{'data': {'foo': 'bar'}}")  # one space before "::" here, as in LS
 
 
 def test_missing_data_key_in_a_file_leaves_tasks_and_upload_folder_unchanged(api, live):
@@ -662,3 +663,22 @@ def test_reimport_of_unknown_project_is_404(api):
     assert reimport(api, 999999, file_upload_ids=[1]).status_code == 404
     response = api.post("/api/projects/1/reimport", json=[1])
     assert response.status_code in (400, 404)
+
+
+def test_uploads_are_checked_when_committed_not_before(api):
+    """As LS: commit_to_project=false reads the files only (the wizard uploads them before its
+    label config is saved); the reimport that commits them checks them against the config."""
+    project = api.project()  # <Text value="$text"/>
+    pid = project["id"]
+    response = upload(api, pid, [("rows.csv", b"title\nhello\n")], commit_to_project="false")
+    assert response.status_code == 201, response.text
+    ids = response.json()["file_upload_ids"]
+    [message] = non_field_errors(reimport(api, pid, file_upload_ids=ids))
+    assert message == ('Error at item 0: "text" key is expected in task data [assume: '
+                       "item[\"data\"] = task root with values] :: {'data': {'title': "
+                       f"'hello'}}, 'file_upload_id': {ids[0]}}}")  # LS's words, to the space
+    assert task_count(api, pid) == 0
+    config = ('<View><Text name="title" value="$title"/>'
+              '<Choices name="c" toName="title"><Choice value="A"/></Choices></View>')
+    assert api.patch(f"/api/projects/{pid}", json={"label_config": config}).status_code == 200
+    assert reimport(api, pid, file_upload_ids=ids).json()["task_count"] == 1
