@@ -104,8 +104,10 @@ class Imports:
                     names[upload_id] = stored
                     for item in file_items:  # as LS marks them (and shows them in errors)
                         item["file_upload_id"] = upload_id
+                # not committed (the wizard uploads before its label config is saved): LS
+                # reads the files only; the reimport that commits them checks them
                 answer = self._store(project_id, items, user_id, preannotated_from_fields,
-                                     commit, names)
+                                     commit, names, check=commit)
         except BaseException:
             for stored in written:
                 self.uploads.discard(project_id, stored)
@@ -190,15 +192,16 @@ class Imports:
         return ordered
 
     def _store(self, project_id, items, user_id, preannotated_from_fields, commit,
-               upload_names=None):
+               upload_names=None, check=True):
         """Check every item, then write tasks, annotations and predictions in one record.
-        `upload_names`: {upload id: stored file name} of the uploads items name by id."""
+        `upload_names`: {upload id: stored file name} of the uploads items name by id;
+        `check`: check the data against the label config (a dry run, commit false, too)."""
         with self.r.store.bulk():
             return self._check_and_write(project_id, items, user_id, preannotated_from_fields,
-                                         commit, upload_names or {})
+                                         commit, upload_names or {}, check)
 
     def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit,
-                         upload_names):
+                         upload_names, check):
         project = self.projects.get(project_id)
         config = self.projects.config(project_id)
         first_key = config.data_keys[0] if config.data_keys else None
@@ -220,9 +223,7 @@ class Imports:
                                        f"  :: {short_repr(item)}"])
             if UNDEFINED in data and first_key:
                 data = {(first_key if k == UNDEFINED else k): v for k, v in data.items()}
-            # not committed (the wizard uploads before its label config is saved): LS checks
-            # nothing yet; the reimport that commits them checks them
-            message = validate(data, hint) if commit else None
+            message = validate(data, hint) if check else None
             if message:
                 # LS's separator: two spaces after its root-item message, one after a "data" one
                 separator = "  :: " if hint == "root" else " :: "
