@@ -30,15 +30,21 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
 
 
-def on_loopback(url):
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
+def is_loopback_host(host):
+    """localhost, 127.0.0.0/8 or ::1: the only hosts a webhook may post to."""
+    if not host:
         return False
     if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def on_loopback(url):
+    try:
+        return is_loopback_host(urlsplit(url).hostname)
     except ValueError:
         return False
 

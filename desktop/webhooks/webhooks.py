@@ -5,7 +5,6 @@ The shapes, defaults and messages are LS's; where LS answers differently on purp
 says why (the loopback rule; actions kept by an update that names none).
 """
 
-import ipaddress
 import logging
 import re
 from urllib.parse import urlsplit
@@ -14,7 +13,7 @@ from desktop.core import clock
 from desktop.core.errors import NotFound, ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.records import locked
-from desktop.webhooks.sender import Sender
+from desktop.webhooks.sender import Sender, is_loopback_host
 
 log = logging.getLogger("labeldesk.webhooks")
 
@@ -51,17 +50,6 @@ def actions_info(organization_only=None):
         wanted = organization_only == "true"
         info = {k: v for k, v in info.items() if v["organization-only"] == wanted}
     return info
-
-
-def is_loopback_host(host):
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url(value):
