@@ -16,10 +16,12 @@ from desktop.api import (
     tasks,
     ui,
     users,
+    webhooks,
 )
 from desktop.api.web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
+           webhooks,
            legacy, ui, backups, schema)
 
 

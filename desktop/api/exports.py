@@ -71,6 +71,10 @@ def install(app, core):
             ids=task_ids_param(), escape_formulas=escape_formulas(query("escape_formulas")))
         return file_response(path, name, content_type, remove=True)
 
+    @app.get("/api/projects/<project_id>/export/files")
+    def export_files(project_id):
+        return exports.export_files(path_id(project_id, "Project"))
+
     @app.get("/api/projects/<project_id>/exports")
     def list_snapshots(project_id):
         return exports.list_snapshots(path_id(project_id, "Project"))

@@ -53,6 +53,12 @@ def install(app, core):
             body = inline_json(body)
         return created(imports.import_json(project_id, body, current_user(), **options))
 
+    @app.post("/api/projects/<project_id>/reimport")
+    def reimport(project_id):
+        answer = imports.reimport(path_id(project_id, "Project"), read_json(), current_user())
+        # LS: 201 when files were named, a 200 of zeros when none were
+        return created(answer) if answer["file_upload_ids"] else answer
+
     @app.get("/data/upload/<project_id>/<name:path>")
     def serve_upload(project_id, name):
         path = uploads.path(project_id, name)
@@ -63,12 +69,14 @@ def install(app, core):
 
     @app.get("/api/projects/<project_id>/file-uploads")
     def list_uploads(project_id):
+        """As LS: every upload of a draft project (the wizard's) or with `all`, else only
+        those `ids` names ([] without it: the import page of a project starts empty)."""
         project_id = path_id(project_id, "Project")
-        core.projects.get(project_id)
-        wanted, chosen = query("ids"), None
-        if wanted and not parse_bool("all", query("all"), False):
+        project, chosen = core.projects.get(project_id), None
+        if not (project.get("is_draft") or parse_bool("all", query("all"), False)):
             try:
-                chosen = set(orjson.loads(wanted))
+                chosen = orjson.loads(query("ids") or "[]")
+                chosen = set(chosen if isinstance(chosen, list) else [chosen])
             except (orjson.JSONDecodeError, TypeError):
                 raise ValidationError({"ids": ["Must be a JSON list of ids."]}) from None
         return uploads.list_json(project_id, chosen)

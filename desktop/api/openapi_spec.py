@@ -220,6 +220,35 @@ SCHEMAS = {
                          "browser in to the new folder); else it is used from the next start. "
                          "`overridden_by`: --data-dir or LABELDESK_DATA_DIR chose this run's "
                          "folder and still win at the next start.")),
+    # the create-project wizard, settings and export pages (Label Studio 1.23.2's shapes)
+    "Template": obj({"title": STR, "type": STR, "group": STR, "image": STR, "details": STR,
+                     "config": STR, "order": INT, "source_repo": STR},
+                    ["title", "type", "group", "image", "details", "config"]),
+    "TemplateList": obj({"templates": array(ref("Template")), "groups": array(STR)},
+                        ["templates", "groups"]),
+    "SampleTask": obj({"sample_task": OBJ}, ["sample_task"], description=(
+        "The data of a task for the config; with include_annotation_and_prediction, "
+        "{data, annotations, predictions}.")),
+    "ReimportAnswer": obj({"task_count": INT, "annotation_count": INT,
+                           "prediction_count": INT, "duration": NUM,
+                           "file_upload_ids": array(INT), "found_formats": OBJ,
+                           "data_columns": array(STR)},
+                          ["task_count", "annotation_count", "prediction_count", "duration",
+                           "file_upload_ids", "found_formats", "data_columns"]),
+    "ExportFiles": obj({"export_files": array(obj({"name": STR, "url": STR}))},
+                       ["export_files"]),
+    "Webhook": obj({"id": INT, "organization": INT, "project": nullable(INT), "url": STR,
+                    "send_payload": BOOL, "send_for_all_actions": BOOL, "headers": OBJ,
+                    "is_active": BOOL, "actions": array(STR), "created_at": DATE,
+                    "updated_at": DATE},
+                   ["id", "project", "url", "send_payload", "send_for_all_actions",
+                    "headers", "is_active", "actions"]),
+    "WebhookWrite": obj({"project": ID, "url": STR, "send_payload": BOOL,
+                         "send_for_all_actions": BOOL, "headers": OBJ, "is_active": BOOL,
+                         "actions": array(STR)}, description=(
+        "`url`: http(s) on localhost, 127.0.0.0/8 or [::1] only (LabelDesk makes no network "
+        "call of its own; docs/compatibility.md). `project` is required to create and can't "
+        "change.")),
     "Backup": obj({"name": STR, "created_at": DATE, "generation": INT, "size": INT,
                    "kind": {"type": "string",
                             "enum": ["manual", "daily", "before-restore", "compaction"]},
@@ -254,7 +283,7 @@ QUERY = {
     "random": BOOL, "batch_size": PAGE, "id": STR, "d": STR, "fileuri": STR, "desc": STR,
     "format": STR, "storage_for": STR, "type": STR, "uuid": STR, "task_ids": STR,
     "mode": STR, "label_config": STR, "q": STR, "raw": BOOL, "error": STR,
-    "interaction": STR,
+    "interaction": STR, "organization-only": BOOL,
 }
 PATH = {
     "kind_type": {"type": "string", "enum": sorted(STORAGE_TYPES)},
@@ -309,14 +338,15 @@ OPERATIONS = [
     ("POST", "/api/jwt/settings", "Users", "Token settings (fixed)", dict(ok=(200, OBJ))),
     # projects
     ("GET", "/api/projects", "Projects", "Projects, paginated",
-     dict(q=("page", "page_size", "ids", "title", "ordering", "filter"),
+     dict(q=("page", "page_size", "ids", "title", "ordering", "filter", "include"),
           ok=(200, "ProjectPage"))),
     ("GET", "/api/projects/counts", "Projects", "Projects' counters, paginated",
-     dict(q=("page", "page_size", "ids", "title", "ordering", "filter"),
+     dict(q=("page", "page_size", "ids", "title", "ordering", "filter", "include"),
           ok=(200, "ProjectCountsPage"))),
     ("POST", "/api/projects", "Projects", "Create a project",
      dict(body="ProjectWrite", ok=(201, "Project"))),
-    ("GET", "/api/projects/{project_id}", "Projects", "A project", dict(ok=(200, "Project"))),
+    ("GET", "/api/projects/{project_id}", "Projects", "A project",
+     dict(q=("include",), ok=(200, "Project"))),
     ("PATCH PUT", "/api/projects/{project_id}", "Projects", "Update a project",
      dict(body="ProjectWrite", ok=(200, "Project"))),
     ("DELETE", "/api/projects/{project_id}", "Projects", "Delete a project and its tasks",
@@ -328,6 +358,33 @@ OPERATIONS = [
      dict(body="LabelConfig", ok=(200, OBJ))),
     ("GET", "/api/projects/{project_id}/summary", "Projects", "Data columns and labels used",
      dict(ok=(200, "Summary"))),
+    # the create-project wizard, settings and export pages
+    ("POST", "/api/projects/{project_id}/sample-task", "Projects",
+     "A sample task for a label config", dict(
+         body=obj({"label_config": STR, "include_annotation_and_prediction": BOOL},
+                  ["label_config"]), ok=(200, "SampleTask"))),
+    ("GET", "/api/templates", "Projects", "Label Studio's label-config templates",
+     dict(ok=(200, "TemplateList"))),
+    ("GET", "/static/templates/{name}", "Projects", "A template's thumbnail",
+     dict(auth=False, raw=True, ok=(200, None, "image/png"))),
+    ("POST", "/api/projects/{project_id}/reimport", "Import",
+     "Make tasks of files uploaded before (commit_to_project=false), replacing theirs",
+     dict(body=obj({"file_upload_ids": array(ID), "files_as_tasks_list": BOOL}),
+          ok=(201, "ReimportAnswer"))),
+    ("GET", "/api/projects/{project_id}/export/files", "Export",
+     "Export files of Label Studio 0.x in the export folder (none from snapshots)",
+     dict(ok=(200, "ExportFiles"))),
+    ("GET", "/api/webhooks", "Webhooks", "Webhooks (of a project)",
+     dict(q=("project",), ok=(200, array(ref("Webhook"))))),
+    ("POST", "/api/webhooks", "Webhooks", "Create a project's webhook (loopback URLs only)",
+     dict(body="WebhookWrite", ok=(201, "Webhook"))),
+    ("GET", "/api/webhooks/info", "Webhooks", "The actions a webhook can listen for",
+     dict(auth=False, q=("organization-only",), ok=(200, OBJ))),
+    ("GET", "/api/webhooks/{webhook_id}", "Webhooks", "A webhook", dict(ok=(200, "Webhook"))),
+    ("PATCH PUT", "/api/webhooks/{webhook_id}", "Webhooks", "Update a webhook",
+     dict(body="WebhookWrite", ok=(200, "Webhook"))),
+    ("DELETE", "/api/webhooks/{webhook_id}", "Webhooks", "Delete a webhook",
+     dict(ok=(204, None))),
     # tasks
     ("GET", "/api/tasks", "Tasks", "The data manager's task list (without project or view: "
      "0.x's task list, or 1.x's 404 for a 1.x client; docs/legacy-api.md)",

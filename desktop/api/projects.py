@@ -1,11 +1,15 @@
-"""Projects (ref. §2): list, create, get, update, delete, label-config validation."""
+"""Projects (ref. §2): list, create, get, update, delete, label-config validation, sample
+tasks, and the label-config templates of the create-project wizard with their thumbnails."""
 
-from bottle import request
+import bottle
+from bottle import HTTPResponse, request
 
 from desktop import labelconfig
 from desktop.api.web import created, current_user, path_id, query, read_json
-from desktop.core.errors import Bare
+from desktop.core.errors import Bare, NotFound
 from desktop.core.paging import page_params
+from desktop.core.projects import only_fields
+from desktop.labelconfig import templates
 
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 100
 
@@ -19,6 +23,7 @@ def paginated(projects, counts=False):
         wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdecimal()}
     total, results = projects.page(page, size, counts, title=query("title"), ids=wanted,
                                    ordering=query("ordering"), pinned=query("filter"))
+    results = [included(project) for project in results]
     stop = (page - 1) * size + len(results)
     base = request.url.split("?")[0]
 
@@ -29,6 +34,16 @@ def paginated(projects, counts=False):
 
     return {"count": total, "next": link(page + 1) if stop < total else None,
             "previous": link(page - 1) if page > 1 else None, "results": results}
+
+
+def included(project):
+    """The fields `?include=a,b` asks for (all without it), as LS's serializers give them."""
+    return only_fields(project, request.query.get("include"))
+
+
+def base_url():
+    """This server as the client reached it (LS's HOSTNAME, for sample data URLs)."""
+    return f"{request.urlparts.scheme}://{request.urlparts.netloc}"
 
 
 def install(app, core):
@@ -45,17 +60,18 @@ def install(app, core):
     @app.post("/api/projects")
     def create_project():
         project_id = projects.create(read_json(), current_user())
-        return created(projects.as_json(project_id, counters=False))
+        return created(included(projects.as_json(project_id, counters=False)))
 
     @app.get("/api/projects/<project_id>")
     def get_project(project_id):
-        return projects.as_json(path_id(project_id, "Project"))
+        return included(projects.as_json(path_id(project_id, "Project")))
 
     @app.route("/api/projects/<project_id>", method=["PATCH", "PUT"])
     def update_project(project_id):
         project_id = path_id(project_id, "Project")
         projects.update(project_id, read_json())
-        return projects.as_json(project_id)
+        core.webhooks.project_updated(project_id)
+        return included(projects.as_json(project_id))
 
     @app.delete("/api/projects/<project_id>")
     def delete_project(project_id):
@@ -83,3 +99,23 @@ def install(app, core):
     @app.get("/api/projects/<project_id>/summary")
     def summary(project_id):
         return projects.summary(path_id(project_id, "Project"))
+
+    @app.post("/api/projects/<project_id>/sample-task")
+    def sample_task(project_id):
+        return projects.sample_task(path_id(project_id, "Project"), read_json(allow_form=False),
+                                    current_user(), host=base_url())
+
+    @app.get("/api/templates")
+    def template_list():
+        return templates.template_list()
+
+    @app.get("/static/templates/<name:path>", auth=False)
+    def template_image(name):
+        """A template's thumbnail (its `image`), from the template images folder only."""
+        path = templates.image_path(name)
+        if path is None:
+            raise NotFound()
+        response = bottle.static_file(path.name, root=str(path.parent))
+        if isinstance(response, HTTPResponse) and response.status_code == 200:
+            response.set_header("Cache-Control", "public, max-age=86400")  # a pinned build
+        return response

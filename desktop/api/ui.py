@@ -18,8 +18,7 @@ from desktop.ui import editor, webapp
 UI_DIR = editor.UI_DIR
 # /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
 STATIC_ROOTS = {"editor": editor.EDITOR_DIR, "fonts": editor.FONTS_DIR,
-                "dompurify": editor.PURIFY_DIR, "images": webapp.STATIC_DIR / "images",
-                "templates": webapp.STATIC_DIR / "templates"}
+                "dompurify": editor.PURIFY_DIR, "images": webapp.STATIC_DIR / "images"}
 NO_STORE = "no-store"
 # The only places a script may come from (page_csp): folders of files on disk, where no route
 # reflects input or redirects (CSP ignores the path of a redirect's target). Not 'self': that

@@ -7,6 +7,7 @@ from desktop.core import clock
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.paging import page_slice, parse_bool
 from desktop.core.records import PROJECT_COUNTERS, locked
+from desktop.labelconfig.samples import PROJECT_EXAMPLES, complete_sample_task, sample_task
 
 EMPTY_CONFIG = "<View></View>"
 SAMPLING = ("Sequential sampling", "Uniform sampling", "Uncertainty sampling")
@@ -33,6 +34,16 @@ INTEGERS = ("maximum_annotations", "min_annotations_to_start_training",
 NULLABLE_STRINGS = ("title", "description", "expert_instruction", "task_data_login",
                     "task_data_password", "model_version", "pinned_at")
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def only_fields(project, include):
+    """A project's JSON with only the fields `include` ("id,title,…") names, in the object's own
+    order, as LS's serializers answer `?include=`: unknown names are ignored, an empty value
+    leaves no field at all, None (no parameter) leaves every field."""
+    if include is None:
+        return project
+    wanted = {name.strip() for name in include.split(",")}
+    return {key: value for key, value in project.items() if key in wanted}
 
 
 class Projects:
@@ -300,6 +311,29 @@ class Projects:
         changed = (old.data_types != config.data_types) if self.r.tasks_by_project.count(
             project_id) else None
         return {"config_essential_data_has_changed": changed}
+
+    def sample_task(self, project_id, body, user_id, host=""):
+        """POST /api/projects/{id}/sample-task: example data for a config (not yet saved), and
+        with `include_annotation_and_prediction` an annotation and a prediction as well."""
+        if not isinstance(body, dict):
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
+        xml = body.get("label_config")
+        if not xml:
+            raise ValidationError(["Label config is not set or is empty"])
+        if not isinstance(xml, str):
+            raise ValidationError({"label_config": ["Not a valid string."]})
+        self.get(project_id)
+        try:
+            config = labelconfig.parse(xml)
+            if body.get("include_annotation_and_prediction"):  # any truthy value, as in LS
+                return {"sample_task": complete_sample_task(config, user_id, host)}
+            return {"sample_task": sample_task(config, examples=PROJECT_EXAMPLES)}
+        except labelconfig.LabelConfigError as e:
+            # LS answers a config that isn't XML with a 500 naming the parser's error
+            raise LabelDeskError(str(e)) from None
+        except RecursionError:
+            raise ValidationError(labelconfig.validate(xml)) from None
 
     def _check_model_version(self, project_id, version):
         for prediction_id in self.r.predictions_by_project.ids(project_id):

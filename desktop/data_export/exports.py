@@ -213,6 +213,22 @@ class Exports:
         ids = [i for i, d in self.r.exports.docs().items() if d["project"] == project_id]
         return [self.snapshot_json(i, options=False) for i in sorted(ids)]
 
+    def export_files(self, project_id):
+        """GET /api/projects/{id}/export/files, as LS 1.23.2 lists them: the export folder's
+        "<project id>-*.json" files (not "-info.json"), newest name first, each with its name
+        (without extension) and /export/ URL. Those were 0.x's export files; LS 1.x and
+        LabelDesk name snapshots otherwise, so the list is empty but for such leftovers."""
+        self.core.projects.get(project_id)
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            names = []
+        chosen = sorted((name for name in names if name.endswith(".json")
+                         and not name.endswith("-info.json")
+                         and name.split("-")[0] == str(project_id)), reverse=True)
+        return {"export_files": [{"name": name.split(".")[0], "url": "/export/" + name}
+                                 for name in chosen]}
+
     def create_snapshot(self, project_id, fields, user_id):
         fields = check_snapshot_body(fields)
         title = fields.get("title") or ""

@@ -47,16 +47,20 @@ def check_extension(filename):
         raise ValidationError(f"{ext} extension is not supported")
 
 
-def read_tasks(filename, data, url=None):
+def read_tasks(filename, data, url=None, stored=None, as_list=True):
     """Task items read from an uploaded file's bytes.
 
     `url` is what a media file's task points to (e.g. "/data/upload/1/ab12cd34-cat.png");
     without it the file name is used. Bad files raise ValidationError with LS's message,
-    "Failed to parse input file <name>: <reason>".
+    "Failed to parse input file <name>: <reason>", naming the `stored` file (LS names the
+    upload as stored, "ab12cd34-a.csv") or else `filename`. With `as_list` false (LS's
+    files_as_tasks_list), a CSV, TSV or text file is one task pointing at its `url`.
     """
     check_extension(filename)
     ext = extension(filename)
-    name = os.path.basename(filename)
+    name = os.path.basename(stored or filename)
+    if not as_list and ext in LIST_EXTENSIONS:
+        return [{"data": {UNDEFINED: url or filename}}]
     if ext in MEDIA_EXTENSIONS:
         return [{"data": {UNDEFINED: url or filename}}]
     try:

@@ -5,15 +5,20 @@ journal record, so a bad item or a crash leaves the project as it was.
 """
 
 import time
+from collections import Counter
 
 from desktop.core import clock
 from desktop.core.errors import ValidationError
+from desktop.core.paging import parse_bool
 from desktop.core.predictions import clean_score
 from desktop.core.records import locked
 from desktop.core.tasks import UNDEFINED
 from desktop.data_import import importers
 
 MAX_FILES = 100
+SINGLE_FILE_ONE_KEY = ("Your label config has more than one data key and direct file upload "
+                       "supports only one data key. To import data with multiple data keys, "
+                       "use a JSON or CSV file.")
 
 
 def short_repr(item, limit=300):
@@ -76,32 +81,33 @@ class Imports:
             single = importers.is_media(filename) or filename.lower().endswith(
                 (".html", ".htm", ".xml"))
             if single and len(config.data_keys) > 1:
-                raise ValidationError(
-                    "Your label config has more than one data key and direct file upload "
-                    "supports only one data key. To import data with multiple data keys, use "
-                    "a JSON or CSV file.")
-            file_items = importers.read_tasks(filename, data, url=url)
-            for item in file_items:
-                item["file_upload"] = stored
+                raise ValidationError(SINGLE_FILE_ONE_KEY)
+            file_items = importers.read_tasks(filename, data, url=url, stored=stored)
             ext = "." + filename.rsplit(".", 1)[-1].lower()
             found[ext] = found.get(ext, 0) + 1
             list_like = list_like or importers.is_list_format(filename)
             keys = set().union(*(i["data"].keys() for i in file_items if
                                  isinstance(i.get("data"), dict))) if file_items else set()
             columns = keys if columns is None else columns & keys
-            planned.append((stored, data))
+            planned.append((stored, data, file_items))
             items.extend(file_items)
         if not items:
             raise ValidationError("load_tasks: No tasks added")
         written = []
         try:
-            upload_ids = []
+            upload_ids, names = [], {}
             with self.r.transaction():
-                for stored, data in planned:
-                    upload_ids.append(self.uploads.write(project_id, stored, data))
+                for stored, data, file_items in planned:
+                    upload_id = self.uploads.write(project_id, stored, data)
                     written.append(stored)
+                    upload_ids.append(upload_id)
+                    names[upload_id] = stored
+                    for item in file_items:  # as LS marks them (and shows them in errors)
+                        item["file_upload_id"] = upload_id
+                # not committed (the wizard uploads before its label config is saved): LS
+                # reads the files only; the reimport that commits them checks them
                 answer = self._store(project_id, items, user_id, preannotated_from_fields,
-                                     commit)
+                                     commit, names, check=commit)
         except BaseException:
             for stored in written:
                 self.uploads.discard(project_id, stored)
@@ -109,6 +115,71 @@ class Imports:
         answer.update(file_upload_ids=upload_ids, could_be_tasks_list=list_like,
                       found_formats=found, data_columns=sorted(columns or ()))
         return self._finish(answer, started, return_task_ids)
+
+    @locked
+    def reimport(self, project_id, body, user_id):
+        """POST /api/projects/{id}/reimport: the tasks of files uploaded before (most often
+        with commit_to_project=false, as the create-project wizard does), read again, with
+        CSV/TSV/TXT files as task lists or, `files_as_tasks_list` false, one task each. The
+        tasks those uploads made before are replaced, in one write."""
+        started = time.perf_counter()
+        self.projects.get(project_id)
+        if not isinstance(body, dict):
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
+        as_list = parse_bool("files_as_tasks_list", body.get("files_as_tasks_list"), True)
+        chosen = body.get("file_upload_ids")
+        if not chosen:
+            return {"task_count": 0, "annotation_count": 0, "prediction_count": 0,
+                    "duration": 0, "file_upload_ids": [], "found_formats": {},
+                    "data_columns": []}
+        if not isinstance(chosen, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in chosen):
+            raise ValidationError({"file_upload_ids": ["Must be a list of file upload ids."]})
+        config = self.projects.config(project_id)
+        items, formats, common, names = [], Counter(), set(), {}
+        for upload_id in sorted(set(chosen) & set(self.uploads.of_project(project_id))):
+            file_items, name = self._read_upload(project_id, upload_id, as_list, config)
+            keys = set(file_items[0]["data"]) if file_items else set()
+            check_columns(common, keys, self.r.uploads.doc(upload_id)["file"])
+            common = keys if not common else common & keys
+            items.extend(file_items)
+            formats[importers.extension(name)] += 1
+            names[upload_id] = name
+        stored_names = set(names.values())
+        replaced = [i for i in self.r.tasks_by_project.ids(project_id)
+                    if self.r.tasks.doc(i).get("file_upload") in stored_names]
+        with self.r.transaction():
+            self.tasks.delete_many(replaced)
+            answer = self._store(project_id, items, user_id, (), True, names) if items else {
+                "task_count": 0, "annotation_count": 0, "prediction_count": 0,
+                "task_ids": []}
+        return {"task_count": answer["task_count"],
+                "annotation_count": answer["annotation_count"],
+                "prediction_count": answer["prediction_count"],
+                "duration": round(time.perf_counter() - started, 4),
+                "file_upload_ids": chosen, "found_formats": dict(formats),
+                "data_columns": sorted(common)}
+
+    def _read_upload(self, project_id, upload_id, as_list, config):
+        """(task items, stored file name) of one upload, each item marked with its file."""
+        name = self.r.uploads.doc(upload_id)["file"].rsplit("/", 1)[-1]
+        path = self.uploads.folder(project_id) / name
+        url = f"/data/upload/{int(project_id)}/{name}"
+        ext = importers.extension(name)
+        single = importers.is_media(name) or ext in importers.HYPERTEXT_EXTENSIONS or (
+            not as_list and ext in importers.LIST_EXTENSIONS)
+        if single and len(config.data_keys) > 1:
+            raise ValidationError(f"Failed to parse input file {name}: {SINGLE_FILE_ONE_KEY}")
+        try:
+            data = b"" if importers.is_media(name) else path.read_bytes()
+        except OSError as e:
+            raise ValidationError(f"Failed to parse input file {name}: {e.strerror or e}") \
+                from None
+        file_items = importers.read_tasks(name, data, url=url, as_list=as_list)
+        for item in file_items:
+            item["file_upload_id"] = upload_id
+        return file_items, name
 
     def _finish(self, answer, started, return_task_ids):
         task_ids = answer.pop("task_ids")
@@ -120,13 +191,17 @@ class Imports:
             ordered["task_ids"] = task_ids
         return ordered
 
-    def _store(self, project_id, items, user_id, preannotated_from_fields, commit):
-        """Check every item, then write tasks, annotations and predictions in one record."""
+    def _store(self, project_id, items, user_id, preannotated_from_fields, commit,
+               upload_names=None, check=True):
+        """Check every item, then write tasks, annotations and predictions in one record.
+        `upload_names`: {upload id: stored file name} of the uploads items name by id;
+        `check`: check the data against the label config (a dry run, commit false, too)."""
         with self.r.store.bulk():
             return self._check_and_write(project_id, items, user_id, preannotated_from_fields,
-                                         commit)
+                                         commit, upload_names or {}, check)
 
-    def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit):
+    def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit,
+                         upload_names, check):
         project = self.projects.get(project_id)
         config = self.projects.config(project_id)
         first_key = config.data_keys[0] if config.data_keys else None
@@ -148,9 +223,11 @@ class Imports:
                                        f"  :: {short_repr(item)}"])
             if UNDEFINED in data and first_key:
                 data = {(first_key if k == UNDEFINED else k): v for k, v in data.items()}
-            message = validate(data, hint)
+            message = validate(data, hint) if check else None
             if message:
-                raise ValidationError([f"Error at item {number}: {message.rstrip()}  :: "
+                # LS's separator: two spaces after its root-item message, one after a "data" one
+                separator = "  :: " if hint == "root" else " :: "
+                raise ValidationError([f"Error at item {number}: {message.rstrip()}{separator}"
                                        f"{short_repr(item)}"])
             doc = {"project": project_id, "data": data, "created_at": stamp,
                    "updated_at": stamp}
@@ -158,7 +235,7 @@ class Imports:
                 doc["overlap"] = overlap
             if rooted:
                 self._take_root_fields(doc, item, number, annotations, predictions, user_id,
-                                       stamp)
+                                       stamp, upload_names)
             for field in pre_fields:
                 if field in data:
                     kind = parsed[field]["type"].lower()
@@ -201,14 +278,17 @@ class Imports:
         return {"task_count": len(task_ids), "annotation_count": len(annotations),
                 "prediction_count": len(predictions), "task_ids": task_ids}
 
-    def _take_root_fields(self, doc, item, number, annotations, predictions, user_id, stamp):
+    def _take_root_fields(self, doc, item, number, annotations, predictions, user_id, stamp,
+                          upload_names):
         try:
             meta = item.get("meta")
             if meta:
                 if not isinstance(meta, dict):
                     raise ValidationError("Task[meta] must be dict")
                 doc["meta"] = meta
-            if item.get("file_upload"):
+            if item.get("file_upload_id") in upload_names:
+                doc["file_upload"] = upload_names[item["file_upload_id"]]
+            elif item.get("file_upload"):
                 doc["file_upload"] = item["file_upload"]
             for key in ("overlap",):
                 if isinstance(item.get(key), int):
@@ -246,3 +326,21 @@ class Imports:
                 "lead_time": clean_score(lead_time), "import_id": region.get("id"),
                 "last_action": "imported", "updated_by": user_id}
 
+
+
+def check_columns(common, keys, file_name):
+    """LS's check that a file's data keys meet those of the files before it."""
+    if not common or common & keys:
+        return
+    new, old = ",".join(sorted(keys)), ",".join(sorted(common))
+    prefix = "You're trying to import inconsistent data:\n"
+    if new == importers.UNDEFINED:
+        message = (f"uploading a single file {file_name} clashes with data key(s) found from "
+                   f'other files:\n"{old}"')
+    elif old == importers.UNDEFINED:
+        message = (f"uploading tabular data from {file_name} with data key(s) {new}, clashes "
+                   "with other raw binary files (images, audios, etc.)")
+    else:
+        message = (f'uploading tabular data from "{file_name}" with data key(s) "{new}", '
+                   f'clashes with data key(s) found from other files:\n"{old}"')
+    raise ValidationError(prefix + message)

@@ -10,12 +10,14 @@ Repeater keys (images[{{idx}}].url) become two-item lists. A JSON comment in the
 import copy
 import json
 import random
+import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from desktop.labelconfig import parse
 
-__all__ = ["sample_task", "task_from_config_comment", "EXAMPLES"]
+__all__ = ["sample_task", "complete_sample_task", "task_from_config_comment", "EXAMPLES",
+           "PROJECT_EXAMPLES", "UPLOAD_EXAMPLES"]
 
 _ROWS = 100  # LS generates 100 time-series rows
 
@@ -171,13 +173,61 @@ EXAMPLES = {
 }
 
 
-def sample_task(config, host=""):
-    """{data key: example value} for a LabelConfig (or config XML), with <HOSTNAME> = host."""
+# Label Studio 1.23.2's own data_examples.json (label_studio/core/utils/schema/), "editor_preview":
+# what its POST /api/projects/{id}/sample-task answers. EXAMPLES above are the SDK's copy (older
+# texts), which 0.x's /api/import-example keeps.
+PROJECT_EXAMPLES = {
+    **{k: v for k, v in EXAMPLES.items() if k != "Chat"},  # no Chat example: "Something"
+    "TextRaw": "Sample: Your text will go here.",
+    "Header": "Sample: Header text",
+    "Paragraphs": [{"author": author, "text": f"Sample: Text #{n}"}
+                   for n, author in enumerate(("Alice", "Bob", "Alice", "Bob", "Alice"), 1)],
+    "Table": {"Card number": 18799210, "First name": "Sample", "Last name": "Text"},
+    "List": [{**item, "title": "Sample: " + item["title"]} for item in EXAMPLES["List"]],
+    "$longText": ("Sample: This is a sample text for long text task. It can be used for text "
+                  "classification, named entity recognition, etc."),
+    "$corefText": ("Sample: This is a sample text for coreference resolution and entity "
+                   "linking task."),
+    "$humanMachineDialogue": [
+        {"author": "Human", "text": "Sample: Hi, Robot!"},
+        {"author": "Robot", "text": "Sample: Nice to meet you, human! Tell me what you want."},
+        {"author": "Human", "text": "Sample: Order me a pizza from Golden Boy at Green Street "},
+        {"author": "Robot", "text": "Sample: Done. When do you want to get the order?"},
+        {"author": "Human", "text": "Sample: At 3am in the morning, please"},
+    ],
+    "$respone": "Sample: Response #1",
+    "$resptwo": "Sample: Response #2",
+    "$respthree": "Sample: Response #3",
+    "$ner": "Sample: This is a sample text for named entity recognition task.",
+    "$pairText1": "Sample: Text #1",
+    "$pairText2": "Sample: Text #2",
+}
+# The SDK's "upload" examples: the data of a sample task with annotation and prediction (the SDK's
+# LabelInterface.generate_sample_task, which reads no <!-- {"data": …} --> comment).
+UPLOAD_EXAMPLES = {
+    **{k: v for k, v in EXAMPLES.items() if k not in (
+        "$captioning", "$corefText", "$humanMachineDialogue", "$ner", "$ocr", "$pairText1",
+        "$pairText2", "$respone", "$respthree", "$resptwo", "Choices", "HyperTextUrl",
+        "Labels", "List", "NestedChoices", "ParagraphsUrl")},
+    "$videoHack": "<video src='static/samples/opossum_snow.mp4' width=100% controls>",
+    "$website": "<iframe src='https://heartex.ai' width='100%' height='600px'/>",
+    "Chat": [{"role": "user", "content": "Hello!", "createdAt": 1710000000000},
+             {"role": "assistant", "content": "Hi! What can I do for you?",
+              "createdAt": 1710000004000}],
+    "HyperText": "<a href='heartex.net'>Heartex</a>",
+}
+
+
+def sample_task(config, host="", examples=None, from_comment=True, sdk=False):
+    """{data key: example value} for a LabelConfig (or config XML), with <HOSTNAME> = host:
+    from `examples` (EXAMPLES by default; a missing one is None), then, `from_comment`, the
+    config's data comment. `sdk`: as the SDK's generate_sample_task, object tags only (no
+    control's value="$key"), a valueList's example not wrapped in a list."""
     if isinstance(config, (str, bytes)):
         config = parse(config)
     examples = {
         key: value.replace("<HOSTNAME>", host) if isinstance(value, str) else value
-        for key, value in EXAMPLES.items()
+        for key, value in (EXAMPLES if examples is None else examples).items()
     }
     task = {}
     root = config.tree
@@ -186,22 +236,24 @@ def sample_task(config, host=""):
         value = element.get("value") or element.get("valueList")
         if not value or not value.startswith("$"):
             continue
+        if sdk and element.get("name") in config.parsed and element.tag != "Chat":
+            continue  # a control tag (a Chat is an object tag that also takes regions)
         key = value[1:]
-        task[key] = _example(element, key, examples)
+        task[key] = _example(element, key, examples, wrap_lists=not sdk)
         if "[" in key:
             base, child = key.split("[")[0], key.split("]")[1]
             item = task.pop(key)
             task[base] = ([{child[1:]: item}, {child[1:]: item}] if child.startswith(".")
                           else [item, item])
-    override = task_from_config_comment(config.xml)
+    override = task_from_config_comment(config.xml) if from_comment else None
     if override is not None:
         task.update(override)
     return copy.deepcopy(task)  # callers may edit it; EXAMPLES must stay as they are
 
 
-def _example(element, key, examples):
+def _example(element, key, examples, wrap_lists=True):
     tag = element.tag
-    is_list = "valueList" in element.attrib
+    is_list = "valueList" in element.attrib and wrap_lists
     value_type = element.get("valueType") or element.get("valuetype")
     # TimeSeries data is a CSV URL unless valueType says otherwise
     only_urls = value_type == "url" or (tag == "TimeSeries" and value_type is None)
@@ -209,26 +261,27 @@ def _example(element, key, examples):
     if by_name:
         return [by_name] if is_list else by_name
     if key == "video" and tag == "HyperText":
-        return examples["$videoHack"]
+        return examples.get("$videoHack")
     if tag == "List":
-        return examples["List"]
+        return examples.get("List")
     if tag == "Paragraphs":
         name_key = element.get("nameKey") or element.get("namekey") or "author"
         text_key = element.get("textKey") or element.get("textkey") or "text"
         if only_urls:
-            return examples["ParagraphsUrl"] + urlencode({"nameKey": name_key, "textKey": text_key})
+            return (examples.get("ParagraphsUrl") or "") + urlencode(
+                {"nameKey": name_key, "textKey": text_key})
         return [{name_key: item["author"], text_key: item["text"]} for item in examples[tag]]
     if tag == "TimeSeries":
         return _time_series(element, only_urls)
     if tag == "HyperText":
-        return examples["HyperTextUrl" if only_urls else "HyperText"]
+        return examples.get("HyperTextUrl" if only_urls else "HyperText")
     if tag.lower().endswith("labels"):
-        return examples["Labels"]
+        return examples.get("Labels")
     if tag.lower() == "choices":
         nested = (element.get("allowNested") or element.get("allownested") or "false") == "true"
-        return examples["NestedChoices" if nested else "Choices"]
+        return examples.get("NestedChoices" if nested else "Choices")
     if tag == "Text":
-        example = examples["TextUrl" if only_urls else "TextRaw"]
+        example = examples.get("TextUrl" if only_urls else "TextRaw")
     else:
         example = examples.get(tag, "Something")
     return [example] if is_list else example
@@ -308,3 +361,61 @@ def task_from_config_comment(xml):
     if "data" in body:
         return body["data"] if isinstance(body["data"], dict) else None
     return None if "predictions" in body or "annotations" in body else body
+
+
+# One example region value per control type, for complete_sample_task. LS (the SDK's
+# generate_complete_sample_task) draws random values from each control's JSON schema and
+# skips the controls it can't; these are fixed values of the same shapes.
+_BOX = {"x": 10.0, "y": 10.0, "width": 20.0, "height": 20.0, "rotation": 0.0}
+_REGIONS = {
+    "choices": lambda labels: {"choices": labels[:1]},
+    "labels": lambda labels: {"start": 0, "end": 4, "labels": labels[:1]},
+    "hypertextlabels": lambda labels: {"start": "/div[1]", "end": "/div[1]", "startOffset": 0,
+                                       "endOffset": 4, "hypertextlabels": labels[:1]},
+    "rectangle": lambda labels: dict(_BOX),
+    "rectanglelabels": lambda labels: {**_BOX, "rectanglelabels": labels[:1]},
+    "ellipselabels": lambda labels: {"x": 30.0, "y": 30.0, "radiusX": 10.0, "radiusY": 10.0,
+                                     "rotation": 0.0, "ellipselabels": labels[:1]},
+    "polygonlabels": lambda labels: {"points": [[10.0, 10.0], [30.0, 10.0], [20.0, 30.0]],
+                                     "polygonlabels": labels[:1]},
+    "keypointlabels": lambda labels: {"x": 20.0, "y": 20.0, "width": 1.0,
+                                      "keypointlabels": labels[:1]},
+    "textarea": lambda labels: {"text": ["Sample text"]},
+    "rating": lambda labels: {"rating": 1},
+    "number": lambda labels: {"number": 1},
+    "taxonomy": lambda labels: {"taxonomy": [labels[:1]]} if labels else None,
+}
+
+
+def sample_regions(config):
+    """Result regions for a LabelConfig: one per control whose type has an example value."""
+    regions = []
+    for name, control in config.parsed.items():
+        kind = str(control.get("type", "")).lower()
+        make = _REGIONS.get(kind)
+        to_names = control.get("to_name") or []
+        if make is None or not to_names:
+            continue
+        value = make(list(control.get("labels") or []))
+        if value is None or (kind.endswith("labels") or kind == "choices") and not any(
+                isinstance(v, list) and v for v in value.values()):
+            continue  # a labeling control without labels has no valid region
+        regions.append({"id": str(uuid.uuid4()), "from_name": name, "to_name": to_names[0],
+                        "type": kind, "value": value})
+    return regions
+
+
+def complete_sample_task(config, user_id, host=""):
+    """LS's sample task "with annotation and prediction": {"data", "annotations",
+    "predictions"}, the annotation by `user_id`, as POST /api/projects/{id}/sample-task with
+    include_annotation_and_prediction answers."""
+    if isinstance(config, (str, bytes)):
+        config = parse(config)
+    return {
+        "data": sample_task(config, host, UPLOAD_EXAMPLES, from_comment=False, sdk=True),
+        "annotations": [{"was_cancelled": False, "ground_truth": False, "lead_time": 0.0,
+                         "result_count": 0, "completed_by": user_id,
+                         "result": sample_regions(config)}],
+        "predictions": [{"model_version": "sample model version", "score": 0.0,
+                         "result": sample_regions(config)}],
+    }

@@ -33,6 +33,7 @@ from desktop.legacy.files import LegacyIO
 from desktop.legacy.models import LegacyML
 from desktop.legacy.project import Legacy
 from desktop.ml.backends import MLBackends
+from desktop.webhooks.webhooks import Webhooks
 
 log = logging.getLogger("labeldesk")
 
@@ -91,6 +92,7 @@ class LabelDesk:
         self._remove_orphans()
         self.ml = MLBackends(self)
         self.storages = Storages(self)
+        self.webhooks = Webhooks(self)
         self.legacy = Legacy(self)
         self.legacy_io = LegacyIO(self)
         self.legacy_ml = LegacyML(self)
@@ -98,7 +100,8 @@ class LabelDesk:
         self.backups = Backups(self)  # and from now on compactions keep the old snapshot
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
-                                  self.storages.delete_project, self.exports.delete_project]
+                                  self.storages.delete_project, self.exports.delete_project,
+                                  self.webhooks.delete_project]
         self.reopen = None  # reopen(data_dir, commit) when served by a Reopenable
         self.wsgi = create_api(self)
 
@@ -159,6 +162,7 @@ class LabelDesk:
 
     def close(self):
         self.backups.stop()
+        self.webhooks.close()
         if self.exports.live is not None:
             self.exports.live.stop()
         self.store.close()

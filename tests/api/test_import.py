@@ -170,8 +170,9 @@ def test_missing_data_key_in_rooted_item_names_the_data_hint(api):
     response = api.post(f"/api/projects/{project['id']}/import",
                         json=[{"data": {"foo": "bar"}}])
     [message] = non_field_errors(response)
-    assert message.startswith('Error at item 0: "text" key is expected in task data '
-                              '[assume: item["data"] = task root with values]')
+    assert message == ('Error at item 0: "text" key is expected in task data '
+                       "[assume: item[\"data\"] = task root with values] :: "
+                       "{'data': {'foo': 'bar'}}")  # one space before "::" here, as in LS
 
 
 def test_missing_data_key_in_a_file_leaves_tasks_and_upload_folder_unchanged(api, live):
@@ -473,3 +474,211 @@ def test_import_predictions_bad_bodies_are_400(api, body):
     project = api.project()
     response = api.post(f"/api/projects/{project['id']}/import/predictions", json=body)
     assert response.status_code == 400, response.text
+
+
+# -- malformed CSV: refused naming the line, as pandas (LS) does -----------------------------
+
+@pytest.mark.parametrize("data, reason", [
+    (b"text,score\nhello,1\nworld,2,3\n", "Expected 2 fields in line 3, saw 3\n"),
+    (b"text,score\na,1\n\n\nb,2,3\n", "Expected 2 fields in line 5, saw 3\n"),
+    (b'text,score\n"a\nb",1\nc,2,3\n', "Expected 2 fields in line 3, saw 3\n"),
+    (b'text,score\nhello,1\n\n"world,2\n', "EOF inside string starting at row 3"),
+    (b'text,score\n"hello,1\nworld,2\n', "EOF inside string starting at row 1"),
+    (b'text,score\na,"1\nb,2\n', "EOF inside string starting at row 1"),
+    (b'"text,score\na,1\n', "EOF inside string starting at row 0"),
+    (b'text;score\na;1\n"b;2\n', "EOF inside string starting at row 2"),
+    (b'text,score\r\na,1\r\n"x""y,2\r\n', "EOF inside string starting at row 2"),
+])
+def test_malformed_csv_is_400_naming_the_line(api, live, data, reason):
+    project = api.project()
+    import_tasks(api, project["id"], [{"text": "kept"}])
+    response = upload(api, project["id"], [("rows.csv", data)])
+    [message] = non_field_errors(response)
+    # LS names the file as stored: "<8 hex>-rows.csv"
+    prefix, _, rest = message.partition(": ")
+    assert prefix.startswith("Failed to parse input file ") and prefix.endswith("-rows.csv")
+    assert len(prefix[len("Failed to parse input file "):]) == len("01234567-rows.csv")
+    assert rest == "Error tokenizing data. C error: " + reason
+    assert task_count(api, project["id"]) == 1
+    assert files_under(live.settings.media_dir / "upload" / str(project["id"])) == []
+
+
+@pytest.mark.parametrize("data, rows", [
+    (b'text,score\n"hel"lo,1\nworld,2\n', [{"text": "hello", "score": 1},
+                                           {"text": "world", "score": 2}]),
+    (b'text,score\nhel"lo,1\n', [{"text": 'hel"lo', "score": 1}]),
+    (b'text,score\na,1\n"x""y",2', [{"text": "a", "score": 1}, {"text": 'x"y', "score": 2}]),
+    (b'text,score\na,""\n', [{"text": "a", "score": ""}]),
+])
+def test_odd_but_valid_quoting_imports_as_pandas_reads_it(api, data, rows):
+    project = api.project()
+    assert upload(api, project["id"], [("rows.csv", data)]).status_code == 201
+    assert [t["data"] for t in all_tasks(api, project["id"])] == rows
+
+
+# -- file uploads listed as LS lists them ----------------------------------------------------
+
+def test_file_uploads_of_a_project_are_listed_by_ids_or_all(api):
+    project = api.project()
+    pid = project["id"]
+    first = upload(api, pid, [("a.csv", b"text\nx\n")]).json()["file_upload_ids"][0]
+    second = upload(api, pid, [("b.csv", b"text\ny\n")]).json()["file_upload_ids"][0]
+    # the import page asks without ids: LS answers [] (an upload list that starts empty)
+    assert api.get(f"/api/projects/{pid}/file-uploads").json() == []
+    assert [u["id"] for u in api.get(f"/api/projects/{pid}/file-uploads",
+                                     params={"ids": f"[{second}]"}).json()] == [second]
+    assert [u["id"] for u in api.get(f"/api/projects/{pid}/file-uploads",
+                                     params={"all": "true"}).json()] == [first, second]
+    # a draft project (the create-project wizard's) lists them all
+    api.patch(f"/api/projects/{pid}", json={"is_draft": True})
+    assert len(api.get(f"/api/projects/{pid}/file-uploads").json()) == 2
+    bad = api.get(f"/api/projects/{pid}/file-uploads", params={"ids": "[1,", "all": "0"})
+    assert bad.status_code == 200  # a draft ignores ids
+    api.patch(f"/api/projects/{pid}", json={"is_draft": False})
+    bad = api.get(f"/api/projects/{pid}/file-uploads", params={"ids": "[1,"})
+    assert bad.status_code == 400
+
+
+# -- POST /api/projects/{id}/reimport (the wizard's commit) ----------------------------------
+
+REIMPORT_KEYS = ["task_count", "annotation_count", "prediction_count", "duration",
+                 "file_upload_ids", "found_formats", "data_columns"]
+
+
+def reimport(api, pid, **body):
+    return api.post(f"/api/projects/{pid}/reimport", json=body)
+
+
+def test_wizard_uploads_then_reimports(api):
+    """The create-project wizard: files uploaded with commit_to_project=false, then committed
+    with reimport. Observed on LS 1.23.2: 201, these keys, found formats counted per file."""
+    project = api.project(is_draft=True)
+    pid = project["id"]
+    answer = upload(api, pid, [("rows.csv", b"text,score\nhello,1\nworld,2\n"),
+                               ("more.json", b'[{"text": "j1"}, {"text": "j2"}]')],
+                    commit_to_project="false").json()
+    ids = answer["file_upload_ids"]
+    assert task_count(api, pid) == 0
+    response = reimport(api, pid, file_upload_ids=ids, files_as_tasks_list=True)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert list(body) == REIMPORT_KEYS
+    assert (body["task_count"], body["annotation_count"], body["prediction_count"]) == (4, 0, 0)
+    assert body["file_upload_ids"] == ids and isinstance(body["duration"], float)
+    assert body["found_formats"] == {".csv": 1, ".json": 1}
+    assert body["data_columns"] == ["text"]
+    tasks = all_tasks(api, pid)
+    assert sorted(t["data"]["text"] for t in tasks) == ["hello", "j1", "j2", "world"]
+    assert all(t["file_upload"].endswith(("-rows.csv", "-more.json")) for t in tasks)
+    # again: the same uploads' tasks are replaced, not added
+    assert reimport(api, pid, file_upload_ids=ids).json()["task_count"] == 4
+    assert task_count(api, pid) == 4
+
+
+def test_reimport_csv_as_one_task_per_file(api):
+    project = api.project()
+    pid = project["id"]
+    upload_id = upload(api, pid, [("rows.csv", b"text\nhello\nworld\n")],
+                       commit_to_project="false").json()["file_upload_ids"][0]
+    assert reimport(api, pid, file_upload_ids=[upload_id]).json()["task_count"] == 2
+    body = reimport(api, pid, file_upload_ids=[upload_id], files_as_tasks_list=False).json()
+    assert body["task_count"] == 1 and body["data_columns"] == ["$undefined$"]
+    [task] = all_tasks(api, pid)
+    assert task["data"]["text"].startswith(f"/data/upload/{pid}/")
+    assert task["data"]["text"].endswith("-rows.csv")
+    assert api.get(task["data"]["text"]).content == b"text\nhello\nworld\n"
+
+
+def test_reimport_keeps_other_tasks(api):
+    project = api.project()
+    pid = project["id"]
+    import_tasks(api, pid, [{"text": "typed in"}])
+    upload_id = upload(api, pid, [("a.txt", b"one\ntwo\n")]).json()["file_upload_ids"][0]
+    assert task_count(api, pid) == 3
+    assert reimport(api, pid, file_upload_ids=[upload_id]).json()["task_count"] == 2
+    assert sorted(t["data"]["text"] for t in all_tasks(api, pid)) == ["one", "two", "typed in"]
+
+
+def test_reimport_without_files_is_a_200_of_zeros(api):
+    project = api.project()
+    for body in ({}, {"file_upload_ids": []}, {"file_upload_ids": None}):
+        response = api.post(f"/api/projects/{project['id']}/reimport", json=body)
+        assert response.status_code == 200
+        assert response.json() == {"task_count": 0, "annotation_count": 0,
+                                   "prediction_count": 0, "duration": 0, "file_upload_ids": [],
+                                   "found_formats": {}, "data_columns": []}
+
+
+def test_reimport_ignores_other_projects_uploads(api):
+    first, second = api.project(), api.project()
+    upload_id = upload(api, first["id"], [("a.txt", b"one\n")],
+                       commit_to_project="false").json()["file_upload_ids"][0]
+    body = reimport(api, second["id"], file_upload_ids=[upload_id]).json()
+    assert body["task_count"] == 0 and body["found_formats"] == {}
+    assert task_count(api, second["id"]) == 0
+
+
+def test_reimport_of_inconsistent_files_is_400_and_changes_nothing(api):
+    project = api.project()
+    pid = project["id"]
+    ids = upload(api, pid, [("a.csv", b"text,score\nx,1\n")],
+                 commit_to_project="false").json()["file_upload_ids"]
+    ids += upload(api, pid, [("b.txt", b"line\n")],
+                  commit_to_project="false").json()["file_upload_ids"]
+    [message] = non_field_errors(reimport(api, pid, file_upload_ids=ids))
+    assert message.startswith("You're trying to import inconsistent data:\nuploading a single "
+                              f"file upload/{pid}/")
+    assert message.endswith('-b.txt clashes with data key(s) found from other files:\n'
+                            '"score,text"')
+    assert task_count(api, pid) == 0
+
+
+def test_reimport_single_file_into_two_key_config_is_400(api):
+    project = api.project(label_config=TWO_KEYS_CONFIG)
+    pid = project["id"]
+    upload_id = upload(api, pid, [("a.csv", b"text,title\nx,y\n")],
+                       commit_to_project="false").json()["file_upload_ids"][0]
+    [message] = non_field_errors(reimport(api, pid, file_upload_ids=[upload_id],
+                                          files_as_tasks_list=False))
+    assert message.endswith("-a.csv: Your label config has more than one data key and direct "
+                            "file upload supports only one data key. To import data with "
+                            "multiple data keys, use a JSON or CSV file.")
+    assert reimport(api, pid, file_upload_ids=[upload_id]).json()["task_count"] == 1
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"file_upload_ids": 5}, "file_upload_ids"),
+    ({"file_upload_ids": ["a"]}, "file_upload_ids"),
+    ({"file_upload_ids": [True]}, "file_upload_ids"),
+    ({"file_upload_ids": [1], "files_as_tasks_list": "maybe"}, "files_as_tasks_list"),
+])
+def test_bad_reimport_bodies_are_400(api, body, field):
+    project = api.project()
+    response = reimport(api, project["id"], **body)
+    assert response.status_code == 400, response.text
+    assert field in response.json()["validation_errors"]
+
+
+def test_reimport_of_unknown_project_is_404(api):
+    assert reimport(api, 999999, file_upload_ids=[1]).status_code == 404
+    response = api.post("/api/projects/1/reimport", json=[1])
+    assert response.status_code in (400, 404)
+
+
+def test_uploads_are_checked_when_committed_not_before(api):
+    """As LS: commit_to_project=false reads the files only (the wizard uploads them before its
+    label config is saved); the reimport that commits them checks them against the config."""
+    project = api.project()  # <Text value="$text"/>
+    pid = project["id"]
+    response = upload(api, pid, [("rows.csv", b"title\nhello\n")], commit_to_project="false")
+    assert response.status_code == 201, response.text
+    ids = response.json()["file_upload_ids"]
+    [message] = non_field_errors(reimport(api, pid, file_upload_ids=ids))
+    assert message == ('Error at item 0: "text" key is expected in task data [assume: '
+                       "item[\"data\"] = task root with values] :: {'data': {'title': "
+                       f"'hello'}}, 'file_upload_id': {ids[0]}}}")  # LS's words, to the space
+    assert task_count(api, pid) == 0
+    config = ('<View><Text name="title" value="$title"/>'
+              '<Choices name="c" toName="title"><Choice value="A"/></Choices></View>')
+    assert api.patch(f"/api/projects/{pid}", json={"label_config": config}).status_code == 200
+    assert reimport(api, pid, file_upload_ids=ids).json()["task_count"] == 1

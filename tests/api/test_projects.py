@@ -464,3 +464,158 @@ def test_trailing_slash_is_optional_everywhere(api, live):
         assert created.status_code == 201
         gone = api.delete(f"/api/projects/{created.json()['id']}" + form[len("/api/projects"):])
         assert gone.status_code == 204
+
+
+# -- ?include= (what the web app's project list asks for) ------------------------------------
+
+LIST_INCLUDE = "id,title,created_by,created_at,color,is_published,assignment_settings,state"
+COUNTS_INCLUDE = ("id,task_number,finished_task_number,total_annotations_number,"
+                  "num_tasks_with_annotations,total_predictions_number,"
+                  "skipped_annotations_number,ground_truth_number,useful_annotation_number,"
+                  "config_has_control_tags")
+
+
+def test_include_keeps_only_the_named_fields_in_the_objects_order(api):
+    project = api.project(title="Included")
+    body = api.get("/api/projects", params={"include": LIST_INCLUDE, "page_size": 100}).json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    mine = next(p for p in body["results"] if p["id"] == project["id"])
+    # as LS 1.23.2: the serializer's order, unknown names (assignment_settings) left out
+    assert list(mine) == ["id", "title", "color", "is_published", "created_by", "created_at",
+                          "state"]
+    assert mine["created_by"]["id"] == 1 and mine["state"] is None
+    counts = api.get("/api/projects", params={"ids": project["id"],
+                                              "include": COUNTS_INCLUDE}).json()
+    assert counts["count"] == 1
+    assert list(counts["results"][0]) == [
+        "id", "num_tasks_with_annotations", "task_number", "useful_annotation_number",
+        "ground_truth_number", "skipped_annotations_number", "total_annotations_number",
+        "total_predictions_number", "config_has_control_tags", "finished_task_number"]
+
+
+def test_include_on_one_project_counts_and_updates(api):
+    project = api.project(title="Included 2")
+    pid = project["id"]
+    assert api.get(f"/api/projects/{pid}", params={"include": "title,id"}).json() == {
+        "id": pid, "title": "Included 2"}
+    assert api.patch(f"/api/projects/{pid}", params={"include": "id"},
+                     json={"color": "#000000"}).json() == {"id": pid}
+    assert api.get(f"/api/projects/{pid}").json()["color"] == "#000000"
+    counts = api.get("/api/projects/counts", params={"include": "id,task_number",
+                                                     "page_size": 100}).json()
+    assert {"id": pid, "task_number": 0} in counts["results"]
+
+
+def test_empty_or_unknown_include_leaves_empty_objects(api):
+    project = api.project(title="Included 3")
+    for include in ("", "nope,also_not"):
+        body = api.get(f"/api/projects/{project['id']}", params={"include": include}).json()
+        assert body == {}
+
+
+# -- POST /api/projects/{id}/sample-task ------------------------------------------------------
+
+def test_sample_task_for_a_config(api):
+    project = api.project()
+    response = api.post(f"/api/projects/{project['id']}/sample-task",
+                        json={"label_config": IMAGE_CONFIG})
+    assert response.status_code == 200
+    assert response.json() == {"sample_task": {"image": "/static/samples/sample.jpg"}}
+    text = api.post(f"/api/projects/{project['id']}/sample-task",
+                    json={"label_config": LABEL_CONFIG}).json()
+    # LS 1.23.2's own examples (its data_examples.json), not the SDK's older texts
+    assert text == {"sample_task": {"text": "Sample: Your text will go here."}}
+    # a <!-- {"data": …} --> comment in the config wins, as in LS
+    commented = LABEL_CONFIG + '\n<!-- {"data": {"text": "From the comment"}} -->'
+    assert api.post(f"/api/projects/{project['id']}/sample-task",
+                    json={"label_config": commented}).json() == {
+        "sample_task": {"text": "From the comment"}}
+
+
+def test_sample_task_with_annotation_and_prediction(api, live):
+    project = api.project()
+    body = api.post(f"/api/projects/{project['id']}/sample-task",
+                    json={"label_config": IMAGE_CONFIG,
+                          "include_annotation_and_prediction": True}).json()["sample_task"]
+    assert list(body) == ["data", "annotations", "predictions"]
+    assert body["data"] == {"image": f"{live.url}/static/samples/sample.jpg"}
+    annotation, = body["annotations"]
+    assert list(annotation) == ["was_cancelled", "ground_truth", "lead_time", "result_count",
+                                "completed_by", "result"]
+    assert annotation["completed_by"] == 1 and annotation["lead_time"] == 0.0
+    prediction, = body["predictions"]
+    assert list(prediction) == ["model_version", "score", "result"]
+    assert prediction["model_version"] == "sample model version"
+    for result in (annotation["result"], prediction["result"]):
+        region, = result
+        assert list(region) == ["id", "from_name", "to_name", "type", "value"]
+        assert (region["from_name"], region["to_name"], region["type"]) == (
+            "label", "image", "rectanglelabels")
+        assert region["value"]["rectanglelabels"] == ["Cat"]
+    # a region each for the controls of a text config too; none for a config without
+    text = api.post(f"/api/projects/{project['id']}/sample-task",
+                    json={"label_config": LABEL_CONFIG,
+                          "include_annotation_and_prediction": 1}).json()["sample_task"]
+    # the data as the SDK makes it (its "upload" examples), as in LS
+    assert text["data"] == {"text": "To have faith is to trust yourself to the water"}
+    assert text["annotations"][0]["result"][0]["value"] == {"choices": ["Pos"]}
+    bare = api.post(f"/api/projects/{project['id']}/sample-task",
+                    json={"label_config": '<View><Text name="t" value="$t"/></View>',
+                          "include_annotation_and_prediction": True}).json()["sample_task"]
+    assert bare["annotations"][0]["result"] == [] and bare["predictions"][0]["result"] == []
+
+
+@pytest.mark.parametrize("body", [{}, {"label_config": ""}, {"label_config": None}])
+def test_sample_task_without_a_config_is_400(api, body):
+    project = api.project()
+    response = api.post(f"/api/projects/{project['id']}/sample-task", json=body)
+    assert validation_errors(response) == {
+        "non_field_errors": ["Label config is not set or is empty"]}
+
+
+@pytest.mark.parametrize("body, detail", [
+    ({"label_config": "<View"}, "unclosed token: line 1, column 0"),  # LS: the same, a 500
+    ({"label_config": 5}, "Validation error"),
+    ([1], "Validation error"),
+])
+def test_bad_sample_task_bodies_are_400(api, body, detail):
+    project = api.project()
+    response = api.post(f"/api/projects/{project['id']}/sample-task", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"] == detail
+
+
+def test_sample_task_of_unknown_project_is_404(api):
+    response = api.post("/api/projects/999999/sample-task", json={"label_config": LABEL_CONFIG})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No Project matches the given query."
+
+
+# -- GET /api/projects/{id}/export/files ------------------------------------------------------
+
+def test_export_files_lists_no_snapshot(api, live):
+    """LS 1.23.2 lists only the export folder's "<id>-*.json" files (0.x's); its snapshots,
+    like LabelDesk's, are named otherwise, so a snapshot never shows here."""
+    project = api.project()
+    pid = project["id"]
+    assert api.post(f"/api/projects/{pid}/exports", json={}).status_code == 201
+    response = api.get(f"/api/projects/{pid}/export/files")
+    assert response.status_code == 200
+    assert response.json() == {"export_files": []}
+    folder = live.settings.data_dir / "export"
+    for name in (f"{pid}-2024-01-01.json", f"{pid}-2024-02-01.json", f"{pid}-x-info.json",
+                 f"{pid}0-2024.json", f"{pid}-2024.csv"):
+        (folder / name).write_text("[]")
+    try:
+        assert api.get(f"/api/projects/{pid}/export/files").json() == {"export_files": [
+            {"name": f"{pid}-2024-02-01", "url": f"/export/{pid}-2024-02-01.json"},
+            {"name": f"{pid}-2024-01-01", "url": f"/export/{pid}-2024-01-01.json"}]}
+    finally:
+        for name in (f"{pid}-2024-01-01.json", f"{pid}-2024-02-01.json", f"{pid}-x-info.json",
+                     f"{pid}0-2024.json", f"{pid}-2024.csv"):
+            (folder / name).unlink()
+
+
+def test_export_files_of_unknown_project_is_404(api, live):
+    assert api.get("/api/projects/999999/export/files").status_code == 404
+    assert live.anonymous.get("/api/projects/1/export/files").status_code == 401

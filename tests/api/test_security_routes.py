@@ -15,7 +15,8 @@ from conftest import LABEL_CONFIG
 from desktop.ui.webapp import APP_ROOTS
 
 # Reachable without credentials, on purpose: the pages and files the sign-in needs, health and
-# version probes, config validation (as in Label Studio), the token exchanges and the API schema.
+# version probes, config validation (as in Label Studio), the token exchanges and the API schema,
+# the label-config templates' thumbnails (static files) and the webhook actions (public in LS).
 PUBLIC = {
     ("GET", "/"), ("GET", "/user/login"), ("POST", "/user/login"), ("GET", "/user/logout"),
     ("POST", "/user/logout"), ("GET", "/static/<path:path>"), ("GET", "/favicon.ico"),
@@ -26,6 +27,7 @@ PUBLIC = {
     *(("GET", rule) for root in APP_ROOTS for rule in (root, root + "/<rest:path>")),
     ("GET", "/desktop"), ("GET", "/react-app/<path:path>"), ("GET", "/sw.js"),
     ("GET", "/heidi-tips"), ("GET", "/logout"),
+    ("GET", "/static/templates/<name:path>"), ("GET", "/api/webhooks/info"),
 }
 
 

@@ -87,7 +87,7 @@ def test_deletes_on_a_full_disk_answer_507_and_keep_every_file(serve_process, tm
         process = serve_process(data)
         api = process.api
         project_id, export_id = build_project(api, process.url, process.token)
-        uploads = api.get(f"/api/projects/{project_id}/file-uploads").json()
+        uploads = api.get(f"/api/projects/{project_id}/file-uploads?all=true").json()
         before = project_files(data, project_id, export_id)
         assert len(before) == 20 + 1
         filler = fill(mountpoint, leave=0)
@@ -100,7 +100,7 @@ def test_deletes_on_a_full_disk_answer_507_and_keep_every_file(serve_process, tm
         # and the project still works: its numbers, its media, its snapshot
         project = api.get(f"/api/projects/{project_id}").json()
         assert project["task_number"] == 20 + 1000
-        assert len(api.get(f"/api/projects/{project_id}/file-uploads").json()) == 20
+        assert len(api.get(f"/api/projects/{project_id}/file-uploads?all=true").json()) == 20
         media = api.get("/data/" + uploads[0]["file"])
         assert media.status_code == 200 and media.content.startswith(b"media ")
         snapshot = api.get(f"/api/projects/{project_id}/exports/{export_id}/download")
@@ -159,7 +159,7 @@ def test_sigkill_during_a_big_project_delete_leaves_it_whole_or_gone(serve_proce
             outcomes["whole"] += 1
             assert response.json()["task_number"] == tasks + files, context
             assert len(process.api.get(
-                f"/api/projects/{project_id}/file-uploads").json()) == files, context
+                f"/api/projects/{project_id}/file-uploads?all=true").json()) == files, context
             assert project_files(data, project_id, export_id) == before, context
             assert process.api.delete(f"/api/projects/{project_id}").status_code == 204
         else:
@@ -188,7 +188,7 @@ def assert_no_orphans(api, data):
     """Every media and snapshot file on disk is named by a record."""
     named = set()
     for project in api.get("/api/projects?page_size=1000").json()["results"]:
-        for upload in api.get(f"/api/projects/{project['id']}/file-uploads").json():
+        for upload in api.get(f"/api/projects/{project['id']}/file-uploads?all=true").json():
             named.add(upload["file"])
     on_disk = {f"upload/{p.parent.name}/{p.name}"
                for p in (data / "media" / "upload").glob("*/*")}
@@ -207,7 +207,7 @@ def test_startup_marks_unfinished_exports_failed_and_removes_orphan_files(serve_
     process = serve_process(data)
     api = process.api
     project_id, export_id = build_project(api, process.url, process.token, files=2, tasks=3)
-    kept_upload = api.get(f"/api/projects/{project_id}/file-uploads").json()[0]["file"]
+    kept_upload = api.get(f"/api/projects/{project_id}/file-uploads?all=true").json()[0]["file"]
     shown = "cafebabe-shown.png"  # no upload record, but a task shows it
     response = api.post(f"/api/projects/{project_id}/import",
                         json=[{"text": f"/data/upload/{project_id}/{shown}"}])
@@ -337,7 +337,7 @@ def test_disk_turned_read_only_while_serving_answers_507_and_keeps_reads(serve_p
                                               tasks=50)
         task_id = api.get(f"/api/tasks?project={project_id}&page_size=1").json()["tasks"][0][
             "id"]
-        upload = api.get(f"/api/projects/{project_id}/file-uploads").json()[0]
+        upload = api.get(f"/api/projects/{project_id}/file-uploads?all=true").json()[0]
         before = project_files(data, project_id, export_id)
         subprocess.run(["mount", "-o", "remount,abort", str(mountpoint)], check=True)
         writes = [
@@ -405,7 +405,7 @@ def test_full_disk_answers_507_to_uploads_and_stored_exports_and_downloads_still
         project_id, export_id = build_project(api, process.url, process.token, files=3,
                                               tasks=3000)
         before = project_files(data, project_id, export_id)
-        uploads_before = api.get(f"/api/projects/{project_id}/file-uploads").json()
+        uploads_before = api.get(f"/api/projects/{project_id}/file-uploads?all=true").json()
         filler = fill(mountpoint, leave=64 * 1024)
         # a media file bigger than the room left
         big = os.urandom(1 << 20)
@@ -429,7 +429,7 @@ def test_full_disk_answers_507_to_uploads_and_stored_exports_and_downloads_still
         assert snapshot.status_code == 200 and len(orjson.loads(snapshot.content)) == 3003
         # nothing half-written: no new file, no new record, no temporary file
         assert project_files(data, project_id, export_id) == before
-        assert api.get(f"/api/projects/{project_id}/file-uploads").json() == uploads_before
+        assert api.get(f"/api/projects/{project_id}/file-uploads?all=true").json() == uploads_before
         assert [e["id"] for e in api.get(f"/api/projects/{project_id}/exports").json()] == [
             export_id]
         assert api.get(f"/api/projects/{project_id}/exports/{export_id}").json()[
