@@ -18,7 +18,8 @@ class Allowed:
         self.method, self.path, self.status, self.reason = method, re.compile(path), status, reason
 
     def matches(self, method, path, status):
-        return method == self.method and status == self.status and self.path.search(path)
+        """`method` None: any (the console's "Failed to load resource" doesn't say which)."""
+        return method in (None, self.method) and status == self.status and self.path.search(path)
 
 
 class App:
@@ -32,7 +33,7 @@ class App:
         context.route("**/*", self._route)
         self.page = context.new_page()
         self.page.set_default_timeout(20000)
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("pageerror", self._page_error)
         self.page.on("console", self._console)
         self.page.on("response", self._response)
 
@@ -44,18 +45,33 @@ class App:
         self.problems.append(f"left the machine: {route.request.url}")
         return route.abort()
 
+    def _page_error(self, error):
+        where = "\n    ".join((error.stack or "").splitlines()[1:4])
+        self.problems.append(f"page error: {error} (at {self.page.url})\n    {where}")
+
     def _console(self, message):
-        if message.type == "error":
-            self.problems.append(f"console: {message.text}")
+        if message.type != "error":
+            return
+        # Chromium logs each answer >= 400 too: not a problem for an answer that is allowed
+        failed = re.match(r"Failed to load resource: .* status of (\d+)", message.text)
+        if failed and self._allowed(None, message.location.get("url", ""), int(failed[1])):
+            return
+        self.problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+    def _allowed(self, method, url, status):
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if any(allowed.matches(method, path, status) for allowed in self.allowed):
+            return path
+        return None
 
     def _response(self, response):
         method, status = response.request.method, response.status
         self.answers.append((method, response.url, status))
         if status < 400:
             return
-        parts = urlsplit(response.url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        if any(allowed.matches(method, path, status) for allowed in self.allowed):
+        path = self._allowed(method, response.url, status)
+        if path:
             self.expected.append((method, path, status))
         else:
             self.problems.append(f"{status} {method} {response.url}")
