@@ -1,7 +1,22 @@
 """Annotations and predictions (ref. §5)."""
 
 from desktop.api.web import created, current_user, path_id, query, query_int, read_json
+from desktop.core.errors import ValidationError
 from desktop.core.paging import parse_bool
+
+# Django REST framework's BooleanField (a query serializer's): its words, any case here
+DRF_TRUE = {"t", "y", "yes", "true", "on", "1"}
+DRF_FALSE = {"f", "n", "no", "false", "off", "0"}
+
+
+def drf_bool(name):
+    """A query parameter read by DRF's BooleanField(required=False, default=False)."""
+    value = (query(name) or "").strip().lower()
+    if value in DRF_TRUE:
+        return True
+    if value in DRF_FALSE or value == "":
+        return False
+    raise ValidationError({name: ["Must be a valid boolean."]})
 
 
 def install(app, core):
@@ -67,4 +82,16 @@ def install(app, core):
 
     @app.get("/api/projects/<project_id>/model-versions")
     def model_versions(project_id):
-        return predictions.model_versions(path_id(project_id, "Project"))
+        """Label Studio 1.23.2's ProjectModelVersions: ?extended=true answers {"static": [...],
+        "live": the project's ML backends with ?include_live_models=true, else null}."""
+        project_id = path_id(project_id, "Project")
+        extended = drf_bool("extended")
+        live = drf_bool("include_live_models")
+        versions = predictions.model_versions(project_id, extended, query_int("limit"))
+        if not extended:
+            return versions
+        backends = None
+        if live:
+            backends = [core.ml.as_json(i, core.ml.update_state(i))
+                        for i in core.ml.of_project(project_id)]
+        return {"static": versions, "live": backends}

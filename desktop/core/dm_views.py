@@ -76,6 +76,24 @@ class Views:
         return clean
 
     @staticmethod
+    def _filters(filters):
+        """`filters` as LS stores and answers them (its FilterGroup): each item is {filter,
+        operator, type, value} and a `child_filter` only when it has one (the web app's own
+        keys, such as "child_filter": null, are not echoed)."""
+        def item(source, nested=True):
+            if not isinstance(source, dict):
+                return source  # taskquery refuses it with LS's message
+            out = {"filter": source.get("filter", ""), "operator": source.get("operator", ""),
+                   "type": source.get("type", ""), "value": source.get("value", {})}
+            if nested and source.get("child_filter"):
+                out["child_filter"] = item(source["child_filter"], nested=False)
+            return out
+        items = filters.get("items")
+        if not isinstance(items, list):
+            return filters
+        return {"conjunction": filters["conjunction"], "items": [item(i) for i in items]}
+
+    @staticmethod
     def _merge(old, new, selected_items):
         """The view's `data` after `new` (LS's to_internal_value then to_representation)."""
         old = old or {}
@@ -86,7 +104,7 @@ class Views:
         ordering = new.get("ordering") or old.get("ordering")
         data = dict(rest)
         if filters:
-            data["filters"] = filters
+            data["filters"] = Views._filters(filters)
         if selected_items:
             data["selectedItems"] = selected_items
         if ordering:

@@ -207,10 +207,24 @@ class Predictions:
                                    doc_ids=[project_id])
 
     @locked
-    def model_versions(self, project_id):
-        self.projects.get(project_id)
-        counts = {}
+    def model_versions(self, project_id, extended=False, limit=None):
+        """The project's model versions, newest prediction first, as Label Studio 1.23.2's
+        Project.get_model_versions(with_counters=True): {version: count} with the project's own
+        version (0 when it has no prediction), or with `extended` the list of
+        {model_version, count, latest} its settings' Predictions tab reads."""
+        project = self.projects.get(project_id)
+        versions = {}
         for prediction_id in self.r.predictions_by_project.ids(project_id):
-            version = self.r.predictions.doc(prediction_id).get("model_version", "")
-            counts[version] = counts.get(version, 0) + 1
+            doc = self.r.predictions.doc(prediction_id)
+            version = versions.setdefault(doc.get("model_version", ""),
+                                          {"count": 0, "latest": doc["created_at"]})
+            version["count"] += 1
+            version["latest"] = max(version["latest"], doc["created_at"])
+        newest = sorted(versions.items(), key=lambda item: item[1]["latest"], reverse=True)
+        if extended:
+            return [{"model_version": name, **v} for name, v in newest]
+        counts = {name: v["count"] for name, v in (newest[:limit] if limit else newest)}
+        own = project.get("model_version")
+        if own and own not in counts and (not limit or len(counts) < limit):
+            counts[own] = 0
         return counts

@@ -122,6 +122,32 @@ def test_action_errors_are_4xx(api, filled):
     assert task_count(api, project_id) == 4
 
 
+def test_view_filters_answer_label_studio_items(api):
+    """A view's filter items are answered as Label Studio 1.23.2's FilterGroup gives them back:
+    {filter, operator, type, value}, a child_filter only when there is one; the web app's own
+    keys (it sends "child_filter": null) are not echoed."""
+    project = api.project()
+    sent = {"conjunction": "or", "items": [
+        {"filter": "filter:tasks:data.text", "operator": "contains", "value": "bad",
+         "child_filter": None, "type": "String"},
+        {"filter": "filter:tasks:id", "operator": "equal", "type": "Number", "value": 3,
+         "child_filter": {"filter": "filter:tasks:id", "operator": "less", "type": "Number",
+                          "value": 9, "extra": 1}}]}
+    view = api.post("/api/dm/views", json={"project": project["id"], "data": {"filters": sent}})
+    assert view.status_code == 201, view.text
+    expected = {"conjunction": "or", "items": [
+        {"filter": "filter:tasks:data.text", "operator": "contains", "type": "String",
+         "value": "bad"},
+        {"filter": "filter:tasks:id", "operator": "equal", "type": "Number", "value": 3,
+         "child_filter": {"filter": "filter:tasks:id", "operator": "less", "type": "Number",
+                          "value": 9}}]}
+    assert view.json()["data"]["filters"] == expected
+    one = {"conjunction": "and", "items": [sent["items"][0]]}
+    patched = api.patch(f"/api/dm/views/{view.json()['id']}", json={"data": {"filters": one}})
+    assert patched.json()["data"]["filters"] == {"conjunction": "and",
+                                                 "items": [expected["items"][0]]}
+
+
 def test_views_crud(api):
     project = api.project()
     data = {"filters": {"conjunction": "and", "items": []}, "ordering": ["-tasks:id"],

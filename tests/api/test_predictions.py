@@ -185,6 +185,29 @@ def test_model_versions_endpoint(api, task):
     assert api.get("/api/projects/999999/model-versions").status_code == 404
 
 
+def test_model_versions_extended_as_label_studio(api, task):
+    """The settings' Predictions tab reads ?extended=true: Label Studio 1.23.2 answers
+    {"static": [{model_version, count, latest}, ...] newest first, "live": null or the project's
+    ML backends} (a bare {} broke the tab: "Cannot read properties of undefined")."""
+    project_id, task_id = task
+    url = f"/api/projects/{project_id}/model-versions"
+    assert api.get(url, params={"extended": "true"}).json() == {"static": [], "live": None}
+    for version in ("a", "a", "b"):
+        create(api, {"task": task_id, "result": [], "model_version": version})
+    answer = api.get(url, params={"extended": "true"})
+    assert answer.status_code == 200
+    static = answer.json()["static"]
+    assert [(v["model_version"], v["count"]) for v in static] == [("b", 1), ("a", 2)]
+    assert all(set(v) == {"model_version", "count", "latest"} for v in static)
+    assert static[0]["latest"] >= static[1]["latest"]
+    both = api.get(url, params={"extended": "1", "include_live_models": "true"}).json()
+    assert both == {"static": static, "live": []}  # no ML backend connected
+    assert list(api.get(url, params={"limit": 1}).json().items()) == [("b", 1)]
+    assert api.get(url, params={"extended": "false"}).json() == {"a": 2, "b": 1}
+    bad = api.get(url, params={"extended": "maybe"})
+    assert bad.status_code == 400 and "extended" in bad.json()["validation_errors"]
+
+
 def test_project_adopts_model_version_from_predictions_import(api, task):
     project_id, task_id = task
     assert api.get(f"/api/projects/{project_id}").json()["model_version"] == ""

@@ -2,61 +2,11 @@
 Chromium: every screen is checked for console errors, answers the app didn't expect (4xx/5xx)
 and requests that leave the machine; the walk fails on any of them."""
 
-from urllib.parse import urlsplit
-
 import pytest
 from conftest import LiveServer
 
 from uihelp import browser  # noqa: F401 - fixture
-
-TEXT_CONFIG = ('<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">'
-               '<Choice value="Positive"/><Choice value="Negative"/></Choices></View>')
-
-
-class App:
-    """A signed-in page of the web app on a fresh LabelDesk, with what went wrong on it."""
-
-    def __init__(self, live, context):
-        self.live, self.api, self.context = live, live.api, context
-        self.problems, self.answers = [], []
-        context.route("**/*", self._route)
-        self.page = context.new_page()
-        self.page.set_default_timeout(20000)
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("console", self._console)
-        self.page.on("response", self._response)
-
-    def _route(self, route):
-        parts = urlsplit(route.request.url)
-        if parts.scheme in ("data", "blob") or \
-                f"{parts.scheme}://{parts.netloc}" == self.live.ui_url:
-            return route.continue_()
-        self.problems.append(f"left the machine: {route.request.url}")
-        return route.abort()
-
-    def _console(self, message):
-        if message.type == "error":
-            self.problems.append(f"console: {message.text}")
-
-    def _response(self, response):
-        self.answers.append((response.request.method, response.url, response.status))
-        if response.status >= 400:
-            self.problems.append(f"{response.status} {response.request.method} {response.url}")
-
-    def sign_in(self, path="/projects"):
-        secret = self.live.app.sessions.one_time_secret()
-        self.page.goto(f"{self.live.ui_url}/#secret={secret}")
-        self.page.wait_for_selector(".lsf-menu-header")
-        if path != "/":
-            self.goto(path)
-        return self
-
-    def goto(self, path):
-        self.page.goto(self.live.ui_url + path)
-        self.page.wait_for_selector(".lsf-menu-header")
-
-    def assert_clean(self):
-        assert not self.problems, "\n".join(self.problems)
+from webapphelp import TEXT_CONFIG, App
 
 
 @pytest.fixture

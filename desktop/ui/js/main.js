@@ -11,6 +11,7 @@ const ROUTES = [
   [/^\/projects\/(\d+)\/export$/, "export"],
   [/^\/projects\/(\d+)\/settings$/, "project-settings"],
   [/^\/settings$/, "settings"],
+  [/^\/backups$/, "settings"],  // the web app's menu: Settings, scrolled to its Backups panel
 ];
 
 const content = document.getElementById("content");

@@ -30,6 +30,7 @@ export async function render({content, stale}) {
   }}, "Show");
   const authToggle = h("input#auth-toggle", {type: "checkbox", checked: settings.auth, onchange: toggleAuth});
 
+  const backups = backupsPanel({canRestore: settings.can_reopen});
   clear(content, h("div.page-narrow",
     h("div.page-head", h("div.grow", h("h1", "Settings"))),
     h("section.panel", {"aria-labelledby": "api-heading"},
@@ -59,10 +60,12 @@ export async function render({content, stale}) {
         h("div.row", {style: {flexShrink: 0}},
           desktop ? h("button.btn.btn-sm", {onclick: () => desktop.reveal()}, icon("open"), "Open folder") : null,
           h("button.btn.btn-sm#change-data-dir", {onclick: changeDataDir}, icon("folder"), "Change…")))),
-    backupsPanel({canRestore: settings.can_reopen}),
+    backups,
     h("section.panel", h("div.panel-head", h("div.grow", h("h2", "About"))),
       h("div.setting", h("div.text", h("h3", `LabelDesk ${app.version}`),
         h("p", `Label Studio API 1.23 · labeling editor ${app.session.editor_version} (Apache-2.0) · works offline`))))));
+  // /desktop#/backups (the web app's menu item "Backups") is this page at its Backups panel
+  if (location.hash.startsWith("#/backups")) backups.scrollIntoView({block: "start"});
 
   async function changeDataDir() {
     const path = desktop ? await desktop.choose_folder()
