@@ -4,6 +4,7 @@ from desktop.api import (
     annotations,
     backups,
     dm,
+    drafts,
     exports,
     imports,
     legacy,
@@ -18,8 +19,8 @@ from desktop.api import (
 )
 from desktop.api.web import ApiPlugin, App, Guard
 
-MODULES = (misc, users, projects, tasks, annotations, imports, dm, exports, ml, storages, legacy,
-           ui, backups, schema)
+MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
+           legacy, ui, backups, schema)
 
 
 def create_api(core):

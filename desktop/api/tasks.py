@@ -42,7 +42,8 @@ def install(app, core):
     tasks = core.tasks
 
     def full_json(task_id, annotation_json=core.annotations.as_json):
-        return tasks.get_json(task_id, annotation_json, core.predictions.as_json)
+        return tasks.get_json(task_id, annotation_json, core.predictions.as_json,
+                              user_id=current_user())  # `drafts`: the user's own
 
     @app.get("/api/tasks")
     def list_tasks():
@@ -66,7 +67,7 @@ def install(app, core):
         resolve = parse_bool("resolve_uri", query("resolve_uri"), True)
         return tasks.list_page(project_id, (filters, ordering, selected), page, size, fields,
                                include, resolve, only_annotated, core.annotations.as_json,
-                               core.predictions.as_json)
+                               core.predictions.as_json, user_id=current_user())
 
     @app.post("/api/tasks")
     def create_task():

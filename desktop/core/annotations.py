@@ -4,8 +4,8 @@ import uuid
 
 import orjson
 
-from desktop.core import clock, jsonload
-from desktop.core.errors import LabelDeskError, NotFound, ValidationError
+from desktop.core import clock, drafts, jsonload
+from desktop.core.errors import LabelDeskError, NotFound, PermissionDenied, ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.records import locked
 
@@ -60,8 +60,10 @@ class Annotations:
         columns = self.export_json(annotation_id, doc)
         completed_by = columns["completed_by"]
         who = self.users.users.doc(completed_by) if isinstance(completed_by, int) else None
-        name = (f"{who['first_name']} {who['last_name']} {who['email']}, {completed_by}"
-                if who else "")
+        name = ""
+        if who:  # LS: first name, " " + last name when there is one, " email, id"
+            name = who["first_name"] + (f" {who['last_name']}" if who["last_name"] else "")
+            name += f" {who['email']}, {completed_by}"
         data = {"id": annotation_id, "result": columns["result"], "created_username": name,
                 "created_ago": clock.ago(doc["created_at"]), "completed_by": completed_by}
         data.update(columns)  # then the hidden ones out: a third of the cost of a filter per key
@@ -146,9 +148,15 @@ class Annotations:
 
     @locked
     def create(self, task_id, fields, user_id, was_cancelled=None):
+        """A new annotation of the task. A `draft_id` in the fields names the user's draft it
+        was made from (LS): the annotation keeps the draft's creation time as
+        `draft_created_at`, and the draft is deleted."""
         with self.r.transaction():
             task = self.tasks.get(task_id)
             clean = self._clean(fields)
+            draft_id = self._draft_of(fields, task_id, user_id)
+            if draft_id is not None:
+                clean["draft_created_at"] = self.r.drafts.doc(draft_id)["created_at"]
             if was_cancelled:
                 clean["was_cancelled"] = True
             stamp = clock.iso()
@@ -162,6 +170,9 @@ class Annotations:
             if doc["ground_truth"]:
                 self._unset_other_ground_truth(task_id, annotation_id)
             self.tasks.recount(task_id)
+            if draft_id is not None:
+                self.r.drafts.remove(doc_ids=[draft_id])
+            self.tasks.history.fill(user_id, task["project"], task_id, annotation_id)
         self._notify("ANNOTATION_CREATED", annotation_id)
         return annotation_id
 
@@ -178,19 +189,43 @@ class Annotations:
             self.tasks.recount(doc["task"])
         self._notify("ANNOTATION_UPDATED", annotation_id)
 
+    def _draft_of(self, fields, task_id, user_id):
+        """The id of the existing draft `fields["draft_id"]` names, None for none; 403 when it
+        is another task's or another user's (LS)."""
+        draft_id = fields.get("draft_id") if isinstance(fields, dict) else None
+        if isinstance(draft_id, str) and draft_id.strip().isdigit():
+            draft_id = int(draft_id)
+        if not isinstance(draft_id, int) or isinstance(draft_id, bool):
+            return None
+        draft = self.r.drafts.doc(draft_id)
+        if draft is None:
+            return None
+        if draft.get("task") != task_id or draft.get("user") != user_id:
+            raise PermissionDenied(f"You have no permission to draft id:{draft_id}")
+        return draft_id
+
     def delete(self, annotation_id):
         with self.r.transaction():
             doc = self.get(annotation_id)
+            self.r.drafts.remove(doc_ids=list(self.r.drafts_by_annotation.ids(annotation_id)))
             self.r.annotations.remove(doc_ids=[annotation_id])
             self.tasks.recount(doc["task"])
         self._notify("ANNOTATIONS_DELETED", annotation_id, doc)
 
-    def delete_of_tasks(self, task_ids):
+    def delete_of_tasks(self, task_ids, annotator=None):
+        """The annotations of the tasks (only `annotator`'s when given) and their drafts,
+        task- and annotation-level, as LS's delete_tasks_annotations action."""
         with self.r.transaction():
             removed = 0
+            self.r.drafts.remove(doc_ids=drafts.ids_of_tasks(self.r, task_ids, annotator))
+            docs = self.r.annotations
             for task_id in task_ids:
-                ids = list(self.r.annotations_by_task.ids(task_id))
+                ids = [i for i in self.r.annotations_by_task.ids(task_id)
+                       if annotator is None or docs.doc(i).get("completed_by") == annotator]
                 if ids:
+                    for annotation_id in ids:
+                        self.r.drafts.remove(
+                            doc_ids=list(self.r.drafts_by_annotation.ids(annotation_id)))
                     removed += len(self.r.annotations.remove(doc_ids=ids))
                     self.tasks.recount(task_id)
         return removed

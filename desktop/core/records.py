@@ -45,13 +45,18 @@ class Records:
         self.transaction = self.removals.transaction
         self.lock = store.lock
         for name in ("projects", "tasks", "annotations", "predictions", "views", "exports",
-                     "uploads", "ml_backends", "storages", "webhooks", "drafts"):
+                     "uploads", "ml_backends", "storages", "webhooks", "drafts",
+                     "stream_history"):
             setattr(self, name, store.table(name))
         self.tasks_by_project = store.index("tasks", "project")
         self.annotations_by_task = store.index("annotations", "task")
         self.annotations_by_project = store.index("annotations", "project")
         self.predictions_by_task = store.index("predictions", "task")
         self.predictions_by_project = store.index("predictions", "project")
+        self.drafts_by_task = store.index("drafts", "task")
+        self.drafts_by_annotation = store.index("drafts", "annotation")
+        self.stream_history_by_key = store.index(
+            "stream_history", lambda doc: (doc.get("user"), doc.get("project")))
         self.project_totals = store.totals("tasks", "project", task_counts,
                                            len(PROJECT_COUNTERS))
         # where a project's unlabeled tasks start (/next scans from there)

@@ -99,7 +99,7 @@ class Columns:
         if column in ("comment_count", "unresolved_comment_count"):
             return 0
         if column == "draft_exists":
-            return False
+            return task_id in self.tasks.r.drafts_by_task
         return None
 
 

@@ -3,13 +3,15 @@
 import base64
 import bisect
 import random
+import uuid
 
 import orjson
 
-from desktop.core import clock, taskquery
+from desktop.core import clock, drafts, taskquery
 from desktop.core.errors import NotFound, ValidationError
 from desktop.core.paging import page_params, page_slice
 from desktop.core.records import locked
+from desktop.core.stream_history import StreamHistory
 
 UNDEFINED = "$undefined$"
 
@@ -38,6 +40,7 @@ class Tasks:
         self.r = records
         self.projects = projects
         self.users = users
+        self.history = StreamHistory(records, projects)  # what `next` handed out
 
     # -- reading --------------------------------------------------------------------------
 
@@ -61,10 +64,11 @@ class Tasks:
     # -- shapes ---------------------------------------------------------------------------
 
     @locked
-    def get_json(self, task_id, annotation_json, prediction_json):
-        """The data manager's whole task (GET /api/tasks/{id}), holding the store's lock."""
+    def get_json(self, task_id, annotation_json, prediction_json, user_id=None):
+        """The data manager's whole task (GET /api/tasks/{id}), holding the store's lock;
+        `drafts` are `user_id`'s (LS: the requesting user's)."""
         return self.as_json(task_id, full=True, annotation_json=annotation_json,
-                            prediction_json=prediction_json)
+                            prediction_json=prediction_json, user_id=user_id)
 
     @locked
     def get_base_json(self, task_id):
@@ -87,8 +91,10 @@ class Tasks:
                 "comment_authors": []}
 
     def as_json(self, task_id, full=True, annotation_json=None, prediction_json=None,
-                task=None, resolve_uri=True):
-        """The data manager's task (GET /api/tasks/{id}, /api/tasks?fields=all)."""
+                task=None, resolve_uri=True, user_id=None):
+        """The data manager's task (GET /api/tasks/{id}, /api/tasks?fields=all). With `full`,
+        `drafts` holds `user_id`'s drafts of the task (every user's when None) and
+        `draft_exists` says whether anyone has one."""
         task = task or self.get(task_id)
         annotations = self.annotations_of(task_id) if (full or task.get("total_annotations")
                                                        or task.get("cancelled_annotations")) else []
@@ -97,7 +103,8 @@ class Tasks:
         if full:
             data["predictions"] = [prediction_json(i, p) for i, p in predictions]
             data["annotations"] = [annotation_json(i, a) for i, a in annotations]
-        data["drafts"] = []
+        data["drafts"] = drafts.of_task(self.r, task_id, user_id) \
+            if full and task_id in self.r.drafts_by_task else []
         data["annotators"] = sorted({a.get("completed_by") for _, a in annotations
                                      if a.get("completed_by") is not None})
         data["inner_id"] = task["inner_id"]
@@ -121,7 +128,7 @@ class Tasks:
         if full:
             times = [a["lead_time"] for _, a in annotations if a.get("lead_time") is not None]
             data["avg_lead_time"] = sum(times) / len(times) if times else None
-            data["draft_exists"] = False
+            data["draft_exists"] = task_id in self.r.drafts_by_task
         updated_by = task.get("updated_by")
         data["updated_by"] = [{"user_id": updated_by}] if updated_by else []
         for key in ("data", "meta", "created_at", "updated_at", "is_labeled", "overlap"):
@@ -155,7 +162,7 @@ class Tasks:
 
     def list_page(self, project_id, query, page, page_size, fields=None, include=(),
                   resolve_uri=True, only_annotated=False, annotation_json=None,
-                  prediction_json=None):
+                  prediction_json=None, user_id=None):
         """The data manager's task list (GET /api/tasks): one page of the tasks of the project
         that `query` (filters, ordering, selected items) picks, with the totals over all of
         them. Filtering and sorting take the store lock a chunk at a time (taskquery.select),
@@ -176,7 +183,7 @@ class Tasks:
                     continue  # deleted while the list was being made
                 data = self.as_json(task_id, full=full, annotation_json=annotation_json,
                                     prediction_json=prediction_json, task=task,
-                                    resolve_uri=resolve_uri)
+                                    resolve_uri=resolve_uri, user_id=user_id)
                 if include:
                     data = {k: data.get(k) for k in include}
                 page_tasks.append(data)
@@ -297,13 +304,18 @@ class Tasks:
         return self.delete_many(list(self.ids(project_id)))
 
     def delete_many(self, task_ids):
-        """Delete tasks with their annotations and predictions, in one durable write."""
+        """Delete tasks with their annotations, predictions and drafts, in one durable
+        write."""
         task_ids = [i for i in task_ids if self.r.tasks.doc(i) is not None]
         with self.r.transaction():
             annotation_ids, prediction_ids = [], []
             for task_id in task_ids:
                 annotation_ids.extend(self.r.annotations_by_task.ids(task_id))
                 prediction_ids.extend(self.r.predictions_by_task.ids(task_id))
+            draft_ids = set(drafts.ids_of_tasks(self.r, task_ids))
+            for annotation_id in annotation_ids:  # an annotation's drafts go with it (LS)
+                draft_ids.update(self.r.drafts_by_annotation.ids(annotation_id))
+            self.r.drafts.remove(doc_ids=list(draft_ids))
             self.r.annotations.remove(doc_ids=annotation_ids)
             self.r.predictions.remove(doc_ids=prediction_ids)
             self.r.tasks.remove(doc_ids=task_ids)
@@ -353,39 +365,113 @@ class Tasks:
     # -- the label stream -----------------------------------------------------------------
 
     @locked
-    def next_task(self, project_id, user_id):
-        """The next task to label, by the project's sampling; (task id, queue name) or 404."""
+    def next_task(self, project_id, user_id, prepared=None, dm_queue=False):
+        """The next task to label, by the project's sampling; (task id, queue name) or 404.
+
+        `prepared`: the ids the data manager's selection picked, in its order (None: all the
+        project's, from its labeled prefix on); `dm_queue`: that selection had filters,
+        ordering or selected items, so the first task in its order is next (LS's "Data
+        manager queue"). Tasks the user postponed (a draft with `was_postponed`) come after
+        every other unlabeled task, then the user's skipped ones (REQUEUE_FOR_ME). The task
+        handed out joins the user's label stream history."""
         project = self.projects.get(project_id)
         sampling = project.get("sampling", "Sequential sampling")
         skip_queue = project.get("skip_queue", "REQUEUE_FOR_OTHERS")
+        postponed = self._postponed(project_id, user_id)
+        one = dm_queue or sampling == "Sequential sampling"
         fresh, skipped = [], []
-        ids, docs, mark = self.ids(project_id), self.r.tasks, self.r.labeled_below
-        first = bisect.bisect_left(ids, mark.get(project_id))
+        docs = self.r.tasks
+        if prepared is None:
+            ids, mark = self.ids(project_id), self.r.labeled_below
+            first = bisect.bisect_left(ids, mark.get(project_id))
+        else:
+            ids, mark, first = prepared, None, 0
         for position in range(first, len(ids)):
             task_id = ids[position]
             task = docs.doc(task_id)
+            if task is None:
+                continue
             if task.get("is_labeled"):
-                if position == first:  # still in the labeled prefix: skip it next time
+                if mark is not None and position == first:  # the labeled prefix: skip it
                     first += 1
                     mark.advance(project_id, task_id + 1)
                 continue
             mine = [a for _, a in self.annotations_of(task_id) if a.get("completed_by") == user_id]
-            if not mine:
+            if not mine and task_id not in postponed:
                 fresh.append(task_id)
-                if sampling == "Sequential sampling":
+                if one:
                     break
-            elif all(a.get("was_cancelled") for a in mine) and skip_queue == "REQUEUE_FOR_ME":
+            elif mine and all(a.get("was_cancelled") for a in mine) \
+                    and skip_queue == "REQUEUE_FOR_ME":
                 skipped.append(task_id)
-        if fresh:
-            if sampling == "Sequential sampling":
-                return fresh[0], "Sequence queue"
-            if sampling == "Uncertainty sampling":
-                return self._least_certain(fresh), "Active learning or random queue"
-            return random.choice(fresh), "Uniform random queue"
-        if skipped:
-            return skipped[0], "Skipped queue"
-        email = self.users.get(user_id)["email"]
-        raise NotFound(detail=f"There are no tasks for {email}")
+        chosen = self._pick(fresh, sampling, dm_queue) if fresh else None
+        if chosen is None:
+            chosen = self._first_postponed(postponed, project_id, prepared)
+        if chosen is None and skipped:
+            chosen = skipped[0], "Skipped queue"
+        if chosen is None:
+            email = self.users.get(user_id)["email"]
+            raise NotFound(detail=f"There are no tasks for {email}")
+        self.history.add(user_id, project_id, chosen[0])
+        return chosen
+
+    def _pick(self, fresh, sampling, dm_queue):
+        if dm_queue:
+            return fresh[0], "Data manager queue"
+        if sampling == "Sequential sampling":
+            return fresh[0], "Sequence queue"
+        if sampling == "Uncertainty sampling":
+            return self._least_certain(fresh), "Active learning or random queue"
+        return random.choice(fresh), "Uniform random queue"
+
+    def _postponed(self, project_id, user_id):
+        """{task id: when postponed} of the user's postponed drafts in the project."""
+        found = {}
+        for doc in self.r.drafts.docs().values():
+            if doc.get("was_postponed") and doc.get("user") == user_id:
+                task = self.r.tasks.doc(doc.get("task"))
+                if task is not None and task.get("project") == project_id:
+                    found[doc["task"]] = max(found.get(doc["task"], ""), doc["updated_at"])
+        return found
+
+    def _first_postponed(self, postponed, project_id, prepared):
+        """LS's postponed queue: the unlabeled tasks the user postponed, longest ago first."""
+        allowed = set(prepared) if prepared is not None else None
+        for task_id in sorted(postponed, key=postponed.get):
+            if (allowed is None or task_id in allowed) \
+                    and not self.r.tasks.doc(task_id).get("is_labeled"):
+                return task_id, "Postponed draft queue"
+        return None
+
+    @locked
+    def next_json(self, task_id, user_id, prediction_json, queue):
+        """A task as the label stream hands it out (LS's NextTaskSerializer): the predictions
+        of the project's model version, no annotations, the user's drafts, a lock id."""
+        task = self.get(task_id)
+        project = self.projects.get(task["project"])
+        predictions = []
+        if project.get("show_collab_predictions", True):
+            versions = {project.get("model_version") or ""}
+            for backend in self.r.ml_backends.docs().values():
+                if backend.get("project") == task["project"] \
+                        and backend.get("title") in versions:
+                    versions.add(backend.get("model_version") or "")
+            predictions = [prediction_json(i, p) for i, p in self.predictions_of(task_id)
+                           if (p.get("model_version") or "") in versions]
+        updated_by = task.get("updated_by")
+        data = {"id": task_id, "predictions": predictions, "annotations": [],
+                "drafts": drafts.of_task(self.r, task_id, user_id),
+                "updated_by": [{"user_id": updated_by}] if updated_by else [],
+                "unique_lock_id": str(uuid.uuid4())}
+        base = self.base_json(task_id, task)
+        for key in ("data", "meta", "created_at", "updated_at", "is_labeled", "overlap",
+                    "inner_id", "total_annotations", "cancelled_annotations",
+                    "total_predictions", "comment_count", "unresolved_comment_count",
+                    "last_comment_updated_at", "project", "file_upload", "comment_authors"):
+            data[key] = base[key]
+        data["data"] = resolved(task_id, data["data"])
+        data["queue"] = queue
+        return data
 
     def _least_certain(self, task_ids):
         def score(task_id):

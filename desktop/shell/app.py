@@ -14,7 +14,8 @@ from functools import cached_property
 from desktop.api import create_api
 from desktop.core.annotations import Annotations
 from desktop.core.backups import Backups, backups_dir, read_beside
-from desktop.core.data_manager import Actions, Views
+from desktop.core.data_manager import Actions, DataManager, Views
+from desktop.core.drafts import Drafts
 from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
 from desktop.core.records import Records
@@ -78,6 +79,9 @@ class LabelDesk:
         self.imports = Imports(records, self.projects, self.tasks, self.predictions, self.uploads)
         self.views = Views(records, self.projects)
         self.actions = Actions(self)
+        self.data_manager = DataManager(self)
+        self.drafts = Drafts(records, self.tasks, self.annotations)
+        self.stream_history = self.tasks.history
         # Features that stand on the data API; each takes the whole core.
         self.exports = Exports(self)
         for note in self.exports.remove_leftovers() + self.uploads.remove_leftovers() + (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from datahelp import choice, import_ids, task_count
+from datahelp import assert_envelope, choice, import_ids, task_count
 
 
 def act(api, project_id, action, body, status=200, **params):
@@ -99,12 +99,21 @@ def test_action_with_filters_and_view(api, filled):
 
 def test_action_errors_are_4xx(api, filled):
     project_id, _ = filled
-    assert api.post("/api/dm/actions", params={"id": "nope", "project": project_id},
-                    json={}).status_code == 404
-    assert api.post("/api/dm/actions", params={"id": "delete_tasks"}, json={}).status_code \
-        == 400
+    # LS: 500 "Can't find 'nope' in registered actions"; here 404 with its words
+    assert_envelope(api.post("/api/dm/actions", params={"id": "nope", "project": project_id},
+                             json={}), 404, "Can't find 'nope' in registered actions")
+    # LS looks the project up first (its default id is 0: none), then wants the action's id
+    assert_envelope(api.post("/api/dm/actions", params={"id": "delete_tasks"}, json={}), 404,
+                    "No Project matches the given query.")
     assert api.post("/api/dm/actions", params={"id": "delete_tasks", "project": 999999},
                     json={}).status_code == 404
+    response = api.post("/api/dm/actions", params={"project": project_id}, json={})
+    assert response.status_code == 422  # LS's bare answer
+    assert response.json() == {"detail": 'No action id "None", use ?id=<action-id>'}
+    body = assert_envelope(api.post("/api/dm/actions", params={
+        "id": "delete_tasks", "project": project_id, "view": "x"}, json={}), 400)
+    assert body["validation_errors"] == {
+        "view": 'Incorrect value in key "view" = "x". It should be digit string.'}
     for body in ({"selectedItems": "all"}, {"selectedItems": {"all": False, "included": "x"}},
                  [1], {"selectedItems": {"all": False, "included": [None, "a"]}}):
         response = api.post("/api/dm/actions", params={"id": "delete_tasks",
@@ -126,7 +135,8 @@ def test_views_crud(api):
     listed = api.get("/api/dm/views", params={"project": project["id"]}).json()
     assert [v["id"] for v in listed] == [view["id"]]
     patched = api.patch(f"/api/dm/views/{view['id']}", json={"data": {"title": "Renamed"}})
-    assert patched.status_code == 200 and patched.json()["data"] == {"title": "Renamed"}
+    # LS keeps the filters and ordering an update's data leaves out (test_dm_views.py)
+    assert patched.status_code == 200 and patched.json()["data"] == {**data, "title": "Renamed"}
     assert api.delete(f"/api/dm/views/{view['id']}").status_code == 204
     assert api.get(f"/api/dm/views/{view['id']}").status_code == 404
     assert api.get("/api/dm/views", params={"project": project["id"]}).json() == []
@@ -152,3 +162,52 @@ def test_view_filters_and_ordering_apply_to_task_list(api):
     body = api.get("/api/tasks", params={"view": view["id"]}).json()
     assert [t["id"] for t in body["tasks"]] == [ids[2], ids[0]]
     assert body["total"] == 2
+
+
+def test_delete_every_task_reloads_and_drops_the_views(api, filled):
+    """LS: a project left without tasks loses its tabs, and the app is told to reload."""
+    project_id, ids = filled
+    api.post("/api/dm/views", json={"project": project_id}).raise_for_status()
+    body = act(api, project_id, "delete_tasks", {"selectedItems": {"all": True, "excluded": []}})
+    assert body == {"processed_items": 4, "reload": True, "detail": "Deleted 4 tasks"}
+    assert api.get("/api/dm/views", params={"project": project_id}).json() == []
+
+
+def test_delete_annotations_of_one_annotator(api, filled):
+    project_id, ids = filled
+    user = api.post("/api/users", json={"email": "other@example.com",
+                                        "username": "other"}).json()
+    api.post(f"/api/tasks/{ids[0]}/annotations",
+             json={"result": choice("Neg"), "completed_by": user["id"]}).raise_for_status()
+    body = act(api, project_id, "delete_tasks_annotations",
+               {"selectedItems": {"all": True, "excluded": []}, "annotator": str(user["id"])})
+    assert body == {"processed_items": 1, "detail": "Deleted 1 annotations"}
+    assert len(api.get(f"/api/tasks/{ids[0]}/annotations").json()) == 1
+    task = api.get(f"/api/tasks/{ids[0]}").json()
+    assert task["updated_by"] == [{"user_id": 1}]  # LS marks the tasks it changed
+    response = api.post("/api/dm/actions", params={"id": "delete_tasks_annotations",
+                                                   "project": project_id},
+                        json={"annotator": "x"})
+    assert response.status_code == 400  # LS: 500
+    assert len(api.get(f"/api/tasks/{ids[0]}/annotations").json()) == 1
+
+
+def test_predictions_to_annotations_takes_every_unused_prediction(api):
+    project = api.project()
+    pid = project["id"]
+    ids = import_ids(api, pid, [{"data": {"text": "a"}, "predictions": [
+        {"result": choice("Pos"), "model_version": "m1"},
+        {"result": choice("Neg"), "model_version": "m2"}]}])
+    body = act(api, pid, "predictions_to_annotations", {"model_version": ["m1", "m2"]})
+    assert body == {"detail": "Created 2 annotations"}
+    assert act(api, pid, "predictions_to_annotations", {}) == {"detail": "Created 0 annotations"}
+    task = api.get(f"/api/tasks/{ids[0]}").json()
+    assert len(task["annotations"]) == 2 and task["updated_by"] == [{"user_id": 1}]
+
+
+def test_remove_duplicates_answers_nothing_more(api):
+    project = api.project()
+    ids = import_ids(api, project["id"], [{"text": "same"}, {"text": "same"}, {"text": "x"}])
+    assert act(api, project["id"], "remove_duplicates", {}) == {}  # LS runs it as a job
+    assert task_count(api, project["id"]) == 2
+    assert api.get(f"/api/tasks/{ids[1]}").status_code == 404
