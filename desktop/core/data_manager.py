@@ -386,9 +386,18 @@ class Actions:
     def next_task(self, project_id, body, user_id, view_id=None):
         """The hidden `next_task` action, the data manager's label stream: (task id, queue).
         A body with filters, ordering or selected items is LS's "data manager queue": the
-        first task of that selection, in its order."""
-        ids = self._checked("next_task", project_id, body, view_id)
+        first task of that selection, in its order. A selection of nothing ({"all": false,
+        "included": []}, what the web app sends when the label stream page is opened or
+        reloaded by its URL) is the whole project, as in LS's TaskQuerySet.prepared; the bulk
+        actions keep reading it as nothing."""
         body = body or {}
+        if isinstance(body, dict):
+            for key in ("selectedItems", "selected_items"):
+                selected = body.get(key)
+                if isinstance(selected, dict) and not selected.get("all") \
+                        and not selected.get("included"):
+                    body = {**body, key: {"all": True}}
+        ids = self._checked("next_task", project_id, body, view_id)
         dm_queue = bool(body.get("filters") or body.get("ordering") or body.get("selectedItems"))
         plain = view_id is None and not dm_queue
         return self.core.tasks.next_task(project_id, user_id, None if plain else ids, dm_queue)
