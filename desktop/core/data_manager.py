@@ -50,10 +50,9 @@ class DataManager:
         config = self.core.projects.config(project_id)
         from_config = {k: v for k, v in config.data_types.items() if "[" not in k}
         types = dict(from_config)
-        for task_id in self.r.tasks_by_project.ids(project_id):
-            for key in self.r.tasks.doc(task_id)["data"]:
-                if key not in types:
-                    types[key] = "Unknown"
+        for key in self.r.data_keys.get(project_id):
+            if key not in types:
+                types[key] = "Unknown"
         if from_config:
             types.pop(UNDEFINED_KEY, None)
         columns = [{"id": key, "title": key if key != UNDEFINED_KEY else "data",
