@@ -1,4 +1,4 @@
-"""LabelDesk benchmarks: `python -m bench [store|api ...]` (see docs/bench.md).
+"""LabelDesk benchmarks: `python -m bench [store|api|ui ...]` (see docs/bench.md).
 
 Each topic module has ``run(args) -> Report``. A report is a list of rows, each one figure:
 what was measured, its value, the target it must meet (if any) and a comparison figure (stock
@@ -109,6 +109,15 @@ class Report:
         print(f"  {what}: SKIPPED - {reason}", flush=True)
         return row
 
+    def fail(self, key, what, reason, target=None, unit="", op="<="):
+        """A figure that could not be measured because what it measures broke (a page that
+        never got there in time): it fails its target."""
+        row = {"key": key, "what": what, "value": None, "unit": unit, "target": target,
+               "op": op, "verdict": "FAIL", "compare": None, "detail": reason}
+        self.rows.append(row)
+        print(f"  {what}: FAILED - {reason}", flush=True)
+        return row
+
     def note(self, text):
         self.notes.append(text)
         print(f"  note: {text}", flush=True)
@@ -127,7 +136,9 @@ class Report:
         for r in self.rows:
             value = "-" if r["value"] is None else f"{fmt(r['value'])} {r['unit']}"
             target = "" if r["target"] is None else f"{r['op']} {fmt(r['target'])} {r['unit']}"
-            result = r["verdict"] if r["verdict"] != "SKIP" else f"SKIP: {r.get('detail', '')}"
+            result = r["verdict"]
+            if r["verdict"] == "SKIP" or (r["verdict"] == "FAIL" and r["value"] is None):
+                result += f": {r.get('detail', '')}"
             lines.append((r["what"], value, target, result, r["compare"] or ""))
         widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h)
                   for i, h in enumerate(headers)]

@@ -52,10 +52,9 @@ class DataManager:
         config = self.core.projects.config(project_id)
         from_config = {k: v for k, v in config.data_types.items() if "[" not in k}
         types = dict(from_config)
-        for task_id in self.r.tasks_by_project.ids(project_id):
-            for key in self.r.tasks.doc(task_id)["data"]:
-                if key not in types:
-                    types[key] = "Unknown"
+        for key in self.r.data_keys.get(project_id):
+            if key not in types:
+                types[key] = "Unknown"
         if from_config:
             types.pop(UNDEFINED_KEY, None)
         columns = [{"id": key, "title": key if key != UNDEFINED_KEY else "data",
@@ -221,9 +220,18 @@ class Actions:
     def next_task(self, project_id, body, user_id, view_id=None):
         """The hidden `next_task` action, the data manager's label stream: (task id, queue).
         A body with filters, ordering or selected items is LS's "data manager queue": the
-        first task of that selection, in its order."""
-        ids = self._checked("next_task", project_id, body, view_id)
+        first task of that selection, in its order. A selection of nothing ({"all": false,
+        "included": []}, what the web app sends when the label stream page is opened or
+        reloaded by its URL) is the whole project, as in LS's TaskQuerySet.prepared; the bulk
+        actions keep reading it as nothing."""
         body = body or {}
+        if isinstance(body, dict):
+            for key in ("selectedItems", "selected_items"):
+                selected = body.get(key)
+                if isinstance(selected, dict) and not selected.get("all") \
+                        and not selected.get("included"):
+                    body = {**body, key: {"all": True}}
+        ids = self._checked("next_task", project_id, body, view_id)
         dm_queue = bool(body.get("filters") or body.get("ordering") or body.get("selectedItems"))
         plain = view_id is None and not dm_queue
         return self.core.tasks.next_task(project_id, user_id, None if plain else ids, dm_queue)

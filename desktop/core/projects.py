@@ -363,10 +363,7 @@ class Projects:
                     for label in labels:
                         if isinstance(label, str):
                             per_tag[label] = per_tag.get(label, 0) + 1
-        data_columns = {}
-        for task_id in self.r.tasks_by_project.ids(project_id):
-            for key in self.r.tasks.doc(task_id)["data"]:
-                data_columns[key] = data_columns.get(key, 0) + 1
+        data_columns = dict(self.r.data_keys.get(project_id))
         total = self.r.tasks_by_project.count(project_id)
         return {"project": project_id, "created_at": self.get(project_id)["created_at"],
                 "all_data_columns": data_columns,

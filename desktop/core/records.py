@@ -23,6 +23,11 @@ def task_counts(task):
             1 if task.get("is_labeled") else 0, task.get("total_predictions", 0))
 
 
+def task_data_keys(task):
+    data = task.get("data")
+    return data.keys() if isinstance(data, dict) else ()
+
+
 def locked(method):
     """Run `method` holding the store's lock (`self.r.lock`, re-entrant).
 
@@ -59,6 +64,8 @@ class Records:
             "stream_history", lambda doc: (doc.get("user"), doc.get("project")))
         self.project_totals = store.totals("tasks", "project", task_counts,
                                            len(PROJECT_COUNTERS))
+        # a project's data keys, with how many of its tasks have each (its data columns)
+        self.data_keys = store.counts("tasks", "project", task_data_keys)
         # where a project's unlabeled tasks start (/next scans from there)
         self.labeled_below = store.watermark("tasks", "project",
                                              lambda task: bool(task.get("is_labeled")))

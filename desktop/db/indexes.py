@@ -75,6 +75,43 @@ class Totals:
         return self.sums.get(key, self.zero)
 
 
+class Counts:
+    """Per group, how many documents hold each of the items `items(doc)` lists (a project's
+    tasks per data key: its data columns), items in the order the group first held them."""
+
+    def __init__(self, storage, table, key, items):
+        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        self.items = items
+        self.counts = {}
+        storage.observe(table, self._changed)
+
+    def _changed(self, doc_id, old, new):
+        if old is not None:
+            old_key, old_items = self.key(old), self.items(old)
+            if new is not None and self.key(new) == old_key and self.items(new) == old_items:
+                return  # the usual update (a task's counters): nothing to count again
+            group = self.counts.get(old_key, {})
+            for item in old_items:
+                left = group.get(item, 0) - 1
+                if left > 0:
+                    group[item] = left
+                else:
+                    group.pop(item, None)
+            if not group:
+                self.counts.pop(old_key, None)
+        if new is not None:
+            new_key = self.key(new)
+            group = self.counts.get(new_key)
+            if group is None:
+                group = self.counts[new_key] = {}
+            for item in self.items(new):
+                group[item] = group.get(item, 0) + 1
+
+    def get(self, key):
+        """{item: documents holding it} of `key`'s group (a shared dict: don't change it)."""
+        return self.counts.get(key, {})
+
+
 class Watermark:
     """Per group, an id below which every document of the group passes `test`: where a scan for
     the group's first document that fails can start (a project's first unlabeled task), so the

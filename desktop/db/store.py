@@ -3,7 +3,7 @@
 import os
 from contextlib import contextmanager
 
-from desktop.db.indexes import Index, Totals, Watermark
+from desktop.db.indexes import Counts, Index, Totals, Watermark
 from desktop.db.journal import CorruptFile
 from desktop.db.lockfile import (
     Marker,
@@ -137,6 +137,9 @@ class Store:
 
     def watermark(self, table, key, test):
         return Watermark(self.storage, table, key, test)
+
+    def counts(self, table, key, items):
+        return Counts(self.storage, table, key, items)
 
     def compact(self):
         self.storage.compact()

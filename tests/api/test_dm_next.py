@@ -74,6 +74,10 @@ def test_data_manager_queue_and_postponed_tasks(api):
     assert (task["id"], task["queue"]) == (ids[2], "Data manager queue")
     task = next_task(api, pid, {"selectedItems": {"all": False, "included": [ids[1]]}})
     assert task["id"] == ids[1]
+    # a selection of nothing (the label stream opened by its URL): the whole project, as LS
+    task = next_task(api, pid, {"ordering": [], "filters": {"conjunction": "and", "items": []},
+                                "selectedItems": {"all": False, "included": []}})
+    assert (task["id"], task["queue"]) == (ids[0], "Data manager queue")
     # a postponed task comes after every other unlabeled one
     api.post(f"/api/tasks/{ids[0]}/drafts", json={"result": [], "was_postponed": True})
     assert next_task(api, pid)["id"] == ids[1]

@@ -67,6 +67,12 @@ def test_columns_data_keys_first_then_task_columns(api):
     assert by_id["predictions_model_versions"]["schema"] == {"items": [], "multiple": True}
     assert found[-1] == {"id": "data", "title": "data", "type": "List", "target": "tasks",
                          "children": ["text", "extra", "meta_x"], "project_defined": False}
+    # a key no task holds any more is no column; one a changed task brings is
+    ids = [t["id"] for t in api.get("/api/tasks", params={"project": project["id"]}).json()[
+        "tasks"]]
+    api.delete(f"/api/tasks/{ids[1]}")
+    api.patch(f"/api/tasks/{ids[0]}", json={"data": {"text": "a", "other": 2}})
+    assert columns(api, project["id"])[-1]["children"] == ["text", "other"]
 
 
 def test_columns_media_types_model_versions_and_undefined(api):

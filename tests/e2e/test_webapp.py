@@ -55,3 +55,18 @@ def test_the_page_runs_no_inline_script_and_its_settings_are_data(app):
     app.goto("/projects")
     assert page.evaluate("window.APP_SETTINGS.user.firstName").startswith("</script>")
     assert page.evaluate("window.__pwned") is None
+
+
+def test_the_label_stream_opens_by_its_url(app):
+    """"Label All Tasks" leads to /projects/<id>/data?tab=<tab>&labeling=1; opened (or
+    reloaded) by that URL, the app asks for the next task with a selection of nothing, which
+    is the whole project (as in Label Studio), not "no tasks"."""
+    project = app.api.project(title="Reviews", label_config=TEXT_CONFIG)
+    app.api.post(f"/api/projects/{project['id']}/import",
+                 json=[{"text": "first review"}, {"text": "second review"}])
+    view = app.api.post("/api/dm/views", json={"project": project["id"]}).json()
+    app.sign_in(f"/projects/{project['id']}/data?tab={view['id']}&labeling=1")
+    app.page.wait_for_selector(".lsf-editor .lsf-richtext__line >> text=first review")
+    app.page.reload()
+    app.page.wait_for_selector(".lsf-editor .lsf-richtext__line >> text=first review")
+    app.assert_clean()

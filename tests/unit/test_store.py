@@ -1001,12 +1001,25 @@ def recount(store):
     return docs, groups, sums
 
 
-def check_derived(store, index, totals):
+def weight_keys(doc):
+    """Keys a document "holds", as a task holds its data keys: some shared, some not."""
+    weight = doc["weight"]
+    return ("any", f"mod{weight % 3}") + (("negative",) if weight < 0 else ())
+
+
+def check_derived(store, index, totals, counts=None):
     docs, groups, sums = recount(store)
     assert {k: index.ids(k) for k in index.groups} == groups
     for key in set(groups) | set(index.groups) | set(totals.sums):
         assert index.count(key) == len(groups.get(key, []))
         assert totals.get(key) == sums.get(key, (0, 0)), key
+    if counts is not None:
+        expected = {}
+        for doc in docs.values():
+            group = expected.setdefault(doc["project"], {})
+            for item in weight_keys(doc):
+                group[item] = group.get(item, 0) + 1
+        assert counts.counts == expected
     return docs
 
 
@@ -1046,12 +1059,13 @@ def apply_op(table, o, model):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(steps=st.lists(step, max_size=25))
-def test_indexes_and_totals_match_a_recount(tmp_path_factory, steps):
+def test_indexes_totals_and_counts_match_a_recount(tmp_path_factory, steps):
     folder = tmp_path_factory.mktemp("hyp") / uuid.uuid4().hex
     store = open_store(folder)
     table = store.table("tasks")
     index = store.index("tasks", "project")
     totals = store.totals("tasks", "project", lambda d: (1, d["weight"]), 2)
+    counts = store.counts("tasks", "project", weight_keys)
     model = {}
     for kind, *rest in steps:
         if kind == "op":
@@ -1063,21 +1077,22 @@ def test_indexes_and_totals_match_a_recount(tmp_path_factory, steps):
                 with store.transaction():
                     for o in ops:
                         apply_op(table, o, model)
-                        check_derived(store, index, totals)  # consistent inside, too
+                        check_derived(store, index, totals, counts)  # consistent inside
                     if fail:
                         raise KeyboardInterrupt  # a BaseException rolls back as well
             except KeyboardInterrupt:
                 model = saved
         else:
             store.compact()
-        docs = check_derived(store, index, totals)
+        docs = check_derived(store, index, totals, counts)
         assert docs == model
     store.close()
 
     reopened = open_store(folder)
     fresh_index = reopened.index("tasks", "project")
     fresh_totals = reopened.totals("tasks", "project", lambda d: (1, d["weight"]), 2)
-    assert check_derived(reopened, fresh_index, fresh_totals) == model
+    fresh_counts = reopened.counts("tasks", "project", weight_keys)
+    assert check_derived(reopened, fresh_index, fresh_totals, fresh_counts) == model
     assert {k: fresh_index.ids(k) for k in fresh_index.groups} == \
         {k: index.ids(k) for k in index.groups}
     reopened.close()
