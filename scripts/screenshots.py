@@ -1,4 +1,5 @@
-"""Refresh docs/screenshots/*.png: the main screens of the UI on demo data (`make screenshots`).
+"""Refresh docs/screenshots/*.png: the main screens of the UI (Label Studio's web app) on demo data,
+at 1440x900 and the labeling screen at 800x600 too (`make screenshots`).
 
 Runs LabelDesk in this process on a temporary data folder and drives Debian's Chromium with
 Playwright, as the UI tests do.
@@ -67,6 +68,7 @@ def main():
     with tempfile.TemporaryDirectory() as data:
         app = LabelDesk(Settings(data_dir=Path(data)))
         server = Server(app.wsgi, port=0).start()
+        ui_url = f"http://{app.sessions.host}:{server.port}"  # the UI's own host
         api = requests.Session()
         api.headers["Authorization"] = f"Token {app.users.get(1)['token']}"
 
@@ -74,29 +76,37 @@ def main():
             def __getattr__(self, name):
                 return lambda path, **kw: getattr(api, name)(server.url + path, **kw)
         text_id, image_id = demo(Prefixed())
-        secret = app.sessions.one_time_secret()
+
+        def first_task(project_id):
+            return api.get(f"{server.url}/api/tasks", params={"project": project_id}).json()[
+                "tasks"][0]["id"]
+        text_task, image_task = first_task(text_id), first_task(image_id)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
                                          args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.goto(f"{server.url}/#secret={secret}")
-            page.wait_for_selector(".project-card")
+            for width, height, suffix in ((1440, 900, ""), (800, 600, "-800x600")):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(f"{ui_url}/#secret={app.sessions.one_time_secret()}")
+                page.wait_for_selector(".lsf-menu-header")
 
-            def shot(name, path, ready, settle=0.6):
-                page.goto(f"{server.url}/#{path}")
-                page.wait_for_selector(ready)
-                time.sleep(settle)
-                page.screenshot(path=str(OUT / f"{name}.png"))
-                print(f"docs/screenshots/{name}.png")
+                def shot(name, path, ready, settle=0.8, page=page, suffix=suffix):
+                    page.goto(ui_url + path)
+                    page.wait_for_selector(ready)
+                    time.sleep(settle)
+                    page.screenshot(path=str(OUT / f"{name}{suffix}.png"))
+                    print(f"docs/screenshots/{name}{suffix}.png")
 
-            shot("projects", "/projects", ".project-card")
-            shot("new-project", "/projects/new", ".preview .lsf-root", 1.5)
-            shot("data-manager", f"/projects/{text_id}/data", "tr[data-task]")
-            shot("labeling-text", f"/projects/{text_id}/label", ".label-host .lsf-root", 1.5)
-            shot("labeling-image", f"/projects/{image_id}/label", ".label-host canvas", 2)
-            shot("import", f"/projects/{image_id}/import", "#dropzone")
-            shot("export", f"/projects/{image_id}/export", ".format")
-            shot("settings", "/settings", "#api-token")
+                if not suffix:
+                    shot("projects", "/projects", ".lsf-projects-page__link")
+                    shot("data-manager", f"/projects/{text_id}/data", ".lsf-table-row")
+                    shot("labeling-text", f"/projects/{text_id}/data?task={text_task}",
+                         ".lsf-main-content", 1.5)
+                    shot("settings", f"/projects/{image_id}/settings/labeling",
+                         ".lsf-sidebar-menu__content", 1.5)
+                    shot("desktop-settings", "/desktop#/settings", "#data-dir")
+                shot("labeling-image", f"/projects/{image_id}/data?task={image_task}",
+                     ".lsf-main-content canvas", 2)
+                page.close()
             browser.close()
         server.stop()
         app.close()

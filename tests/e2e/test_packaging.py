@@ -30,7 +30,7 @@ import pytest
 import requests
 
 import x11
-from desktop.ui import editor
+from desktop.ui import editor, webapp
 from paths import ROOT
 from uihelp import IN_CI
 from windowhelp import display, require  # noqa: F401 - the Xvfb fixture
@@ -153,6 +153,11 @@ def test_bundle_contents(bundle):
     stamp = (folder / "desktop" / "ui" / "vendor" / "editor.version").read_text().split()
     assert stamp == [editor.VERSION, editor.SHA256, editor.PATCH_LEVEL]
     assert (folder / "desktop" / "ui" / "vendor" / "editor" / "main.js").is_file()
+    # and Label Studio's web app, the UI (desktop/ui/webapp.py)
+    stamp = (folder / "desktop" / "ui" / "vendor" / "webapp" / "webapp.version").read_text()
+    assert stamp.split() == [webapp.VERSION, webapp.SHA256, webapp.PATCH_LEVEL]
+    for name in ("main.js", "LICENSE", "NOTICE"):
+        assert (folder / "desktop" / "ui" / "vendor" / "webapp" / "app" / name).is_file()
     # and the sanitizer the patched editor calls (without it, HTML shows as escaped text)
     assert (folder / "desktop" / "ui" / "vendor" / "dompurify" / "purify.es.mjs").is_file()
     assert (folder / "desktop" / "ui" / "js" / "sanitize.js").is_file()
@@ -298,27 +303,39 @@ def test_appimage_mount_ends_with_a_killed_app(bundle, tmp_path):
     assert not wait_unmounted(mounts)  # the mount point is removed too
 
 
-# Runs beside the app: grabs the screen every 100 ms until it shows the UI (the dark sidebar and
-# many colours), then prints the monotonic time of that frame and saves it.
+# Runs beside the app: grabs the screen every 100 ms until it shows the web app (many colours and
+# LabelDesk's icon, #2f5bea, in the window's top left corner: the app's header, not the sign-in
+# card), then prints the monotonic time of that frame and saves it.
 WATCH = r"""
 import json, sys, time
 from PySide6.QtGui import QGuiApplication
 app = QGuiApplication(sys.argv)
 screen = app.primaryScreen()
 print("ready", flush=True)
+
+
+def blue(pixel):
+    r, g, b = (pixel >> 16) & 255, (pixel >> 8) & 255, pixel & 255
+    return abs(r - 0x2F) < 24 and abs(g - 0x5B) < 24 and abs(b - 0xEA) < 24
+
+
 deadline = time.monotonic() + float(sys.argv[2])
 while time.monotonic() < deadline:
     taken = time.monotonic()
     image = screen.grabWindow(0).toImage()
-    colours, dark = set(), 0
+    colours, left, top = set(), image.width(), image.height()
     for y in range(0, image.height(), 6):
         for x in range(0, image.width(), 6):
             rgb = image.pixel(x, y) & 0xFFFFFF
             colours.add(rgb)
-            dark += rgb == 0x14171F
-    if len(colours) > 40 and dark > 200:
+            if rgb:
+                left, top = min(left, x), min(top, y)
+    icon = sum(blue(image.pixel(x, y)) for y in range(top, min(top + 60, image.height()), 2)
+               for x in range(left, min(left + 80, image.width()), 2))
+    if len(colours) > 40 and icon > 20:
         image.save(sys.argv[1])
-        print(json.dumps({"at": taken, "colours": len(colours), "sidebar": dark}), flush=True)
+        print(json.dumps({"at": taken, "colours": len(colours), "header_icon": icon}),
+              flush=True)
         sys.exit(0)
     time.sleep(0.1)
 print(json.dumps({"at": None}), flush=True)
