@@ -22,7 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check desktop tests bench scripts packaging
 	$(BIN)/lint-imports
 
-bench: setup
+# The UI figures need Debian's Chromium too (SETUP_FOR=bench installs it, nothing of the tests').
+bench: $(STAMP)
+	$(call steps,bench)
 	$(BIN)/python -m bench
 
 # Refreshes docs/screenshots/ (shown in the README) from a demo data dir.

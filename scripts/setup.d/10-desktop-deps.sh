@@ -6,6 +6,7 @@
 # turns read-only). SETUP_FOR=package (and test, whose packaging test builds
 # it) adds what the Linux AppImage is built with: a C compiler, squashfs-tools, static
 # squashfuse/libfuse3 and the decompressors (packaging/linux/appimage.sh), and fuse3 to run it.
+# SETUP_FOR=bench adds Chromium alone (`make bench`'s UI figures).
 # Installs only what is missing; quick once done. Nothing to do on macOS.
 set -euo pipefail
 
@@ -15,6 +16,8 @@ command -v dpkg-query >/dev/null || exit 0
 wanted=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)  # the window (Qt's xcb plugin)
 if [ "${SETUP_FOR:-test}" = "test" ]; then
     wanted+=(chromium xvfb strace iproute2 e2fsprogs)
+elif [ "${SETUP_FOR:-}" = "bench" ]; then
+    wanted+=(chromium)  # the UI figures of `make bench` (bench/ui.py)
 fi
 if [ "${SETUP_FOR:-test}" = "test" ] || [ "${SETUP_FOR:-}" = "package" ]; then
     wanted+=(gcc libc6-dev squashfs-tools fuse3 libsquashfuse-dev libfuse3-dev libzstd-dev
