@@ -159,7 +159,8 @@ window.pywebview = {api: {
   choose_import_files: async () => { bridgeCalls.push(["choose_import_files"]); return files; },
   choose_import_folder: async () => { bridgeCalls.push(["choose_import_folder"]);
                                       return {folder: "/home/me/texts", files}; },
-  import_paths: async (id, paths) => { bridgeCalls.push(["import_paths", id, paths]); return "j1"; },
+  import_paths: async (id, paths) => { bridgeCalls.push(["import_paths", id, paths]);
+                                       return "j1"; },
   job: async (id) => ({id, state: "done", done: 7, total: 7, result: {
     task_count: 2, annotation_count: 0, prediction_count: 0, files: 2, errors: []}}),
 }};
