@@ -142,3 +142,17 @@ def drag_text(page, container, text):
     page.mouse.move(box["x"] + box["w"] - 1, y, steps=4)
     page.mouse.up()
 
+
+
+def drag_box(page, selector, start, end):
+    """Drag on the element from `start` to `end`, fractions (x, y) of its size."""
+    element = page.locator(selector).first
+    element.wait_for()
+    box = element.bounding_box()
+    x0, y0 = box["x"] + box["width"] * start[0], box["y"] + box["height"] * start[1]
+    x1, y1 = box["x"] + box["width"] * end[0], box["y"] + box["height"] * end[1]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
