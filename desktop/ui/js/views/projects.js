@@ -82,8 +82,8 @@ export async function render({content, stale}) {
     async function importFrom(choosing) {
       const chosen = await choosing;
       const files = Array.isArray(chosen) ? chosen : chosen?.files || [];
-      if (!chosen) return;
-      if (!files.length) { toast("Nothing LabelDesk can import was chosen.", {kind: "error"}); return; }
+      if (!chosen || (Array.isArray(chosen) && !chosen.length)) return;  // the dialog was cancelled
+      if (!files.length) { toast("That folder has no files LabelDesk can import.", {kind: "error"}); return; }
       const show = progress(status, `Importing ${formatNumber(files.length)} file${files.length === 1 ? "" : "s"}…`);
       try {
         const id = await desktop.import_paths(p.id, files.map((f) => f.path));
