@@ -31,7 +31,7 @@ bench: $(STAMP)
 screenshots: test-setup
 	$(BIN)/python scripts/screenshots.py
 
-# Extra set-up steps (system packages, the labeling editor; for the tests also Chromium, Xvfb,
+# Extra set-up steps (system packages, Label Studio's web app; for the tests also Chromium, Xvfb,
 # a model server and Label Studio in venvs of their own), one script each in scripts/setup.d/,
 # run in name order with SETUP_FOR=run, test or package; each is idempotent and quick once done.
 steps = @for step in scripts/setup.d/*.sh; do [ -e "$$step" ] || continue; \

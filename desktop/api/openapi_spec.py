@@ -678,8 +678,6 @@ OPERATIONS += [
      dict(body=obj({"auth": BOOL}), ok=(200, "UiSettings"))),
     ("POST", "/api/ui/data-dir", "UI", "Use another data folder (and reopen on it)",
      dict(body=obj({"path": STR}, ["path"]), ok=(200, "UiDataDir"))),
-    ("GET", "/api/ui/templates", "UI", "Label-config templates",
-     dict(ok=(200, obj({"templates": array(OBJ)}, ["templates"])))),
     ("GET", "/api/ui/backups", "UI", "The backups of the data", dict(ok=(200, "BackupList"))),
     ("POST", "/api/ui/backups", "UI", "Back up the data now", dict(ok=(201, "Backup"))),
     ("POST", "/api/ui/backups/restore", "UI",

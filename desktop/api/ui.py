@@ -1,9 +1,9 @@
-"""The UI's own routes: the app shell or the sign-in page at `/`, static files (ours, the
-Label Studio editor and its fonts), the session exchange and the settings the UI changes."""
+"""The UI's own routes: Label Studio's web app or the sign-in page at `/`, LabelDesk's own pages
+at /desktop, static files (ours, the web app's, its fonts, DOMPurify), the session exchange and
+the settings the UI changes."""
 
 import functools
 import mimetypes
-from pathlib import Path
 
 import bottle
 import orjson
@@ -13,17 +13,17 @@ from desktop import __version__
 from desktop.api.misc import version_info
 from desktop.api.web import TOKEN_ONLY, json_response, read_object
 from desktop.core.errors import AuthFailed, PermissionDenied
-from desktop.ui import editor, webapp
+from desktop.ui import vendored, webapp
 
-UI_DIR = editor.UI_DIR
+UI_DIR = vendored.UI_DIR
 # /static/<prefix>/... -> a folder; everything else under /static/ is desktop/ui/ itself.
-STATIC_ROOTS = {"editor": editor.EDITOR_DIR, "fonts": editor.FONTS_DIR,
-                "dompurify": editor.PURIFY_DIR, "images": webapp.STATIC_DIR / "images"}
+STATIC_ROOTS = {"fonts": webapp.FONTS_DIR, "dompurify": vendored.PURIFY_DIR,
+                "images": webapp.STATIC_DIR / "images"}
 NO_STORE = "no-store"
 # The only places a script may come from (page_csp): folders of files on disk, where no route
 # reflects input or redirects (CSP ignores the path of a redirect's target). Not 'self': that
 # would also allow uploads (/data/upload/…) and every API route as a script.
-SCRIPT_PATHS = ("/static/js/", "/static/editor/", "/static/dompurify/", "/react-app/")
+SCRIPT_PATHS = ("/static/js/", "/static/dompurify/", "/react-app/")
 # Our own pages run no inline script and load nothing from outside the machine.
 PAGE_CSP = ("default-src 'self'; script-src {scripts} 'unsafe-eval'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -237,7 +237,7 @@ def install(app, core):
         return {"csrf_token": sessions.csrf(value) if user_id else "",
                 "signed_in": user_id is not None, "auth": settings.auth,
                 "user": core.users.as_json(request.environ["labeldesk.user"]),
-                "version": __version__, "editor_version": editor.VERSION,
+                "version": __version__, "webapp_version": webapp.VERSION,
                 "warnings": core.warnings}
 
     @app.post("/api/ui/reset-token", credentials=True)
@@ -317,10 +317,6 @@ def install(app, core):
             answer["url"] = f"/desktop#secret={new.sessions.one_time_secret()}"
         return answer
 
-    @app.get("/api/ui/templates")
-    def templates():
-        return template_list()
-
 
 def settings_json(core, request):
     """`api_url` is for scripts: 127.0.0.1, which every resolver knows (not the UI's host)."""
@@ -333,17 +329,3 @@ def settings_json(core, request):
             "data_dir_source": settings.data_dir_source,
             "can_reopen": core.reopen is not None}
 
-
-def template_list():
-    """The label-config templates: desktop/ui/templates/index.json with each config inlined."""
-    folder = UI_DIR / "templates"
-    index = orjson.loads((folder / "index.json").read_bytes())
-    for template in index["templates"]:
-        template["config"] = (folder / template["file"]).read_text(encoding="utf-8")
-    return index
-
-
-def template_files():
-    folder = UI_DIR / "templates"
-    return [Path(folder / t["file"]) for t in
-            orjson.loads((folder / "index.json").read_bytes())["templates"]]

@@ -272,7 +272,7 @@ class Bridge:
     (pywebview never holds the Bridge); each call runs on a thread of its own."""
 
     PUBLIC = ("desktop", "choose_import_files", "choose_import_folder", "choose_folder",
-              "choose_project_file", "open_project_file", "open_config", "reveal", "job",
+              "choose_project_file", "open_project_file", "reveal", "job",
               "import_paths", "save_export", "api_token")
 
     def __init__(self, client, data_dir):
@@ -357,12 +357,6 @@ class Bridge:
             job.result = answer
 
         return self._start("open-project", work)
-
-    def open_config(self):
-        paths = self._dialog("open", file_types=("Label configs (*.xml;*.txt)", "All files (*.*)"))
-        if not paths:
-            return None
-        return {"name": paths[0].name, "text": paths[0].read_text(encoding="utf-8-sig")}
 
     def reveal(self, path=None):
         """Show a folder in the system's file manager: the data folder by default, else one the

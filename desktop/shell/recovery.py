@@ -25,11 +25,11 @@ from desktop.db import CorruptFile, StoreLocked
 from desktop.db.backups import list_backups
 from desktop.db.journal import NewerFormat
 from desktop.shell.opening import error_text, plural
-from desktop.ui import editor
+from desktop.ui import vendored
 
 log = logging.getLogger("labeldesk.recovery")
 
-PAGE = editor.UI_DIR / "recovery.html"
+PAGE = vendored.UI_DIR / "recovery.html"
 STYLE_LINK = '<link rel="stylesheet" href="/static/css/app.css">'
 SCRIPT_TAG = '<script src="/static/js/recovery.js"></script>'
 # The page loads nothing and sends nothing: inline style and script only ('unsafe-eval' is how
@@ -44,10 +44,10 @@ def page():
     It holds no data: the page asks for the problem and the backups (Recovery.problem,
     Recovery.backups), so a file name can never become markup."""
     html = PAGE.read_text(encoding="utf-8")
-    css = (editor.UI_DIR / "css" / "app.css").read_text(encoding="utf-8")
+    css = (vendored.UI_DIR / "css" / "app.css").read_text(encoding="utf-8")
     # its fonts are served by our server, which isn't running here: system fonts instead
     css = "\n".join(line for line in css.splitlines() if not line.startswith("@font-face"))
-    script = (editor.UI_DIR / "js" / "recovery.js").read_text(encoding="utf-8")
+    script = (vendored.UI_DIR / "js" / "recovery.js").read_text(encoding="utf-8")
     # nothing in them may end the inline element early ("<\/" means the same in both)
     css, script = css.replace("</", "<\\/"), script.replace("</", "<\\/")
     html = html.replace("{{CSP}}", CSP)

@@ -33,7 +33,7 @@ from desktop.db import CorruptFile
 from desktop.shell import instance
 from desktop.shell.bridge import Bridge, Facade, LocalClient, exposed
 from desktop.shell.opening import damaged_message, open_app
-from desktop.ui import editor, webapp
+from desktop.ui import vendored, webapp
 
 log = logging.getLogger("labeldesk.window")
 
@@ -383,8 +383,8 @@ def run(settings, print_token=False):
     prepare_environment(gui)
     block_stop_signals()
 
-    if not editor.installed():
-        print("Note: the labeling editor is not installed; run `make setup`.", flush=True)
+    if not (webapp.installed() and vendored.purify_installed()):
+        print("Note: Label Studio's web app is not installed; run `make setup`.", flush=True)
     stops = []  # how to shut the main window's server and data down, once it is open
     damaged, restart = None, []
 
@@ -410,7 +410,7 @@ def run(settings, print_token=False):
     else:
         stops.append(open_main(settings, app, gui, print_token))
     try:
-        webview.start(gui=gui, private_mode=True, icon=str(editor.UI_DIR / "img" / "icon.png"))
+        webview.start(gui=gui, private_mode=True, icon=str(vendored.UI_DIR / "img" / "icon.png"))
     finally:
         for stop in stops:
             stop()

@@ -8,13 +8,14 @@ the user cache, checks its SHA-256 and unpacks into desktop/ui/vendor/webapp/ (g
 - annotation_templates/: the template gallery of the create-project wizard;
 - static/images/, static/templates/, static/samples/: the pictures the app asks for under
   /static/ (the templates' thumbnails among them) and the small media its sample tasks name;
+- static/fonts/: Figtree, Label Studio's font, which LabelDesk's own pages use too (/static/fonts/);
 - feature_flags.json: the flags a fresh Label Studio 1.23.2 Community puts in the page (its
   feature_flags.json evaluated as its offline LaunchDarkly client does, then its stale flags).
 
 Patches applied at unpack (PATCHES, each must match exactly once in the app's scripts, or
 set-up stops): the editor's sanitizer hands every HTML string to the page's DOMPurify
 (desktop/ui/js/sanitize.js), and a label's text is measured as text. Nothing is fetched at run
-time.
+time. DOMPurify and the download cache are desktop/ui/vendored.py's.
 """
 
 import ast
@@ -28,18 +29,19 @@ from pathlib import Path
 
 import orjson
 
-from desktop.ui import editor
-from desktop.ui.editor import SetupFailed
+from desktop.ui import vendored
+from desktop.ui.vendored import SetupFailed
 
 VERSION = "1.23.2"
 WHEEL = f"label_studio-{VERSION}-py3-none-any.whl"
 SHA256 = "c575b2552d0b271554224c5e56ab2ce9449c6e62a0b4851bc8c706d8fe651137"
 SIZE_MB = 74
 
-WEBAPP_DIR = editor.VENDOR_DIR / "webapp"
+WEBAPP_DIR = vendored.VENDOR_DIR / "webapp"
 APP_DIR = WEBAPP_DIR / "app"
 TEMPLATES_DIR = WEBAPP_DIR / "annotation_templates"
-STATIC_DIR = WEBAPP_DIR / "static"  # images/, templates/
+STATIC_DIR = WEBAPP_DIR / "static"  # images/, templates/, samples/, fonts/
+FONTS_DIR = STATIC_DIR / "fonts"
 FLAGS_FILE = WEBAPP_DIR / "feature_flags.json"
 STAMP = WEBAPP_DIR / "webapp.version"
 
@@ -62,6 +64,8 @@ TEMPLATES_PREFIX = "label_studio/annotation_templates/"
 IMAGES_PREFIX = "label_studio/core/static/images/"
 THUMBNAILS_PREFIX = "label_studio/core/static/templates/"
 SAMPLES_PREFIX = "label_studio/core/static/samples/"
+FONTS_PREFIX = "label_studio/core/static/fonts/"
+FONTS = ("Figtree-Regular.ttf", "Figtree-SemiBold.ttf")
 # Label Studio's sample tasks (the create-project wizard's preview) name media under
 # /static/samples/; the ones they name and that are small are kept (the 3 MB video is not).
 EXAMPLES_MEMBER = "label_studio/core/utils/schema/data_examples.json"
@@ -70,7 +74,6 @@ FLAGS_MEMBER = "label_studio/feature_flags.json"
 STALE_FLAGS_MEMBER = "label_studio/core/feature_flags/stale_feature_flags.py"
 LICENSE_MEMBERS = {f"label_studio-{VERSION}.dist-info/licenses/LICENSE": "LICENSE",
                    f"label_studio-{VERSION}.dist-info/licenses/NOTICE": "NOTICE"}
-
 
 
 def sanitized(value):
@@ -88,7 +91,7 @@ def sanitized(value):
 # places, and a task's HTML in the data manager's reader view: those go through it too.
 PATCHES = (
     ("sanitizer", 'function E(e=[]){if(!e)return"";const t=["www.youtube.com"',
-     f'function E(e=[]){{if(!e)return"";return {editor.SANITIZER};const t=["www.youtube.com"'),
+     f'function E(e=[]){{if(!e)return"";return {vendored.SANITIZER};const t=["www.youtube.com"'),
     ("label width", "n.innerHTML=e,t.appendChild(n),document.body.appendChild(t)",
      "n.textContent=e,t.appendChild(n),document.body.appendChild(t)"),
     ("instructions in the label stream", 'dangerouslySetInnerHTML:{__html:r}}),style:{width:680}',
@@ -98,7 +101,7 @@ PATCHES = (
     ("reader view", '"aria-label":"HTML content",dangerouslySetInnerHTML:{__html:o}',
      f'"aria-label":"HTML content",dangerouslySetInnerHTML:{{__html:{sanitized("o")}}}'),
 )
-PATCH_LEVEL = "patched-4"
+PATCH_LEVEL = "patched-5"  # 5: Figtree taken too
 
 
 def installed():
@@ -108,12 +111,13 @@ def installed():
     except OSError:
         return False
     return stamp == [VERSION, SHA256, PATCH_LEVEL] and (APP_DIR / "main.js").is_file() \
-        and FLAGS_FILE.is_file() and TEMPLATES_DIR.is_dir()
+        and FLAGS_FILE.is_file() and TEMPLATES_DIR.is_dir() \
+        and all((FONTS_DIR / name).is_file() for name in FONTS)
 
 
 def cached_wheel():
     """The pinned wheel from the cache, downloading it (pip, PyPI) if absent or damaged."""
-    return editor.cached_wheel(WHEEL, SHA256, f"label-studio=={VERSION}",
+    return vendored.cached_wheel(WHEEL, SHA256, f"label-studio=={VERSION}",
                                f"Label Studio's web app (label-studio=={VERSION}, "
                                f"{SIZE_MB} MB, once)")
 
@@ -183,6 +187,8 @@ def target_of(name, staging):
                            (THUMBNAILS_PREFIX, "static/templates")):
         if name.startswith(prefix):
             return staging / folder / name[len(prefix):]
+    if name.startswith(FONTS_PREFIX) and name[len(FONTS_PREFIX):] in FONTS:
+        return staging / "static" / "fonts" / name[len(FONTS_PREFIX):]
     if name in LICENSE_MEMBERS:
         return staging / "app" / LICENSE_MEMBERS[name]
     return None
@@ -190,8 +196,8 @@ def target_of(name, staging):
 
 def unpack(wheel):
     """Extract into a fresh folder beside vendor/webapp, then swap it in: never half a build."""
-    editor.VENDOR_DIR.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=editor.VENDOR_DIR, prefix=".unpack-webapp-"))
+    vendored.VENDOR_DIR.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=vendored.VENDOR_DIR, prefix=".unpack-webapp-"))
     try:
         with zipfile.ZipFile(wheel) as archive:
             samples = used_samples(archive)
@@ -223,9 +229,23 @@ def unpack(wheel):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# What set-up put in vendor/ for the old UI (Label Studio's editor 1.13.1 and its fonts), which
+# nothing serves any more: removed at the next set-up.
+LEFTOVERS = ("editor", "editor.version", "fonts")
+
+
+def remove_leftovers():
+    for name in LEFTOVERS:
+        path = vendored.VENDOR_DIR / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
 def fetch():
-    if not editor.purify_installed():
-        editor.unpack_purify(editor.cached_purify())
+    remove_leftovers()
+    vendored.fetch_purify()
     if installed():
         return
     unpack(cached_wheel())

@@ -190,7 +190,8 @@ def test_every_response_is_nosniff(live, tmp_path):
         ("GET", "/user/logout", {}, 200),
         ("GET", "/static/js/main.js", {}, 200),
         ("GET", "/static/js/main.js", {"If-Modified-Since": first["last-modified"]}, 304),
-        ("GET", "/static/editor/main.js", {}, 200),
+        ("GET", "/static/editor/main.js", {}, 404),  # editor 1.13.1 is gone (ADR 0009)
+        ("GET", "/static/fonts/Figtree-Regular.ttf", {}, 200),
         ("GET", "/static/dompurify/purify.es.mjs", {}, 200),
         ("GET", "/static/js/../../app.py", {}, 403),
         ("GET", "/favicon.ico", {}, 200),
@@ -279,7 +280,7 @@ def test_script_paths_serve_files_only(live):
             assert headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/", "/docs/api", "/user/logout", "/?login"])
+@pytest.mark.parametrize("path", ["/", "/desktop", "/docs/api", "/user/logout", "/?login"])
 def test_every_page_has_the_path_scoped_csp(make_live, path):
     server = make_live(auth=path == "/?login", fsync=False)
     status, headers, body = raw_response(server, "GET", path)
@@ -287,9 +288,8 @@ def test_every_page_has_the_path_scoped_csp(make_live, path):
     policy = dict((d.strip().split(" ", 1) + [""])[:2]
                   for d in headers["content-security-policy"].split(";"))
     origin = f"http://127.0.0.1:{server.port}"
-    assert policy["script-src"].split() == [f"{origin}/static/js/", f"{origin}/static/editor/",
-                                            f"{origin}/static/dompurify/", f"{origin}/react-app/",
-                                            "'unsafe-eval'"]
+    assert policy["script-src"].split() == [f"{origin}/static/js/", f"{origin}/static/dompurify/",
+                                            f"{origin}/react-app/", "'unsafe-eval'"]
     assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'"
     assert policy["form-action"] == "'self'" and policy["frame-ancestors"] == "'none'"
     assert "'unsafe-inline'" not in policy["script-src"]

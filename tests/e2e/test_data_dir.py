@@ -210,7 +210,7 @@ def test_change_the_data_folder_in_the_browser(browser, user_env):  # noqa: F811
         page.click(".modal .btn-primary")
         page.wait_for_selector(".modal >> text=Reopen LabelDesk on this folder?")
         page.click(".modal .btn-primary:has-text('Reopen')")
-        page.wait_for_selector("text=Create your first project")  # the new, empty folder
+        page.wait_for_selector("text=No projects yet")  # the new, empty folder
         assert live.app.settings.data_dir == second
         assert settings_module.read_user_config() == {"data_dir": str(second)}
         ui.go("/settings")

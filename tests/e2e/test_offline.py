@@ -1,6 +1,7 @@
-"""The whole flow with no network: start, import, label in the UI, export, in a network namespace
-whose only interface is loopback. `labeldesk serve` runs under `strace -f -e trace=connect,bind`,
-and every connection it attempted must be to loopback (or a local socket).
+"""The whole flow with no network: start, import, label in the UI (Label Studio's web app),
+export, in a network namespace whose only interface is loopback. `labeldesk serve` runs under
+`strace -f -e trace=connect,bind`, and every connection it attempted must be to loopback (or a
+local socket).
 
 Needs root (ip netns), strace and the UI tools (scripts/setup.d/10-desktop-deps.sh); in CI a
 missing piece fails the test, elsewhere it skips.
@@ -70,11 +71,11 @@ with sync_playwright() as pw:
     page.fill("#token", token)
     page.press("#token", "Enter")
     page.wait_for_selector(".lsf-menu-header")
-    page.goto(f"{ui}/desktop#/projects/{project}/data")  # signed in on the UI's own host
-    page.click("#label-all")
-    page.wait_for_selector(".label-host .lsf-root")
+    # signed in on the UI's own host: the first task in the web app's labeling view
+    first = api("GET", f"/api/tasks?project={project}")["tasks"][0]["id"]
+    page.goto(f"{ui}/projects/{project}/data?task={first}")
     page.locator(".lsf-choice", has_text="Pos").first.click()
-    page.keyboard.press("Control+Enter")
+    page.get_by_role("button", name="Submit").click()
     deadline = time.time() + 20
     while time.time() < deadline and not api("GET", f"/api/projects/{project}")[
             "total_annotations_number"]:

@@ -2,7 +2,7 @@
 checkout, then the built app as a user runs it.
 
 The bundle is built once per run (about a minute and a half here) from a fresh copy of the
-repository, with the editor copied from this checkout's desktop/ui/vendor/ (it is git-ignored and
+repository, with the web app copied from this checkout's desktop/ui/vendor/ (it is git-ignored and
 was fetched by set-up: nothing is downloaded). Then, with the AppImage (what a Linux user
 downloads and double-clicks) and nothing from the venv:
 - `labeldesk serve` answers /api/health and the official SDK (from the test venv); the
@@ -30,7 +30,7 @@ import pytest
 import requests
 
 import x11
-from desktop.ui import editor, webapp
+from desktop.ui import vendored, webapp
 from paths import ROOT
 from uihelp import IN_CI
 from windowhelp import display, require  # noqa: F401 - the Xvfb fixture
@@ -84,8 +84,8 @@ def bundle(tmp_path_factory):
     for tool in ("gcc", "mksquashfs", "fusermount3"):
         if not shutil.which(tool):
             missing(f"{tool} is missing (scripts/setup.d/10-desktop-deps.sh installs it)")
-    if not editor.installed():
-        missing("the labeling editor is not installed (make setup)")
+    if not (webapp.installed() and vendored.purify_installed()):
+        missing("Label Studio's web app is not installed (make setup)")
     # One build per test run, shared by the xdist workers (the first one builds, under a lock).
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -110,7 +110,7 @@ def build_bundle(base):
     source = base / "src"
     source.mkdir()
     how = clean_checkout(source)
-    shutil.copytree(editor.VENDOR_DIR, source / "desktop" / "ui" / "vendor",
+    shutil.copytree(vendored.VENDOR_DIR, source / "desktop" / "ui" / "vendor",
                     ignore=shutil.ignore_patterns(".unpack-*"))
     started = time.monotonic()
     # a cache of its own: a cold build, as on a fresh CI machine, and no clash with a
@@ -149,16 +149,16 @@ def test_bundle_contents(bundle):
     assert figures["appimage_seconds"] < MAX_BUILD_S, figures
     assert figures["appimage_mb"] <= MAX_APPIMAGE_MB, figures
     assert figures["bundle_mb"] < MAX_FOLDER_MB, figures
-    # the UI and the editor are inside, where desktop/ui/editor.py finds them
-    stamp = (folder / "desktop" / "ui" / "vendor" / "editor.version").read_text().split()
-    assert stamp == [editor.VERSION, editor.SHA256, editor.PATCH_LEVEL]
-    assert (folder / "desktop" / "ui" / "vendor" / "editor" / "main.js").is_file()
-    # and Label Studio's web app, the UI (desktop/ui/webapp.py)
+    # Label Studio's web app, the UI, is inside, where desktop/ui/webapp.py finds it; the old
+    # editor 1.13.1 is gone
+    assert not (folder / "desktop" / "ui" / "vendor" / "editor").exists()
     stamp = (folder / "desktop" / "ui" / "vendor" / "webapp" / "webapp.version").read_text()
     assert stamp.split() == [webapp.VERSION, webapp.SHA256, webapp.PATCH_LEVEL]
     for name in ("main.js", "LICENSE", "NOTICE"):
         assert (folder / "desktop" / "ui" / "vendor" / "webapp" / "app" / name).is_file()
-    # and the sanitizer the patched editor calls (without it, HTML shows as escaped text)
+    fonts = folder / "desktop" / "ui" / "vendor" / "webapp" / "static" / "fonts"
+    assert all((fonts / name).is_file() for name in webapp.FONTS)
+    # and the sanitizer the patched web app calls (without it, HTML shows as escaped text)
     assert (folder / "desktop" / "ui" / "vendor" / "dompurify" / "purify.es.mjs").is_file()
     assert (folder / "desktop" / "ui" / "js" / "sanitize.js").is_file()
     assert (folder / "desktop" / "ui" / "index.html").is_file()
@@ -270,8 +270,10 @@ def test_bundle_serves_the_api_and_the_sdk(bundle, build, tmp_path):
         formats = requests.get(f"{url}/api/projects/{project.id}/export/formats",
                                headers={"Authorization": f"Token {token}"}, timeout=10).json()
         assert len(formats) == 15, formats
-        # the UI and the editor are served from inside the bundle
-        assert requests.get(f"{url}/static/editor/main.js", timeout=10).status_code == 200
+        # the UI (the web app, its fonts) is served from inside the bundle
+        assert requests.get(f"{url}/react-app/main.js", timeout=10).status_code == 200
+        assert requests.get(f"{url}/static/fonts/Figtree-Regular.ttf",
+                            timeout=10).status_code == 200
 
         # single instance, in the bundle too
         second = subprocess.run([str(executable), "serve", "--data-dir",

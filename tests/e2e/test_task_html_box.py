@@ -1,10 +1,11 @@
-"""Task HTML stays in its own box (issue 17), in Debian's headless Chromium.
+"""Task HTML stays in its own box (issue 17), in Label Studio's web app (its labeling editor,
+ADR 0009) in Debian's headless Chromium.
 
 HyperText keeps `<style>` and `style=""`, so a task could hide the editor and draw a fake
 sign-in screen over the window. Two layers keep it in the box the editor renders it in: the
 sanitizer rewrites its CSS (js/task-css.js: every rule inside `@scope`, `position` only as
 static, relative or absolute, at-rules with global names dropped, failing closed), and the box
-gets `contain: paint` (css/app.css), which clips what is drawn in it even without the first.
+gets `contain: paint` (css/webapp.css), which clips what is drawn in it even without the first.
 The styling legitimate tasks use (classes in a `<style>`, inline colours, `body { font }`)
 keeps working, inline and in the editor's HyperText iframe. The same holds for a List item's
 and a dynamic Choice's `html`, and in the window's own engine (tests/helpers/qt_task_css_probe.py).
@@ -102,8 +103,8 @@ def project_with(api, *htmls):
 
 
 def open_task(ui, project, task_id):
-    ui.go(f"/projects/{project['id']}/label?task={task_id}")
-    ui.page.wait_for_selector(".label-host .lsf-root")
+    """The task in the web app's labeling view (its data manager, the task opened)."""
+    ui.open_app(f"/projects/{project['id']}/data?task={task_id}")
     ui.page.wait_for_selector(".lsf-richtext__container p", state="attached")
     ui.page.wait_for_timeout(300)  # a frame for layout
 
@@ -216,7 +217,7 @@ def test_list_items_and_dynamic_choices_stay_in_their_box(ui):  # noqa: F811 - f
     assert response.status_code == 201, response.text
     [task] = ui.api.get(f"/api/projects/{project['id']}/tasks").json()
     ui.sign_in()
-    ui.go(f"/projects/{project['id']}/label?task={task['id']}")
+    ui.open_app(f"/projects/{project['id']}/data?task={task['id']}")
     page.wait_for_selector(".htx-ranker-item .spill")
     page.wait_for_selector(".lsf-choice__item .spill")
     found = page.evaluate(SPILLED, ".htx-ranker-item, .lsf-choice__item")
@@ -251,10 +252,11 @@ EXPECTED = {"red": "rgb(255, 0, 0)", "green": "rgb(0, 128, 0)", "greenWeight": "
 
 
 def test_legitimate_task_styling_is_kept(ui, tmp_path):  # noqa: F811 - fixture
-    """Classes styled by a <style>, inline colours, `body { font }`, a table's borders and an
-    @media block keep working, inline and in the editor's HyperText iframe (where a leading
-    <style> lands in the iframe's <head>); the task's CSS styles nothing of the editor; a span
-    after the <style> is still labeled by dragging the mouse across it."""
+    """Classes styled by a <style>, inline colours, `body { font }` (in the iframe; inline the
+    app's own font wins), a table's borders and an @media block keep working, inline and in
+    the editor's HyperText iframe (where a leading <style> lands in the iframe's <head>); the
+    task's CSS styles nothing of the editor; a span after the <style> is still labeled by
+    dragging the mouse across it."""
     page = ui.page
     config = CONFIG.replace("</View>", '<HyperText name="framed" value="$html"/></View>')
     project = ui.api.project(title="Styled tasks", label_config=config)
@@ -264,7 +266,11 @@ def test_legitimate_task_styling_is_kept(ui, tmp_path):  # noqa: F811 - fixture
     open_task(ui, project, task["id"])
     inline = page.evaluate(f"({COMPUTED})(document.querySelector('.lsf-richtext__container')"
                            ".ownerDocument)")
-    assert inline == EXPECTED
+    # Inline, the data manager's own `.lsf-datamanager * { font-family: … !important }` outranks
+    # any task font, as in Label Studio itself; the task's `body { font }` is kept, on its box
+    assert inline == {**EXPECTED, "font": "Figtree, sans-serif"}
+    assert ":scope { font-family: serif; }" in page.inner_text(
+        ".lsf-richtext__container style[data-task-style]")
     frame = page.wait_for_selector("iframe.lsf-richtext__iframe").content_frame()
     frame.wait_for_selector("#cell")
     assert frame.evaluate(f"({COMPUTED})(document)") == EXPECTED
@@ -297,7 +303,7 @@ def test_task_css_rewrite_rules(ui):  # noqa: F811 - fixture
     and that it fails closed (no @scope in the browser, a parser that throws)."""
     page = ui.page
     ui.sign_in()
-    page.evaluate("() => import('/static/js/sanitize.js').then((m) => m.installSanitizer())")
+    ui.open_app("/projects")  # the web app's page installs the sanitizer before the app runs
 
     def css(text):
         out = page.evaluate(SANITIZE, f"<style>{text}</style><p>x</p>")

@@ -1,13 +1,10 @@
 """The UI's sign-in: the window's one-time secret, the browser's token form, the HttpOnly
 SameSite=Strict session cookie on the UI's own host and the CSRF header it requires; what a
-cookie session is never given; the UI's settings endpoints; the label-config templates."""
+cookie session is never given; the UI's settings endpoints; the UI's files, served from disk."""
 
 import orjson
-import pytest
 import requests
 
-from desktop import labelconfig
-from desktop.api.ui import template_list
 from uihelp import browser  # noqa: F401 - fixture
 
 
@@ -176,24 +173,24 @@ def test_settings_toggle_auth_and_persist(make_live):
     assert requests.get(f"{server.url}/api/projects").status_code == 401
 
 
-def test_static_files_and_the_editor_are_served_locally(live):
-    for path, kind in (("/react-app/main.js", "javascript"), ("/static/css/app.css", "css"),
-                       ("/static/editor/main.js", "javascript"),
-                       ("/static/editor/main.css", "css"),
-                       ("/static/fonts/Figtree-Regular.ttf", "")):
+def test_static_files_and_the_web_app_are_served_locally(live):
+    from uihelp import require_tools
+    require_tools()
+    for path, kind in (("/react-app/main.js", "javascript"), ("/react-app/main.css", "css"),
+                       ("/static/css/app.css", "css"), ("/static/js/main.js", "javascript"),
+                       ("/static/dompurify/purify.es.mjs", "javascript"),
+                       ("/static/fonts/Figtree-Regular.ttf", ""),
+                       ("/static/fonts/Figtree-SemiBold.ttf", "")):
         response = requests.get(live.url + path)
-        if "editor" in path or "fonts" in path:
-            from uihelp import require_tools
-            require_tools()
         assert response.status_code == 200, path
         assert kind in response.headers["Content-Type"], (path, response.headers["Content-Type"])
-    assert requests.get(live.url + "/static/vendor/editor.version").status_code == 404
+    # the old UI's editor (1.13.1) and screens are gone (ADR 0009)
+    for gone in ("/static/editor/main.js", "/static/js/editor.js", "/static/js/views/label.js",
+                 "/api/ui/templates"):
+        assert requests.get(live.url + gone, headers={
+            "Authorization": f"Token {live.token}"}).status_code == 404, gone
+    assert requests.get(live.url + "/static/vendor/webapp/webapp.version").status_code == 404
     assert requests.get(live.url + "/static/../desktop/shell/app.py").status_code in (403, 404)
-
-
-@pytest.mark.parametrize("template", template_list()["templates"], ids=lambda t: t["id"])
-def test_templates_are_valid_label_configs(template):
-    assert labelconfig.validate(template["config"]) == []
 
 
 def test_the_login_page_in_a_browser(browser, live):  # noqa: F811 - fixture

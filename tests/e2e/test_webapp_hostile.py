@@ -1,9 +1,13 @@
-"""Hostile content can't run script in Label Studio's web app either (ADR 0006, ADR 0009): the
-task's HyperText (in the editor's iframe and inline), the label config, a prediction and the
-project's instructions carry the payloads of tests/helpers/hostilehelp.py; the task is opened in
-the app's labeling view and the instructions shown, in Debian's headless Chromium. No payload
-leaves a mark, nothing navigates, the safe part shows. A negative control takes our sanitizer
-and the page's policy out and sees the marks, so "no mark" means something."""
+"""Hostile content can't run script in Label Studio's web app (issue 13, ADR 0006, ADR 0009), in
+Debian's headless Chromium: the task's HyperText (in the editor's iframe and inline), the label
+config, a prediction and the project's instructions carry the payloads of
+tests/helpers/hostilehelp.py. Each payload that ran would leave a mark three ways: `top.__pwned`
+gets its name, it fetches /api/ui/session?pwned=<name> (the CSRF token) from our server, and it
+calls a throwaway recording HTTP server on another loopback port. The task is opened in the
+app's labeling view and the instructions shown: no payload leaves a mark, nothing navigates, the
+safe part shows. The page's policy alone (DOMPurify taken out) stops every script payload too;
+DOMPurify alone drops every payload; the app's served scripts call it. A negative control takes
+our sanitizer and the page's policy out and sees the marks, so "no mark" means something."""
 
 import time
 from urllib.parse import urlsplit
@@ -11,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import LiveServer
 
+from desktop.ui import webapp
 from hostilehelp import (  # noqa: F401 - recorder is a fixture
     DANGEROUS_NODES,
     SAFE_TEXT,
@@ -144,6 +149,31 @@ def test_hostile_instructions_run_nothing(session, recorder):  # noqa: F811 - fi
         document.querySelector('#safe-instructions').parentElement)""") == []
 
 
+def marks(session):
+    """Which payloads left a mark, by the way they left it."""
+    return {"pwned": set(pwned(session.page) or ()),
+            "token": {url.split("pwned=", 1)[1] for url in session.requests if "pwned=" in url},
+            "recorder": {path.split("/")[2] for path in Recorder.hits if path.startswith("/hit/")}}
+
+
+# What the control (below) sees in Chromium once nothing of ours stops the payloads.
+# Each of these leaves all three marks: <script> and <script src> only in the task's iframe
+# (a srcdoc document; React's innerHTML never runs a <script>, so the inline copy runs only
+# the handlers); the echo ones only once nosniff is off too.
+RUN_WHEN_UNPROTECTED = ("img-onerror", "svg-onload", "script", "svg-script", "iframe-srcdoc",
+                        "svg-foreignobject", "noscript-title", "svg-p-style", "math-textarea",
+                        "script-src-echo", "svg-style-script-href", "iframe-srcdoc-echo",
+                        "config-choice-html")
+# Only the recorder sees these: CSS loads, and a data: frame (its own origin: no top.__pwned,
+# no cookie for the token).
+LOADED_WHEN_UNPROTECTED = ("style-import", "style-attr-url", "link-stylesheet", "data-url-iframe")
+# Left no mark even unprotected, for reasons that are not ours to prove here: javascript-link
+# (the editor cancels every click on a link in the task's iframe), object-echo and embed-echo
+# (the route answers with a download, which a frame doesn't render), config-label and
+# prediction-label (the patched app shows a label as text). svg-animate-href sets
+# top.__pwned when its link is clicked, but its fetches never leave, so it is checked there only.
+
+
 def test_harness_sees_payloads_with_our_protections_out(session, recorder):  # noqa: F811
     """The negative control: with DOMPurify out and the page's CSP and nosniff dropped, the
     same task leaves marks, so the tests above prove something. Left out: what navigates the
@@ -156,8 +186,64 @@ def test_harness_sees_payloads_with_our_protections_out(session, recorder):  # n
     assert served, "the route never served the page without its policy"
     assert_sanitizer_out(session, sanitizer)
     assert policy_runs_inline_script(session.page)
-    names = set(pwned(session.page) or [])
-    assert {"img-onerror", "svg-onload"} <= names, sorted(names)
-    assert {"style-import", "style-attr-url"} <= {
-        path.split("/")[2] for path in Recorder.hits if path.startswith("/hit/")}
+    found = marks(session)
+    for how, names in found.items():
+        assert set(RUN_WHEN_UNPROTECTED) <= names, (how, sorted(names))
+    assert set(LOADED_WHEN_UNPROTECTED) <= found["recorder"], sorted(found["recorder"])
+    assert "svg-animate-href" in found["pwned"], sorted(found["pwned"])
     assert mark  # the marks are hostilehelp.mark's
+
+
+def test_policy_alone_stops_the_payloads(session, recorder):  # noqa: F811 - fixture
+    """Defence in depth: with DOMPurify taken out (and nosniff off the echo route), the page's
+    CSP alone (script paths, no inline script, base-uri, object-src, form-action, connect-src)
+    stops every script payload. Not the <meta http-equiv=refresh> one: inserted in the page, it
+    navigates the whole app away, which no CSP directive stops; only the sanitizer does (so it
+    is left out here)."""
+    sanitizer = without_sanitizer(session)
+    without_nosniff(session)
+    project, _ = open_in_editor(session, recorder, leave_out=("meta-refresh",))
+    assert_sanitizer_out(session, sanitizer)
+    assert not policy_runs_inline_script(session.page), "the page has no policy?"
+    assert_no_mark(session, recorder)
+    assert urlsplit(session.page.url).path == f"/projects/{project['id']}/data"
+
+
+def test_sanitizer_drops_every_payload(session, recorder):  # noqa: F811 - fixture
+    """DOMPurify alone (window.LabelDeskSanitize, which the app's patched sanitizer calls), on
+    each payload: nothing that can run, load or navigate survives; plain HTML does."""
+    session.sign_in()
+    page = session.page
+    for name, html in payloads(recorder):
+        left = page.evaluate(f"""(html) => {{
+            const box = document.createElement("template");
+            box.innerHTML = window.LabelDeskSanitize(html);
+            return ({DANGEROUS_NODES})(box.content);
+        }}""", html)
+        assert left == [], (name, left)
+    kept = page.evaluate("(h) => window.LabelDeskSanitize(h)",
+                         '<style>p { color: red }</style><p class="x" title="t"><b>bold</b> '
+                         '<a href="https://example.org/">link</a> <img src="/static/img/icon.svg" '
+                         'alt="i"></p><svg width="10"><circle r="4"/></svg>')
+    assert '<style data-task-style="">@scope {\np { color: red; }\n}' in kept  # task_html_box
+    assert "<b>bold</b>" in kept
+    assert 'href="https://example.org/"' in kept and 'rel="noopener noreferrer"' in kept
+    assert "<img" in kept and "<circle" in kept
+    # the sanitizer can't be swapped out by page script
+    assert page.evaluate("() => { try { window.LabelDeskSanitize = (x) => x; } catch (e) {}"
+                         " return window.LabelDeskSanitize('<img src=x onerror=alert(1)>'); }"
+                         ) == '<img src="x">'
+
+
+def test_the_served_app_calls_our_sanitizer(live):
+    """The app's scripts as served: the editor's sanitizer hands every HTML string to ours and
+    fails closed (the text, escaped) if ours never loaded; a label's text is measured as text;
+    the app's own raw HTML (instructions, the reader view) goes through ours too
+    (desktop/ui/webapp.py PATCHES)."""
+    scripts = {path.name: path.read_text(encoding="utf-8") for path in webapp.APP_DIR.glob("*.js")}
+    for what, old, new in webapp.PATCHES:
+        [name] = [name for name, text in scripts.items() if new in text]
+        served = live.anonymous.get(f"/react-app/{name}").text
+        assert new in served and old not in served, what
+    assert any("window.LabelDeskSanitize?window.LabelDeskSanitize(String(e)):String(e).replace("
+               in text for text in scripts.values())

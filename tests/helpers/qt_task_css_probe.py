@@ -1,7 +1,7 @@
 """Run js/task-css.js in the window's own engine (Qt WebEngine, offscreen) and print what it did.
 
 Used by tests/e2e/test_task_html_box.py: a hostile and a legitimate <style> go through
-scopeStyleSheet into a box with the containment of css/app.css and into an iframe's document;
+scopeStyleSheet into a box with the containment of css/webapp.css and into an iframe's document;
 the computed styles and the place of a position:fixed element come back as one JSON line.
 """
 

@@ -1,4 +1,5 @@
-"""Driving the UI in Debian's Chromium with Playwright (never a downloaded browser).
+"""Driving the UI in Debian's Chromium with Playwright (never a downloaded browser): Label
+Studio's web app (at /) and LabelDesk's own pages (at /desktop).
 
 Test modules import the fixtures they use: `from uihelp import browser, ui, ...  # noqa: F401`.
 Every request the page makes is recorded, and anything not addressed to the server (on the UI's
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import LiveServer
 
-from desktop.ui import editor, webapp
+from desktop.ui import vendored, webapp
 
 CHROMIUM = os.environ.get("LABELDESK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,9 +37,7 @@ def require_tools():
     problems = []
     if not os.path.exists(CHROMIUM):
         problems.append(f"no Chromium at {CHROMIUM} (scripts/setup.d/10-desktop-deps.sh)")
-    if not editor.installed():
-        problems.append("the Label Studio editor is not installed (make setup)")
-    if not webapp.installed():
+    if not (webapp.installed() and vendored.purify_installed()):
         problems.append("Label Studio's web app is not installed (make setup)")
     try:
         import playwright  # noqa: F401
@@ -86,13 +85,20 @@ class UI:
         return route.continue_()
 
     def sign_in(self):
+        """Signed in on LabelDesk's own pages (/desktop); the session is the web app's too."""
         secret = self.live.app.sessions.one_time_secret()
         self.page.goto(f"{self.live.ui_url}/desktop#secret={secret}")
         self.page.wait_for_selector("#nav a")
         return self
 
     def go(self, hash_path):
+        """One of LabelDesk's own pages: /desktop#<hash_path>."""
         self.page.goto(f"{self.live.ui_url}/desktop#{hash_path}")
+
+    def open_app(self, path):
+        """A page of Label Studio's web app (/projects/3/data?task=5, ...)."""
+        self.page.goto(f"{self.live.ui_url}{path}")
+        self.page.wait_for_selector(".lsf-menu-header")
 
     def assert_offline(self):
         assert self.requests, "the page made no request at all?"
@@ -135,6 +141,7 @@ def drag_text(page, container, text):
     page.mouse.move(box["x"] + box["w"] / 2, y, steps=4)
     page.mouse.move(box["x"] + box["w"] - 1, y, steps=4)
     page.mouse.up()
+
 
 
 def drag_box(page, selector, start, end):

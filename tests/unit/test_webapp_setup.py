@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from desktop.ui import webapp
-from desktop.ui.editor import SetupFailed
+from desktop.ui.vendored import SetupFailed
 
 
 def flag(on, fallthrough=0, off=1, variations=(True, False)):
@@ -41,6 +41,9 @@ def test_only_the_app_without_maps_templates_images_and_licences_are_taken(tmp_p
     assert where("label_studio/core/static/templates/x/y.jpg") == "static/templates/x/y.jpg"
     assert where("label_studio-1.23.2.dist-info/licenses/NOTICE") == "app/NOTICE"
     assert where("label_studio/core/settings/base.py") is None
+    assert where("label_studio/core/static/fonts/Figtree-SemiBold.ttf") == \
+        "static/fonts/Figtree-SemiBold.ttf"
+    assert where("label_studio/core/static/fonts/Hellix-Regular.woff") is None
 
 
 def test_a_build_the_patches_do_not_fit_stops_the_set_up(tmp_path):
@@ -66,6 +69,7 @@ def test_the_installed_app_is_patched_and_licensed():
     folder = Path(webapp.APP_DIR)
     assert (folder / "LICENSE").is_file() and (folder / "NOTICE").is_file()
     assert not list(folder.glob("*.map"))
+    assert all((webapp.FONTS_DIR / name).is_file() for name in webapp.FONTS)
     scripts = "".join(p.read_text(encoding="utf-8") for p in folder.glob("*.js"))
     for what, old, new in webapp.PATCHES:
         assert scripts.count(new) == 1 and old not in scripts, what

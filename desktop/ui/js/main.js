@@ -1,22 +1,18 @@
-// The app shell: session, sidebar, top bar and a hash router over the views in views/.
+// LabelDesk's own pages at /desktop (Label Studio's web app is the rest of the UI, at /): the
+// session, sidebar, top bar and a hash router over the views in views/: Project files, Settings
+// (data folder, token, sign-in), Backups.
 import * as api from "./api.js";
 import {clear, h, icon, loading, toastError, closeMenu} from "./dom.js";
 
 const ROUTES = [
   [/^\/projects\/?$/, "projects"],
-  [/^\/projects\/new$/, "create"],
-  [/^\/projects\/(\d+)(?:\/data)?$/, "data"],
-  [/^\/projects\/(\d+)\/label$/, "label"],
-  [/^\/projects\/(\d+)\/import$/, "import"],
-  [/^\/projects\/(\d+)\/export$/, "export"],
-  [/^\/projects\/(\d+)\/settings$/, "project-settings"],
   [/^\/settings$/, "settings"],
   [/^\/backups$/, "settings"],  // the web app's menu: Settings, scrolled to its Backups panel
 ];
 
 const content = document.getElementById("content");
 const topbar = document.getElementById("topbar");
-export const app = {session: null, project: null, version: ""};
+export const app = {session: null, version: ""};
 let cleanup = null;
 let generation = 0;
 
@@ -48,69 +44,35 @@ function navLink(href, iconName, label, active) {
            icon(iconName), label);
 }
 
-function renderNav(view, project) {
-  const nav = document.getElementById("nav");
-  clear(nav, navLink("#/projects", "grid", "Projects", view === "projects" || view === "create"));
-  if (project) {
-    const base = `#/projects/${project.id}`;
-    nav.append(h("div.nav-section", {title: project.title}, project.title || "Untitled"),
-      navLink(`${base}/data`, "table", "Data", view === "data"),
-      navLink(`${base}/label`, "tag", "Label", view === "label"),
-      navLink(`${base}/import`, "upload", "Import", view === "import"),
-      navLink(`${base}/export`, "download", "Export", view === "export"),
-      navLink(`${base}/settings`, "edit", "Project settings", view === "project-settings"));
-  }
-  clear(document.getElementById("nav-bottom"),
-        navLink("#/settings", "settings", "Settings", view === "settings"),
-        h("div.version", `LabelDesk ${app.version}`));
+function renderNav(view) {
+  const backups = location.hash.startsWith("#/backups");
+  clear(document.getElementById("nav"),
+        navLink("/projects", "table", "Label Studio", false),
+        navLink("#/projects", "folder", "Project files", view === "projects"),
+        navLink("#/settings", "settings", "Settings", view === "settings" && !backups),
+        navLink("#/backups", "refresh", "Backups", backups));
+  clear(document.getElementById("nav-bottom"), h("div.version", `LabelDesk ${app.version}`));
 }
-
-export async function loadProject(id, fresh = false) {
-  if (!fresh && app.project && app.project.id === id) return app.project;
-  app.project = await api.get(`/api/projects/${id}`);
-  return app.project;
-}
-
-export function projectChanged(project) {
-  app.project = project;
-  renderNav(currentView, project);
-}
-
-let currentView = null;
 
 async function route() {
   const mine = ++generation;
   closeMenu();
   if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } cleanup = null; }
   const {path, query} = parseHash();
-  let view = null, params = [];
-  for (const [pattern, name] of ROUTES) {
-    const match = path.match(pattern);
-    if (match) { view = name; params = match.slice(1).map(Number); break; }
-  }
-  if (!view) { location.replace("#/projects"); return; }
-  currentView = view;
-  content.className = "content";
-  clear(content, loading());
-  let project = null;
-  try {
-    if (params.length) project = await loadProject(params[0], view === "data" || view === "label");
-    else app.project = null;
-  } catch (e) {
-    if (mine !== generation) return;
-    renderNav(view, null);
-    setTopbar([{label: "Projects", href: "#/projects"}, {label: "Not found"}]);
-    clear(content, h("div.empty", h("h2", "This project doesn't exist"),
-                     h("p", e.message), h("a.btn", {href: "#/projects"}, "Back to projects")));
+  const view = ROUTES.find(([pattern]) => pattern.test(path))?.[1];
+  if (!view) {
+    // an old address of a screen the web app now has (#/projects/3/label, …): the web app's
+    const project = path.match(/^\/projects\/(\d+)/);
+    location.replace(project ? `/projects/${project[1]}/data` : "#/projects");
     return;
   }
-  if (mine !== generation) return;
-  renderNav(view, project);
+  content.className = "content";
+  clear(content, loading());
+  renderNav(view);
   const module = await import(`./views/${view}.js`);
   if (mine !== generation) return;
   try {
-    cleanup = await module.render({content, query, project, params,
-                                   stale: () => mine !== generation}) || null;
+    cleanup = await module.render({content, query, stale: () => mine !== generation}) || null;
   } catch (e) {
     console.error(e);
     if (mine === generation) clear(content, h("div.empty", h("h2", "Something went wrong"), h("p", e.message)));

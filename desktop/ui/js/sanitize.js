@@ -2,7 +2,7 @@
 // /static/dompurify/, fetched at set-up), which parses with the browser's own HTML5 parser, so
 // what it checks is what the browser will build (no parser-differential or mutation XSS).
 //
-// The editor's bundle is patched at set-up (desktop/ui/editor.py PATCHES) so that its own
+// The web app is patched at set-up (desktop/ui/webapp.py PATCHES) so that the editor's own
 // sanitizer calls window.LabelDeskSanitize: HyperText values (from task data, the label config,
 // or fetched for valueType="url"), the `html` of Label/Choice/List items (config or dynamic
 // choices from task data), the Style tag, error messages. If this module never ran, the patched

@@ -11,7 +11,7 @@
 // <style>, never our page. Only style rules, @media and @supports are kept (at-rules with
 // global names or loads: @import, @font-face, @keyframes, @property, @layer … are dropped), and
 // `position` only as static, relative or absolute. Anything this can't parse or check is
-// dropped: fails closed. The editor's boxes also get `contain: paint` (css/app.css), which
+// dropped: fails closed. The editor's boxes also get `contain: paint` (css/webapp.css), which
 // clips whatever the task draws to the box even if all of this were gone.
 
 /** The attribute a task <style> carries once rewritten (the iframe scope looks for it). */

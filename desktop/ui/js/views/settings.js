@@ -63,7 +63,7 @@ export async function render({content, stale}) {
     backups,
     h("section.panel", h("div.panel-head", h("div.grow", h("h2", "About"))),
       h("div.setting", h("div.text", h("h3", `LabelDesk ${app.version}`),
-        h("p", `Label Studio API 1.23 · labeling editor ${app.session.editor_version} (Apache-2.0) · works offline`))))));
+        h("p", `Label Studio ${app.session.webapp_version} web app and API (Apache-2.0) · works offline`))))));
   // /desktop#/backups (the web app's menu item "Backups") is this page at its Backups panel
   if (location.hash.startsWith("#/backups")) backups.scrollIntoView({block: "start"});
 
