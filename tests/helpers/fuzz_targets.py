@@ -15,12 +15,14 @@ from desktop.core.settings import Settings
 from desktop.data_import.importers import read_tasks
 from desktop.labelconfig import LabelConfigError
 from desktop.labelconfig.samples import sample_task
+from desktop.labelconfig.templates import template_list
 from desktop.shell.app import LabelDesk
-from paths import ROOT
 
 IMPORT_EXTENSIONS = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".html")
-TEMPLATE_DIR = ROOT / "desktop" / "ui" / "templates"
-TEMPLATES = sorted(p.read_text(encoding="utf-8") for p in TEMPLATE_DIR.glob("*.xml"))
+# Label Studio's template gallery, as the web app offers it (set-up unpacks it)
+TEMPLATES = sorted(t["config"] for t in template_list()["templates"]
+                   if isinstance(t.get("config"), str))
+assert TEMPLATES, "no label-config templates: run `make setup`"
 
 
 def open_core(data_dir):
