@@ -5,8 +5,16 @@ itself, never to the UI's cookie alone (web.ApiPlugin.authenticate)."""
 
 from bottle import request
 
-from desktop.api.web import created, current_user, path_id, read_object
+from desktop.api.web import created, current_user, path_id, query, read_object
 from desktop.core.errors import Bare, NotFound
+from desktop.core.paging import parse_bool
+
+
+def page_link(number):
+    """This request's URL on another page (LS's `next` and `previous`)."""
+    params = dict(request.query.decode())
+    params.update(page=str(number))
+    return request.url.split("?")[0] + "?" + "&".join(f"{k}={v}" for k, v in params.items())
 
 
 def install(app, core):
@@ -60,6 +68,34 @@ def install(app, core):
         owner = users.get(1)
         return [{"id": 1, "title": "Label Studio", "contact_info": None,
                  "created_at": owner["date_joined"]}]
+
+    @app.get("/api/organizations/<org_id>")
+    def organization(org_id):
+        return core.organization.as_json(path_id(org_id, "Organization"))
+
+    @app.get("/api/organizations/<org_id>/memberships")
+    def memberships(org_id):
+        contributed = parse_bool("contributed_to_projects", query("contributed_to_projects"),
+                                 False)
+        count, page, more, results = core.organization.members(
+            path_id(org_id, "Organization"), query("page"), query("page_size"), contributed)
+        return {"count": count, "next": page_link(page + 1) if more else None,
+                "previous": page_link(page - 1) if page > 1 else None, "results": results}
+
+    @app.get("/api/organizations/<org_id>/memberships/<user_id>")
+    def membership(org_id, user_id):
+        contributed = parse_bool("contributed_to_projects", query("contributed_to_projects"),
+                                 False)
+        return core.organization.member(path_id(org_id, "Organization"),
+                                        path_id(user_id, "OrganizationMember"), contributed)
+
+    @app.get("/api/invite")
+    def invite():
+        return core.organization.invite()
+
+    @app.post("/api/invite/reset-token")
+    def reset_invite():
+        return created(core.organization.reset_invite())
 
     @app.post("/api/token", credentials=True)
     def create_pat():

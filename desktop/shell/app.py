@@ -16,6 +16,7 @@ from desktop.core.annotations import Annotations
 from desktop.core.backups import Backups, backups_dir, read_beside
 from desktop.core.data_manager import Actions, DataManager, Views
 from desktop.core.drafts import Drafts
+from desktop.core.organization import Organization
 from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
 from desktop.core.records import Records
@@ -72,6 +73,9 @@ class LabelDesk:
             self.store.close()
             raise OSError(errno.EROFS, f"The data folder {settings.data_dir} is read-only and "
                           "holds no LabelDesk data yet: choose a folder LabelDesk can write to")
+        self.organization = Organization(records, self.users)
+        if self.readonly is None:
+            self.organization.invite()  # its invite token, made once
         self.projects = Projects(records, self.users)
         self.tasks = Tasks(records, self.projects, self.users)
         self.annotations = Annotations(records, self.tasks, self.users)
