@@ -70,3 +70,23 @@ def test_the_label_stream_opens_by_its_url(app):
     app.page.reload()
     app.page.wait_for_selector(".lsf-editor .lsf-richtext__line >> text=first review")
     app.assert_clean()
+
+
+def test_organization_page_and_invite_members(app):
+    """The Organization page lists the members (it crashed on a 404 before); the Home page's
+    "Invite Members" shows LS's invite link (which LabelDesk's sign-up doesn't accept)."""
+    project = app.api.project(title="Reviews", label_config=TEXT_CONFIG)
+    app.api.post(f"/api/projects/{project['id']}/import", json=[{"text": "fine"}])
+    page = app.sign_in("/organization").page
+    page.click("text=default_user@localhost")
+    page.wait_for_selector("text=Created Projects")  # the member's panel
+    page.wait_for_selector("a >> text=Reviews")
+    app.goto("/")
+    with page.expect_response("**/api/invite/reset-token") as reset:
+        page.click("text=Invite Members")  # the dialog asks for a new link, as in LS
+    token = reset.value.json()["token"]
+    assert app.api.get("/api/invite").json()["token"] == token
+    page.wait_for_function(
+        "token => [...document.querySelectorAll('input')].some(i => i.value.endsWith(token))",
+        arg=token)
+    app.assert_clean()
