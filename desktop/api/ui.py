@@ -117,7 +117,8 @@ def app_page(core, user_id):
     value = core.sessions.cookie(request)
     csrf_token = core.sessions.csrf(value) if value else ""
     data = orjson.dumps(app_settings(core, user_id, csrf_token)).decode().translate(HTML_UNSAFE)
-    html = (UI_DIR / "app.html").read_text(encoding="utf-8").replace("{{APP_SETTINGS}}", data)
+    html = (UI_DIR / "app.html").read_text(encoding="utf-8").replace(
+        "{{APP_SETTINGS}}", data).replace("{{PRELOADS}}", webapp.preloads(request.path))
     return page_headers(HTTPResponse(html, status=200,
                                      headers={"Content-Type": "text/html; charset=utf-8"}))
 

@@ -88,3 +88,13 @@ def test_only_the_small_samples_the_sample_tasks_name_are_kept(tmp_path):
         archive.writestr(webapp.SAMPLES_PREFIX + "unnamed.jpg", b"x")
     with zipfile.ZipFile(wheel) as archive:
         assert webapp.used_samples(archive) == {"sample.jpg"}
+
+
+def test_a_projects_pages_preload_its_chunks_and_other_pages_nothing():
+    lines = webapp.preloads("/projects/3/data").splitlines()
+    assert len(lines) == len(webapp.PROJECT_CHUNKS)
+    assert '<link rel="preload" href="/react-app/358.js" as="script">' in "".join(lines)
+    assert '<link rel="preload" href="/react-app/358.css" as="style">' in "".join(lines)
+    for path in ("/", "/projects", "/projects/", "/projects/x/data", "/organization"):
+        assert webapp.preloads(path) == ""
+    assert all((webapp.APP_DIR / name).is_file() for name in webapp.PROJECT_CHUNKS)
