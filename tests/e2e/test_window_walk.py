@@ -1,0 +1,49 @@
+"""A short walk through Label Studio's web app in the real window (pywebview on Qt WebEngine,
+under Xvfb), with real mouse clicks: the project list, a project's data manager, "Label All
+Tasks", a choice, Submit, the next task. The browser walk (tests/e2e/test_webapp_walk.py) covers
+the rest; this proves the same app works in the window people use."""
+
+import json
+import os
+import subprocess
+import sys
+
+from desktop.core.settings import Settings
+from desktop.shell.app import LabelDesk
+from paths import HELPERS
+from windowhelp import display  # noqa: F401 - the Xvfb fixture
+
+CONFIG = ('<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">'
+          '<Choice value="Positive"/><Choice value="Negative"/></Choices></View>')
+
+
+def test_label_and_submit_in_the_real_window(display, tmp_path):  # noqa: F811 - fixture
+    data = tmp_path / "data"
+    app = LabelDesk(Settings(data_dir=data))
+    project_id = app.projects.create({"title": "Reviews", "label_config": CONFIG}, 1)
+    first_id = app.tasks.create(project_id, {"text": "the first review"})
+    app.tasks.create(project_id, {"text": "the second review"})
+    app.close()
+    results = tmp_path / "results.json"
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    out = subprocess.run([sys.executable, str(HELPERS / "window_walk_driver.py"), str(data),
+                          str(results), display], env=env, capture_output=True, text=True,
+                         timeout=240)
+    output = out.stdout + out.stderr
+    found = json.loads(results.read_text())
+    assert "failure" not in found, found.get("failure", "") + output[-3000:]
+    assert out.returncode == 0, output[-3000:]
+    print("window walk:", found["steps"])
+    assert [s["step"] for s in found["steps"]] == [
+        "projects", "data manager", "label stream", "choice", "submitted, next task"]
+    assert "the first review" in found["first_task"]
+    assert "the second review" in found["second_task"]
+    assert found["shot"]["header_icon"] > 20 and found["shot"]["colours"] > 40, found["shot"]
+
+    app = LabelDesk(Settings(data_dir=data))  # what the clicks made, on disk
+    try:
+        annotations = app.annotations.list(first_id)
+    finally:
+        app.close()
+    assert [a["result"][0]["value"] for a in annotations] == [{"choices": ["Positive"]}]

@@ -1,0 +1,110 @@
+"""Runs `labeldesk start` in this process and walks Label Studio's web app in its real window:
+the project list, a project's data manager, the label stream, a choice and Submit clicked with
+real (XTEST) mouse clicks at the elements' places on the screen, then the next task; writes what
+it saw to a JSON file. Used by tests/e2e/test_window_walk.py (argv: data dir, results file,
+display)."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import webview
+
+sys.path.insert(0, str(Path(__file__).parent))
+import x11  # noqa: E402
+from x11 import GRAB  # noqa: E402
+
+data, results_path, display = sys.argv[1:4]
+results = {"steps": []}
+
+
+def js(window, script):
+    return window.evaluate_js(script)
+
+
+def until(window, script, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = js(window, script)
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out: {script}")
+
+
+def click(window, element):
+    """A real click at the middle of the element that the JavaScript expression `element`
+    finds (CSS pixels are screen pixels here: the window is not scaled)."""
+    box = until(window, f"""(() => {{
+        const e = {element};
+        if (!e) return null;
+        const r = e.getBoundingClientRect();
+        return r.width && r.height ? [r.left + r.width / 2, r.top + r.height / 2] : null;
+    }})()""")
+    x11.click(display, window.x + int(box[0]), window.y + int(box[1]))
+
+
+def by_text(selector, text):
+    """The first `selector` whose text starts with `text` (a choice's hotkey number follows)."""
+    return (f"[...document.querySelectorAll({json.dumps(selector)})]"
+            f".find((e) => e.textContent.trim().startsWith({json.dumps(text)}))")
+
+
+def task_text(window):
+    return js(window, "(document.querySelector('.lsf-main-content') || {}).innerText || ''")
+
+
+def step(name, window, started):
+    results["steps"].append({"step": name, "seconds": round(time.monotonic() - started, 2),
+                             "path": js(window, "location.pathname + location.search")})
+
+
+def drive():
+    try:
+        window = webview.windows[0]
+        started = time.monotonic()
+        until(window, "!!document.querySelector('.lsf-projects-page__link, .lsf-menu-header')",
+              60)
+        js(window, "location = '/projects/'; 1")
+        until(window, "!!document.querySelector('.lsf-projects-page__link')", 30)
+        step("projects", window, started)
+        click(window, "document.querySelector('.lsf-projects-page__link')")
+        until(window, "!!document.querySelector('.lsf-table-row')", 30)
+        step("data manager", window, started)
+        click(window, by_text("button", "Label All Tasks"))
+        until(window, "!!document.querySelector('.lsf-choices')", 30)
+        first = task_text(window)
+        step("label stream", window, started)
+        click(window, by_text(".lsf-choice__item", "Positive"))
+        until(window, "!!document.querySelector('.lsf-choice__item input:checked')", 10)
+        step("choice", window, started)
+        click(window, "document.querySelector('button[name=submit]')")
+        until(window, f"((t) => t && t !== {json.dumps(first)})("
+                      "(document.querySelector('.lsf-main-content') || {}).innerText)", 30)
+        results["first_task"], results["second_task"] = first, task_text(window)
+        step("submitted, next task", window, started)
+        shot = subprocess.run([sys.executable, "-c", GRAB, str(Path(results_path).with_suffix(
+            ".png"))], capture_output=True, text=True, timeout=60)
+        results["shot"] = json.loads(shot.stdout)
+    except BaseException as e:  # noqa: BLE001 - reported to the test
+        results["failure"] = repr(e)
+    finally:
+        Path(results_path).write_text(json.dumps(results))
+        webview.windows[0].destroy()
+
+
+real_start = webview.start
+
+
+def start(*args, **kwargs):
+    threading.Thread(target=drive, daemon=True).start()
+    return real_start(*args, **kwargs)
+
+
+webview.start = start
+from desktop.shell.cli import main  # noqa: E402
+
+sys.exit(main(["start", "--data-dir", data, "--port", "0"]))
