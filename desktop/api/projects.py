@@ -1,6 +1,8 @@
 """Projects (ref. §2): list, create, get, update, delete, label-config validation, sample
 tasks, and the label-config templates of the create-project wizard with their thumbnails."""
 
+from urllib.parse import urlencode
+
 import bottle
 from bottle import HTTPResponse, request
 
@@ -21,16 +23,20 @@ def paginated(projects, counts=False):
     wanted = None
     if ids:
         wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdecimal()}
-    total, results = projects.page(page, size, counts, title=query("title"), ids=wanted,
+    total, results = projects.page(page, size, counts, user_id=current_user(),
+                                   title=query("title"), ids=wanted,
                                    ordering=query("ordering"), pinned=query("filter"))
     results = [included(project) for project in results]
     stop = (page - 1) * size + len(results)
-    base = request.url.split("?")[0]
+    base = request.url.split("?")[0].rstrip("/") + "/"
 
     def link(number):
+        """DRF's page link: LS's path (with its slash), the query sorted, no page=1."""
         params = dict(request.query.decode())
-        params.update(page=str(number))
-        return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        params.pop("page", None)
+        if number > 1:
+            params["page"] = str(number)
+        return base + "?" * bool(params) + urlencode(sorted(params.items()))
 
     return {"count": total, "next": link(page + 1) if stop < total else None,
             "previous": link(page - 1) if page > 1 else None, "results": results}
@@ -60,18 +66,20 @@ def install(app, core):
     @app.post("/api/projects")
     def create_project():
         project_id = projects.create(read_json(), current_user())
-        return created(included(projects.as_json(project_id, counters=False)))
+        return created(included(projects.as_json(project_id, counters=False,
+                                                 user_id=current_user())))
 
     @app.get("/api/projects/<project_id>")
     def get_project(project_id):
-        return included(projects.as_json(path_id(project_id, "Project")))
+        return included(projects.as_json(path_id(project_id, "Project"),
+                                         user_id=current_user()))
 
     @app.route("/api/projects/<project_id>", method=["PATCH", "PUT"])
     def update_project(project_id):
         project_id = path_id(project_id, "Project")
         projects.update(project_id, read_json())
         core.webhooks.project_updated(project_id)
-        return included(projects.as_json(project_id))
+        return included(projects.as_json(project_id, user_id=current_user()))
 
     @app.delete("/api/projects/<project_id>")
     def delete_project(project_id):
