@@ -2,10 +2,9 @@
 
 import base64
 import bisect
+import json
 import random
 import uuid
-
-import orjson
 
 from desktop.core import clock, drafts, taskquery
 from desktop.core.errors import NotFound, ValidationError
@@ -31,8 +30,30 @@ def resolved(task_id, data):
 
 
 def pseudo_json(results):
-    """Label Studio's `annotations_results` / `predictions_results`: JSON without quotes."""
-    return orjson.dumps(results).decode().replace('"', "") if results else ""
+    """Label Studio's `annotations_results` / `predictions_results` (on SQLite): each
+    annotation's result as Django stores it (json.dumps), joined with ",", cut at 500
+    characters, without quotes."""
+    if not results:
+        return ""
+    text = ",".join(json.dumps(r) for r in results)[:500]
+    return text.replace(',"', ', "').replace("],[", "] [").replace('"', "")
+
+
+# The task list's columns LS computes in its query (DATA_MANAGER_ANNOTATIONS_MAP): without
+# fields=all, only those the filters or the ordering use; the others answer these blanks.
+# (storage_filename is not among them: LS's serializer asks the task's storage link.)
+EVALUATED = {"annotators": [], "annotations_results": "", "predictions_results": "",
+             "annotations_ids": "", "predictions_model_versions": "", "file_upload": None,
+             "completed_at": None, "predictions_score": None,
+             "avg_lead_time": None, "draft_exists": None}
+
+
+def evaluated_columns(filters, ordering):
+    """The task columns the filters and the ordering name (LS's get_fields_for_filter_ordering)."""
+    names = [item.get("filter") for item in ((filters or {}).get("items") or [])
+             if isinstance(item, dict)] if isinstance(filters, dict) else []
+    names += list(ordering or []) if isinstance(ordering, (list, tuple)) else [ordering]
+    return {name.lstrip("-").split(":")[-1] for name in names if isinstance(name, str)}
 
 
 class Tasks:
@@ -114,16 +135,19 @@ class Tasks:
         if full:
             data["completed_at"] = task.get("completed_at")
         data["annotations_results"] = pseudo_json(
-            [r for _, a in annotations for r in (a.get("result") or [])])
+            [a["result"] for _, a in annotations if a.get("result") is not None])
         data["predictions_results"] = pseudo_json(
-            [r for _, p in predictions for r in (p.get("result") or [])])
+            [p["result"] for _, p in predictions if p.get("result") is not None])
         if full:
-            scores = [p["score"] for _, p in predictions if p.get("score") is not None]
+            # LS: the average over the predictions of the project's model version
+            version = self.projects.get(task["project"]).get("model_version") or ""
+            scores = [p["score"] for _, p in predictions if p.get("score") is not None
+                      and (p.get("model_version") or "") == version]
             data["predictions_score"] = sum(scores) / len(scores) if scores else None
         data["file_upload"] = task.get("file_upload")
         data["storage_filename"] = task.get("storage_filename")
-        data["annotations_ids"] = ", ".join(str(i) for i, _ in annotations)
-        data["predictions_model_versions"] = ", ".join(
+        data["annotations_ids"] = ",".join(str(i) for i, _ in annotations)
+        data["predictions_model_versions"] = ",".join(
             sorted({str(p.get("model_version")) for _, p in predictions}))
         if full:
             times = [a["lead_time"] for _, a in annotations if a.get("lead_time") is not None]
@@ -153,7 +177,8 @@ class Tasks:
         them when `page` or `page_size` (query strings) is given."""
         self.projects.get(project_id)
         docs = self.r.tasks
-        ids = sorted(self.ids(project_id), key=lambda i: docs.doc(i)["updated_at"], reverse=True)
+        ids = sorted(self.ids(project_id), key=lambda i: (docs.doc(i)["updated_at"], i),
+                     reverse=True)  # LS: -updated_at; one import's tasks: the last one first
         if page_size or page:
             page, size = page_params(page, page_size, len(ids) or 1)
             start, stop = page_slice(len(ids), page, size, detail="Not found.")
@@ -173,6 +198,7 @@ class Tasks:
                                only_annotated)
         total_annotations, total_predictions = self._totals(project_id, ids)
         start, stop = page_slice(len(ids), page, page_size)
+        blank = () if fields == "all" else EVALUATED.keys() - evaluated_columns(filters, ordering)
         with self.r.lock:
             docs = self.r.tasks
             full = fields == "all"
@@ -184,6 +210,9 @@ class Tasks:
                 data = self.as_json(task_id, full=full, annotation_json=annotation_json,
                                     prediction_json=prediction_json, task=task,
                                     resolve_uri=resolve_uri, user_id=user_id)
+                for key in blank:
+                    if key in data:
+                        data[key] = EVALUATED[key]
                 if include:
                     data = {k: data.get(k) for k in include}
                 page_tasks.append(data)

@@ -205,8 +205,15 @@ class Storages:
                 self.r.storages.update(clean, doc_ids=[storage_id])
 
     def delete(self, storage_id, kind, kind_type):
+        """The storage goes, its tasks stay; as LS's cascade drops their links, the tasks no
+        longer name a storage_filename."""
         with self.r.transaction():
-            self.get(storage_id, kind, check_type(kind_type))
+            doc = self.get(storage_id, kind, check_type(kind_type))
+            tasks = self.r.tasks
+            linked = [i for i in self.core.tasks.ids(doc["project"])
+                      if tasks.doc(i).get("_storage") == storage_id]
+            if linked:
+                tasks.update({"storage_filename": None, "_storage": None}, doc_ids=linked)
             self.r.storages.remove(doc_ids=[storage_id])
 
     def delete_project(self, project_id):

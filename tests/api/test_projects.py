@@ -1,6 +1,6 @@
 """Projects (reference §2): create, read, list, update, delete and label-config validation."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 

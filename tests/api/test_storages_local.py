@@ -68,6 +68,9 @@ def test_import_sync_blob_urls_and_resync(desk):
     assert r.status_code == 400 and "query parameter \\\"project\\\" is required" in r.text
     assert {t["name"] for t in api.get("/api/storages/types").json()} == {"s3", "localfiles"}
     assert api.delete(f"/api/storages/localfiles/{storage['id']}").status_code == 204
+    # LS: the tasks stay, their links to the storage go (storage_filename null)
+    tasks = api.get("/api/tasks", params={"project": project["id"]}).json()["tasks"]
+    assert len(tasks) == 4 and {t["storage_filename"] for t in tasks} == {None}
     assert api.get(f"/api/storages/localfiles/{storage['id']}").status_code == 404
 
 

@@ -161,6 +161,32 @@ def test_fields_all_vs_task_only_key_sets(api):
     assert single["updated_by"] == []
 
 
+def test_task_only_leaves_the_computed_columns_blank(api):
+    """LS computes annotators, *_results, annotations_ids, predictions_model_versions and
+    file_upload in its query only for fields=all or when a filter or the ordering uses them."""
+    project = api.project()
+    import_ids(api, project["id"], [{"data": {"text": "a"}, "annotations": [
+        {"result": choice("Pos")}, {"result": choice("Neg")}],
+        "predictions": [{"result": choice("Neg"), "score": 0.5, "model_version": "v1"},
+                        {"result": choice("Pos"), "score": 0.9, "model_version": "v2"}]}])
+    plain = dm(api, project["id"])["tasks"][0]
+    assert plain["annotators"] == [] and plain["annotations_ids"] == ""
+    assert plain["annotations_results"] == plain["predictions_results"] == ""
+    assert plain["predictions_model_versions"] == "" and plain["file_upload"] is None
+    ordered = dm(api, project["id"], query={"ordering": ["-tasks:annotators"]})["tasks"][0]
+    assert ordered["annotators"] == [1] and ordered["annotations_results"] == ""
+    full = dm(api, project["id"], fields="all")["tasks"][0]
+    # each annotation's result as json.dumps writes it, joined, without quotes (LS on SQLite)
+    one = "[{from_name: sentiment, to_name: text, type: choices, value: {choices: [%s]}}]"
+    assert full["annotations_results"] == ",".join([one % "Pos", one % "Neg"]).replace(
+        "],[", "] [")
+    assert full["annotations_ids"].count(",") == 1 and " " not in full["annotations_ids"]
+    assert sorted(full["predictions_model_versions"].split(",")) == ["v1", "v2"]
+    # LS: the average over the predictions of the project's model version (the last imported)
+    assert api.get(f"/api/projects/{project['id']}").json()["model_version"] == "v2"
+    assert full["predictions_score"] == 0.9
+
+
 def test_include_limits_keys(api):
     project = api.project()
     ids = import_ids(api, project["id"], [{"text": "a"}, {"text": "b"}])
@@ -409,7 +435,7 @@ def test_project_tasks_ordered_by_last_update(api):
     ids = import_ids(api, project["id"], [{"text": "a"}, {"text": "b"}, {"text": "c"}])
     api.patch(f"/api/tasks/{ids[0]}", json={"meta": {"touched": True}})
     body = api.get(f"/api/projects/{project['id']}/tasks").json()
-    assert body[0]["id"] == ids[0]
+    assert [t["id"] for t in body] == [ids[0], ids[2], ids[1]]  # one import: the last first
 
 
 def test_delete_all_project_tasks(api):
