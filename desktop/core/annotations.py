@@ -33,6 +33,12 @@ def parse_result(result, model="annotation"):
 API_HIDDEN = ("prediction", "result_count", "unique_id")
 
 
+def result_count(result):
+    """LS's Annotation.save(): how many distinct result ids (a result without one counts as
+    one); annotations created in bulk (imports) keep 0."""
+    return len({r.get("id") if isinstance(r, dict) else None for r in result or []})
+
+
 class Annotations:
     def __init__(self, records, tasks, users):
         self.r = records
@@ -87,7 +93,8 @@ class Annotations:
                 "ground_truth": doc.get("ground_truth", False), "created_at": doc["created_at"],
                 "updated_at": doc["updated_at"], "draft_created_at": doc.get("draft_created_at"),
                 "lead_time": doc.get("lead_time"), "prediction": doc.get("prediction") or {},
-                "result_count": len(result) if isinstance(result, list) else 0,
+                "result_count": doc["result_count"] if "result_count" in doc
+                else result_count(result),
                 "unique_id": doc.get("unique_id"), "import_id": doc.get("import_id"),
                 "last_action": doc.get("last_action"),
                 "bulk_created": doc.get("bulk_created", False), "task": doc["task"],
@@ -166,10 +173,12 @@ class Annotations:
                    "updated_at": stamp, "lead_time": None, "updated_by": user_id,
                    "unique_id": str(uuid.uuid4())}
             doc.update(clean)
+            doc["result_count"] = result_count(doc["result"])
             annotation_id = self.r.annotations.insert(doc)
             if doc["ground_truth"]:
                 self._unset_other_ground_truth(task_id, annotation_id)
             self.tasks.recount(task_id)
+            self.tasks.touch(task_id, user_id)
             if draft_id is not None:
                 self.r.drafts.remove(doc_ids=[draft_id])
             self.tasks.history.fill(user_id, task["project"], task_id, annotation_id)
@@ -183,10 +192,12 @@ class Annotations:
             clean = self._clean(fields)
             clean["updated_at"] = clock.iso()
             clean["updated_by"] = user_id
+            clean["result_count"] = result_count(clean.get("result", doc.get("result")))
             self.r.annotations.update(clean, doc_ids=[annotation_id])
             if clean.get("ground_truth"):
                 self._unset_other_ground_truth(doc["task"], annotation_id)
             self.tasks.recount(doc["task"])
+            self.tasks.touch(doc["task"], user_id)
         self._notify("ANNOTATION_UPDATED", annotation_id)
 
     def _draft_of(self, fields, task_id, user_id):
@@ -204,12 +215,13 @@ class Annotations:
             raise PermissionDenied(f"You have no permission to draft id:{draft_id}")
         return draft_id
 
-    def delete(self, annotation_id):
+    def delete(self, annotation_id, user_id=None):
         with self.r.transaction():
             doc = self.get(annotation_id)
             self.r.drafts.remove(doc_ids=list(self.r.drafts_by_annotation.ids(annotation_id)))
             self.r.annotations.remove(doc_ids=[annotation_id])
             self.tasks.recount(doc["task"])
+            self.tasks.touch(doc["task"], user_id)
         self._notify("ANNOTATIONS_DELETED", annotation_id, doc)
 
     def delete_of_tasks(self, task_ids, annotator=None):

@@ -118,7 +118,7 @@ class Predictions:
                 "created_at": stamp, "updated_at": stamp, "model": fields.get("model")}
 
     @locked
-    def create(self, fields):
+    def create(self, fields, user_id=None):
         if not isinstance(fields, dict):
             raise ValidationError("Invalid data. Expected a dictionary.")
         task_id = fields.get("task")
@@ -135,10 +135,11 @@ class Predictions:
             doc["score"] = score
             prediction_id = self.r.predictions.insert(doc)
             self.tasks.recount(task_id)
+            self.tasks.touch(task_id, user_id)
         return prediction_id
 
     @locked
-    def update(self, prediction_id, fields):
+    def update(self, prediction_id, fields, user_id=None):
         with self.r.transaction():
             doc = self.get(prediction_id)
             if not isinstance(fields, dict):
@@ -154,12 +155,14 @@ class Predictions:
             if "model_version" in fields:
                 changes["model_version"] = str(fields["model_version"] or "")
             self.r.predictions.update(changes, doc_ids=[prediction_id])
+            self.tasks.touch(doc["task"], user_id)
 
-    def delete(self, prediction_id):
+    def delete(self, prediction_id, user_id=None):
         with self.r.transaction():
             doc = self.get(prediction_id)
             self.r.predictions.remove(doc_ids=[prediction_id])
             self.tasks.recount(doc["task"])
+            self.tasks.touch(doc["task"], user_id)
 
     def delete_of_tasks(self, task_ids):
         with self.r.transaction():

@@ -145,7 +145,8 @@ class Projects:
             data["queue_total"] = numbers["task_number"] - numbers["finished_task_number"]
             data["queue_done"] = numbers["finished_task_number"]
         else:
-            data["queue_done"], data["queue_total"] = self.queue(project_id, user_id)
+            done, data["queue_total"] = self.queue(project_id, user_id)
+            data["queue_done"] = done
         data["config_suitable_for_bulk_annotation"] = suitable_for_bulk_annotation(config.tree)
         data["state"] = None
         return data

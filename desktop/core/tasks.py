@@ -88,8 +88,11 @@ class Tasks:
     def get_json(self, task_id, annotation_json, prediction_json, user_id=None):
         """The data manager's whole task (GET /api/tasks/{id}), holding the store's lock;
         `drafts` are `user_id`'s (LS: the requesting user's)."""
-        return self.as_json(task_id, full=True, annotation_json=annotation_json,
+        data = self.as_json(task_id, full=True, annotation_json=annotation_json,
                             prediction_json=prediction_json, user_id=user_id)
+        # LS's TaskAPI evaluates every column but these two (they are blank there)
+        data["annotations_results"] = data["predictions_results"] = ""
+        return data
 
     @locked
     def get_base_json(self, task_id):
@@ -315,10 +318,15 @@ class Tasks:
             for key in ("is_labeled", "overlap"):
                 if key in fields:
                     changes[key] = fields[key]
-            changes["updated_at"] = clock.iso()
-            if user_id is not None:
-                changes["updated_by"] = user_id
+            changes["updated_at"] = clock.iso()  # not updated_by: LS's PATCH leaves it
             self.r.tasks.update(changes, doc_ids=[task_id])
+
+    def touch(self, task_id, user_id):
+        """LS's Annotation/Prediction.update_task(): saving or deleting one through the API
+        marks its task updated, by the requesting user (imports, in bulk, do not)."""
+        if user_id is not None and self.r.tasks.doc(task_id) is not None:
+            self.r.tasks.update({"updated_at": clock.iso(), "updated_by": user_id},
+                                doc_ids=[task_id])
 
     @locked
     def delete(self, task_id):

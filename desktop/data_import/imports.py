@@ -5,6 +5,7 @@ journal record, so a bad item or a crash leaves the project as it was.
 """
 
 import time
+import uuid
 from collections import Counter
 
 from desktop.core import clock
@@ -324,7 +325,9 @@ class Imports:
                 "created_at": region.get("created_at") or stamp,
                 "updated_at": region.get("updated_at") or stamp,
                 "lead_time": clean_score(lead_time), "import_id": region.get("id"),
-                "last_action": "imported", "updated_by": user_id}
+                # LS creates them in bulk: no save(), so no updated_by, result_count 0
+                "last_action": None, "updated_by": None, "result_count": 0,
+                "unique_id": str(uuid.uuid4())}
 
 
 
