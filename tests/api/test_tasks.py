@@ -336,6 +336,10 @@ def test_create_task_base_shape(api):
     assert body["total_annotations"] == 0 and body["file_upload"] is None
     second = api.post("/api/tasks/", json={"project": project["id"], "data": {"text": "2"}})
     assert second.json()["inner_id"] == 2
+    # LS: a task made one by one has the model's overlap 1, whatever maximum_annotations says
+    api.patch(f"/api/projects/{project['id']}", json={"maximum_annotations": 2})
+    third = api.post("/api/tasks/", json={"project": project["id"], "data": {"text": "3"}})
+    assert third.json()["overlap"] == 1
 
 
 def test_create_task_errors(api):
