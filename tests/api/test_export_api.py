@@ -351,10 +351,23 @@ def test_snapshots(image_project):
     snap = r.json()
     assert snap["status"] == "completed" and snap["title"] == "snap"
     assert snap["counters"]["task_number"] >= 3 and snap["converted_formats"] == []
+    # LS's create answer has the three options, null (no columns of its Export); GET has none
+    assert snap["task_filter_options"] is None and snap["serialization_options"] is None
+    second = api.post(f"/api/projects/{p.id}/exports", json={
+        "title": "second", "task_filter_options": {"only_with_annotations": True}}).json()
+    assert second["task_filter_options"] is None
     listed = api.get(f"/api/projects/{p.id}/exports").json()
-    assert snap["id"] in [s["id"] for s in listed]
+    assert [s["id"] for s in listed][:2] == [second["id"], snap["id"]]  # newest first
     assert "task_filter_options" not in listed[0]
-    assert api.get(f"/api/projects/{p.id}/exports/{snap['id']}").json()["md5"] == snap["md5"]
+    got = api.get(f"/api/projects/{p.id}/exports/{snap['id']}").json()
+    assert got["md5"] == snap["md5"] and "task_filter_options" not in got
+    for body, problem in [({}, "This field is required."),
+                          ({"exportType": "JSON"}, "This field is required."),
+                          ({"export_type": ""}, "This field may not be blank."),
+                          ({"export_type": "NOPE"}, "NOPE is not supported export format")]:
+        r = api.post(f"/api/projects/{p.id}/exports/{snap['id']}/convert", json=body)
+        assert r.status_code == 400 and r.json()["validation_errors"] == {
+            "export_type": [problem]}
     r = api.get(f"/api/projects/{p.id}/exports/{snap['id']}/download?exportType=JSON")
     assert r.headers["Content-Type"] == "application/json"
     assert len(r.json()) == snap["counters"]["task_number"]
