@@ -7,7 +7,8 @@ import bottle
 from bottle import HTTPResponse, request
 
 from desktop import labelconfig
-from desktop.api.web import created, current_user, path_id, query, read_json
+from desktop.api import bodies
+from desktop.api.web import content_type, created, current_user, path_id, query, read_json
 from desktop.core.errors import Bare, NotFound
 from desktop.core.paging import page_params
 from desktop.core.projects import only_fields
@@ -65,7 +66,8 @@ def install(app, core):
 
     @app.post("/api/projects")
     def create_project():
-        project_id = projects.create(read_json(), current_user())
+        project_id = projects.create(read_json(), current_user(),
+                                     from_form=content_type() in bodies.FORM_TYPES)
         return created(included(projects.as_json(project_id, counters=False,
                                                  user_id=current_user())))
 

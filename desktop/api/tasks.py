@@ -17,6 +17,7 @@ from desktop.api.web import (
 from desktop.core import taskquery
 from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.paging import page_params, parse_bool
+from desktop.core.tasks import MISSING
 
 TASK_PAGE_SIZE = 100
 
@@ -73,10 +74,12 @@ def install(app, core):
     def create_task():
         body = read_json()
         if not isinstance(body, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
         if body.get("project") is None:
             raise ValidationError({"project": ["This field is required."]})
-        task_id = tasks.create(project_ref(body["project"]), body.get("data"), body.get("meta"))
+        task_id = tasks.create(project_ref(body["project"]), body.get("data", MISSING),
+                               body.get("meta"))
         return created(tasks.get_base_json(task_id))
 
     @app.get("/api/tasks/<task_id>")
@@ -110,8 +113,9 @@ def install(app, core):
         project_id = path_id(project_id, "Project")
         body = read_json()
         if not isinstance(body, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
-        task_id = tasks.create(project_id, body.get("data"), body.get("meta"))
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
+        task_id = tasks.create(project_id, body.get("data", MISSING), body.get("meta"))
         return created(tasks.get_base_json(task_id))
 
     @app.delete("/api/projects/<project_id>/tasks")

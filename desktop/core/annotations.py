@@ -22,7 +22,10 @@ def parse_result(result, model="annotation"):
             raise ValidationError({"result": [f'{model} "result" can\'t be parse from str '
                                               "to JSON"]}) from None
     if result is not None and not isinstance(result, list):
-        raise ValidationError({"result": [f'"result" field in {model} must be list']})
+        message = f'"result" field in {model} must be list'
+        if model == "annotation":  # LS's AnnotationSerializer.validate_result, word for word
+            message = "annotation " + message
+        raise ValidationError({"result": [message]})
     if result and not all(isinstance(r, dict) for r in result):
         raise ValidationError({"result": ["Each result item must be a dictionary."]})
     return result
@@ -110,7 +113,8 @@ class Annotations:
 
     def _clean(self, fields):
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         clean = {}
         if "result" in fields:
             clean["result"] = parse_result(fields["result"])

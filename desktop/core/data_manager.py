@@ -147,7 +147,8 @@ class Actions:
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
         selected = body.get("selectedItems") or body.get("selected_items") or {"all": True}
         filters, ordering = body.get("filters"), body.get("ordering") or []
         if view_id is not None:

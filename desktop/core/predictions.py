@@ -104,7 +104,8 @@ class Predictions:
     def build(self, task_id, task, fields, default_version=""):
         """A prediction document for a task, validated; not stored yet."""
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         if "result" not in fields:
             raise ValidationError({"result": ["This field is required."]})
         parsed = self.projects.config(task["project"]).parsed
@@ -120,7 +121,8 @@ class Predictions:
     @locked
     def create(self, fields, user_id=None):
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         task_id = fields.get("task")
         if task_id is None:
             raise ValidationError({"task": ["This field is required."]})
@@ -143,7 +145,8 @@ class Predictions:
         with self.r.transaction():
             doc = self.get(prediction_id)
             if not isinstance(fields, dict):
-                raise ValidationError("Invalid data. Expected a dictionary.")
+                raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                      f"{type(fields).__name__}.")
             changes = {"updated_at": clock.iso()}
             if "result" in fields and fields["result"] is None:
                 raise ValidationError({"result": ["This field may not be null."]})

@@ -224,7 +224,12 @@ class Projects:
     # -- writing --------------------------------------------------------------------------
 
     @locked
-    def create(self, fields, user_id):
+    def create(self, fields, user_id, from_form=False):
+        """A new project. From an HTML form (`from_form`), as DRF reads one, a boolean field
+        the form leaves out is false (an unchecked box), not its default."""
+        if from_form and isinstance(fields, dict):
+            fields = {**{k: False for k in BOOLEANS
+                         if k != "start_training_on_annotation_update"}, **fields}
         clean = self._clean(fields, project_id=None)
         doc = {**DEFAULTS, **clean, "created_at": clock.iso(), "created_by": user_id}
         doc.pop("start_training_on_annotation_update", None)
@@ -308,6 +313,8 @@ class Projects:
                 self._check_model_version(project_id, value)
             return value
         if key == "color":
+            if isinstance(value, (bool, list, dict)):
+                fail("Not a valid string.")  # DRF's CharField, before LS's format check
             if not isinstance(value, str) or not COLOR.match(value):
                 fail('Color must be in "#RRGGBB" format')
             return value

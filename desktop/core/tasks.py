@@ -13,6 +13,7 @@ from desktop.core.records import locked
 from desktop.core.stream_history import StreamHistory
 
 UNDEFINED = "$undefined$"
+MISSING = object()  # a task body without `data`
 
 
 def storage_url(task_id, uri):
@@ -287,7 +288,13 @@ class Tasks:
 
     @locked
     def create(self, project_id, data, meta=None):
+        """One task (POST /api/tasks); `data` is MISSING when the body has none."""
         self.projects.get(project_id)
+        if data is MISSING or data is None:  # LS's TaskSerializer
+            raise ValidationError({"data": ["This field is required." if data is MISSING
+                                            else "This field may not be null."]})
+        if not isinstance(data, (dict, list)):  # LS's TaskValidator
+            raise ValidationError("Task[data] must be dict or list")
         data = self.check_data(project_id, data)
         if meta is not None and not isinstance(meta, dict):
             raise ValidationError({"meta": ["Value must be valid JSON."]})
@@ -303,7 +310,8 @@ class Tasks:
         with self.r.transaction():
             task = self.get(task_id)
             if not isinstance(fields, dict):
-                raise ValidationError("Invalid data. Expected a dictionary.")
+                raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                      f"{type(fields).__name__}.")
             changes = {}
             if "data" in fields:
                 # Label Studio's update checks the type only: data without the config's keys

@@ -220,8 +220,8 @@ class Imports:
             data = item["data"] if rooted else item
             hint = "data" if rooted else "root"
             if not isinstance(data, dict):
-                raise ValidationError([f"Error at item {number}: data must be a dict"
-                                       f"  :: {short_repr(item)}"])
+                raise ValidationError([f"Error at item {number}: Task[data] must be dict or list"
+                                       f" :: {short_repr(item)}"])
             if UNDEFINED in data and first_key:
                 data = {(first_key if k == UNDEFINED else k): v for k, v in data.items()}
             message = validate(data, hint) if check else None
@@ -304,7 +304,7 @@ class Imports:
                 for region in item["predictions"]:
                     predictions.append((number, region))
         except ValidationError as e:
-            raise ValidationError([f"Error at item {number}: {m}" for m in
+            raise ValidationError([f"Error at item {number}: {m} :: {short_repr(item)}" for m in
                                    e.errors.get("non_field_errors", [e.detail])]) from None
 
     def _imported_annotation(self, region, project_id, user_id, stamp):

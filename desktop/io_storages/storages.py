@@ -133,7 +133,8 @@ class Storages:
 
     def _clean(self, kind, kind_type, fields, partial):
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         allowed = FIELDS[(kind, kind_type)]
         clean = {}
         for key in allowed:

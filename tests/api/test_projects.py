@@ -163,6 +163,8 @@ def test_overlong_title_refused(api):
     ("color", "red", 'Color must be in "#RRGGBB" format'),
     ("color", "#12345", 'Color must be in "#RRGGBB" format'),
     ("color", 123, 'Color must be in "#RRGGBB" format'),
+    ("color", True, "Not a valid string."),
+    ("color", [], "Not a valid string."),
     ("sampling", "Random", '"Random" is not a valid choice.'),
     ("skip_queue", "NEVER", '"NEVER" is not a valid choice.'),
     ("title", "ab", "Ensure this field has at least 3 characters."),
@@ -504,8 +506,8 @@ def test_include_on_one_project_counts_and_updates(api):
                      json={"color": "#000000"}).json() == {"id": pid}
     assert api.get(f"/api/projects/{pid}").json()["color"] == "#000000"
     counts = api.get("/api/projects/counts", params={"include": "id,task_number",
-                                                     "page_size": 100}).json()
-    assert {"id": pid, "task_number": 0} in counts["results"]
+                                                     "ids": pid}).json()
+    assert counts["results"] == [{"id": pid, "task_number": 0}]
 
 
 def test_empty_or_unknown_include_leaves_empty_objects(api):
@@ -621,3 +623,13 @@ def test_export_files_lists_no_snapshot(api, live):
 def test_export_files_of_unknown_project_is_404(api, live):
     assert api.get("/api/projects/999999/export/files").status_code == 404
     assert live.anonymous.get("/api/projects/1/export/files").status_code == 401
+
+
+def test_a_form_body_leaves_unchecked_booleans_false(api):
+    """DRF reads an HTML form's missing boolean as an unchecked box: false, not the default."""
+    project = api.post("/api/projects", data={"title": "Form project",
+                                              "show_instruction": "true"}).json()
+    assert project["title"] == "Form project" and project["show_instruction"] is True
+    for key in ("show_skip_button", "enable_empty_annotation", "show_collab_predictions"):
+        assert project[key] is False, key
+    assert api.project(title="JSON project")["show_skip_button"] is True

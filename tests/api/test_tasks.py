@@ -350,6 +350,13 @@ def test_create_task_errors(api):
     response = api.post("/api/tasks", json={"project": project["id"], "data": {"foo": "x"}})
     assert non_field_errors(response) == [
         '"text" key is expected in task data [assume: item["data"] = task root with values]']
+    # LS's TaskSerializer / TaskValidator words for a missing, null or non-object `data`
+    for body, errors in [({}, {"data": ["This field is required."]}),
+                         ({"data": None}, {"data": ["This field may not be null."]}),
+                         ({"data": "text"},
+                          {"non_field_errors": ["Task[data] must be dict or list"]})]:
+        response = api.post("/api/tasks", json={"project": project["id"], **body})
+        assert assert_envelope(response, 400)["validation_errors"] == errors
     assert task_count(api, project["id"]) == 0
 
 
