@@ -1,7 +1,6 @@
 """Tasks (ref. §4): the data-manager list, single tasks, a project's tasks, the label stream."""
 
 import math
-import uuid
 
 from bottle import request
 
@@ -127,8 +126,4 @@ def install(app, core):
         project_id = path_id(project_id, "Project")
         task_id, queue = tasks.next_task(project_id, current_user())
         core.ml.predict_next(project_id, task_id)  # pre-labels it; talks to no model under lock
-        data = full_json(task_id)
-        data["updated_by"] = [{"user_id": current_user()}]
-        data["unique_lock_id"] = str(uuid.uuid4())
-        data["queue"] = queue
-        return data
+        return tasks.next_json(task_id, current_user(), core.predictions.as_json, queue)

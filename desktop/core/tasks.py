@@ -168,9 +168,22 @@ class Tasks:
         return data
 
     @locked
+    def upload_id(self, task):
+        """The id of the file upload a task came from (LS's TaskSerializer answers the id
+        where the data manager answers the file's name), None for none."""
+        name = task.get("file_upload")
+        if not name:
+            return None
+        for upload_id, doc in self.r.uploads.docs().items():
+            if doc.get("project") == task["project"] and \
+                    str(doc.get("file", "")).rsplit("/", 1)[-1] == name:
+                return upload_id
+        return None
+
     def detail_json(self, task_id, annotation_json, prediction_json):
         """BaseTask with its annotations and predictions (PATCH answers, a project's tasks)."""
         data = self.base_json(task_id)
+        data["file_upload"] = self.upload_id(self.get(task_id))
         data["annotations"] = [annotation_json(i, a) for i, a in self.annotations_of(task_id)]
         data["predictions"] = [prediction_json(i, p) for i, p in self.predictions_of(task_id)]
         return data
@@ -515,6 +528,7 @@ class Tasks:
                     "last_comment_updated_at", "project", "file_upload", "comment_authors"):
             data[key] = base[key]
         data["data"] = resolved(task_id, data["data"])
+        data["file_upload"] = self.upload_id(task)
         data["queue"] = queue
         return data
 

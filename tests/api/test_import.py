@@ -286,6 +286,19 @@ def test_csv_file_with_quotes_and_unicode(api):
         {"text": "Ünïcødé ✓ 日本", "label": "x"}]
 
 
+def test_uploaded_tasks_name_their_upload(api):
+    """The data manager answers the upload's file name; LS's TaskSerializer (a project's
+    tasks, the label stream) its id."""
+    project = api.project()
+    body = upload(api, project["id"], [("rows.csv", b"text\na\nb\n")]).json()
+    [upload_id] = body["file_upload_ids"]
+    name = all_tasks(api, project["id"])[0]["file_upload"]
+    assert name.endswith("-rows.csv")
+    listed = api.get(f"/api/projects/{project['id']}/tasks").json()
+    assert [t["file_upload"] for t in listed] == [upload_id, upload_id]
+    assert api.get(f"/api/projects/{project['id']}/next").json()["file_upload"] == upload_id
+
+
 def test_csv_file_with_semicolons(api):
     project = api.project()
     response = upload(api, project["id"], [("rows.csv", b"text;label\na, b;1\nc;2\n")])
