@@ -36,6 +36,11 @@ def parse_result(result, model="annotation"):
 API_HIDDEN = ("prediction", "result_count", "unique_id")
 
 
+def as_float(value):
+    """A number as LS's FloatField gives it back (7 -> 7.0); None stays None."""
+    return float(value) if isinstance(value, (int, float)) else value
+
+
 def result_count(result):
     """LS's Annotation.save(): how many distinct result ids (a result without one counts as
     one); annotations created in bulk (imports) keep 0."""
@@ -95,7 +100,8 @@ class Annotations:
                 "was_cancelled": doc.get("was_cancelled", False),
                 "ground_truth": doc.get("ground_truth", False), "created_at": doc["created_at"],
                 "updated_at": doc["updated_at"], "draft_created_at": doc.get("draft_created_at"),
-                "lead_time": doc.get("lead_time"), "prediction": doc.get("prediction") or {},
+                "lead_time": as_float(doc.get("lead_time")),
+                "prediction": doc.get("prediction") or {},
                 "result_count": doc["result_count"] if "result_count" in doc
                 else result_count(result),
                 "unique_id": doc.get("unique_id"), "import_id": doc.get("import_id"),
@@ -136,7 +142,7 @@ class Annotations:
                 except (TypeError, ValueError):
                     raise ValidationError({"lead_time": ["A valid number is required."]}) \
                         from None
-            clean["lead_time"] = value
+            clean["lead_time"] = as_float(value)  # LS's FloatField: 7 is 7.0
         if "completed_by" in fields:
             user = fields["completed_by"]
             if isinstance(user, dict):

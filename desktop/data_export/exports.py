@@ -414,10 +414,12 @@ class Exports:
                 yield orjson.loads(line[:-1] if line.endswith(b",") else line)
 
     def snapshot_file(self, project_id, export_id, export_type="JSON", escape_formulas=True):
-        """(path, download name, content type, temporary) of a snapshot in a format, converting
-        if needed. A stored CSV/TSV conversion written with the other `escape_formulas` (or
-        before the option existed: unescaped) is not served: a fresh one is written to a
-        temporary file (`temporary` True: the caller removes it once sent)."""
+        """(path, download name, content type, temporary) of a snapshot in a format. One not
+        converted yet is written for this download only, to a temporary file (LS's
+        convert_file: no converted format is recorded). A stored CSV/TSV conversion written
+        with the other `escape_formulas` (or before the option existed: unescaped) is not
+        served either: a fresh one is written the same way (`temporary` True: the caller
+        removes it once sent)."""
         doc = self.snapshot(export_id, project_id)
         if doc["status"] != "completed":
             raise NotFound(detail="Export is not completed")
@@ -429,9 +431,10 @@ class Exports:
         for converted in doc.get("converted", []):
             if converted["type"] == export_type:
                 break
-        else:
-            converted = self._convert(doc, export_id, export_type, False, escape_formulas)
-        if fmt.escapes_formulas and converted.get("escape_formulas", False) != escape_formulas:
+        else:  # LS converts it for this download only: no converted format is recorded
+            converted = None
+        if converted is None or fmt.escapes_formulas and \
+                converted.get("escape_formulas", False) != escape_formulas:
             self._file_of(doc["file"])  # made again from the snapshot: it is there
             return (*self.write(project_id, export_type, self._snapshot_tasks(doc), False,
                                 escape_formulas), True)

@@ -236,3 +236,14 @@ def test_who_updated_a_task_and_imported_annotations_as_label_studio(api):
     assert bulk["result_count"] == 0 and uuid.UUID(bulk["unique_id"])
     made = by_id[plain]["annotations"][0]
     assert made["result_count"] == 1 and made["updated_by"] == 1
+
+
+def test_lead_time_is_a_float_as_label_studios(api):
+    project = api.project()
+    [task_id] = import_ids(api, project["id"], [{"text": "a"}])
+    made = api.post(f"/api/tasks/{task_id}/annotations",
+                    json={"result": choice("Pos"), "lead_time": 7}).json()
+    assert made["lead_time"] == 7.0 and isinstance(made["lead_time"], float)
+    exported = api.get(f"/api/projects/{project['id']}/export",
+                       params={"exportType": "CSV"}).text
+    assert ",7.0," in exported

@@ -389,6 +389,9 @@ def test_snapshots(image_project):
     assert "classes.txt" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
     r = api.get(f"/api/projects/{p.id}/exports/{snap['id']}/download?exportType=COCO")
     assert "result.json" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    # COCO was converted for that download only (LS's convert_file): not recorded
+    assert [c["export_type"] for c in api.get(
+        f"/api/projects/{p.id}/exports/{snap['id']}").json()["converted_formats"]] == ["YOLO"]
     assert api.delete(f"/api/projects/{p.id}/exports/{snap['id']}").status_code == 204
     assert api.get(f"/api/projects/{p.id}/exports/{snap['id']}").status_code == 404
 
