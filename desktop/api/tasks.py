@@ -7,10 +7,10 @@ from bottle import request
 from desktop.api.web import (
     created,
     current_user,
+    ls_int,
     one_x_client,
     path_id,
     query,
-    query_int,
     read_json,
 )
 from desktop.core import taskquery
@@ -47,19 +47,21 @@ def install(app, core):
 
     @app.get("/api/tasks")
     def list_tasks():
-        project_id = query_int("project")
-        view_id = query_int("view")
+        project_id = ls_int("project", None)  # LS's int_from_request and its 400
+        view_id = ls_int("view", None)
         if project_id is None and view_id is None:
             if one_x_client():
                 raise Bare({"detail": "Neither project nor view id specified"}, 404)
             # Otherwise this is the 0.8 API's task list (docs/legacy-api.md).
             return core.legacy.list_tasks(request.query)
         filters, ordering, selected = taskquery.parse_query(query("query"))
+        hidden = None
         if view_id is not None:
             view = core.views.get(view_id)
             project_id = project_id or view["project"]
             filters = filters or view["data"].get("filters")
             ordering = ordering or view["data"].get("ordering") or []
+            hidden = view["data"].get("hiddenColumns")
         page, size = page_params(query("page"), query("page_size"), TASK_PAGE_SIZE)
         fields = query("fields", "task_only")
         include = [f for f in (query("include") or "").split(",") if f]
@@ -67,7 +69,8 @@ def install(app, core):
         resolve = parse_bool("resolve_uri", query("resolve_uri"), True)
         return tasks.list_page(project_id, (filters, ordering, selected), page, size, fields,
                                include, resolve, only_annotated, core.annotations.as_json,
-                               core.predictions.as_json, user_id=current_user())
+                               core.predictions.as_json, user_id=current_user(),
+                               hidden_columns=hidden)
 
     @app.post("/api/tasks")
     def create_task():

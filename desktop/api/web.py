@@ -176,6 +176,19 @@ def query_int(name, default=None, model=None):
         raise ValidationError({name: ["A valid integer is required."]}) from None
 
 
+def ls_int(name, default):
+    """A query parameter as LS's int_from_request reads it: absent, the default; a value that
+    isn't an integer, its 400 (the message a string, not a list)."""
+    value = request.query.getunicode(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: f'Incorrect value in key "{name}" = "{value}". It should '
+                                     "be digit string."}) from None
+
+
 def path_id(value, model):
     """An id from the URL; anything that isn't one is simply not found."""
     try:

@@ -49,6 +49,18 @@ EVALUATED = {"annotators": [], "annotations_results": "", "predictions_results":
              "avg_lead_time": None, "draft_exists": None}
 
 
+FULL_ONLY = {"completed_at", "predictions_score", "avg_lead_time", "draft_exists"}
+
+
+def shown_columns(hidden):
+    """The task columns a view shows (LS evaluates them): those not hidden in both its
+    explore and labeling modes (hiddenColumns); none without hiddenColumns."""
+    if not isinstance(hidden, dict):
+        return set()
+    both = set(hidden.get("explore") or []) & set(hidden.get("labeling") or [])
+    return {key for key in EVALUATED if f"tasks:{key}" not in both}
+
+
 def evaluated_columns(filters, ordering):
     """The task columns the filters and the ordering name (LS's get_fields_for_filter_ordering)."""
     names = [item.get("filter") for item in ((filters or {}).get("items") or [])
@@ -204,7 +216,7 @@ class Tasks:
 
     def list_page(self, project_id, query, page, page_size, fields=None, include=(),
                   resolve_uri=True, only_annotated=False, annotation_json=None,
-                  prediction_json=None, user_id=None):
+                  prediction_json=None, user_id=None, hidden_columns=None):
         """The data manager's task list (GET /api/tasks): one page of the tasks of the project
         that `query` (filters, ordering, selected items) picks, with the totals over all of
         them. Filtering and sorting take the store lock a chunk at a time (taskquery.select),
@@ -215,7 +227,10 @@ class Tasks:
                                only_annotated)
         total_annotations, total_predictions = self._totals(project_id, ids)
         start, stop = page_slice(len(ids), page, page_size)
-        blank = () if fields == "all" else EVALUATED.keys() - evaluated_columns(filters, ordering)
+        evaluated = evaluated_columns(filters, ordering) | shown_columns(hidden_columns)
+        blank = () if fields == "all" else EVALUATED.keys() - evaluated
+        # the columns only fields=all writes; without it, LS writes those it evaluated
+        extra = () if fields == "all" else FULL_ONLY & evaluated
         with self.r.lock:
             docs = self.r.tasks
             full = fields == "all"
@@ -224,14 +239,22 @@ class Tasks:
                 task = docs.doc(task_id)
                 if task is None:
                     continue  # deleted while the list was being made
-                data = self.as_json(task_id, full=full, annotation_json=annotation_json,
+                data = self.as_json(task_id, full=full or bool(extra),
+                                    annotation_json=annotation_json,
                                     prediction_json=prediction_json, task=task,
                                     resolve_uri=resolve_uri, user_id=user_id)
+                if extra:
+                    data = {k: v for k, v in data.items() if k not in (
+                        "predictions", "annotations") and (k not in FULL_ONLY or k in extra)}
+                    data["drafts"] = []
                 for key in blank:
                     if key in data:
                         data[key] = EVALUATED[key]
                 if include:
                     data = {k: data.get(k) for k in include}
+                    if data.get("annotations"):  # LS's serializer applies `include` to them too
+                        data["annotations"] = [{k: v for k, v in a.items() if k in include}
+                                               for a in data["annotations"]]
                 page_tasks.append(data)
         return {"total_annotations": total_annotations, "total_predictions": total_predictions,
                 "total": len(ids), "tasks": page_tasks}

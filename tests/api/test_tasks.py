@@ -67,6 +67,17 @@ def test_odd_paging_params_never_500(api, params):
     assert response.status_code in (200, 400, 404), response.text
 
 
+def test_bad_page_size_is_the_default_and_a_bad_project_ls_words(api):
+    """DRF: a page_size that isn't a number is the default size; LS's int_from_request: a
+    project that isn't one is a 400 whose message is a string."""
+    project = api.project()
+    import_tasks(api, project["id"], [{"text": "a"}, {"text": "b"}])
+    assert len(dm(api, project["id"], page_size="lots")["tasks"]) == 2
+    response = api.get("/api/tasks", params={"project": "abc"})
+    assert assert_envelope(response, 400)["validation_errors"] == {
+        "project": 'Incorrect value in key "project" = "abc". It should be digit string.'}
+
+
 # One route serves both APIs (docs/legacy-api.md): GET /api/tasks/{id} without 1.x parameters
 # is the exact 1.x task plus 0.x's two keys, which SDK 2.x and the legacy Client ignore.
 LEGACY_KEYS = ["completions", "has_cancelled_completions"]
@@ -194,6 +205,10 @@ def test_include_limits_keys(api):
     assert dm(api, project["id"], include="id")["tasks"] == [{"id": i} for i in ids]
     assert dm(api, project["id"], include="id,data")["tasks"] == [
         {"id": ids[0], "data": {"text": "a"}}, {"id": ids[1], "data": {"text": "b"}}]
+    annotation = api.post(f"/api/tasks/{ids[0]}/annotations", json={"result": []}).json()
+    # LS applies `include` to the annotations as well: here, only their id
+    listed = dm(api, project["id"], fields="all", include="id,annotations")["tasks"]
+    assert listed[0] == {"id": ids[0], "annotations": [{"id": annotation["id"]}]}
 
 
 # -- filters, ordering, selected items -------------------------------------------------------
@@ -572,3 +587,19 @@ def test_odd_queries_never_500(api, scored, query):
     response = api.post("/api/dm/actions", params={"id": "delete_tasks_predictions",
                                                     "project": project_id}, json=query)
     assert response.status_code in (200, 400), response.text
+
+
+def test_a_views_shown_columns_are_evaluated_in_task_only(api):
+    """LS evaluates the columns a view shows (not hidden in both modes): its task_only list
+    answers them, and leaves the hidden ones blank or out."""
+    project = api.project()
+    [task_id] = import_ids(api, project["id"], [{"text": "a"}])
+    api.post(f"/api/tasks/{task_id}/annotations", json={"result": choice("Pos")})
+    hidden = ["tasks:annotations_results", "tasks:completed_at"]
+    view = api.post("/api/dm/views", json={"project": project["id"], "data": {
+        "hiddenColumns": {"explore": hidden, "labeling": hidden}}}).json()
+    task = api.get("/api/tasks", params={"view": view["id"], "fields": "task_only"}).json()[
+        "tasks"][0]
+    assert task["annotators"] == [1] and task["annotations_results"] == ""
+    assert "avg_lead_time" in task and "completed_at" not in task
+    assert "annotations" not in task and task["drafts"] == []
