@@ -26,13 +26,10 @@ def normalize_result(result, parsed_config):
                                           f"the result keys {sorted(result)}."]})
     for name, info in controls:
         kind = info["type"].lower()
-        if kind in SINGLE_VALUE:
-            try:
-                value = SINGLE_VALUE[kind](result)
-            except (TypeError, ValueError):
-                continue
+        # LS's isinstance test: 5 fits a Rating, not a Choices ("5" does)
+        if kind in SINGLE_VALUE and isinstance(result, SINGLE_VALUE[kind]):
             return [{"from_name": name, "to_name": info["to_name"][0], "type": kind,
-                     "value": {kind: value if kind in ("rating", "number") else [value]}}]
+                     "value": {kind: [result]}}]
     raise ValidationError({"result": ["The label config has no single-value control "
                                       "(Choices, Rating, Number, TextArea) for this result."]})
 

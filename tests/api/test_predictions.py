@@ -104,6 +104,16 @@ def test_plain_string_for_the_default_project(api, task):
                                "value": {"choices": ["Pos"]}}]
 
 
+def test_a_bare_value_fits_a_control_of_its_type(api, task):
+    """LS's prepare_prediction_result tests the value's type: 5 is no Choices value (LS stores
+    the prediction with result null, LabelDesk refuses it: docs/compatibility.md)."""
+    _, task_id = task
+    response = api.post("/api/predictions", json={"task": task_id, "result": 5})
+    assert response.status_code == 400
+    assert create(api, {"task": task_id, "result": "5"})["result"][0]["value"] == {
+        "choices": ["5"]}
+
+
 @pytest.mark.parametrize("body, field", [
     ({"result": []}, "task"), ({"task": 999999, "result": []}, "task"),
     ({"task": "x", "result": []}, "task"), ({"task": None, "result": []}, "task"),
