@@ -177,7 +177,7 @@ class Predictions:
     @locked
     def import_many(self, project_id, items):
         """POST /api/projects/{id}/import/predictions: [{"task", "result", ...}] -> count."""
-        self.projects.get(project_id)
+        title = self.projects.get(project_id).get("title")
         if not isinstance(items, list):
             raise ValidationError("Expected a list of predictions.")
         docs = []
@@ -185,8 +185,9 @@ class Predictions:
             task_id = item.get("task") if isinstance(item, dict) else None
             task = self.r.tasks.doc(task_id) if isinstance(task_id, int) else None
             if task is None or task["project"] != project_id:
-                raise ValidationError([f"Error at item {number}: task {task_id!r} is not a "
-                                       f"task of project {project_id}"])
+                raise ValidationError([  # LS's words (its Project's str: "title (id=N)")
+                    f'{item} contains invalid "task" field: corresponding task ID couldn\'t be '
+                    f"retrieved from project {title} (id={project_id}) tasks"])
             try:
                 score = checked_score(item.get("score"))
             except ValidationError:

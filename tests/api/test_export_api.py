@@ -445,3 +445,16 @@ def test_snapshot_options_label_studio_accepts(api, body):
     assert response.status_code == 201, response.text
     if "title" in body:
         assert response.json()["title"] == str(body["title"])
+
+
+def test_yolo_names_an_unread_value_as_the_sdks_download_cache(live, tmp_path):
+    """A value that is no file LabelDesk can read (here a text) is named as LS's SDK caches
+    it: "<md5 of the value>[:8]__<its last path part>"."""
+    import hashlib
+    api = live.api
+    project = api.project(label_config=TEXT_CONFIG)
+    api.post(f"/api/projects/{project['id']}/import", json=[
+        {"data": {"text": "I love it"}, "annotations": [{"result": []}]}])
+    r = api.get(f"/api/projects/{project['id']}/export", params={"exportType": "YOLO"})
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert f"labels/{hashlib.md5(b'I love it').hexdigest()[:8]}__I love it.txt" in names

@@ -3,7 +3,7 @@
 import orjson
 import pytest
 
-from datahelp import PREDICTION_KEYS, assert_envelope, choice, import_ids
+from datahelp import PREDICTION_KEYS, assert_envelope, choice, import_ids, non_field_errors
 
 RICH_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -237,7 +237,10 @@ def test_import_predictions_for_a_task_of_another_project_is_400(api, task):
     [foreign] = import_ids(api, other["id"], [{"text": "y"}])
     response = api.post(f"/api/projects/{project_id}/import/predictions",
                         json=[{"task": foreign, "result": []}])
-    assert response.status_code == 400
+    title = api.get(f"/api/projects/{project_id}").json()["title"]
+    assert non_field_errors(response) == [  # LS's words
+        f"{{'task': {foreign}, 'result': []}} contains invalid \"task\" field: corresponding "
+        f"task ID couldn't be retrieved from project {title} (id={project_id}) tasks"]
     assert api.get("/api/predictions", params={"task": foreign}).json() == []
 
 
