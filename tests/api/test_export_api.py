@@ -458,3 +458,14 @@ def test_yolo_names_an_unread_value_as_the_sdks_download_cache(live, tmp_path):
     r = api.get(f"/api/projects/{project['id']}/export", params={"exportType": "YOLO"})
     names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
     assert f"labels/{hashlib.md5(b'I love it').hexdigest()[:8]}__I love it.txt" in names
+
+
+def test_voc_of_nothing_is_an_empty_archive(live):
+    """No annotated task: LS's VOC converter fails (500); LabelDesk answers the archive with its
+    empty images/ folder, as COCO and YOLO do (docs/compatibility.md)."""
+    api = live.api
+    project = api.project(label_config=IMAGE_CONFIG)
+    api.post(f"/api/projects/{project['id']}/import", json=[{"image": "/data/upload/1/x.png"}])
+    r = api.get(f"/api/projects/{project['id']}/export", params={"exportType": "VOC"})
+    assert r.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(r.content)).namelist() == ["images/"]
