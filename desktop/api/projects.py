@@ -24,7 +24,7 @@ def paginated(projects, counts=False):
     wanted = None
     if ids:
         wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdecimal()}
-    total, results = projects.page(page, size, counts, user_id=current_user(),
+    total, results = projects.page(page, size, counts, user_id=queue_user(),
                                    title=query("title"), ids=wanted,
                                    ordering=query("ordering"), pinned=query("filter"))
     results = [included(project) for project in results]
@@ -41,6 +41,16 @@ def paginated(projects, counts=False):
 
     return {"count": total, "next": link(page + 1) if stop < total else None,
             "previous": link(page - 1) if page > 1 else None, "results": results}
+
+
+def queue_user():
+    """The user whose queue the answer shows (LS's queue_total/queue_done), None when
+    `?include=` leaves both out (counting it walks the project's annotations)."""
+    include = request.query.get("include")
+    if include is not None and not {"queue_total", "queue_done"} & {
+            name.strip() for name in include.split(",")}:
+        return None
+    return current_user()
 
 
 def included(project):
@@ -69,19 +79,19 @@ def install(app, core):
         project_id = projects.create(read_json(), current_user(),
                                      from_form=content_type() in bodies.FORM_TYPES)
         return created(included(projects.as_json(project_id, counters=False,
-                                                 user_id=current_user())))
+                                                 user_id=queue_user())))
 
     @app.get("/api/projects/<project_id>")
     def get_project(project_id):
         return included(projects.as_json(path_id(project_id, "Project"),
-                                         user_id=current_user()))
+                                         user_id=queue_user()))
 
     @app.route("/api/projects/<project_id>", method=["PATCH", "PUT"])
     def update_project(project_id):
         project_id = path_id(project_id, "Project")
         projects.update(project_id, read_json())
         core.webhooks.project_updated(project_id)
-        return included(projects.as_json(project_id, user_id=current_user()))
+        return included(projects.as_json(project_id, user_id=queue_user()))
 
     @app.delete("/api/projects/<project_id>")
     def delete_project(project_id):

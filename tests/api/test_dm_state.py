@@ -129,6 +129,8 @@ def test_dm_project_shape(api):
                   api.get("/api/projects").json()["results"][0]):
         assert plain["queue_done"] == 2 and plain["queue_total"] == 3
         assert plain["config_suitable_for_bulk_annotation"] is True
+    only = api.get(f"/api/projects/{project['id']}", params={"include": "id,queue_done"}).json()
+    assert only == {"id": project["id"], "queue_done": 2}
 
 
 def test_bulk_annotation_suitability(api):
