@@ -47,7 +47,7 @@ def install(app, core):
 
     @app.delete("/api/annotations/<annotation_id>")
     def delete_annotation(annotation_id):
-        annotations.delete(path_id(annotation_id, "Annotation"))
+        annotations.delete(path_id(annotation_id, "Annotation"), current_user())
 
     @app.get("/api/predictions")
     def list_predictions():
@@ -57,7 +57,7 @@ def install(app, core):
     @app.post("/api/predictions")
     def create_prediction():
         body = read_json()
-        return created(predictions.get_json(predictions.create(body)))
+        return created(predictions.get_json(predictions.create(body, current_user())))
 
     @app.get("/api/predictions/<prediction_id>")
     def get_prediction(prediction_id):
@@ -67,12 +67,12 @@ def install(app, core):
     def update_prediction(prediction_id):
         prediction_id = path_id(prediction_id, "Prediction")
         body = read_json()
-        predictions.update(prediction_id, body)
+        predictions.update(prediction_id, body, current_user())
         return predictions.get_json(prediction_id)
 
     @app.delete("/api/predictions/<prediction_id>")
     def delete_prediction(prediction_id):
-        predictions.delete(path_id(prediction_id, "Prediction"))
+        predictions.delete(path_id(prediction_id, "Prediction"), current_user())
 
     @app.post("/api/projects/<project_id>/import/predictions")
     def import_predictions(project_id):

@@ -2,21 +2,7 @@
 
 from bottle import HTTPResponse, request
 
-from desktop.api.web import created, current_user, path_id, query, read_json
-from desktop.core.errors import ValidationError
-
-
-def ls_int(name, default):
-    """A query parameter as LS's int_from_request reads it: absent, the default; a value that
-    isn't an integer, its 400 (the message a string, not a list)."""
-    value = request.query.getunicode(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError({name: f'Incorrect value in key "{name}" = "{value}". It should '
-                                     "be digit string."}) from None
+from desktop.api.web import created, current_user, ls_int, path_id, query, read_json
 
 
 def install(app, core):

@@ -6,6 +6,7 @@ from bottle import HTTPResponse, request
 
 from desktop.api.web import created, current_user, path_id, query, read_json
 from desktop.core.paging import parse_bool
+from desktop.data_export.exports import MISSING
 
 BLOCK = 1 << 20
 
@@ -83,7 +84,7 @@ def install(app, core):
     def create_snapshot(project_id):
         project_id = path_id(project_id, "Project")
         export_id = exports.create_snapshot(project_id, read_json(), current_user())
-        return created(exports.snapshot_json(export_id))
+        return created(exports.snapshot_json(export_id, created=True))
 
     @app.get("/api/projects/<project_id>/exports/<export_id>")
     def get_snapshot(project_id, export_id):
@@ -102,7 +103,7 @@ def install(app, core):
         body = body if isinstance(body, dict) else {}
         return exports.convert_snapshot(
             path_id(project_id, "Project"), path_id(export_id, "Export"),
-            body.get("export_type") or body.get("exportType") or "JSON",
+            body.get("export_type", MISSING),  # LS: no exportType here
             bool(body.get("download_resources", False)),
             escape_formulas(body.get("escape_formulas")))
 

@@ -48,7 +48,7 @@ def install(app, core):
                                                     **options))
             body = {k: request.forms.getunicode(k) for k in request.forms}
         else:
-            body = read_json(default=[])
+            body = read_json(default={})  # LS: an empty body is one empty task
         if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
             body = inline_json(body)
         return created(imports.import_json(project_id, body, current_user(), **options))

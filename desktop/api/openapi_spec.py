@@ -331,7 +331,7 @@ OPERATIONS = [
      dict(ok=(200, "Token"))),
     ("GET", "/api/current-user/hotkeys", "Users", "Custom hotkeys", dict(ok=(200, OBJ))),
     ("PATCH", "/api/current-user/hotkeys", "Users", "Set custom hotkeys",
-     dict(body=obj({"custom_hotkeys": OBJ}), ok=(200, OBJ))),
+     dict(body=obj({"custom_hotkeys": OBJ}), ok=(200, OBJ), bare="any")),
     ("GET", "/api/users", "Users", "Users", dict(ok=(200, array(ref("User"))))),
     ("POST", "/api/users", "Users", "Create a user", dict(body="UserWrite", ok=(201, "User"))),
     ("GET", "/api/users/{user_id}", "Users", "A user", dict(ok=(200, "User"))),

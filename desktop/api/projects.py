@@ -1,11 +1,14 @@
 """Projects (ref. §2): list, create, get, update, delete, label-config validation, sample
 tasks, and the label-config templates of the create-project wizard with their thumbnails."""
 
+from urllib.parse import urlencode
+
 import bottle
 from bottle import HTTPResponse, request
 
 from desktop import labelconfig
-from desktop.api.web import created, current_user, path_id, query, read_json
+from desktop.api import bodies
+from desktop.api.web import content_type, created, current_user, path_id, query, read_json
 from desktop.core.errors import Bare, NotFound
 from desktop.core.paging import page_params
 from desktop.core.projects import only_fields
@@ -21,19 +24,33 @@ def paginated(projects, counts=False):
     wanted = None
     if ids:
         wanted = {int(x) for x in ids.replace(" ", "").split(",") if x.isdecimal()}
-    total, results = projects.page(page, size, counts, title=query("title"), ids=wanted,
+    total, results = projects.page(page, size, counts, user_id=queue_user(),
+                                   title=query("title"), ids=wanted,
                                    ordering=query("ordering"), pinned=query("filter"))
     results = [included(project) for project in results]
     stop = (page - 1) * size + len(results)
-    base = request.url.split("?")[0]
+    base = request.url.split("?")[0].rstrip("/") + "/"
 
     def link(number):
+        """DRF's page link: LS's path (with its slash), the query sorted, no page=1."""
         params = dict(request.query.decode())
-        params.update(page=str(number))
-        return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        params.pop("page", None)
+        if number > 1:
+            params["page"] = str(number)
+        return base + "?" * bool(params) + urlencode(sorted(params.items()))
 
     return {"count": total, "next": link(page + 1) if stop < total else None,
             "previous": link(page - 1) if page > 1 else None, "results": results}
+
+
+def queue_user():
+    """The user whose queue the answer shows (LS's queue_total/queue_done), None when
+    `?include=` leaves both out (counting it walks the project's annotations)."""
+    include = request.query.get("include")
+    if include is not None and not {"queue_total", "queue_done"} & {
+            name.strip() for name in include.split(",")}:
+        return None
+    return current_user()
 
 
 def included(project):
@@ -59,19 +76,22 @@ def install(app, core):
 
     @app.post("/api/projects")
     def create_project():
-        project_id = projects.create(read_json(), current_user())
-        return created(included(projects.as_json(project_id, counters=False)))
+        project_id = projects.create(read_json(), current_user(),
+                                     from_form=content_type() in bodies.FORM_TYPES)
+        return created(included(projects.as_json(project_id, counters=False,
+                                                 user_id=queue_user())))
 
     @app.get("/api/projects/<project_id>")
     def get_project(project_id):
-        return included(projects.as_json(path_id(project_id, "Project")))
+        return included(projects.as_json(path_id(project_id, "Project"),
+                                         user_id=queue_user()))
 
     @app.route("/api/projects/<project_id>", method=["PATCH", "PUT"])
     def update_project(project_id):
         project_id = path_id(project_id, "Project")
         projects.update(project_id, read_json())
         core.webhooks.project_updated(project_id)
-        return included(projects.as_json(project_id))
+        return included(projects.as_json(project_id, user_id=queue_user()))
 
     @app.delete("/api/projects/<project_id>")
     def delete_project(project_id):

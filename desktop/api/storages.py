@@ -76,8 +76,8 @@ def install_kind(app, core, kind, prefix, types):
         if body.get("project") is None and query_int("project") is not None:
             body["project"] = query_int("project")  # the legacy client's ?project=
         storage_id = storages.create(kind, kind_type, body)
-        if kind == "export":  # Label Studio syncs a new export storage at once
-            storages.sync(storage_id, kind, kind_type, current_user())
+        if kind == "export":  # LS syncs a new export storage at once, answering it queued
+            return created(storages.sync(storage_id, kind, kind_type, current_user()))
         return created(storages.as_json(storage_id))
 
     @app.post(prefix + "/<kind_type>/validate", name=f"{kind}-validate")
@@ -97,7 +97,7 @@ def install_kind(app, core, kind, prefix, types):
         storage_id = path_id(storage_id, "Storage")
         body = read_object()
         storages.update(storage_id, kind, kind_type, body)
-        return storages.as_json(storage_id)
+        return storages.updated_json(storage_id)
 
     @app.delete(prefix + "/<kind_type>/<storage_id>", name=f"{kind}-delete")
     def delete(kind_type, storage_id):

@@ -1,22 +1,22 @@
 """Tasks (ref. §4): the data-manager list, single tasks, a project's tasks, the label stream."""
 
 import math
-import uuid
 
 from bottle import request
 
 from desktop.api.web import (
     created,
     current_user,
+    ls_int,
     one_x_client,
     path_id,
     query,
-    query_int,
     read_json,
 )
 from desktop.core import taskquery
 from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.paging import page_params, parse_bool
+from desktop.core.tasks import MISSING
 
 TASK_PAGE_SIZE = 100
 
@@ -47,19 +47,21 @@ def install(app, core):
 
     @app.get("/api/tasks")
     def list_tasks():
-        project_id = query_int("project")
-        view_id = query_int("view")
+        project_id = ls_int("project", None)  # LS's int_from_request and its 400
+        view_id = ls_int("view", None)
         if project_id is None and view_id is None:
             if one_x_client():
                 raise Bare({"detail": "Neither project nor view id specified"}, 404)
             # Otherwise this is the 0.8 API's task list (docs/legacy-api.md).
             return core.legacy.list_tasks(request.query)
         filters, ordering, selected = taskquery.parse_query(query("query"))
+        hidden = None
         if view_id is not None:
             view = core.views.get(view_id)
             project_id = project_id or view["project"]
             filters = filters or view["data"].get("filters")
             ordering = ordering or view["data"].get("ordering") or []
+            hidden = view["data"].get("hiddenColumns")
         page, size = page_params(query("page"), query("page_size"), TASK_PAGE_SIZE)
         fields = query("fields", "task_only")
         include = [f for f in (query("include") or "").split(",") if f]
@@ -67,16 +69,19 @@ def install(app, core):
         resolve = parse_bool("resolve_uri", query("resolve_uri"), True)
         return tasks.list_page(project_id, (filters, ordering, selected), page, size, fields,
                                include, resolve, only_annotated, core.annotations.as_json,
-                               core.predictions.as_json, user_id=current_user())
+                               core.predictions.as_json, user_id=current_user(),
+                               hidden_columns=hidden)
 
     @app.post("/api/tasks")
     def create_task():
         body = read_json()
         if not isinstance(body, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
         if body.get("project") is None:
             raise ValidationError({"project": ["This field is required."]})
-        task_id = tasks.create(project_ref(body["project"]), body.get("data"), body.get("meta"))
+        task_id = tasks.create(project_ref(body["project"]), body.get("data", MISSING),
+                               body.get("meta"))
         return created(tasks.get_base_json(task_id))
 
     @app.get("/api/tasks/<task_id>")
@@ -110,8 +115,9 @@ def install(app, core):
         project_id = path_id(project_id, "Project")
         body = read_json()
         if not isinstance(body, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
-        task_id = tasks.create(project_id, body.get("data"), body.get("meta"))
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
+        task_id = tasks.create(project_id, body.get("data", MISSING), body.get("meta"))
         return created(tasks.get_base_json(task_id))
 
     @app.delete("/api/projects/<project_id>/tasks")
@@ -123,8 +129,4 @@ def install(app, core):
         project_id = path_id(project_id, "Project")
         task_id, queue = tasks.next_task(project_id, current_user())
         core.ml.predict_next(project_id, task_id)  # pre-labels it; talks to no model under lock
-        data = full_json(task_id)
-        data["updated_by"] = [{"user_id": current_user()}]
-        data["unique_lock_id"] = str(uuid.uuid4())
-        data["queue"] = queue
-        return data
+        return tasks.next_json(task_id, current_user(), core.predictions.as_json, queue)

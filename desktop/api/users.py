@@ -39,8 +39,8 @@ def install(app, core):
 
     @app.route("/api/current-user/hotkeys", method=["GET", "PATCH"])
     def hotkeys():
-        body = read_object() if request.method == "PATCH" else {}
-        return users.hotkeys(current_user(), body.get("custom_hotkeys"))
+        return users.hotkeys(current_user(),
+                             read_object() if request.method == "PATCH" else None)
 
     @app.get("/api/users")
     def list_users():

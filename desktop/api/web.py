@@ -2,6 +2,7 @@
 authentication, and the guard in front of the app (loopback Host, same Origin, body size)."""
 
 import errno
+import json
 import logging
 import os
 import socket
@@ -108,6 +109,20 @@ def content_type():
     return (request.content_type or "").split(";")[0].strip().lower()
 
 
+def _strict_constant(name):
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def python_json_error(raw):
+    """What DRF's JSONParser says of a body orjson refused: Python json's message (LS:
+    "JSON parse error - Expecting value: line 1 column 1 (char 0)"), None if json takes it."""
+    try:
+        json.loads(raw.decode("utf-8"), parse_constant=_strict_constant)
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        return str(e)
+    return None
+
+
 def read_json(allow_form=True, default=None):
     """The request body as JSON (or form fields), with Label Studio's 400/415 answers."""
     kind = content_type()
@@ -120,8 +135,10 @@ def read_json(allow_form=True, default=None):
     if kind in ("", JSON_TYPE) or kind.endswith("+json"):
         try:
             return jsonload.loads(raw)  # nesting capped: see desktop/core/jsonload.py
-        except orjson.JSONDecodeError as e:
+        except jsonload.TooDeep as e:
             raise LabelDeskError(f"JSON parse error - {e}") from None
+        except orjson.JSONDecodeError as e:
+            raise LabelDeskError(f"JSON parse error - {python_json_error(raw) or e}") from None
     raise UnsupportedMediaType(f'Unsupported media type "{kind}" in request.')
 
 
@@ -157,6 +174,19 @@ def query_int(name, default=None, model=None):
         return int(value)
     except ValueError:
         raise ValidationError({name: ["A valid integer is required."]}) from None
+
+
+def ls_int(name, default):
+    """A query parameter as LS's int_from_request reads it: absent, the default; a value that
+    isn't an integer, its 400 (the message a string, not a list)."""
+    value = request.query.getunicode(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: f'Incorrect value in key "{name}" = "{value}". It should '
+                                     "be digit string."}) from None
 
 
 def path_id(value, model):

@@ -22,7 +22,10 @@ def parse_result(result, model="annotation"):
             raise ValidationError({"result": [f'{model} "result" can\'t be parse from str '
                                               "to JSON"]}) from None
     if result is not None and not isinstance(result, list):
-        raise ValidationError({"result": [f'"result" field in {model} must be list']})
+        message = f'"result" field in {model} must be list'
+        if model == "annotation":  # LS's AnnotationSerializer.validate_result, word for word
+            message = "annotation " + message
+        raise ValidationError({"result": [message]})
     if result and not all(isinstance(r, dict) for r in result):
         raise ValidationError({"result": ["Each result item must be a dictionary."]})
     return result
@@ -31,6 +34,17 @@ def parse_result(result, model="annotation"):
 # Columns LS's API serializer leaves out: prediction and result_count excluded, unique_id
 # write-only (tasks/serializers.py AnnotationSerializer).
 API_HIDDEN = ("prediction", "result_count", "unique_id")
+
+
+def as_float(value):
+    """A number as LS's FloatField gives it back (7 -> 7.0); None stays None."""
+    return float(value) if isinstance(value, (int, float)) else value
+
+
+def result_count(result):
+    """LS's Annotation.save(): how many distinct result ids (a result without one counts as
+    one); annotations created in bulk (imports) keep 0."""
+    return len({r.get("id") if isinstance(r, dict) else None for r in result or []})
 
 
 class Annotations:
@@ -86,8 +100,10 @@ class Annotations:
                 "was_cancelled": doc.get("was_cancelled", False),
                 "ground_truth": doc.get("ground_truth", False), "created_at": doc["created_at"],
                 "updated_at": doc["updated_at"], "draft_created_at": doc.get("draft_created_at"),
-                "lead_time": doc.get("lead_time"), "prediction": doc.get("prediction") or {},
-                "result_count": len(result) if isinstance(result, list) else 0,
+                "lead_time": as_float(doc.get("lead_time")),
+                "prediction": doc.get("prediction") or {},
+                "result_count": doc["result_count"] if "result_count" in doc
+                else result_count(result),
                 "unique_id": doc.get("unique_id"), "import_id": doc.get("import_id"),
                 "last_action": doc.get("last_action"),
                 "bulk_created": doc.get("bulk_created", False), "task": doc["task"],
@@ -103,7 +119,8 @@ class Annotations:
 
     def _clean(self, fields):
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         clean = {}
         if "result" in fields:
             clean["result"] = parse_result(fields["result"])
@@ -125,7 +142,7 @@ class Annotations:
                 except (TypeError, ValueError):
                     raise ValidationError({"lead_time": ["A valid number is required."]}) \
                         from None
-            clean["lead_time"] = value
+            clean["lead_time"] = as_float(value)  # LS's FloatField: 7 is 7.0
         if "completed_by" in fields:
             user = fields["completed_by"]
             if isinstance(user, dict):
@@ -166,10 +183,12 @@ class Annotations:
                    "updated_at": stamp, "lead_time": None, "updated_by": user_id,
                    "unique_id": str(uuid.uuid4())}
             doc.update(clean)
+            doc["result_count"] = result_count(doc["result"])
             annotation_id = self.r.annotations.insert(doc)
             if doc["ground_truth"]:
                 self._unset_other_ground_truth(task_id, annotation_id)
             self.tasks.recount(task_id)
+            self.tasks.touch(task_id, user_id)
             if draft_id is not None:
                 self.r.drafts.remove(doc_ids=[draft_id])
             self.tasks.history.fill(user_id, task["project"], task_id, annotation_id)
@@ -183,10 +202,12 @@ class Annotations:
             clean = self._clean(fields)
             clean["updated_at"] = clock.iso()
             clean["updated_by"] = user_id
+            clean["result_count"] = result_count(clean.get("result", doc.get("result")))
             self.r.annotations.update(clean, doc_ids=[annotation_id])
             if clean.get("ground_truth"):
                 self._unset_other_ground_truth(doc["task"], annotation_id)
             self.tasks.recount(doc["task"])
+            self.tasks.touch(doc["task"], user_id)
         self._notify("ANNOTATION_UPDATED", annotation_id)
 
     def _draft_of(self, fields, task_id, user_id):
@@ -204,12 +225,13 @@ class Annotations:
             raise PermissionDenied(f"You have no permission to draft id:{draft_id}")
         return draft_id
 
-    def delete(self, annotation_id):
+    def delete(self, annotation_id, user_id=None):
         with self.r.transaction():
             doc = self.get(annotation_id)
             self.r.drafts.remove(doc_ids=list(self.r.drafts_by_annotation.ids(annotation_id)))
             self.r.annotations.remove(doc_ids=[annotation_id])
             self.tasks.recount(doc["task"])
+            self.tasks.touch(doc["task"], user_id)
         self._notify("ANNOTATIONS_DELETED", annotation_id, doc)
 
     def delete_of_tasks(self, task_ids, annotator=None):

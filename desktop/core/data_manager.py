@@ -10,32 +10,6 @@ from desktop.core.fields import FieldError
 from desktop.core.records import locked
 from desktop.labelconfig import UNDEFINED_KEY
 
-BULK_DISALLOWED = {"labels", "brush", "brushlabels", "ellipse", "ellipselabels", "keypoint",
-                   "keypointlabels", "polygon", "polygonlabels", "rectangle", "rectanglelabels",
-                   "hypertextlabels", "paragraphlabels", "timeserieslabels", "videorectangle"}
-BULK_CHECKED = {"choices", "taxonomy", "datetime", "number", "rating", "textarea"}
-
-
-def suitable_for_bulk_annotation(tree):
-    """LS's config_suitable_for_bulk_annotation: no region tags, no per-region or per-item
-    controls, no Choices/Taxonomy with a `value`, no labeling or remote Taxonomy."""
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or not element.get("name"):
-            continue
-        tag = element.tag.lower()
-        if tag in BULK_DISALLOWED or (tag.endswith("labels") and tag != "labels"):
-            return False
-        if tag in BULK_CHECKED:
-            if any((element.get(a) or "false").lower() == "true"
-                   for a in ("perRegion", "perItem")):
-                return False
-            if tag in ("choices", "taxonomy") and element.get("value") is not None:
-                return False
-        if tag == "taxonomy" and ((element.get("labeling") or "false").lower() == "true"
-                                  or element.get("apiUrl") is not None):
-            return False
-    return True
-
 
 class DataManager:
     """What the data manager asks of a project before it shows it: columns, state, forms."""
@@ -88,35 +62,13 @@ class DataManager:
         """GET /api/dm/project: LS's ProjectSerializer without the counters (they are null
         there), the queue of the requesting user, and the data manager's extra keys."""
         projects = self.core.projects
-        data = projects.as_json(project_id, counters=False)
-        project = projects.get(project_id)
-        done, total = self._queue(project_id, user_id, project.get("skip_queue"))
-        data["queue_total"], data["queue_done"] = total, done
-        data["config_suitable_for_bulk_annotation"] = suitable_for_bulk_annotation(
-            projects.config(project_id).tree)
+        data = projects.as_json(project_id, counters=False, user_id=user_id)
         data.update(can_delete_tasks=True, can_manage_annotations=True, can_manage_tasks=True,
                     source_syncing=False, target_syncing=False,
                     task_count=self.r.tasks_by_project.count(project_id),
                     annotation_count=self.r.annotations_by_project.count(project_id),
                     config_has_control_tags=bool(projects.config(project_id).parsed))
         return data
-
-    def _queue(self, project_id, user_id, skip_queue):
-        """(queue_done, queue_total) as LS's serializer counts them for the user: done = the
-        tasks they annotated (not counting skips when skipped tasks come back to them); total =
-        those plus the unlabeled tasks they haven't touched."""
-        mine, finished = set(), set()
-        for annotation_id in self.r.annotations_by_project.ids(project_id):
-            doc = self.r.annotations.doc(annotation_id)
-            if doc.get("completed_by") == user_id:
-                mine.add(doc["task"])
-                if not doc.get("was_cancelled"):
-                    finished.add(doc["task"])
-        counters = self.r.counters(project_id)
-        unlabeled = counters["task_number"] - counters["finished_task_number"]
-        unlabeled_mine = sum(1 for t in mine if not self.r.tasks.doc(t).get("is_labeled"))
-        done = len(finished) if skip_queue == "REQUEUE_FOR_ME" else len(mine)
-        return done, unlabeled - unlabeled_mine + len(mine)
 
     @locked
     def actions(self, project_id):
@@ -195,7 +147,8 @@ class Actions:
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(body).__name__}.")
         selected = body.get("selectedItems") or body.get("selected_items") or {"all": True}
         filters, ordering = body.get("filters"), body.get("ordering") or []
         if view_id is not None:

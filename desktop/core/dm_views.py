@@ -69,6 +69,8 @@ class Views:
         if "data" in body:
             if body["data"] is None or not isinstance(body["data"], dict):
                 errors["data"] = ["Value must be a JSON object."]  # LS: 500
+            elif "filters" in body["data"] and not isinstance(body["data"]["filters"], dict):
+                errors["data"] = {"filters": ["Value must be a JSON object."]}  # LS: 500
             else:
                 clean["data"] = body["data"]
         if errors:

@@ -6,9 +6,12 @@ from desktop.core.errors import NotFound, ValidationError
 def page_params(page, page_size, default_size, max_size=None):
     try:
         page = int(page) if page not in (None, "") else 1
-        page_size = int(page_size) if page_size not in (None, "") else default_size
     except (TypeError, ValueError):
         raise NotFound(detail="Invalid page.") from None
+    try:  # DRF: a page_size that isn't a number is the default size
+        page_size = int(page_size) if page_size not in (None, "") else default_size
+    except (TypeError, ValueError):
+        page_size = default_size
     if page < 1:
         raise NotFound(detail="Invalid page.")
     if page_size < 1:

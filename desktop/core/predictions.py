@@ -26,13 +26,10 @@ def normalize_result(result, parsed_config):
                                           f"the result keys {sorted(result)}."]})
     for name, info in controls:
         kind = info["type"].lower()
-        if kind in SINGLE_VALUE:
-            try:
-                value = SINGLE_VALUE[kind](result)
-            except (TypeError, ValueError):
-                continue
+        # LS's isinstance test: 5 fits a Rating, not a Choices ("5" does)
+        if kind in SINGLE_VALUE and isinstance(result, SINGLE_VALUE[kind]):
             return [{"from_name": name, "to_name": info["to_name"][0], "type": kind,
-                     "value": {kind: value if kind in ("rating", "number") else [value]}}]
+                     "value": {kind: [result]}}]
     raise ValidationError({"result": ["The label config has no single-value control "
                                       "(Choices, Rating, Number, TextArea) for this result."]})
 
@@ -104,7 +101,8 @@ class Predictions:
     def build(self, task_id, task, fields, default_version=""):
         """A prediction document for a task, validated; not stored yet."""
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         if "result" not in fields:
             raise ValidationError({"result": ["This field is required."]})
         parsed = self.projects.config(task["project"]).parsed
@@ -118,9 +116,10 @@ class Predictions:
                 "created_at": stamp, "updated_at": stamp, "model": fields.get("model")}
 
     @locked
-    def create(self, fields):
+    def create(self, fields, user_id=None):
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         task_id = fields.get("task")
         if task_id is None:
             raise ValidationError({"task": ["This field is required."]})
@@ -135,14 +134,16 @@ class Predictions:
             doc["score"] = score
             prediction_id = self.r.predictions.insert(doc)
             self.tasks.recount(task_id)
+            self.tasks.touch(task_id, user_id)
         return prediction_id
 
     @locked
-    def update(self, prediction_id, fields):
+    def update(self, prediction_id, fields, user_id=None):
         with self.r.transaction():
             doc = self.get(prediction_id)
             if not isinstance(fields, dict):
-                raise ValidationError("Invalid data. Expected a dictionary.")
+                raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                      f"{type(fields).__name__}.")
             changes = {"updated_at": clock.iso()}
             if "result" in fields and fields["result"] is None:
                 raise ValidationError({"result": ["This field may not be null."]})
@@ -154,12 +155,14 @@ class Predictions:
             if "model_version" in fields:
                 changes["model_version"] = str(fields["model_version"] or "")
             self.r.predictions.update(changes, doc_ids=[prediction_id])
+            self.tasks.touch(doc["task"], user_id)
 
-    def delete(self, prediction_id):
+    def delete(self, prediction_id, user_id=None):
         with self.r.transaction():
             doc = self.get(prediction_id)
             self.r.predictions.remove(doc_ids=[prediction_id])
             self.tasks.recount(doc["task"])
+            self.tasks.touch(doc["task"], user_id)
 
     def delete_of_tasks(self, task_ids):
         with self.r.transaction():
@@ -174,7 +177,7 @@ class Predictions:
     @locked
     def import_many(self, project_id, items):
         """POST /api/projects/{id}/import/predictions: [{"task", "result", ...}] -> count."""
-        self.projects.get(project_id)
+        title = self.projects.get(project_id).get("title")
         if not isinstance(items, list):
             raise ValidationError("Expected a list of predictions.")
         docs = []
@@ -182,8 +185,9 @@ class Predictions:
             task_id = item.get("task") if isinstance(item, dict) else None
             task = self.r.tasks.doc(task_id) if isinstance(task_id, int) else None
             if task is None or task["project"] != project_id:
-                raise ValidationError([f"Error at item {number}: task {task_id!r} is not a "
-                                       f"task of project {project_id}"])
+                raise ValidationError([  # LS's words (its Project's str: "title (id=N)")
+                    f'{item} contains invalid "task" field: corresponding task ID couldn\'t be '
+                    f"retrieved from project {title} (id={project_id}) tasks"])
             try:
                 score = checked_score(item.get("score"))
             except ValidationError:

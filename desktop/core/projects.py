@@ -46,6 +46,33 @@ def only_fields(project, include):
     return {key: value for key, value in project.items() if key in wanted}
 
 
+BULK_DISALLOWED = {"labels", "brush", "brushlabels", "ellipse", "ellipselabels", "keypoint",
+                   "keypointlabels", "polygon", "polygonlabels", "rectangle", "rectanglelabels",
+                   "hypertextlabels", "paragraphlabels", "timeserieslabels", "videorectangle"}
+BULK_CHECKED = {"choices", "taxonomy", "datetime", "number", "rating", "textarea"}
+
+
+def suitable_for_bulk_annotation(tree):
+    """LS's config_suitable_for_bulk_annotation: no region tags, no per-region or per-item
+    controls, no Choices/Taxonomy with a `value`, no labeling or remote Taxonomy."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or not element.get("name"):
+            continue
+        tag = element.tag.lower()
+        if tag in BULK_DISALLOWED or (tag.endswith("labels") and tag != "labels"):
+            return False
+        if tag in BULK_CHECKED:
+            if any((element.get(a) or "false").lower() == "true"
+                   for a in ("perRegion", "perItem")):
+                return False
+            if tag in ("choices", "taxonomy") and element.get("value") is not None:
+                return False
+        if tag == "taxonomy" and ((element.get("labeling") or "false").lower() == "true"
+                                  or element.get("apiUrl") is not None):
+            return False
+    return True
+
+
 class Projects:
     def __init__(self, records, users):
         self.r = records
@@ -77,7 +104,9 @@ class Projects:
         return list(self.r.projects.docs())
 
     @locked
-    def as_json(self, project_id, counters=True):
+    def as_json(self, project_id, counters=True, user_id=None):
+        """LS's ProjectSerializer; the queue is `user_id`'s (without one: all tasks as one
+        annotator's, as webhooks and ML payloads give it)."""
         project = self.get(project_id)
         config = self.config(project_id)
         data = {"id": project_id}
@@ -112,11 +141,33 @@ class Projects:
         for key in ("skip_queue", "reveal_preannotations_interactively", "pinned_at"):
             data[key] = project.get(key, DEFAULTS[key])
         data["finished_task_number"] = numbers["finished_task_number"] if counters else None
-        data["queue_total"] = numbers["task_number"] - numbers["finished_task_number"]
-        data["queue_done"] = numbers["finished_task_number"]
-        data["config_suitable_for_bulk_annotation"] = False
+        if user_id is None:
+            data["queue_total"] = numbers["task_number"] - numbers["finished_task_number"]
+            data["queue_done"] = numbers["finished_task_number"]
+        else:
+            done, data["queue_total"] = self.queue(project_id, user_id)
+            data["queue_done"] = done
+        data["config_suitable_for_bulk_annotation"] = suitable_for_bulk_annotation(config.tree)
         data["state"] = None
         return data
+
+    def queue(self, project_id, user_id):
+        """(queue_done, queue_total) as LS's serializer counts them for the user: done = the
+        tasks they annotated (not counting skips when skipped tasks come back to them); total =
+        those plus the unlabeled tasks they haven't touched."""
+        mine, finished = set(), set()
+        for annotation_id in self.r.annotations_by_project.ids(project_id):
+            doc = self.r.annotations.doc(annotation_id)
+            if doc.get("completed_by") == user_id:
+                mine.add(doc["task"])
+                if not doc.get("was_cancelled"):
+                    finished.add(doc["task"])
+        counters = self.r.counters(project_id)
+        unlabeled = counters["task_number"] - counters["finished_task_number"]
+        unlabeled_mine = sum(1 for t in mine if not self.r.tasks.doc(t).get("is_labeled"))
+        skip_queue = self.get(project_id).get("skip_queue")
+        done = len(finished) if skip_queue == "REQUEUE_FOR_ME" else len(mine)
+        return done, unlabeled - unlabeled_mine + len(mine)
 
     def counts(self, project_id):
         numbers = self.r.counters(project_id)
@@ -158,18 +209,27 @@ class Projects:
         return chosen
 
     @locked
-    def page(self, page, page_size, counts=False, **filters):
+    def page(self, page, page_size, counts=False, user_id=None, **filters):
         """(how many projects list_ids(**filters) picks, one page of them as JSON): the
-        project list, or with `counts` only their counters (GET /api/projects/counts)."""
+        project list, or with `counts` only their counters (GET /api/projects/counts: LS
+        orders them by id, oldest first, and has no `ordering` or `filter` there)."""
+        if counts:
+            filters.update(ordering="id", pinned=None)
         ids = self.list_ids(**filters)
         start, stop = page_slice(len(ids), page, page_size)
-        to_json = self.counts if counts else self.as_json
-        return len(ids), [to_json(i) for i in ids[start:stop]]
+        if counts:
+            return len(ids), [self.counts(i) for i in ids[start:stop]]
+        return len(ids), [self.as_json(i, user_id=user_id) for i in ids[start:stop]]
 
     # -- writing --------------------------------------------------------------------------
 
     @locked
-    def create(self, fields, user_id):
+    def create(self, fields, user_id, from_form=False):
+        """A new project. From an HTML form (`from_form`), as DRF reads one, a boolean field
+        the form leaves out is false (an unchecked box), not its default."""
+        if from_form and isinstance(fields, dict):
+            fields = {**{k: False for k in BOOLEANS
+                         if k != "start_training_on_annotation_update"}, **fields}
         clean = self._clean(fields, project_id=None)
         doc = {**DEFAULTS, **clean, "created_at": clock.iso(), "created_by": user_id}
         doc.pop("start_training_on_annotation_update", None)
@@ -253,6 +313,8 @@ class Projects:
                 self._check_model_version(project_id, value)
             return value
         if key == "color":
+            if isinstance(value, (bool, list, dict)):
+                fail("Not a valid string.")  # DRF's CharField, before LS's format check
             if not isinstance(value, str) or not COLOR.match(value):
                 fail('Color must be in "#RRGGBB" format')
             return value

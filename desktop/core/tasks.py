@@ -2,10 +2,9 @@
 
 import base64
 import bisect
+import json
 import random
 import uuid
-
-import orjson
 
 from desktop.core import clock, drafts, taskquery
 from desktop.core.errors import NotFound, ValidationError
@@ -14,6 +13,7 @@ from desktop.core.records import locked
 from desktop.core.stream_history import StreamHistory
 
 UNDEFINED = "$undefined$"
+MISSING = object()  # a task body without `data`
 
 
 def storage_url(task_id, uri):
@@ -31,8 +31,42 @@ def resolved(task_id, data):
 
 
 def pseudo_json(results):
-    """Label Studio's `annotations_results` / `predictions_results`: JSON without quotes."""
-    return orjson.dumps(results).decode().replace('"', "") if results else ""
+    """Label Studio's `annotations_results` / `predictions_results` (on SQLite): each
+    annotation's result as Django stores it (json.dumps), joined with ",", cut at 500
+    characters, without quotes."""
+    if not results:
+        return ""
+    text = ",".join(json.dumps(r) for r in results)[:500]
+    return text.replace(',"', ', "').replace("],[", "] [").replace('"', "")
+
+
+# The task list's columns LS computes in its query (DATA_MANAGER_ANNOTATIONS_MAP): without
+# fields=all, only those the filters or the ordering use; the others answer these blanks.
+# (storage_filename is not among them: LS's serializer asks the task's storage link.)
+EVALUATED = {"annotators": [], "annotations_results": "", "predictions_results": "",
+             "annotations_ids": "", "predictions_model_versions": "", "file_upload": None,
+             "completed_at": None, "predictions_score": None,
+             "avg_lead_time": None, "draft_exists": None}
+
+
+FULL_ONLY = {"completed_at", "predictions_score", "avg_lead_time", "draft_exists"}
+
+
+def shown_columns(hidden):
+    """The task columns a view shows (LS evaluates them): those not hidden in both its
+    explore and labeling modes (hiddenColumns); none without hiddenColumns."""
+    if not isinstance(hidden, dict):
+        return set()
+    both = set(hidden.get("explore") or []) & set(hidden.get("labeling") or [])
+    return {key for key in EVALUATED if f"tasks:{key}" not in both}
+
+
+def evaluated_columns(filters, ordering):
+    """The task columns the filters and the ordering name (LS's get_fields_for_filter_ordering)."""
+    names = [item.get("filter") for item in ((filters or {}).get("items") or [])
+             if isinstance(item, dict)] if isinstance(filters, dict) else []
+    names += list(ordering or []) if isinstance(ordering, (list, tuple)) else [ordering]
+    return {name.lstrip("-").split(":")[-1] for name in names if isinstance(name, str)}
 
 
 class Tasks:
@@ -67,8 +101,11 @@ class Tasks:
     def get_json(self, task_id, annotation_json, prediction_json, user_id=None):
         """The data manager's whole task (GET /api/tasks/{id}), holding the store's lock;
         `drafts` are `user_id`'s (LS: the requesting user's)."""
-        return self.as_json(task_id, full=True, annotation_json=annotation_json,
+        data = self.as_json(task_id, full=True, annotation_json=annotation_json,
                             prediction_json=prediction_json, user_id=user_id)
+        # LS's TaskAPI evaluates every column but these two (they are blank there)
+        data["annotations_results"] = data["predictions_results"] = ""
+        return data
 
     @locked
     def get_base_json(self, task_id):
@@ -114,16 +151,19 @@ class Tasks:
         if full:
             data["completed_at"] = task.get("completed_at")
         data["annotations_results"] = pseudo_json(
-            [r for _, a in annotations for r in (a.get("result") or [])])
+            [a["result"] for _, a in annotations if a.get("result") is not None])
         data["predictions_results"] = pseudo_json(
-            [r for _, p in predictions for r in (p.get("result") or [])])
+            [p["result"] for _, p in predictions if p.get("result") is not None])
         if full:
-            scores = [p["score"] for _, p in predictions if p.get("score") is not None]
+            # LS: the average over the predictions of the project's model version
+            version = self.projects.get(task["project"]).get("model_version") or ""
+            scores = [p["score"] for _, p in predictions if p.get("score") is not None
+                      and (p.get("model_version") or "") == version]
             data["predictions_score"] = sum(scores) / len(scores) if scores else None
         data["file_upload"] = task.get("file_upload")
         data["storage_filename"] = task.get("storage_filename")
-        data["annotations_ids"] = ", ".join(str(i) for i, _ in annotations)
-        data["predictions_model_versions"] = ", ".join(
+        data["annotations_ids"] = ",".join(str(i) for i, _ in annotations)
+        data["predictions_model_versions"] = ",".join(
             sorted({str(p.get("model_version")) for _, p in predictions}))
         if full:
             times = [a["lead_time"] for _, a in annotations if a.get("lead_time") is not None]
@@ -140,9 +180,22 @@ class Tasks:
         return data
 
     @locked
+    def upload_id(self, task):
+        """The id of the file upload a task came from (LS's TaskSerializer answers the id
+        where the data manager answers the file's name), None for none."""
+        name = task.get("file_upload")
+        if not name:
+            return None
+        for upload_id, doc in self.r.uploads.docs().items():
+            if doc.get("project") == task["project"] and \
+                    str(doc.get("file", "")).rsplit("/", 1)[-1] == name:
+                return upload_id
+        return None
+
     def detail_json(self, task_id, annotation_json, prediction_json):
         """BaseTask with its annotations and predictions (PATCH answers, a project's tasks)."""
         data = self.base_json(task_id)
+        data["file_upload"] = self.upload_id(self.get(task_id))
         data["annotations"] = [annotation_json(i, a) for i, a in self.annotations_of(task_id)]
         data["predictions"] = [prediction_json(i, p) for i, p in self.predictions_of(task_id)]
         return data
@@ -153,7 +206,8 @@ class Tasks:
         them when `page` or `page_size` (query strings) is given."""
         self.projects.get(project_id)
         docs = self.r.tasks
-        ids = sorted(self.ids(project_id), key=lambda i: docs.doc(i)["updated_at"], reverse=True)
+        ids = sorted(self.ids(project_id), key=lambda i: (docs.doc(i)["updated_at"], i),
+                     reverse=True)  # LS: -updated_at; one import's tasks: the last one first
         if page_size or page:
             page, size = page_params(page, page_size, len(ids) or 1)
             start, stop = page_slice(len(ids), page, size, detail="Not found.")
@@ -162,7 +216,7 @@ class Tasks:
 
     def list_page(self, project_id, query, page, page_size, fields=None, include=(),
                   resolve_uri=True, only_annotated=False, annotation_json=None,
-                  prediction_json=None, user_id=None):
+                  prediction_json=None, user_id=None, hidden_columns=None):
         """The data manager's task list (GET /api/tasks): one page of the tasks of the project
         that `query` (filters, ordering, selected items) picks, with the totals over all of
         them. Filtering and sorting take the store lock a chunk at a time (taskquery.select),
@@ -173,6 +227,10 @@ class Tasks:
                                only_annotated)
         total_annotations, total_predictions = self._totals(project_id, ids)
         start, stop = page_slice(len(ids), page, page_size)
+        evaluated = evaluated_columns(filters, ordering) | shown_columns(hidden_columns)
+        blank = () if fields == "all" else EVALUATED.keys() - evaluated
+        # the columns only fields=all writes; without it, LS writes those it evaluated
+        extra = () if fields == "all" else FULL_ONLY & evaluated
         with self.r.lock:
             docs = self.r.tasks
             full = fields == "all"
@@ -181,11 +239,22 @@ class Tasks:
                 task = docs.doc(task_id)
                 if task is None:
                     continue  # deleted while the list was being made
-                data = self.as_json(task_id, full=full, annotation_json=annotation_json,
+                data = self.as_json(task_id, full=full or bool(extra),
+                                    annotation_json=annotation_json,
                                     prediction_json=prediction_json, task=task,
                                     resolve_uri=resolve_uri, user_id=user_id)
+                if extra:
+                    data = {k: v for k, v in data.items() if k not in (
+                        "predictions", "annotations") and (k not in FULL_ONLY or k in extra)}
+                    data["drafts"] = []
+                for key in blank:
+                    if key in data:
+                        data[key] = EVALUATED[key]
                 if include:
                     data = {k: data.get(k) for k in include}
+                    if data.get("annotations"):  # LS's serializer applies `include` to them too
+                        data["annotations"] = [{k: v for k, v in a.items() if k in include}
+                                               for a in data["annotations"]]
                 page_tasks.append(data)
         return {"total_annotations": total_annotations, "total_predictions": total_predictions,
                 "total": len(ids), "tasks": page_tasks}
@@ -255,14 +324,20 @@ class Tasks:
 
     @locked
     def create(self, project_id, data, meta=None):
+        """One task (POST /api/tasks); `data` is MISSING when the body has none."""
         self.projects.get(project_id)
+        if data is MISSING or data is None:  # LS's TaskSerializer
+            raise ValidationError({"data": ["This field is required." if data is MISSING
+                                            else "This field may not be null."]})
+        if not isinstance(data, (dict, list)):  # LS's TaskValidator
+            raise ValidationError("Task[data] must be dict or list")
         data = self.check_data(project_id, data)
         if meta is not None and not isinstance(meta, dict):
             raise ValidationError({"meta": ["Value must be valid JSON."]})
         stamp = clock.iso()
         doc = {"project": project_id, "inner_id": self.next_inner_id(project_id), "data": data,
                "created_at": stamp, "updated_at": stamp,
-               "overlap": self.projects.get(project_id).get("maximum_annotations", 1)}
+               "overlap": 1}  # LS: the model's default (an import gives maximum_annotations)
         if meta:
             doc["meta"] = meta
         return self.r.tasks.insert(doc)
@@ -271,7 +346,8 @@ class Tasks:
         with self.r.transaction():
             task = self.get(task_id)
             if not isinstance(fields, dict):
-                raise ValidationError("Invalid data. Expected a dictionary.")
+                raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                      f"{type(fields).__name__}.")
             changes = {}
             if "data" in fields:
                 # Label Studio's update checks the type only: data without the config's keys
@@ -286,10 +362,15 @@ class Tasks:
             for key in ("is_labeled", "overlap"):
                 if key in fields:
                     changes[key] = fields[key]
-            changes["updated_at"] = clock.iso()
-            if user_id is not None:
-                changes["updated_by"] = user_id
+            changes["updated_at"] = clock.iso()  # not updated_by: LS's PATCH leaves it
             self.r.tasks.update(changes, doc_ids=[task_id])
+
+    def touch(self, task_id, user_id):
+        """LS's Annotation/Prediction.update_task(): saving or deleting one through the API
+        marks its task updated, by the requesting user (imports, in bulk, do not)."""
+        if user_id is not None and self.r.tasks.doc(task_id) is not None:
+            self.r.tasks.update({"updated_at": clock.iso(), "updated_by": user_id},
+                                doc_ids=[task_id])
 
     @locked
     def delete(self, task_id):
@@ -470,6 +551,7 @@ class Tasks:
                     "last_comment_updated_at", "project", "file_upload", "comment_authors"):
             data[key] = base[key]
         data["data"] = resolved(task_id, data["data"])
+        data["file_upload"] = self.upload_id(task)
         data["queue"] = queue
         return data
 

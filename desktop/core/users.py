@@ -1,20 +1,78 @@
 """The local user, its legacy token and its personal access tokens (JWT, as Label Studio 1.23)."""
 
+import re
 import secrets
 import time
 import uuid
 
 from desktop.core import clock, jwt
-from desktop.core.errors import AuthFailed, Conflict, NotFound, ValidationError
+from desktop.core.errors import AuthFailed, Bare, Conflict, NotFound, ValidationError
 
 DEFAULT_EMAIL = "default_user@localhost"
 ACCESS_TTL = 300  # seconds, as Label Studio's access tokens
 PAT_TTL = 200 * 365 * 24 * 3600  # Label Studio's default PAT lifetime: 200 years
 ORGANIZATION = {"id": 1, "title": "Label Studio"}
-PERMISSIONS = [f"{model}.{action}" for model in
-               ("organizations", "projects", "tasks", "annotations", "labels", "models",
-                "predictions", "avatar", "views", "webhooks", "actions", "storages", "exports")
-               for action in ("create", "view", "change", "delete")]
+# Label Studio 1.23.2's permissions of a user (core/permissions.py, whoami's answer), in order.
+PERMISSIONS = [
+    *(f"organizations.{a}" for a in ("create", "view", "change", "delete", "invite")),
+    *(f"projects.{a}" for a in ("create", "view", "change", "delete", "reset_cache")),
+    *(f"tasks.{a}" for a in ("create", "view", "change", "delete")), "views.reset",
+    *(f"annotations.{a}" for a in ("create", "view", "change", "delete")), "actions.perform",
+    "predictions.any", "avatar.any",
+    *(f"{m}.{a}" for m in ("labels", "models", "model_provider_connection")
+      for a in ("create", "view", "change", "delete")),
+    "webhooks.view", "webhooks.change", "users.token.any",
+    "storages.view", "storages.change", "storages.sync",
+    *(f"views.{a}" for a in ("view", "create", "change", "delete")),
+]
+DANGEROUS_KEYS = ("ctrl+alt+delete", "cmd+alt+escape", "alt+f4", "ctrl+alt+esc", "cmd+option+esc",
+                  "ctrl+shift+esc", "cmd+shift+q", "alt+tab", "cmd+tab", "ctrl+alt+t",
+                  "cmd+space")
+KEY_CHARACTERS = re.compile(r"^[a-zA-Z0-9\+\-\s\[\]\\;'\".,/`~!@#$%^&*()_={}|:<>?]+$")
+MODIFIERS = ("ctrl", "cmd", "command", "alt", "option", "shift", "meta")
+
+
+def hotkeys_problem(custom, given=True):
+    """LS's HotkeysSerializer: the first thing wrong with `custom_hotkeys`, or None."""
+    if not given:
+        return "This field is required."
+    if custom is None:
+        return "This field may not be null."
+    if not isinstance(custom, dict):
+        return f'Expected a dictionary of items but got type "{type(custom).__name__}".'
+    if len(custom) > 200:
+        return "Cannot define more than 200 custom hotkeys"
+    for action, data in custom.items():
+        if not action:
+            return f"Action key '{action}' must be a non-empty string"
+        if len(action) > 100:
+            return f"Action key '{action}' is too long (max 100 characters)"
+        if ":" not in action:
+            return f"Action key '{action}' must be in 'section:action' format"
+        section, name = action.split(":", 1)
+        if not section.strip() or not name.strip():
+            return f"Action key '{action}' must have non-empty section and action parts"
+        if not isinstance(data, dict):
+            return f"Hotkey data for '{action}' must be a dictionary"
+        if "key" not in data:
+            return f"Missing 'key' in hotkey data for '{action}'"
+        key = data["key"]
+        if not isinstance(key, str) or not key:
+            return f"Key combination for '{action}' must be a non-empty string"
+        if len(key) > 50:
+            return f"Key combination for '{action}' is too long (max 50 characters)"
+        if key.lower().strip() in DANGEROUS_KEYS:
+            return f"Key combination '{key}' is not allowed for security reasons"
+        if "active" in data and not isinstance(data["active"], bool):
+            return f"Active flag for '{action}' must be a boolean"
+        if not KEY_CHARACTERS.match(key):
+            return f"Key combination '{key}' for '{action}' contains invalid characters"
+        for part in [p.strip() for p in key.split("+")][:-1]:
+            if part.lower() not in MODIFIERS and len(part) > 20:
+                return f"Invalid modifier or key '{part}' in key combination '{key}'"
+    return None
+
+
 USER_FIELDS = ("first_name", "last_name", "username", "email", "phone", "allow_newsletters")
 REQUIRED_FIELDS = ("username", "email")  # never null nor blank once set
 
@@ -181,11 +239,18 @@ class Users:
                 out[key] = value
         return out
 
-    def hotkeys(self, user_id, custom=None):
-        if custom is not None:
-            if not isinstance(custom, dict):
-                raise ValidationError({"custom_hotkeys": ["Expected a dictionary of items."]})
+    def hotkeys(self, user_id, body=None):
+        """GET (body None) or PATCH /api/current-user/hotkeys; a bad PATCH is LS's bare 400
+        {"error": "Invalid hotkeys configuration", "details": {"custom_hotkeys": [...]}}."""
+        if body is not None:
+            custom = body.get("custom_hotkeys") if isinstance(body, dict) else None
+            problem = hotkeys_problem(custom, "custom_hotkeys" in body
+                                      if isinstance(body, dict) else False)
+            if problem:
+                raise Bare({"error": "Invalid hotkeys configuration",
+                            "details": {"custom_hotkeys": [problem]}})
             self.users.update({"custom_hotkeys": custom}, doc_ids=[user_id])
+            return {"custom_hotkeys": custom}
         return {"custom_hotkeys": self.get(user_id)["custom_hotkeys"]}
 
     def reset_token(self, user_id):

@@ -27,6 +27,9 @@ CHUNK = 1000
 NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
+MISSING = object()  # a convert body without export_type
+
+
 def unique():
     """A part of an export file's name no other file ever had: export ids can come back after
     a backup is restored, and backups keep export files by name (db/backups.py)."""
@@ -193,7 +196,9 @@ class Exports:
             raise NotFound("Export")
         return doc
 
-    def snapshot_json(self, export_id, options=True):
+    def snapshot_json(self, export_id, created=False):
+        """LS's ExportSerializer; the answer to a create (ExportCreateSerializer) adds the
+        three option fields, null there (they are no columns of LS's Export)."""
         doc = self.snapshot(export_id)
         data = {"title": doc["title"], "id": export_id,
                 "created_by": self.core.users.brief(doc.get("created_by")),
@@ -202,16 +207,15 @@ class Exports:
                 "converted_formats": [{"id": i, "status": c["status"], "export_type": c["type"],
                                        "traceback": None}
                                       for i, c in enumerate(doc.get("converted", []), 1)]}
-        if options:
-            for key in ("task_filter_options", "annotation_filter_options",
-                        "serialization_options"):
-                data[key] = doc.get(key)
+        if created:
+            data.update(task_filter_options=None, annotation_filter_options=None,
+                        serialization_options=None)
         return data
 
     def list_snapshots(self, project_id):
         self.core.projects.get(project_id)
         ids = [i for i, d in self.r.exports.docs().items() if d["project"] == project_id]
-        return [self.snapshot_json(i, options=False) for i in sorted(ids)]
+        return [self.snapshot_json(i) for i in sorted(ids, reverse=True)]  # newest first
 
     def export_files(self, project_id):
         """GET /api/projects/{id}/export/files, as LS 1.23.2 lists them: the export folder's
@@ -331,10 +335,23 @@ class Exports:
 
     def convert_snapshot(self, project_id, export_id, export_type, download_resources=False,
                          escape_formulas=True):
+        """LS's ExportConvertSerializer: `export_type` required (a str, not blank), one of the
+        project's formats; anything else for it (no key at all included) is a 400 on it."""
         doc = self.snapshot(export_id, project_id)
+        if export_type is MISSING or export_type is None:
+            raise ValidationError({"export_type": [
+                "This field is required." if export_type is MISSING
+                else "This field may not be null."]})
+        if isinstance(export_type, (int, float)) and not isinstance(export_type, bool):
+            export_type = str(export_type)
+        if not isinstance(export_type, str):
+            raise ValidationError({"export_type": ["Not a valid string."]})
+        if not export_type.strip():
+            raise ValidationError({"export_type": ["This field may not be blank."]})
         if export_type not in formats.supported_formats(self.core.projects.config(
                 project_id).parsed):
-            raise ValidationError(f"{export_type} is not supported export format")
+            raise ValidationError({"export_type": [
+                f"{export_type} is not supported export format"]})
         if any(c["type"] == export_type for c in doc.get("converted", [])):
             raise ValidationError(f"Conversion to {export_type} already started")
         self._convert(doc, export_id, export_type, download_resources, escape_formulas)
@@ -397,10 +414,12 @@ class Exports:
                 yield orjson.loads(line[:-1] if line.endswith(b",") else line)
 
     def snapshot_file(self, project_id, export_id, export_type="JSON", escape_formulas=True):
-        """(path, download name, content type, temporary) of a snapshot in a format, converting
-        if needed. A stored CSV/TSV conversion written with the other `escape_formulas` (or
-        before the option existed: unescaped) is not served: a fresh one is written to a
-        temporary file (`temporary` True: the caller removes it once sent)."""
+        """(path, download name, content type, temporary) of a snapshot in a format. One not
+        converted yet is written for this download only, to a temporary file (LS's
+        convert_file: no converted format is recorded). A stored CSV/TSV conversion written
+        with the other `escape_formulas` (or before the option existed: unescaped) is not
+        served either: a fresh one is written the same way (`temporary` True: the caller
+        removes it once sent)."""
         doc = self.snapshot(export_id, project_id)
         if doc["status"] != "completed":
             raise NotFound(detail="Export is not completed")
@@ -412,9 +431,10 @@ class Exports:
         for converted in doc.get("converted", []):
             if converted["type"] == export_type:
                 break
-        else:
-            converted = self._convert(doc, export_id, export_type, False, escape_formulas)
-        if fmt.escapes_formulas and converted.get("escape_formulas", False) != escape_formulas:
+        else:  # LS converts it for this download only: no converted format is recorded
+            converted = None
+        if converted is None or fmt.escapes_formulas and \
+                converted.get("escape_formulas", False) != escape_formulas:
             self._file_of(doc["file"])  # made again from the snapshot: it is there
             return (*self.write(project_id, export_type, self._snapshot_tasks(doc), False,
                                 escape_formulas), True)

@@ -5,6 +5,7 @@ journal record, so a bad item or a crash leaves the project as it was.
 """
 
 import time
+import uuid
 from collections import Counter
 
 from desktop.core import clock
@@ -219,8 +220,8 @@ class Imports:
             data = item["data"] if rooted else item
             hint = "data" if rooted else "root"
             if not isinstance(data, dict):
-                raise ValidationError([f"Error at item {number}: data must be a dict"
-                                       f"  :: {short_repr(item)}"])
+                raise ValidationError([f"Error at item {number}: Task[data] must be dict or list"
+                                       f" :: {short_repr(item)}"])
             if UNDEFINED in data and first_key:
                 data = {(first_key if k == UNDEFINED else k): v for k, v in data.items()}
             message = validate(data, hint) if check else None
@@ -303,7 +304,7 @@ class Imports:
                 for region in item["predictions"]:
                     predictions.append((number, region))
         except ValidationError as e:
-            raise ValidationError([f"Error at item {number}: {m}" for m in
+            raise ValidationError([f"Error at item {number}: {m} :: {short_repr(item)}" for m in
                                    e.errors.get("non_field_errors", [e.detail])]) from None
 
     def _imported_annotation(self, region, project_id, user_id, stamp):
@@ -324,7 +325,9 @@ class Imports:
                 "created_at": region.get("created_at") or stamp,
                 "updated_at": region.get("updated_at") or stamp,
                 "lead_time": clean_score(lead_time), "import_id": region.get("id"),
-                "last_action": "imported", "updated_by": user_id}
+                # LS creates them in bulk: no save(), so no updated_by, result_count 0
+                "last_action": None, "updated_by": None, "result_count": 0,
+                "unique_id": str(uuid.uuid4())}
 
 
 

@@ -38,7 +38,7 @@ def check_folder(path, root):
                               f'For example: "{example}".')
     folder = given.resolve()
     if not folder.exists():
-        raise ValidationError(f"Path {path} does not exist")
+        raise ValidationError(f'Absolute local path "{path.strip()}" does not exist')
     if root not in folder.parents:
         raise ValidationError(f'Absolute local path "{path}" must be a subdirectory of '
                               f'LOCAL_FILES_DOCUMENT_ROOT="{root}" by security reasons. '

@@ -46,7 +46,7 @@ BOOLEANS = ("use_blob_urls", "synchronizable", "recursive_scan", "presign",
             "can_delete_objects")
 DEFAULTS = {"title": "", "description": None, "regex_filter": None, "use_blob_urls": False,
             "synchronizable": True, "recursive_scan": False, "presign": True, "presign_ttl": 1,
-            "can_delete_objects": False, "prefix": "", "path": None, "bucket": None}
+            "can_delete_objects": None, "prefix": "", "path": None, "bucket": None}
 
 
 def check_type(kind_type):
@@ -83,6 +83,13 @@ class Storages:
         return doc
 
     @locked
+    def updated_json(self, storage_id):
+        """The answer to a PATCH/PUT: LS's serializer writes no `type` there."""
+        data = self.as_json(storage_id)
+        data.pop("type", None)
+        return data
+
+    @locked
     def as_json(self, storage_id, doc=None):
         doc = doc or self.get(storage_id)
         data = {"id": storage_id, "type": doc["type"],
@@ -109,7 +116,7 @@ class Storages:
         if doc["kind"] == "import":
             data["recursive_scan"] = doc.get("recursive_scan", False)
         else:
-            data["can_delete_objects"] = doc.get("can_delete_objects", False)
+            data["can_delete_objects"] = doc.get("can_delete_objects")  # LS: null unless set
         data["project"] = doc["project"]
         return data
 
@@ -126,7 +133,8 @@ class Storages:
 
     def _clean(self, kind, kind_type, fields, partial):
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         allowed = FIELDS[(kind, kind_type)]
         clean = {}
         for key in allowed:
@@ -205,8 +213,15 @@ class Storages:
                 self.r.storages.update(clean, doc_ids=[storage_id])
 
     def delete(self, storage_id, kind, kind_type):
+        """The storage goes, its tasks stay; as LS's cascade drops their links, the tasks no
+        longer name a storage_filename."""
         with self.r.transaction():
-            self.get(storage_id, kind, check_type(kind_type))
+            doc = self.get(storage_id, kind, check_type(kind_type))
+            tasks = self.r.tasks
+            linked = [i for i in self.core.tasks.ids(doc["project"])
+                      if tasks.doc(i).get("_storage") == storage_id]
+            if linked:
+                tasks.update({"storage_filename": None, "_storage": None}, doc_ids=linked)
             self.r.storages.remove(doc_ids=[storage_id])
 
     def delete_project(self, project_id):
@@ -217,7 +232,9 @@ class Storages:
     # -- sync -----------------------------------------------------------------------------
 
     def sync(self, storage_id, kind, kind_type, user_id):
-        """Run a sync now; the storage's status, counts and errors say how it went."""
+        """Run a sync now; the storage's status, counts and errors say how it went. Returns
+        the storage as it was once queued (LS answers a new export storage so: its sync runs
+        after the answer there)."""
         kind_type = check_type(kind_type)
         with self._guard:
             lock = self._sync_locks.setdefault(storage_id, threading.Lock())
@@ -226,7 +243,10 @@ class Storages:
                 doc = dict(self.get(storage_id, kind, kind_type))
                 meta = dict(doc.get("meta") or {})
                 meta["attempts"] = meta.get("attempts", 0) + 1
-                meta["time_queued"] = meta["time_in_progress"] = clock.iso()
+                meta["time_queued"] = clock.iso()
+                queued = self.as_json(storage_id, {**doc, "status": "queued", "meta": dict(meta),
+                                                   "traceback": None})
+                meta["time_in_progress"] = clock.iso()
                 self._set(storage_id, status="in_progress", meta=meta, traceback=None)
             started = time.perf_counter()
             status, count, problems, existed = "completed", 0, [], 0
@@ -246,13 +266,18 @@ class Storages:
                     log.exception("sync of storage %s", storage_id)
                     status, problems = "failed", [traceback.format_exc()]
             meta.update(time_completed=clock.iso(), time_last_ping=clock.iso(),
-                        duration=round(time.perf_counter() - started, 4), tasks_existed=existed)
+                        duration=round(time.perf_counter() - started, 4))
+            if kind == "import":
+                meta["tasks_existed"] = existed
+            else:  # LS: an export sync counts the annotations it wrote
+                meta["total_annotations"] = count
             with self.r.lock:
                 if self.r.storages.doc(storage_id) is None:
                     raise NotFound(detail="Not found.")
                 self._set(storage_id, status=status, last_sync=clock.iso(),
                           last_sync_count=count, meta=meta,
                           traceback="\n".join(problems)[:20000] if problems else None)
+        return queued
 
     def _set(self, storage_id, **changes):
         if self.r.storages.doc(storage_id) is not None:

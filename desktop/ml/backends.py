@@ -136,10 +136,13 @@ class MLBackends:
 
     def _clean(self, fields, partial):
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         clean = {}
-        if "url" in fields or not partial:
-            problem = check_url(fields.get("url"))
+        if "url" not in fields and not partial:
+            raise ValidationError({"url": ["This field is required."]})  # LS's serializer
+        if "url" in fields:
+            problem = check_url(fields["url"])
             if problem:
                 raise ValidationError({"url": [problem]})
             clean["url"] = fields["url"].strip()
@@ -481,7 +484,8 @@ class MLBackends:
     def interactive(self, backend_id, fields):
         """POST /api/ml/{id}/interactive-annotating {"task", "context"}."""
         if not isinstance(fields, dict):
-            raise ValidationError("Invalid data. Expected a dictionary.")
+            raise ValidationError("Invalid data. Expected a dictionary, but got "
+                                  f"{type(fields).__name__}.")
         task_id = fields.get("task")
         if task_id is None:
             raise ValidationError({"task": ["This field is required."]})

@@ -211,3 +211,39 @@ def test_ignore_skipped_counts_skips_as_labels(api):
     [task_id] = import_ids(api, project["id"], [{"text": "x"}])
     create(api, task_id, {}, was_cancelled=1)
     assert api.get(f"/api/tasks/{task_id}").json()["is_labeled"] is True
+
+
+def test_who_updated_a_task_and_imported_annotations_as_label_studio(api):
+    """LS: saving or deleting an annotation or prediction through the API marks its task
+    updated by the user; a task PATCH does not; imported annotations (created in bulk, without
+    save()) have no updated_by or last_action and result_count 0, but a unique_id."""
+    project = api.project()
+    plain, imported = import_ids(api, project["id"], [
+        {"text": "a"}, {"data": {"text": "b"}, "annotations": [{"result": choice("Pos")}]}])
+    assert api.patch(f"/api/tasks/{plain}", json={"meta": {"x": 1}}).json()["updated_by"] is None
+    assert api.get(f"/api/tasks/{plain}").json()["updated_by"] == []
+    api.post(f"/api/tasks/{plain}/annotations", json={"result": choice("Neg")})
+    assert api.get(f"/api/tasks/{plain}").json()["updated_by"] == [{"user_id": 1}]
+    api.post("/api/predictions", json={"task": imported, "result": choice("Neg")})
+    assert api.get(f"/api/tasks/{imported}").json()["updated_by"] == [{"user_id": 1}]
+
+    exported = api.get(f"/api/projects/{project['id']}/export",
+                       params={"exportType": "JSON"}).json()
+    by_id = {t["id"]: t for t in exported}
+    assert by_id[plain]["updated_by"] == 1
+    bulk = by_id[imported]["annotations"][0]
+    assert bulk["last_action"] is None and bulk["updated_by"] is None
+    assert bulk["result_count"] == 0 and uuid.UUID(bulk["unique_id"])
+    made = by_id[plain]["annotations"][0]
+    assert made["result_count"] == 1 and made["updated_by"] == 1
+
+
+def test_lead_time_is_a_float_as_label_studios(api):
+    project = api.project()
+    [task_id] = import_ids(api, project["id"], [{"text": "a"}])
+    made = api.post(f"/api/tasks/{task_id}/annotations",
+                    json={"result": choice("Pos"), "lead_time": 7}).json()
+    assert made["lead_time"] == 7.0 and isinstance(made["lead_time"], float)
+    exported = api.get(f"/api/projects/{project['id']}/export",
+                       params={"exportType": "CSV"}).text
+    assert ",7.0," in exported

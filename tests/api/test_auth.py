@@ -220,6 +220,7 @@ def test_whoami_shape(live):
     assert me["active_organization_meta"] == {"title": "Label Studio", "email": me["email"]}
     assert me["initials"] == me["email"][:2]
     assert isinstance(me["permissions"], list) and "projects.view" in me["permissions"]
+    assert len(me["permissions"]) == 44 and me["permissions"][4] == "organizations.invite"  # LS
     assert me["date_joined"].endswith("Z") and me["last_activity"].endswith("Z")
     assert live.api.get("/api/current-user/whoami/").json()["id"] == 1
 
@@ -245,11 +246,24 @@ def test_reset_token_invalidates_the_old_one(fresh):
 
 def test_hotkeys(fresh):
     assert fresh.api.get("/api/current-user/hotkeys").json() == {"custom_hotkeys": {}}
-    response = fresh.api.patch("/api/current-user/hotkeys/",
-                               json={"custom_hotkeys": {"save": "ctrl+s"}})
-    assert response.json() == {"custom_hotkeys": {"save": "ctrl+s"}}
-    bad = fresh.api.patch("/api/current-user/hotkeys", json={"custom_hotkeys": [1]})
-    assert bad.status_code == 400
+    mine = {"annotation:save": {"key": "ctrl+s"}, "tools:zoom": {"key": "z", "active": False}}
+    response = fresh.api.patch("/api/current-user/hotkeys/", json={"custom_hotkeys": mine})
+    assert response.json() == {"custom_hotkeys": mine}
+    assert fresh.api.get("/api/current-user/hotkeys").json() == {"custom_hotkeys": mine}
+    # LS's HotkeysSerializer, answered bare: {"error": ..., "details": {...}}
+    for body, problem in [
+            ({"custom_hotkeys": [1]}, 'Expected a dictionary of items but got type "list".'),
+            ({}, "This field is required."),
+            ({"custom_hotkeys": {"save": {"key": "x"}}},
+             "Action key 'save' must be in 'section:action' format"),
+            ({"custom_hotkeys": {"a:b": "ctrl+s"}}, "Hotkey data for 'a:b' must be a dictionary"),
+            ({"custom_hotkeys": {"a:b": {"key": "alt+F4"}}},
+             "Key combination 'alt+F4' is not allowed for security reasons")]:
+        bad = fresh.api.patch("/api/current-user/hotkeys", json=body)
+        assert bad.status_code == 400
+        assert bad.json() == {"error": "Invalid hotkeys configuration",
+                              "details": {"custom_hotkeys": [problem]}}
+    assert fresh.api.get("/api/current-user/hotkeys").json() == {"custom_hotkeys": mine}
 
 
 # -- users -----------------------------------------------------------------------------------

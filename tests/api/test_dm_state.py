@@ -124,6 +124,13 @@ def test_dm_project_shape(api):
         assert body["config_has_control_tags"] is True
         assert body["config_suitable_for_bulk_annotation"] is True
         assert body["can_delete_tasks"] is True and body["source_syncing"] is False
+    # the project itself answers the same per-user queue and flag (LS's ProjectSerializer)
+    for plain in (api.get(f"/api/projects/{project['id']}").json(),
+                  api.get("/api/projects").json()["results"][0]):
+        assert plain["queue_done"] == 2 and plain["queue_total"] == 3
+        assert plain["config_suitable_for_bulk_annotation"] is True
+    only = api.get(f"/api/projects/{project['id']}", params={"include": "id,queue_done"}).json()
+    assert only == {"id": project["id"], "queue_done": 2}
 
 
 def test_bulk_annotation_suitability(api):
@@ -133,6 +140,8 @@ def test_bulk_annotation_suitability(api):
       <Choices name="c" toName="text" perRegion="true"><Choice value="A"/></Choices></View>""")
     for project in (labels, per_region):
         body = api.get("/api/dm/project", params={"project": project["id"]}).json()
+        assert body["config_suitable_for_bulk_annotation"] is False
+        body = api.get(f"/api/projects/{project['id']}").json()
         assert body["config_suitable_for_bulk_annotation"] is False
 
 

@@ -48,6 +48,9 @@ def test_project_numbers_as_django_reads_them(api, value):
     ({"project": "P", "order": "x"}, {"order": ["A valid integer is required."]}),
     ({"project": "P", "order": True}, {"order": ["A valid integer is required."]}),
     ({"project": "P", "user": 999999}, {"user": ['Invalid pk "999999" - object does not exist.']}),
+    # LS: 500 ('str' object has no attribute 'get'); LabelDesk: 400 (docs/compatibility.md)
+    ({"project": "P", "data": {"filters": "everything"}},
+     {"data": {"filters": ["Value must be a JSON object."]}}),
 ])
 def test_bad_bodies_get_label_studios_errors(api, body, errors):
     project = api.project()

@@ -35,6 +35,16 @@ def test_malformed_json_on_patch(api):
     assert envelope(response, 400)["detail"].startswith("JSON parse error - ")
 
 
+@pytest.mark.parametrize("raw, detail", [
+    (b"{bad", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    (b"[1,", "Expecting value: line 1 column 4 (char 3)"),
+    (b'{"a": 1} x', "Extra data: line 1 column 10 (char 9)")])
+def test_json_parse_errors_in_python_json_words(api, raw, detail):
+    """LS (DRF's JSONParser) words them as Python's json module does."""
+    response = api.post("/api/projects", data=raw, headers={"Content-Type": "application/json"})
+    assert envelope(response, 400)["detail"] == f"JSON parse error - {detail}"
+
+
 @pytest.mark.parametrize("kind", ["text/plain", "application/xml", "image/png"])
 def test_unsupported_media_type(api, kind):
     response = api.post("/api/projects", data=b'{"title": "abc"}', headers={"Content-Type": kind})

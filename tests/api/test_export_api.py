@@ -351,10 +351,23 @@ def test_snapshots(image_project):
     snap = r.json()
     assert snap["status"] == "completed" and snap["title"] == "snap"
     assert snap["counters"]["task_number"] >= 3 and snap["converted_formats"] == []
+    # LS's create answer has the three options, null (no columns of its Export); GET has none
+    assert snap["task_filter_options"] is None and snap["serialization_options"] is None
+    second = api.post(f"/api/projects/{p.id}/exports", json={
+        "title": "second", "task_filter_options": {"only_with_annotations": True}}).json()
+    assert second["task_filter_options"] is None
     listed = api.get(f"/api/projects/{p.id}/exports").json()
-    assert snap["id"] in [s["id"] for s in listed]
+    assert [s["id"] for s in listed][:2] == [second["id"], snap["id"]]  # newest first
     assert "task_filter_options" not in listed[0]
-    assert api.get(f"/api/projects/{p.id}/exports/{snap['id']}").json()["md5"] == snap["md5"]
+    got = api.get(f"/api/projects/{p.id}/exports/{snap['id']}").json()
+    assert got["md5"] == snap["md5"] and "task_filter_options" not in got
+    for body, problem in [({}, "This field is required."),
+                          ({"exportType": "JSON"}, "This field is required."),
+                          ({"export_type": ""}, "This field may not be blank."),
+                          ({"export_type": "NOPE"}, "NOPE is not supported export format")]:
+        r = api.post(f"/api/projects/{p.id}/exports/{snap['id']}/convert", json=body)
+        assert r.status_code == 400 and r.json()["validation_errors"] == {
+            "export_type": [problem]}
     r = api.get(f"/api/projects/{p.id}/exports/{snap['id']}/download?exportType=JSON")
     assert r.headers["Content-Type"] == "application/json"
     assert len(r.json()) == snap["counters"]["task_number"]
@@ -376,6 +389,9 @@ def test_snapshots(image_project):
     assert "classes.txt" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
     r = api.get(f"/api/projects/{p.id}/exports/{snap['id']}/download?exportType=COCO")
     assert "result.json" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    # COCO was converted for that download only (LS's convert_file): not recorded
+    assert [c["export_type"] for c in api.get(
+        f"/api/projects/{p.id}/exports/{snap['id']}").json()["converted_formats"]] == ["YOLO"]
     assert api.delete(f"/api/projects/{p.id}/exports/{snap['id']}").status_code == 204
     assert api.get(f"/api/projects/{p.id}/exports/{snap['id']}").status_code == 404
 
@@ -429,3 +445,27 @@ def test_snapshot_options_label_studio_accepts(api, body):
     assert response.status_code == 201, response.text
     if "title" in body:
         assert response.json()["title"] == str(body["title"])
+
+
+def test_yolo_names_an_unread_value_as_the_sdks_download_cache(live, tmp_path):
+    """A value that is no file LabelDesk can read (here a text) is named as LS's SDK caches
+    it: "<md5 of the value>[:8]__<its last path part>"."""
+    import hashlib
+    api = live.api
+    project = api.project(label_config=TEXT_CONFIG)
+    api.post(f"/api/projects/{project['id']}/import", json=[
+        {"data": {"text": "I love it"}, "annotations": [{"result": []}]}])
+    r = api.get(f"/api/projects/{project['id']}/export", params={"exportType": "YOLO"})
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert f"labels/{hashlib.md5(b'I love it').hexdigest()[:8]}__I love it.txt" in names
+
+
+def test_voc_of_nothing_is_an_empty_archive(live):
+    """No annotated task: LS's VOC converter fails (500); LabelDesk answers the archive with its
+    empty images/ folder, as COCO and YOLO do (docs/compatibility.md)."""
+    api = live.api
+    project = api.project(label_config=IMAGE_CONFIG)
+    api.post(f"/api/projects/{project['id']}/import", json=[{"image": "/data/upload/1/x.png"}])
+    r = api.get(f"/api/projects/{project['id']}/export", params={"exportType": "VOC"})
+    assert r.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(r.content)).namelist() == ["images/"]

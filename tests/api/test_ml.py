@@ -323,6 +323,10 @@ def test_bad_input_never_500(api, fake_model):
     for body in bodies:
         r = api.post("/api/ml", json=body)
         assert r.status_code == 400, (body, r.status_code, r.text)
+    r = api.post("/api/ml", json={"project": project["id"]})
+    assert r.json()["validation_errors"] == {"url": ["This field is required."]}  # LS
+    r = api.post("/api/ml", json={"project": project["id"], "url": ""})
+    assert r.json()["validation_errors"] == {"url": ["This field may not be blank."]}
     for method, path, body in [
             ("GET", "/api/ml", None), ("GET", "/api/ml?project=abc", None),
             ("GET", "/api/ml/abc", None), ("GET", "/api/ml/99999", None),

@@ -3,7 +3,7 @@
 import orjson
 import pytest
 
-from datahelp import PREDICTION_KEYS, assert_envelope, choice, import_ids
+from datahelp import PREDICTION_KEYS, assert_envelope, choice, import_ids, non_field_errors
 
 RICH_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -102,6 +102,16 @@ def test_plain_string_for_the_default_project(api, task):
     body = create(api, {"task": task_id, "result": "Pos", "score": 0.3})
     assert body["result"] == [{"from_name": "sentiment", "to_name": "text", "type": "choices",
                                "value": {"choices": ["Pos"]}}]
+
+
+def test_a_bare_value_fits_a_control_of_its_type(api, task):
+    """LS's prepare_prediction_result tests the value's type: 5 is no Choices value (LS stores
+    the prediction with result null, LabelDesk refuses it: docs/compatibility.md)."""
+    _, task_id = task
+    response = api.post("/api/predictions", json={"task": task_id, "result": 5})
+    assert response.status_code == 400
+    assert create(api, {"task": task_id, "result": "5"})["result"][0]["value"] == {
+        "choices": ["5"]}
 
 
 @pytest.mark.parametrize("body, field", [
@@ -227,7 +237,10 @@ def test_import_predictions_for_a_task_of_another_project_is_400(api, task):
     [foreign] = import_ids(api, other["id"], [{"text": "y"}])
     response = api.post(f"/api/projects/{project_id}/import/predictions",
                         json=[{"task": foreign, "result": []}])
-    assert response.status_code == 400
+    title = api.get(f"/api/projects/{project_id}").json()["title"]
+    assert non_field_errors(response) == [  # LS's words
+        f"{{'task': {foreign}, 'result': []}} contains invalid \"task\" field: corresponding "
+        f"task ID couldn't be retrieved from project {title} (id={project_id}) tasks"]
     assert api.get("/api/predictions", params={"task": foreign}).json() == []
 
 

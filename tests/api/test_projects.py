@@ -1,6 +1,6 @@
 """Projects (reference §2): create, read, list, update, delete and label-config validation."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -92,7 +92,7 @@ def test_create_with_defaults(api):
                 "task_data_password": None, "evaluate_predictions_automatically": False,
                 "skip_queue": "REQUEUE_FOR_OTHERS", "reveal_preannotations_interactively": False,
                 "pinned_at": None, "queue_total": 0, "queue_done": 0,
-                "config_suitable_for_bulk_annotation": False, "state": None}
+                "config_suitable_for_bulk_annotation": True, "state": None}
     for key, value in expected.items():
         assert project[key] == value, key
     # no body at all, and duplicate titles are fine
@@ -163,6 +163,8 @@ def test_overlong_title_refused(api):
     ("color", "red", 'Color must be in "#RRGGBB" format'),
     ("color", "#12345", 'Color must be in "#RRGGBB" format'),
     ("color", 123, 'Color must be in "#RRGGBB" format'),
+    ("color", True, "Not a valid string."),
+    ("color", [], "Not a valid string."),
     ("sampling", "Random", '"Random" is not a valid choice.'),
     ("skip_queue", "NEVER", '"NEVER" is not a valid choice.'),
     ("title", "ab", "Ensure this field has at least 3 characters."),
@@ -260,13 +262,13 @@ def test_list_pagination(many):
     assert ids_of(first) == list(range(65, 35, -1))  # 30 a page, newest first
     assert body["previous"] is None
     next_url = urlsplit(body["next"])
-    assert next_url.path == "/api/projects"
-    assert parse_qs(next_url.query)["page"] == ["2"]
+    assert next_url.path == "/api/projects/"  # DRF's links: LS's path, sorted query
+    assert next_url.query == "page=2"
     assert set(body["results"][0]) == PROJECT_KEYS
 
     second = api.session.get(body["next"])
     assert ids_of(second) == list(range(35, 5, -1))
-    assert parse_qs(urlsplit(second.json()["previous"]).query)["page"] == ["1"]
+    assert second.json()["previous"].endswith("/api/projects/")  # no page=1 (DRF)
     third = api.session.get(second.json()["next"])
     assert ids_of(third) == [5, 4, 3, 2, 1]
     assert third.json()["next"] is None
@@ -278,7 +280,8 @@ def test_list_pagination(many):
 
     sized = api.get("/api/projects/?page_size=7&page=2")
     assert ids_of(sized) == list(range(58, 51, -1))
-    assert "page_size=7" in sized.json()["next"] and "page=3" in sized.json()["next"]
+    assert sized.json()["next"].endswith("/api/projects/?page=3&page_size=7")
+    assert sized.json()["previous"].endswith("/api/projects/?page_size=7")
     assert len(ids_of(api.get("/api/projects?page_size=1000"))) == 65
     big = api.get("/api/projects?page_size=100")
     assert len(ids_of(big)) == 65 and big.json()["next"] is None
@@ -344,6 +347,7 @@ def test_project_counts(many):
     assert body["count"] == 65
     assert set(body["results"][0]) == {"id", *COUNTERS}
     assert body["results"][0]["task_number"] == 0
+    assert [p["id"] for p in body["results"]] == [1, 2]  # LS: by id, oldest first
 
 
 # -- label-config validation -----------------------------------------------------------------
@@ -502,8 +506,8 @@ def test_include_on_one_project_counts_and_updates(api):
                      json={"color": "#000000"}).json() == {"id": pid}
     assert api.get(f"/api/projects/{pid}").json()["color"] == "#000000"
     counts = api.get("/api/projects/counts", params={"include": "id,task_number",
-                                                     "page_size": 100}).json()
-    assert {"id": pid, "task_number": 0} in counts["results"]
+                                                     "ids": pid}).json()
+    assert counts["results"] == [{"id": pid, "task_number": 0}]
 
 
 def test_empty_or_unknown_include_leaves_empty_objects(api):
@@ -619,3 +623,13 @@ def test_export_files_lists_no_snapshot(api, live):
 def test_export_files_of_unknown_project_is_404(api, live):
     assert api.get("/api/projects/999999/export/files").status_code == 404
     assert live.anonymous.get("/api/projects/1/export/files").status_code == 401
+
+
+def test_a_form_body_leaves_unchecked_booleans_false(api):
+    """DRF reads an HTML form's missing boolean as an unchecked box: false, not the default."""
+    project = api.post("/api/projects", data={"title": "Form project",
+                                              "show_instruction": "true"}).json()
+    assert project["title"] == "Form project" and project["show_instruction"] is True
+    for key in ("show_skip_button", "enable_empty_annotation", "show_collab_predictions"):
+        assert project[key] is False, key
+    assert api.project(title="JSON project")["show_skip_button"] is True

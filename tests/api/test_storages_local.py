@@ -68,6 +68,9 @@ def test_import_sync_blob_urls_and_resync(desk):
     assert r.status_code == 400 and "query parameter \\\"project\\\" is required" in r.text
     assert {t["name"] for t in api.get("/api/storages/types").json()} == {"s3", "localfiles"}
     assert api.delete(f"/api/storages/localfiles/{storage['id']}").status_code == 204
+    # LS: the tasks stay, their links to the storage go (storage_filename null)
+    tasks = api.get("/api/tasks", params={"project": project["id"]}).json()["tasks"]
+    assert len(tasks) == 4 and {t["storage_filename"] for t in tasks} == {None}
     assert api.get(f"/api/storages/localfiles/{storage['id']}").status_code == 404
 
 
@@ -107,7 +110,8 @@ def test_path_must_be_inside_root(desk, tmp_path):
     assert create(api, project["id"], desk.root / "imgs" / ".." / ".." / "outside"
                   ).status_code == 400
     assert create(api, project["id"], "relative/path").status_code == 400
-    assert "does not exist" in create(api, project["id"], desk.root / "nope").text
+    assert create(api, project["id"], desk.root / "nope").json()["validation_errors"] == {
+        "non_field_errors": [f'Absolute local path "{desk.root / "nope"}" does not exist']}
     assert create(api, project["id"], desk.root / "imgs" / "a.png").status_code == 400
     assert create(api, project["id"], desk.root / "imgs", regex_filter="(").status_code == 400
     r = api.post("/api/storages/localfiles/validate",
@@ -211,7 +215,17 @@ def test_export_storage_writes_annotations(desk):
     assert r.status_code == 201, r.text
     storage = r.json()
     assert storage["can_delete_objects"] is True and "recursive_scan" not in storage
+    # LS answers a new export storage queued (its sync runs after); the sync is done here
+    assert storage["status"] == "queued" and storage["last_sync_count"] is None
+    assert set(storage["meta"]) == {"attempts", "time_queued"}
+    storage = api.get(f"/api/storages/export/localfiles/{storage['id']}").json()
     assert storage["status"] == "completed" and storage["last_sync_count"] == 1
+    assert storage["meta"]["total_annotations"] == 1 and "tasks_existed" not in storage["meta"]
+    plain = create(api, project["id"], out, kind="export").json()
+    assert plain["can_delete_objects"] is None  # LS: null unless set
+    renamed = api.patch(f"/api/storages/export/localfiles/{plain['id']}", json={"title": "x"})
+    assert renamed.json()["title"] == "x" and "type" not in renamed.json()  # LS: no type
+    api.delete(f"/api/storages/export/localfiles/{plain['id']}")
     written = json.loads((out / str(first["id"])).read_text())
     assert written["id"] == first["id"] and written["task"]["data"] == {"text": "a"}
     assert written["completed_by"]["id"] == first["completed_by"]

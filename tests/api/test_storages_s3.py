@@ -117,7 +117,8 @@ def test_export_storage(live, api, moto, bucket):
     r = api.post("/api/storages/export/s3", json={"project": project["id"], **storage_fields(
         moto, bucket, prefix="out", can_delete_objects=True)})
     assert r.status_code == 201, r.text
-    assert r.json()["last_sync_count"] == 1
+    assert r.json()["status"] == "queued"  # LS: the sync runs after the answer
+    assert api.get(f"/api/storages/export/s3/{r.json()['id']}").json()["last_sync_count"] == 1
     body = moto.client.get_object(Bucket=bucket, Key=f"out/{first['id']}")["Body"].read()
     assert json.loads(body)["task"]["data"] == {"text": "a"}
 

@@ -67,6 +67,17 @@ def test_odd_paging_params_never_500(api, params):
     assert response.status_code in (200, 400, 404), response.text
 
 
+def test_bad_page_size_is_the_default_and_a_bad_project_ls_words(api):
+    """DRF: a page_size that isn't a number is the default size; LS's int_from_request: a
+    project that isn't one is a 400 whose message is a string."""
+    project = api.project()
+    import_tasks(api, project["id"], [{"text": "a"}, {"text": "b"}])
+    assert len(dm(api, project["id"], page_size="lots")["tasks"]) == 2
+    response = api.get("/api/tasks", params={"project": "abc"})
+    assert assert_envelope(response, 400)["validation_errors"] == {
+        "project": 'Incorrect value in key "project" = "abc". It should be digit string.'}
+
+
 # One route serves both APIs (docs/legacy-api.md): GET /api/tasks/{id} without 1.x parameters
 # is the exact 1.x task plus 0.x's two keys, which SDK 2.x and the legacy Client ignore.
 LEGACY_KEYS = ["completions", "has_cancelled_completions"]
@@ -154,11 +165,38 @@ def test_fields_all_vs_task_only_key_sets(api):
         single["annotations"][0]["id"])
     assert single["predictions_score"] == 0.5
     assert single["predictions_model_versions"] == "undefined"
-    assert single["annotations_results"].startswith("[{")
-    assert '"' not in single["annotations_results"]
+    # LS's TaskAPI leaves these two out of its query: blank (the list has them)
+    assert single["annotations_results"] == single["predictions_results"] == ""
+    assert full["annotations_results"].startswith("[{") and '"' not in full["annotations_results"]
     assert single["completed_at"] == single["annotations"][0]["created_at"]
     assert single["drafts"] == [] and single["comment_authors"] == []
     assert single["updated_by"] == []
+
+
+def test_task_only_leaves_the_computed_columns_blank(api):
+    """LS computes annotators, *_results, annotations_ids, predictions_model_versions and
+    file_upload in its query only for fields=all or when a filter or the ordering uses them."""
+    project = api.project()
+    import_ids(api, project["id"], [{"data": {"text": "a"}, "annotations": [
+        {"result": choice("Pos")}, {"result": choice("Neg")}],
+        "predictions": [{"result": choice("Neg"), "score": 0.5, "model_version": "v1"},
+                        {"result": choice("Pos"), "score": 0.9, "model_version": "v2"}]}])
+    plain = dm(api, project["id"])["tasks"][0]
+    assert plain["annotators"] == [] and plain["annotations_ids"] == ""
+    assert plain["annotations_results"] == plain["predictions_results"] == ""
+    assert plain["predictions_model_versions"] == "" and plain["file_upload"] is None
+    ordered = dm(api, project["id"], query={"ordering": ["-tasks:annotators"]})["tasks"][0]
+    assert ordered["annotators"] == [1] and ordered["annotations_results"] == ""
+    full = dm(api, project["id"], fields="all")["tasks"][0]
+    # each annotation's result as json.dumps writes it, joined, without quotes (LS on SQLite)
+    one = "[{from_name: sentiment, to_name: text, type: choices, value: {choices: [%s]}}]"
+    assert full["annotations_results"] == ",".join([one % "Pos", one % "Neg"]).replace(
+        "],[", "] [")
+    assert full["annotations_ids"].count(",") == 1 and " " not in full["annotations_ids"]
+    assert sorted(full["predictions_model_versions"].split(",")) == ["v1", "v2"]
+    # LS: the average over the predictions of the project's model version (the last imported)
+    assert api.get(f"/api/projects/{project['id']}").json()["model_version"] == "v2"
+    assert full["predictions_score"] == 0.9
 
 
 def test_include_limits_keys(api):
@@ -167,6 +205,10 @@ def test_include_limits_keys(api):
     assert dm(api, project["id"], include="id")["tasks"] == [{"id": i} for i in ids]
     assert dm(api, project["id"], include="id,data")["tasks"] == [
         {"id": ids[0], "data": {"text": "a"}}, {"id": ids[1], "data": {"text": "b"}}]
+    annotation = api.post(f"/api/tasks/{ids[0]}/annotations", json={"result": []}).json()
+    # LS applies `include` to the annotations as well: here, only their id
+    listed = dm(api, project["id"], fields="all", include="id,annotations")["tasks"]
+    assert listed[0] == {"id": ids[0], "annotations": [{"id": annotation["id"]}]}
 
 
 # -- filters, ordering, selected items -------------------------------------------------------
@@ -309,6 +351,10 @@ def test_create_task_base_shape(api):
     assert body["total_annotations"] == 0 and body["file_upload"] is None
     second = api.post("/api/tasks/", json={"project": project["id"], "data": {"text": "2"}})
     assert second.json()["inner_id"] == 2
+    # LS: a task made one by one has the model's overlap 1, whatever maximum_annotations says
+    api.patch(f"/api/projects/{project['id']}", json={"maximum_annotations": 2})
+    third = api.post("/api/tasks/", json={"project": project["id"], "data": {"text": "3"}})
+    assert third.json()["overlap"] == 1
 
 
 def test_create_task_errors(api):
@@ -319,6 +365,13 @@ def test_create_task_errors(api):
     response = api.post("/api/tasks", json={"project": project["id"], "data": {"foo": "x"}})
     assert non_field_errors(response) == [
         '"text" key is expected in task data [assume: item["data"] = task root with values]']
+    # LS's TaskSerializer / TaskValidator words for a missing, null or non-object `data`
+    for body, errors in [({}, {"data": ["This field is required."]}),
+                         ({"data": None}, {"data": ["This field may not be null."]}),
+                         ({"data": "text"},
+                          {"non_field_errors": ["Task[data] must be dict or list"]})]:
+        response = api.post("/api/tasks", json={"project": project["id"], **body})
+        assert assert_envelope(response, 400)["validation_errors"] == errors
     assert task_count(api, project["id"]) == 0
 
 
@@ -409,7 +462,7 @@ def test_project_tasks_ordered_by_last_update(api):
     ids = import_ids(api, project["id"], [{"text": "a"}, {"text": "b"}, {"text": "c"}])
     api.patch(f"/api/tasks/{ids[0]}", json={"meta": {"touched": True}})
     body = api.get(f"/api/projects/{project['id']}/tasks").json()
-    assert body[0]["id"] == ids[0]
+    assert [t["id"] for t in body] == [ids[0], ids[2], ids[1]]  # one import: the last first
 
 
 def test_delete_all_project_tasks(api):
@@ -439,9 +492,10 @@ def test_next_sequential_and_404_at_the_end(api):
     assert first.status_code == 200, first.text
     body = first.json()
     assert body["id"] == ids[0] and body["queue"] == "Sequence queue"
-    assert body["updated_by"] == [{"user_id": 1}] and body["unique_lock_id"]
-    for key in ("predictions", "annotations", "drafts", "data", "meta"):
-        assert key in body
+    # LS's NextTaskSerializer: the task's own updated_by (none yet), no annotations
+    assert body["updated_by"] == [] and body["unique_lock_id"] and body["annotations"] == []
+    assert list(body)[:6] == ["id", "predictions", "annotations", "drafts", "updated_by",
+                              "unique_lock_id"] and list(body)[-2:] == ["comment_authors", "queue"]
     api.post(f"/api/tasks/{ids[0]}/annotations", json={"result": choice("Pos")})
     assert api.get(f"/api/projects/{project['id']}/next").json()["id"] == ids[1]
     api.post(f"/api/tasks/{ids[1]}/annotations", json={"result": choice("Neg")})
@@ -533,3 +587,19 @@ def test_odd_queries_never_500(api, scored, query):
     response = api.post("/api/dm/actions", params={"id": "delete_tasks_predictions",
                                                     "project": project_id}, json=query)
     assert response.status_code in (200, 400), response.text
+
+
+def test_a_views_shown_columns_are_evaluated_in_task_only(api):
+    """LS evaluates the columns a view shows (not hidden in both modes): its task_only list
+    answers them, and leaves the hidden ones blank or out."""
+    project = api.project()
+    [task_id] = import_ids(api, project["id"], [{"text": "a"}])
+    api.post(f"/api/tasks/{task_id}/annotations", json={"result": choice("Pos")})
+    hidden = ["tasks:annotations_results", "tasks:completed_at"]
+    view = api.post("/api/dm/views", json={"project": project["id"], "data": {
+        "hiddenColumns": {"explore": hidden, "labeling": hidden}}}).json()
+    task = api.get("/api/tasks", params={"view": view["id"], "fields": "task_only"}).json()[
+        "tasks"][0]
+    assert task["annotators"] == [1] and task["annotations_results"] == ""
+    assert "avg_lead_time" in task and "completed_at" not in task
+    assert "annotations" not in task and task["drafts"] == []

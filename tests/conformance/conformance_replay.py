@@ -161,7 +161,7 @@ TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+(\.[\w-]+)?")
 HEX_TOKEN = re.compile(r"[0-9a-f]{40}")
-UPLOAD_PREFIX = re.compile(r"(?<![0-9a-z-])[0-9a-f]{8}-(?=[^/]+\.\w+$)")
+UPLOAD_PREFIX = re.compile(r"(?<![0-9a-z-])[0-9a-f]{8}-(?=[^/]+\.\w+$|[^/\s]+\.\w+:)")
 HASH_PREFIX = re.compile(r"(?<=/)[0-9a-f]{8}__")
 EXPORT_FILE = re.compile(r"project-\d+-at-\d{4}-\d\d-\d\d-\d\d-\d\d-[0-9a-f]{8}")
 # values that differ between any two runs: times, durations, versions, checksums of them

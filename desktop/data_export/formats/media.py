@@ -13,6 +13,7 @@ import struct
 import tempfile
 import time
 import zipfile
+from urllib.parse import urlparse
 
 
 def resolve(ctx, url):
@@ -37,10 +38,17 @@ def archive_name(url, path, copied):
     """The file name LS gives a media file in an export folder.
 
     LS copies Local Storage files under "<md5(url)[:8]>__<name>" and every other file under
-    its own name; an unresolved file keeps the last part of its URL.
+    its own name; an unresolved file is named as the SDK's download cache names it,
+    "<md5(url)[:8]>__<last part of its URL path>".
     """
     if path is None:
-        return os.path.basename(url)
+        name = os.path.basename(urlparse(url).path)
+        ours = url.lstrip("/").startswith(("upload", "data/", "storage-data/")) or (
+            "://" in url and not url.startswith(("http://", "https://")))
+        if ours:  # an upload, a storage's file: its own name
+            return os.path.basename(url)
+        # anything else goes through the SDK's download cache: "<md5(url)[:8]>__<name>"
+        return hashlib.md5(url.encode()).hexdigest()[:8] + "__" + name
     if copied and url.startswith("/data/") and "?d=" in url:
         return hashlib.md5(url.encode()).hexdigest()[:8] + "__" + path.name
     return path.name

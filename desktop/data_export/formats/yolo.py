@@ -73,7 +73,8 @@ class YOLOFormat(ExportFormat):
         return archive.close()
 
     def image_name(self, item, ctx, archive):
-        """The image's name in the archive (copying it when asked), or its URL when unreadable."""
+        """The image's name in the archive (copying it when asked), or the SDK's cache name
+        of its URL when unreadable."""
         value = item["input"].get(ctx.data_key)
         candidates = [value] if isinstance(value, str) else list(value or [])
         for url in reversed(candidates):
@@ -86,7 +87,8 @@ class YOLOFormat(ExportFormat):
             # With images requested, a cloud file that cannot be read must not leave a label file.
             if self.with_images and isinstance(url, str) and url.startswith(CLOUD_SCHEMES):
                 continue
-            return url
+            # unread: named as the SDK's download cache names it ("<md5>__<name>")
+            return media.archive_name(url, None, False) if isinstance(url, str) else url
         return None
 
     def lines(self, labels, categories, name_to_id):
