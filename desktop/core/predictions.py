@@ -9,8 +9,12 @@ SINGLE_VALUE = {"choices": str, "rating": int, "number": float, "textarea": str}
 
 
 def normalize_result(result, parsed_config):
-    """Label Studio's shortcuts for a prediction result (ref. §5.3): a region list as is;
-    a dict, or a bare value, wrapped as one region of the first control that fits."""
+    """Label Studio's shortcuts for a prediction result (its prepare_prediction_result): a
+    region list as is; a dict wrapped as one region of the first control whose type is one of
+    its keys; a string or an integer as one region of the first single-value control of its
+    type (`"Pos"` a Choices, `5` a Rating). What fits no control is stored with result null,
+    as LS stores it (the legacy Client's `create_prediction(task, result="Airplane")` on a
+    rectangles config succeeds there); other types are a 400."""
     if isinstance(result, list) or result is None:
         return parse_result(result, "prediction")
     if isinstance(result, str) and result[:1] in "[{":
@@ -22,16 +26,17 @@ def normalize_result(result, parsed_config):
             if kind in result:
                 return [{"from_name": name, "to_name": info["to_name"][0], "type": kind,
                          "value": {kind: result[kind]}}]
-        raise ValidationError({"result": ["No control tag of the label config matches "
-                                          f"the result keys {sorted(result)}."]})
+        return None
+    if not isinstance(result, (str, int)):
+        raise ValidationError({"result": [
+            f"Incorrect format {type(result).__name__} for prediction result {result!r}"]})
     for name, info in controls:
         kind = info["type"].lower()
         # LS's isinstance test: 5 fits a Rating, not a Choices ("5" does)
         if kind in SINGLE_VALUE and isinstance(result, SINGLE_VALUE[kind]):
             return [{"from_name": name, "to_name": info["to_name"][0], "type": kind,
                      "value": {kind: [result]}}]
-    raise ValidationError({"result": ["The label config has no single-value control "
-                                      "(Choices, Rating, Number, TextArea) for this result."]})
+    return None
 
 
 def clean_score(score):

@@ -105,13 +105,15 @@ def test_plain_string_for_the_default_project(api, task):
 
 
 def test_a_bare_value_fits_a_control_of_its_type(api, task):
-    """LS's prepare_prediction_result tests the value's type: 5 is no Choices value (LS stores
-    the prediction with result null, LabelDesk refuses it: docs/compatibility.md)."""
+    """LS's prepare_prediction_result tests the value's type: 5 is no Choices value, so the
+    prediction is stored with result null, as LS stores it; "5" is a choice."""
     _, task_id = task
-    response = api.post("/api/predictions", json={"task": task_id, "result": 5})
-    assert response.status_code == 400
+    assert create(api, {"task": task_id, "result": 5})["result"] is None
+    assert create(api, {"task": task_id, "result": {"rectanglelabels": 1}})["result"] is None
     assert create(api, {"task": task_id, "result": "5"})["result"][0]["value"] == {
         "choices": ["5"]}
+    response = api.post("/api/predictions", json={"task": task_id, "result": 0.5})
+    assert "Incorrect format float" in str(assert_envelope(response, 400)["validation_errors"])
 
 
 @pytest.mark.parametrize("body, field", [

@@ -99,7 +99,7 @@ def project_with(api, *htmls):
                         json=[{"data": {"html": html}} for html in htmls])
     assert response.status_code == 201, response.text
     tasks = api.get(f"/api/projects/{project['id']}/tasks").json()
-    return project, [task["id"] for task in tasks]
+    return project, sorted(task["id"] for task in tasks)  # in import order (LS lists newest first)
 
 
 def open_task(ui, project, task_id):
