@@ -78,6 +78,9 @@ class Projects:
         self.r = records
         self.users = users
         self._configs = {}  # project id -> (xml, LabelConfig): parsing once per change
+        # (project id, user id) -> (the project's counters, (queue_done, queue_total)): a
+        # user's queue is counted again only once an annotation, a skip or a task changed
+        self._queues = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -154,7 +157,20 @@ class Projects:
     def queue(self, project_id, user_id):
         """(queue_done, queue_total) as LS's serializer counts them for the user: done = the
         tasks they annotated (not counting skips when skipped tasks come back to them); total =
-        those plus the unlabeled tasks they haven't touched."""
+        those plus the unlabeled tasks they haven't touched. Counted over the project's
+        annotations once per change of its counters (every annotation created, deleted,
+        skipped or unskipped, every task labeled or not changes them), not once per GET."""
+        key = (project_id, user_id)
+        stamp = (tuple(self.r.counters(project_id).values()),
+                 self.get(project_id).get("skip_queue"))
+        cached = self._queues.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        answer = self._count_queue(project_id, user_id)
+        self._queues[key] = (stamp, answer)
+        return answer
+
+    def _count_queue(self, project_id, user_id):
         mine, finished = set(), set()
         for annotation_id in self.r.annotations_by_project.ids(project_id):
             doc = self.r.annotations.doc(annotation_id)
