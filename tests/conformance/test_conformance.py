@@ -22,6 +22,7 @@ try:
 except ImportError:  # Python 3.10: pytest's own dependency
     import tomli as tomllib
 
+import sdk_scenario
 from conformance_replay import Normalizer, Replay, compare
 from conformance_scenarios import sequence
 from conftest import LiveServer
@@ -138,3 +139,18 @@ def test_label_studio_and_labeldesk_answer_alike(conformance_servers, record_pro
             problems.append(f"{name} is listed in differences.toml but now answers alike: "
                             "take it off the list")
     assert not problems, "\n".join(problems)
+
+
+def test_sdk_calls_raise_alike(conformance_servers):
+    """The same label-studio-sdk 2.1.2 script (tests/conformance/sdk_scenario.py: the
+    `LabelStudio` client's projects, tasks, annotations, predictions, views, actions, exports,
+    ML and storages, and the legacy `Client`'s shortcuts) raises on exactly the same calls on
+    Label Studio and on LabelDesk."""
+    ls, desk, _ = conformance_servers
+    on_ls = sdk_scenario.scenario(ls.url, ls.token)
+    on_desk = sdk_scenario.scenario(desk.url, desk.token)
+    assert [name for name, _ in on_desk] == [name for name, _ in on_ls]
+    differ = [(name, a, b) for (name, a), (_, b) in zip(on_ls, on_desk) if a != b]
+    assert not differ, f"(call, Label Studio, LabelDesk): {differ}"
+    print(f"\nSDK calls: {len(on_ls)}, each raising alike "
+          f"({sum(r != 'ok' for _, r in on_ls)} raise on both)")
