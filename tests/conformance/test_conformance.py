@@ -10,8 +10,6 @@ It is one test, so that under xdist one worker starts both servers, once.
 """
 
 import json
-import struct
-import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from conformance_replay import Normalizer, Replay, compare
 from conformance_scenarios import sequence
 from conftest import LiveServer
 
+from datahelp import png
 from desktop.core.users import DEFAULT_EMAIL
 from lshelp import LabelStudioServer
 from paths import ROOT
@@ -39,16 +38,6 @@ KINDS = ("identical", "value", "shape", "status")
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def png(n, size=2):
-    rows = b"".join(b"\x00" + bytes((n * 7 + x) % 256 for x in range(size * 3))
-                    for _ in range(size))
-
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +48,7 @@ def conformance_servers(tmp_path_factory):
     (files / "out").mkdir(parents=True)
     (files / "a.txt").write_text("hello from a file\n")
     for n in range(3):
-        (files / f"pic_{n}.png").write_bytes(png(n))
+        (files / f"pic_{n}.png").write_bytes(png((n * 7, n * 7 + 1, n * 7 + 2), size=2))
     (files / "skipped.bin").write_bytes(b"\x00\x01")
     ls = LabelStudioServer(base, email=DEFAULT_EMAIL,
                            env={"LOCAL_FILES_SERVING_ENABLED": "true",

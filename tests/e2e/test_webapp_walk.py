@@ -7,12 +7,11 @@ error, any answer >= 400 not in ALLOWED, and any request that leaves the machine
 
 import json
 import re
-import struct
-import zlib
 
 import pytest
 from conftest import LiveServer
 
+from datahelp import png
 from uihelp import IN_CI, browser  # noqa: F401 - fixture
 from webapphelp import TEXT_CONFIG, Allowed, App
 
@@ -454,16 +453,6 @@ def test_labeling_controls_fit_the_window(browser, live, width, height):  # noqa
     finally:
         context.close()
 
-def png(rgb, size=8):
-    """A small PNG of one colour."""
-    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
-
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def create_project(app, title, files, group, template, csv=False):

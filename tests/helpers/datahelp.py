@@ -3,8 +3,10 @@
 The key lists are Label Studio 1.23's, copied from reference §3.1, §4.1, §5.1 and §5.2.
 """
 
+import struct
 import time
 import uuid
+import zlib
 
 IMPORT_KEYS = ["task_count", "annotation_count", "prediction_count", "duration",
                "file_upload_ids", "could_be_tasks_list", "found_formats", "data_columns"]
@@ -113,3 +115,16 @@ def wait_for(check, timeout=20, step=0.05):
             return value
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout} s waiting for {check}")
+
+
+def png(rgb=(10, 200, 10), size=8):
+    """A small PNG of one colour, written without an imaging library."""
+    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
