@@ -21,8 +21,17 @@ OUT = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SAMPLE = ROOT / "desktop" / "ui" / "samples" / "street.jpg"
-NER = (ROOT / "desktop" / "ui" / "templates" / "ner.xml").read_text()
-BOXES = (ROOT / "desktop" / "ui" / "templates" / "object-detection.xml").read_text()
+TEMPLATES = ROOT / "desktop" / "ui" / "vendor" / "webapp" / "annotation_templates"
+
+
+def template(path):
+    """The label config of one of Label Studio's templates (taken by set-up with the web app)."""
+    import yaml
+    return yaml.safe_load((TEMPLATES / path / "config.yml").read_text())["config"]
+
+
+NER = template("natural-language-processing/named-entity-recognition")
+BOXES = template("computer-vision/object-detection-with-bounding-boxes")
 SENTENCES = [
     "Angela Merkel met Emmanuel Macron in Paris to discuss the EU budget.",
     "Apple opened a new office in Berlin on Monday.",
@@ -52,12 +61,12 @@ def demo(api):
                                                        "start": 0, "end": 5,
                                                        "labels": ["PER"]}}]})
     images = api.post("/api/projects", json={"title": "Street scenes", "label_config": BOXES,
-                                             "description": "Cars, people and traffic "
-                                             "lights."}).json()
+                                             "description": "Airplanes and cars "
+                                             "from above."}).json()
     with open(SAMPLE, "rb") as f:
         api.post(f"/api/projects/{images['id']}/import", files={"file": ("street.jpg", f)})
-    api.post("/api/projects", json={"title": "Support tickets", "label_config": (
-        ROOT / "desktop" / "ui" / "templates" / "text-classification.xml").read_text()})
+    api.post("/api/projects", json={"title": "Support tickets", "label_config": template(
+        "natural-language-processing/text-classification")})
     return text["id"], images["id"]
 
 

@@ -41,13 +41,13 @@ export function setTopbar(crumbs, actions = []) {
 
 function navLink(href, iconName, label, active) {
   return h("a", {href, class: active ? "active" : "", "aria-current": active ? "page" : null},
-           icon(iconName), label);
+           icon(iconName), h("span", label));
 }
 
 function renderNav(view) {
   const backups = location.hash.startsWith("#/backups");
   clear(document.getElementById("nav"),
-        navLink("/projects", "table", "Label Studio", false),
+        navLink("/projects", "table", "Projects", false),
         navLink("#/projects", "folder", "Project files", view === "projects"),
         navLink("#/settings", "settings", "Settings", view === "settings" && !backups),
         navLink("#/backups", "refresh", "Backups", backups));
