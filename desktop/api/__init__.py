@@ -2,6 +2,7 @@
 
 from desktop.api import (
     annotations,
+    assistants,
     backups,
     dm,
     drafts,
@@ -21,7 +22,7 @@ from desktop.api import (
 from desktop.api.web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
-           webhooks,
+           webhooks, assistants,
            legacy, ui, backups, schema)
 
 

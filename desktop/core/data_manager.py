@@ -3,7 +3,14 @@ selected tasks (ref. §4.4, §9), as Label Studio 1.23.2 answers them. The saved
 (tabs) are in dm_views.py, the fixed descriptions in dm_columns.py."""
 
 from desktop.core import clock, fields, taskquery
-from desktop.core.dm_columns import ACTIONS, MEDIA_TYPES, UNLISTED, task_columns
+from desktop.core.dm_columns import (
+    ACTIONS,
+    MEDIA_TYPES,
+    NEAR_DUPLICATE_ACTIONS,
+    NEAR_DUPLICATE_COLUMN,
+    UNLISTED,
+    task_columns,
+)
 from desktop.core.dm_views import Views
 from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.fields import FieldError
@@ -39,6 +46,8 @@ class DataManager:
                     "project_defined": True} for key, kind in types.items()]
         members = sorted(self.core.users.users.docs())
         columns += task_columns(members, self.model_versions(project_id))
+        if self.core.projects.get(project_id).get("near_duplicates"):
+            columns.append(dict(NEAR_DUPLICATE_COLUMN))
         columns.append({"id": "data", "title": "data", "type": "List", "target": "tasks",
                         "children": list(types), "project_defined": False})
         return {"columns": columns}
@@ -72,15 +81,14 @@ class DataManager:
 
     @locked
     def actions(self, project_id):
-        self.core.projects.get(project_id)
-        return [{**a, "dialog": dict(a["dialog"])} for a in ACTIONS]
+        return [{**a, "dialog": dict(a["dialog"])} for a in actions_of(self.core, project_id)]
 
     @locked
     def form(self, action_id, project_id):
         """GET /api/dm/actions/{id}/form: the action's dialog form for the project; [] for an
         action without one. An unknown action: LS's 500 message, answered 404 here."""
         self.core.projects.get(project_id)
-        if action_id not in {a["id"] for a in ACTIONS} | set(UNLISTED):
+        if action_id not in {a["id"] for a in actions_of(self.core, project_id)} | set(UNLISTED):
             raise NotFound(detail=f"Can't find '{action_id}' in registered actions")
         if action_id == "predictions_to_annotations":
             versions = self.model_versions(project_id)
@@ -165,7 +173,7 @@ class Actions:
         ids = self.selected_ids(project_id, body, view_id)
         if action is None:
             raise Bare({"detail": f'No action id "{action}", use ?id=<action-id>'}, 422)
-        if action not in {a["id"] for a in ACTIONS} | set(UNLISTED):
+        if action not in {a["id"] for a in actions_of(self.core, project_id)} | set(UNLISTED):
             raise NotFound(detail=f"Can't find '{action}' in registered actions")
         return ids
 
@@ -232,6 +240,8 @@ class Actions:
             if ml is None:
                 raise ValidationError("No ML backend is connected to this project.")
             return ml.retrieve_predictions(project_id, ids)
+        if action in ("delete_near_duplicates", "merge_near_duplicates"):
+            return self.near_duplicates(ids, merge=action == "merge_near_duplicates")
         if action == "cache_labels":
             raise ValidationError("cache_labels is an experimental action LabelDesk doesn't run.")
         raise ValidationError("next_task answers the next task: see Actions.next_task.")
@@ -265,6 +275,26 @@ class Actions:
             self.r.tasks.update({"updated_at": clock.iso(), "updated_by": user_id},
                                 doc_ids=task_ids)
 
+    def near_duplicates(self, task_ids, merge):
+        """Delete (or merge into the task they repeat) the selected near-duplicates whose
+        original is still there."""
+        tasks, count, moved = self.core.tasks, 0, 0
+        with self.r.transaction():
+            for task_id in task_ids:
+                task = self.r.tasks.doc(task_id)
+                original = task.get("near_duplicate_of") if task else None
+                if original is None or original == task_id or \
+                        self.r.tasks.doc(original) is None:
+                    continue
+                if merge:
+                    moved += tasks.merge_into(task_id, original)
+                else:
+                    tasks.delete_many([task_id])
+                count += 1
+        detail = f"Merged {count} near-duplicates ({moved} annotations moved)" if merge \
+            else f"Deleted {count} near-duplicates"
+        return {"processed_items": count, "reload": True, "detail": detail}
+
     def remove_duplicates(self, task_ids):
         core = self.core
         seen, duplicates = {}, []
@@ -277,6 +307,13 @@ class Actions:
                 seen[key] = task_id
         core.tasks.delete_many(duplicates)
         return len(duplicates)
+
+
+def actions_of(core, project_id):
+    """The data manager's actions for a project: Label Studio's, then LabelDesk's
+    near-duplicate actions once the project was scanned for them."""
+    project = core.projects.get(project_id)
+    return ACTIONS + (NEAR_DUPLICATE_ACTIONS if project.get("near_duplicates") else [])
 
 
 __all__ = ["Actions", "DataManager", "Views"]

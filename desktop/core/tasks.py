@@ -3,6 +3,7 @@
 import base64
 import bisect
 import json
+import logging
 import random
 import uuid
 
@@ -11,6 +12,8 @@ from desktop.core.errors import NotFound, ValidationError
 from desktop.core.paging import page_params, page_slice
 from desktop.core.records import locked
 from desktop.core.stream_history import StreamHistory
+
+log = logging.getLogger("labeldesk")
 
 UNDEFINED = "$undefined$"
 MISSING = object()  # a task body without `data`
@@ -75,6 +78,10 @@ class Tasks:
         self.projects = projects
         self.users = users
         self.history = StreamHistory(records, projects)  # what `next` handed out
+        # {project id: rank(fresh task ids) -> task id or None}: a model that ranks the tasks
+        # itself (an assistant in teach mode, desktop/assistants) picks uncertainty sampling's
+        # next task; in memory, called under the store lock, so it must be quick and local
+        self.rankers = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -177,6 +184,8 @@ class Tasks:
             data["data"] = resolved(task_id, data["data"])
         data.update(comment_count=0, unresolved_comment_count=0, last_comment_updated_at=None,
                     project=task["project"], comment_authors=[])
+        if "near_duplicate_of" in task:  # LabelDesk's column, once a project was scanned
+            data["near_duplicate_of"] = task["near_duplicate_of"]
         return data
 
     @locked
@@ -402,6 +411,36 @@ class Tasks:
             self.r.tasks.remove(doc_ids=task_ids)
         return len(task_ids)
 
+    def mark_near_duplicates(self, project_id, originals, stamp):
+        """Record a scan for near-duplicates: `originals` {task id: the task it nearly
+        repeats}; a task marked before and not now is marked null. `stamp` None: the column
+        goes (the assistant was turned off). One write."""
+        with self.r.transaction():
+            self.projects.get(project_id)
+            docs = self.r.tasks
+            for task_id in self.ids(project_id):
+                task = docs.doc(task_id)
+                value = originals.get(task_id)
+                if task is not None and task.get("near_duplicate_of") != value:
+                    docs.update({"near_duplicate_of": value}, doc_ids=[task_id])
+            self.r.projects.update({"near_duplicates": {"scanned_at": stamp,
+                                                        "found": len(originals)}
+                                    if stamp else None}, doc_ids=[project_id])
+
+    def merge_into(self, task_id, original_id):
+        """Move a task's annotations and predictions to `original_id`, then delete it (LS's
+        remove_duplicates moves annotations to the first task the same way)."""
+        with self.r.transaction():
+            annotations = list(self.r.annotations_by_task.ids(task_id))
+            predictions = list(self.r.predictions_by_task.ids(task_id))
+            if annotations:
+                self.r.annotations.update({"task": original_id}, doc_ids=annotations)
+            if predictions:
+                self.r.predictions.update({"task": original_id}, doc_ids=predictions)
+            self.delete_many([task_id])
+            self.recount(original_id)
+        return len(annotations)
+
     def recount(self, task_id):
         """Recompute a task's counters from its annotations and predictions (exact by design)."""
         task = self.r.tasks.doc(task_id)
@@ -485,7 +524,7 @@ class Tasks:
             elif mine and all(a.get("was_cancelled") for a in mine) \
                     and skip_queue == "REQUEUE_FOR_ME":
                 skipped.append(task_id)
-        chosen = self._pick(fresh, sampling, dm_queue) if fresh else None
+        chosen = self._pick(fresh, sampling, dm_queue, project_id) if fresh else None
         if chosen is None:
             chosen = self._first_postponed(postponed, project_id, prepared)
         if chosen is None and skipped:
@@ -496,13 +535,13 @@ class Tasks:
         self.history.add(user_id, project_id, chosen[0])
         return chosen
 
-    def _pick(self, fresh, sampling, dm_queue):
+    def _pick(self, fresh, sampling, dm_queue, project_id=None):
         if dm_queue:
             return fresh[0], "Data manager queue"
         if sampling == "Sequential sampling":
             return fresh[0], "Sequence queue"
         if sampling == "Uncertainty sampling":
-            return self._least_certain(fresh), "Active learning or random queue"
+            return self._least_certain(fresh, project_id), "Active learning or random queue"
         return random.choice(fresh), "Uniform random queue"
 
     def _postponed(self, project_id, user_id):
@@ -555,7 +594,17 @@ class Tasks:
         data["queue"] = queue
         return data
 
-    def _least_certain(self, task_ids):
+    def _least_certain(self, task_ids, project_id=None):
+        ranker = self.rankers.get(project_id)
+        if ranker is not None:
+            try:
+                chosen = ranker(task_ids)
+            except Exception:  # a ranker's bug must not stop the label stream
+                log.exception("ranking the tasks of project %s", project_id)
+                chosen = None
+            if chosen is not None:
+                return chosen
+
         def score(task_id):
             scores = [p["score"] for _, p in self.predictions_of(task_id)
                       if isinstance(p.get("score"), (int, float))]

@@ -12,6 +12,7 @@ import time
 from functools import cached_property
 
 from desktop.api import create_api
+from desktop.assistants.service import Assistants
 from desktop.core.annotations import Annotations
 from desktop.core.backups import Backups, backups_dir, read_beside
 from desktop.core.data_manager import Actions, DataManager, Views
@@ -94,7 +95,9 @@ class LabelDesk:
                     settings.store_dir, self.store.storage.journal.generation)):
             log.warning("store recovery: %s", note)
         self._remove_orphans()
+        self.base_url = None  # http://127.0.0.1:<port>, once the first request came in
         self.ml = MLBackends(self)
+        self.assistants = Assistants(self)  # the built-in model servers, as ML backends
         self.storages = Storages(self)
         self.webhooks = Webhooks(self)
         self.legacy = Legacy(self)
@@ -104,6 +107,7 @@ class LabelDesk:
         self.backups = Backups(self)  # and from now on compactions keep the old snapshot
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
+                                  self.assistants.delete_project,
                                   self.storages.delete_project, self.exports.delete_project,
                                   self.webhooks.delete_project]
         self.reopen = None  # reopen(data_dir, commit) when served by a Reopenable
@@ -165,6 +169,7 @@ class LabelDesk:
         self.uploads.delete_project(project_id)
 
     def close(self):
+        self.assistants.close()
         self.backups.stop()
         self.webhooks.close()
         if self.exports.live is not None:

@@ -568,6 +568,10 @@ def build_parser():
 
 
 def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["_assistants-worker"]:  # a packaged build's assistants worker
+        from desktop.assistants import worker
+        return worker.main(args[1:])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
