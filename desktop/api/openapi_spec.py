@@ -272,6 +272,27 @@ SCHEMAS = {
                       "One backup in <data dir>/backups: a whole snapshot of the store at "
                       "`created_at`. Counts are null when unknown; `damaged` says why a "
                       "backup can't be restored.")),
+    "Assistant": obj({
+        "name": {"type": "string", "enum": ["ocr", "entities", "teach", "mask", "duplicates"]},
+        "title": STR, "version": STR, "installed": BOOL, "light": BOOL, "interactive": BOOL,
+        "needs": STR, "error": nullable(STR), "fits": nullable(OBJ), "enabled": BOOL,
+        "ml_backend": nullable(INT), "label_map": nullable(OBJ), "stats": nullable(OBJ),
+        "scan": nullable(OBJ)},
+        ["name", "title", "version", "installed", "light", "needs", "fits", "enabled"],
+        description=(
+            "A built-in assistant for one project: whether it is installed (`needs`: what to "
+            "install when not), `fits`: the tags of the project's config it fills (null: "
+            "none), `enabled`: on for the project (`ml_backend`: its ML backend). Teach mode "
+            "adds `stats` (labels seen, progressive-validation accuracy); near-duplicates "
+            "`scan` (when, how many found).")),
+    "AssistantSwitch": obj({"project": ID, "label_map": obj(additionalProperties=STR)},
+                           ["project"], description=(
+                               "`label_map`: {model label: the project's label}, where they "
+                               "differ by more than case (PERSON -> Person is automatic).")),
+    "AssistantJob": obj({"id": INT, "status": STR, "total": INT, "processed": INT,
+                         "url": STR}, ["id", "status", "total", "processed", "url"],
+                        description="Predicting all tasks (an ML job) or scanning for "
+                                    "near-duplicates; poll `url` for progress."),
     "BackupList": obj({"folder": STR, "keep": INT, "backups": array(ref("Backup"))},
                       ["folder", "keep", "backups"]),
     "BackupRestored": obj({"restored": ref("Backup"), "previous_state": ref("Backup"),
@@ -703,6 +724,20 @@ OPERATIONS += [
      dict(body=obj({"auth": BOOL}), ok=(200, "UiSettings"))),
     ("POST", "/api/ui/data-dir", "UI", "Use another data folder (and reopen on it)",
      dict(body=obj({"path": STR}, ["path"]), ok=(200, "UiDataDir"))),
+    # built-in assistants (LabelDesk)
+    ("GET", "/api/assistants", "Assistants",
+     "The built-in assistants, for a project: installed, fitting its config, on (LabelDesk)",
+     dict(q=("project",), ok=(200, array(ref("Assistant"))))),
+    ("POST", "/api/assistants/{name}/enable", "Assistants",
+     "Turn an assistant on for a project: its ML backend, or the near-duplicates scan",
+     dict(body="AssistantSwitch", ok=(200, OBJ))),
+    ("POST", "/api/assistants/{name}/disable", "Assistants",
+     "Turn an assistant off for a project", dict(body="AssistantSwitch", ok=(200, OBJ))),
+    ("POST", "/api/assistants/{name}/predict", "Assistants",
+     "Predict every task of the project with the assistant (a job with progress)",
+     dict(body="AssistantSwitch", ok=(200, "AssistantJob"))),
+    ("GET", "/api/assistants/jobs/{job_id}", "Assistants", "A near-duplicates scan's progress",
+     dict(ok=(200, "AssistantJob"))),
     ("GET", "/api/ui/backups", "UI", "The backups of the data", dict(ok=(200, "BackupList"))),
     ("POST", "/api/ui/backups", "UI", "Back up the data now", dict(ok=(201, "Backup"))),
     ("POST", "/api/ui/backups/restore", "UI",
