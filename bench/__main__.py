@@ -8,9 +8,9 @@ import argparse
 import sys
 import time
 
-from bench import OUT_DIR, api, store, ui
+from bench import OUT_DIR, api, assistants, store, ui
 
-TOPICS = {"store": store, "api": api, "ui": ui}
+TOPICS = {"store": store, "api": api, "ui": ui, "assistants": assistants}
 
 
 def main(argv=None):
