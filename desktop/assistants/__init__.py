@@ -48,6 +48,12 @@ INSTALL = {
 }
 
 
+# Titles and weights of assistants whose module can't be imported (it names its own otherwise).
+TITLES = {"ocr": "OCR", "entities": "Named entities", "teach": "Teach mode",
+          "mask": "Click-to-mask", "duplicates": "Near-duplicates"}
+LIGHT = {"ocr": True, "entities": False, "teach": True, "mask": False, "duplicates": True}
+
+
 class Missing(Exception):
     """An assistant that can't run here: `needs` says what to install."""
 
@@ -72,7 +78,7 @@ def module(name):
 
 def describe(name):
     """What the assistants list shows of one assistant, read from its module when it imports."""
-    info = {"name": name, "title": name.capitalize(), "version": "", "light": False,
+    info = {"name": name, "title": TITLES[name], "version": "", "light": LIGHT[name],
             "needs": INSTALL[name], "installed": True, "interactive": False, "error": None}
     try:
         found = module(name)

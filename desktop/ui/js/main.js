@@ -1,6 +1,6 @@
 // LabelDesk's own pages at /desktop (Label Studio's web app is the rest of the UI, at /): the
 // session, sidebar, top bar and a hash router over the views in views/: Project files, Settings
-// (data folder, token, sign-in), Backups.
+// (data folder, token, sign-in), Backups, Assistants.
 import * as api from "./api.js";
 import {clear, h, icon, loading, toastError, closeMenu} from "./dom.js";
 
@@ -8,6 +8,7 @@ const ROUTES = [
   [/^\/projects\/?$/, "projects"],
   [/^\/settings$/, "settings"],
   [/^\/backups$/, "settings"],  // the web app's menu: Settings, scrolled to its Backups panel
+  [/^\/assistants$/, "assistants"],
 ];
 
 const content = document.getElementById("content");
@@ -49,6 +50,7 @@ function renderNav(view) {
   clear(document.getElementById("nav"),
         navLink("/projects", "table", "Projects", false),
         navLink("#/projects", "folder", "Project files", view === "projects"),
+        navLink("#/assistants", "star", "Assistants", view === "assistants"),
         navLink("#/settings", "settings", "Settings", view === "settings" && !backups),
         navLink("#/backups", "refresh", "Backups", backups));
   clear(document.getElementById("nav-bottom"), h("div.version", `LabelDesk ${app.version}`));
