@@ -320,12 +320,10 @@ class Assistants:
         self.core.tasks.rankers[project_id] = lambda fresh: self._least_sure(project_id, fresh)
 
     def _least_sure(self, project_id, fresh):
-        ranking = self.rankings.get(project_id)
-        if not ranking:
-            return None
-        fresh = set(fresh)
-        for task_id, *_ in ranking:
-            if task_id in fresh:
+        """The first task of teach mode's last ranking still to label (None: the label
+        stream falls back to Label Studio's rule, the lowest prediction score)."""
+        for task_id, *_ in self.rankings.get(project_id) or ():
+            if fresh(task_id):
                 return task_id
         return None
 

@@ -78,9 +78,10 @@ class Tasks:
         self.projects = projects
         self.users = users
         self.history = StreamHistory(records, projects)  # what `next` handed out
-        # {project id: rank(fresh task ids) -> task id or None}: a model that ranks the tasks
-        # itself (an assistant in teach mode, desktop/assistants) picks uncertainty sampling's
-        # next task; in memory, called under the store lock, so it must be quick and local
+        # {project id: rank(fresh) -> task id or None}: a model that ranks the tasks itself (an
+        # assistant in teach mode, desktop/assistants) picks uncertainty sampling's next task,
+        # the first of its ranking that fresh(task id) says is still to label for the user; in
+        # memory, called under the store lock, so it must be quick and local
         self.rankers = {}
 
     # -- reading --------------------------------------------------------------------------
@@ -498,6 +499,14 @@ class Tasks:
         sampling = project.get("sampling", "Sequential sampling")
         skip_queue = project.get("skip_queue", "REQUEUE_FOR_OTHERS")
         postponed = self._postponed(project_id, user_id)
+        ranker = self.rankers.get(project_id)
+        if ranker is not None and sampling == "Uncertainty sampling" and not dm_queue \
+                and prepared is None:
+            # the model's ranking first: only its candidates are looked at, not every task
+            chosen = self._ranked(ranker, project_id, user_id, postponed)
+            if chosen is not None:
+                self.history.add(user_id, project_id, chosen)
+                return chosen, "Active learning or random queue"
         one = dm_queue or sampling == "Sequential sampling"
         fresh, skipped = [], []
         docs = self.r.tasks
@@ -524,7 +533,7 @@ class Tasks:
             elif mine and all(a.get("was_cancelled") for a in mine) \
                     and skip_queue == "REQUEUE_FOR_ME":
                 skipped.append(task_id)
-        chosen = self._pick(fresh, sampling, dm_queue, project_id) if fresh else None
+        chosen = self._pick(fresh, sampling, dm_queue) if fresh else None
         if chosen is None:
             chosen = self._first_postponed(postponed, project_id, prepared)
         if chosen is None and skipped:
@@ -535,13 +544,13 @@ class Tasks:
         self.history.add(user_id, project_id, chosen[0])
         return chosen
 
-    def _pick(self, fresh, sampling, dm_queue, project_id=None):
+    def _pick(self, fresh, sampling, dm_queue):
         if dm_queue:
             return fresh[0], "Data manager queue"
         if sampling == "Sequential sampling":
             return fresh[0], "Sequence queue"
         if sampling == "Uncertainty sampling":
-            return self._least_certain(fresh, project_id), "Active learning or random queue"
+            return self._least_certain(fresh), "Active learning or random queue"
         return random.choice(fresh), "Uniform random queue"
 
     def _postponed(self, project_id, user_id):
@@ -594,17 +603,22 @@ class Tasks:
         data["queue"] = queue
         return data
 
-    def _least_certain(self, task_ids, project_id=None):
-        ranker = self.rankers.get(project_id)
-        if ranker is not None:
-            try:
-                chosen = ranker(task_ids)
-            except Exception:  # a ranker's bug must not stop the label stream
-                log.exception("ranking the tasks of project %s", project_id)
-                chosen = None
-            if chosen is not None:
-                return chosen
+    def _ranked(self, ranker, project_id, user_id, postponed):
+        """The first task of a ranker's that is still to label for the user, or None."""
+        docs = self.r.tasks
 
+        def fresh(task_id):
+            task = docs.doc(task_id) if isinstance(task_id, int) else None
+            return task is not None and task["project"] == project_id and \
+                not task.get("is_labeled") and task_id not in postponed and \
+                not any(a.get("completed_by") == user_id for _, a in self.annotations_of(task_id))
+        try:
+            return ranker(fresh)
+        except Exception:  # a ranker's bug must not stop the label stream
+            log.exception("ranking the tasks of project %s", project_id)
+            return None
+
+    def _least_certain(self, task_ids, project_id=None):
         def score(task_id):
             scores = [p["score"] for _, p in self.predictions_of(task_id)
                       if isinstance(p.get("score"), (int, float))]
