@@ -26,7 +26,7 @@ NEEDS = "`pip install 'labeldesk[assistants]'` (numpy)"
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 SMOOTHING = 0.5  # added to every word count (Lidstone); the benchmark's best of 0.1-1
-RANKED = 500  # how many of the least sure tasks a re-rank returns
+RANKED = 200  # how many of the least sure tasks a re-rank returns
 FREQUENT = 64  # words kept as dense columns (see Learner._by_feature)
 
 

@@ -31,6 +31,7 @@ TIMEOUT_NEXT = float(os.environ.get("ML_TIMEOUT_NEXT", 10))
 DOWN_BACKOFF = 30.0
 ACTION_WAIT = float(os.environ.get("ML_ACTION_WAIT", 30))
 LEARN_WAIT = 2.0  # /next waits this long at most for a learning model to get the last submit
+RECHECK = 30.0  # /next's pre-labeling re-checks a model found connected this long ago
 LEARN_MORE = ('<a href="https://labelstud.io/guide/ml.html">Learn more</a> about how to set up '
               "an ML backend.")
 
@@ -86,6 +87,7 @@ class MLBackends:
         self.r = core.records
         self.jobs = Jobs(self)
         self._down_until = {}  # backend id -> monotonic time before which it is not asked
+        self._connected_at = {}  # backend id -> monotonic time it was last found connected
         # where a model server LabelDesk runs itself is now (its port changes with each start):
         # url_of(doc) -> the URL, or None; set by desktop/assistants for its backends
         self.local_url = None
@@ -132,6 +134,16 @@ class MLBackends:
 
     def mark_down(self, backend_id):
         self._down_until[backend_id] = time.monotonic() + DOWN_BACKOFF
+        self._connected_at.pop(backend_id, None)
+
+    def recently_connected(self, backend_id):
+        """The backend's record when it was found connected less than RECHECK seconds ago
+        (the label stream then asks it at once, without health and setup first), else None."""
+        if time.monotonic() - self._connected_at.get(backend_id, -RECHECK) >= RECHECK:
+            return None
+        with self.r.lock:
+            doc = self.r.ml_backends.doc(backend_id)
+            return dict(doc) if doc is not None and doc.get("state") == "CO" else None
 
     def api(self, doc):
         auth = (doc.get("basic_auth_user"), doc.get("basic_auth_pass")) \
@@ -242,8 +254,10 @@ class MLBackends:
             changes["model_version"] = str(version) if version is not None else ""
         if state != "CO":
             self.mark_down(backend_id)
+            self._connected_at.pop(backend_id, None)
         else:
             self._down_until.pop(backend_id, None)
+            self._connected_at[backend_id] = time.monotonic()
         with self.r.lock:
             current = self.r.ml_backends.doc(backend_id)
             if current is None:
@@ -459,7 +473,7 @@ class MLBackends:
         if backend_id is None or self.is_down(backend_id):
             return
         try:
-            doc = self.update_state(backend_id)
+            doc = self.recently_connected(backend_id) or self.update_state(backend_id)
             if doc.get("state") != "CO":
                 return
             learning = bool(doc.get("learning"))
