@@ -13,6 +13,7 @@ waits under the store lock (desktop/ml does the calls). Nothing here imports a m
 import itertools
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,10 @@ class WorkerProcess:
         self.starts = 0  # how many times it was started: a restart forgets its state
         self.lock = threading.Lock()
         self.error = None
+        # the worker answers only LabelDesk: Basic auth with a secret made for this run (passed
+        # in its environment, never on its command line); other local programs and web pages
+        # get a 401
+        self.credentials = ("labeldesk", secrets.token_urlsafe(24))
 
     def command(self):
         if getattr(sys, "frozen", False):
@@ -77,7 +82,8 @@ class WorkerProcess:
             args = self.command() + ["--cache", self.cache_dir, "--parent", str(os.getpid())]
             if self.upload_root:
                 args += ["--uploads", self.upload_root]
-            env = {**os.environ, **THREADS, "PYTHONHASHSEED": "0"}
+            env = {**os.environ, **THREADS, "PYTHONHASHSEED": "0",
+                   "LABELDESK_ASSISTANTS_SECRET": self.credentials[1]}
             root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
             try:
@@ -159,7 +165,7 @@ class Assistants:
         self.stats = {}  # project id -> teach mode's stats, from its last answer
         self.scans = {}
         self._scan_ids = itertools.count(1)
-        self.ml.local_url = self._url_of
+        self.ml.local_server = self._server_of
         self.ml.events.on_answer.append(self._answered)
         with self.r.lock:
             for doc in self.r.ml_backends.docs().values():
@@ -169,12 +175,13 @@ class Assistants:
     # -- the worker -----------------------------------------------------------------------
 
     def api(self):
-        return MLApi(self.worker.ensure(), timeout=120)
+        return MLApi(self.worker.ensure(), timeout=120, basic_auth=self.worker.credentials)
 
-    def _url_of(self, doc):
-        """Where the backend of an assistant is now (desktop/ml asks before each call)."""
+    def _server_of(self, doc):
+        """Where the backend of an assistant is now, and its credentials (desktop/ml asks
+        before each call)."""
         try:
-            return f"{self.worker.ensure()}/{doc['assistant']}"
+            return f"{self.worker.ensure()}/{doc['assistant']}", self.worker.credentials
         except WorkerDown as e:
             log.warning("%s", e)
             return None
@@ -275,10 +282,9 @@ class Assistants:
             "project": project_id, "url": url, "title": info["title"],
             "description": f"LabelDesk's built-in assistant ({name}-{info['version']})",
             "is_interactive": bool(info.get("interactive")),
-            "extra_params": {"label_map": label_map} if label_map else None})
+            "extra_params": {"label_map": label_map} if label_map else None},
+            marks={"assistant": name, "learning": name == "teach"})
         with self.r.transaction():
-            self.r.ml_backends.update({"assistant": name, "learning": name == "teach"},
-                                      doc_ids=[backend_id])
             changes = {"evaluate_predictions_automatically": True}
             if not project.get("model_version"):
                 changes["model_version"] = info["title"]

@@ -11,7 +11,9 @@ least sure first.
 
 Standard library only (plus what an assistant imports itself); model threads pinned to one
 (OMP, MKL, OpenBLAS: more threads only fight over two cores). Binds 127.0.0.1 on a free port,
-prints `LISTENING <port>` and ends with the process that started it.
+prints `LISTENING <port>` and ends with the process that started it. It answers LabelDesk
+only: Basic auth with the secret in LABELDESK_ASSISTANTS_SECRET, a Host of 127.0.0.1 or
+localhost, no Origin header (a web page's request, DNS rebinding included, is refused).
 """
 
 import os
@@ -21,6 +23,8 @@ for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
     os.environ[_name] = "1"  # before any model library is imported
 
 import argparse  # noqa: E402
+import base64  # noqa: E402
+import hmac  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
@@ -289,6 +293,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "LabelDeskAssistants"
     protocol_version = "HTTP/1.1"
     worker = None  # set by serve()
+    secret = None  # Basic auth's password (LABELDESK_ASSISTANTS_SECRET); None: none asked
 
     def log_message(self, format, *args):  # noqa: A002 - BaseHTTPRequestHandler's name
         log.debug("%s " + format, self.address_string(), *args)
@@ -309,10 +314,29 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise Failure(400, "the body is not JSON")
 
+    def _refused(self):
+        """Why a request isn't LabelDesk's: a web page (an Origin header, a foreign Host: DNS
+        rebinding) or a program without the secret LabelDesk started this worker with."""
+        port = self.server.server_address[1]
+        if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return 403, "Forbidden host"
+        if self.headers.get("Origin") is not None:
+            return 403, "Requests from web pages are refused"
+        if self.secret is None:
+            return None
+        expected = "Basic " + base64.b64encode(f"labeldesk:{self.secret}".encode()).decode()
+        if not hmac.compare_digest(self.headers.get("Authorization") or "", expected):
+            return 401, "Authentication required"
+        return None
+
     def _handle(self, method):
         parts = urlsplit(self.path)
         path = [p for p in parts.path.split("/") if p]
         worker = self.worker
+        refused = self._refused()
+        if refused is not None:
+            self.close_connection = True
+            return self._send(refused[0], {"status": "ERROR", "error": refused[1]})
         try:
             body = self._body() if method == "POST" else {}
             if not path or path == ["health"]:
@@ -371,7 +395,9 @@ def watch_parent(parent):
 
 
 def serve(port=0, upload_root=None, cache_dir=None, parent=None):
-    handler = type("WorkerHandler", (Handler,), {"worker": Worker(upload_root, cache_dir)})
+    handler = type("WorkerHandler", (Handler,), {
+        "worker": Worker(upload_root, cache_dir),
+        "secret": os.environ.pop("LABELDESK_ASSISTANTS_SECRET", None) or None})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     if parent:

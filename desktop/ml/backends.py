@@ -88,9 +88,10 @@ class MLBackends:
         self.jobs = Jobs(self)
         self._down_until = {}  # backend id -> monotonic time before which it is not asked
         self._connected_at = {}  # backend id -> monotonic time it was last found connected
-        # where a model server LabelDesk runs itself is now (its port changes with each start):
-        # url_of(doc) -> the URL, or None; set by desktop/assistants for its backends
-        self.local_url = None
+        # a model server LabelDesk runs itself (desktop/assistants): local_server(doc) -> (the
+        # URL it is at now: its port changes with each start, its Basic-auth credentials) or
+        # None; used for the backends whose record names an `assistant`
+        self.local_server = None
         self.events = ModelEvents(self)
         core.imports.on_created.append(self._tasks_imported)
 
@@ -149,8 +150,8 @@ class MLBackends:
         auth = (doc.get("basic_auth_user"), doc.get("basic_auth_pass")) \
             if doc.get("auth_method") == "BASIC_AUTH" else None
         url = doc["url"]
-        if doc.get("assistant") and self.local_url is not None:
-            url = self.local_url(doc) or url
+        if doc.get("assistant") and self.local_server is not None:
+            url, auth = self.local_server(doc) or (url, auth)
         return MLApi(url, timeout=doc.get("timeout"), basic_auth=auth)
 
     def _clean(self, fields, partial):
@@ -270,7 +271,9 @@ class MLBackends:
 
     # -- CRUD -----------------------------------------------------------------------------
 
-    def create(self, fields):
+    def create(self, fields, marks=None):
+        """A new backend from the API's fields; `marks`: LabelDesk's own fields of its record
+        (an assistant's name, `learning`), set before the server is first contacted."""
         clean = self._clean(fields, partial=False)
         project_id = fields.get("project")
         with self.r.lock:
@@ -286,6 +289,7 @@ class MLBackends:
                "timeout": 100.0, "auto_update": True, "state": "DI", "error_message": None,
                "created_at": stamp, "updated_at": stamp}
         doc.update(clean)
+        doc.update(marks or {})
         version = self.validate_connection(doc)  # network: outside the store lock
         doc["state"] = "CO"
         if doc["auto_update"] or not doc["model_version"]:
@@ -302,6 +306,8 @@ class MLBackends:
         clean = self._clean(fields, partial=True)
         with self.r.lock:
             doc = dict(self.get(backend_id))
+        if doc.get("assistant") and clean.get("url", doc["url"]) != doc["url"]:
+            clean.update(assistant=None, learning=False)  # the user's own server from now on
         if "url" in clean or "auth_method" in clean or "basic_auth_pass" in clean:
             self.validate_connection({**doc, **clean})
         with self.r.transaction():

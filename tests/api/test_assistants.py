@@ -285,3 +285,38 @@ def test_a_missing_package_is_reported_and_labeling_goes_on(make_live, tmp_path,
     assert api.post(f"/api/tasks/{task['id']}/annotations", json=choose("Pos")) \
         .status_code == 201
     assert api.get(f"/api/projects/{project}/next").status_code == 200
+
+
+def test_the_worker_answers_labeldesk_only(api, server):
+    """Other local programs (no secret) and web pages (Origin, DNS rebinding: a foreign Host)
+    are refused; LabelDesk's own calls carry the secret."""
+    import requests
+    project = text_project(api, ["one"])
+    by_name(api, project)  # the worker runs
+    worker = server.app.assistants.worker
+    url = worker.url
+    assert requests.get(f"{url}/health").status_code == 401
+    assert requests.post(f"{url}/teach/predict", json={"tasks": []}).status_code == 401
+    auth = worker.credentials
+    assert requests.get(f"{url}/health", auth=auth).status_code == 200
+    assert requests.get(f"{url}/health", auth=("labeldesk", "wrong")).status_code == 401
+    assert requests.get(f"{url}/health", auth=auth,
+                        headers={"Origin": "http://example.com"}).status_code == 403
+    assert requests.get(f"{url}/health", auth=auth,
+                        headers={"Host": "evil.example:80"}).status_code == 403
+    assert "LABELDESK_ASSISTANTS_SECRET" not in open(
+        f"/proc/{worker.proc.pid}/cmdline").read()
+
+
+def test_a_backend_given_another_url_is_the_users_own_from_then_on(api, server):
+    project = text_project(api, ["one"])
+    backend_id = api.post("/api/assistants/teach/enable", json={"project": project}).json()[
+        "ml_backend"]
+    [backend] = api.get(f"/api/ml?project={project}").json()
+    # the web app's Model tab saves the form as it shows it: still the assistant
+    answer = api.patch(f"/api/ml/{backend_id}", json={"url": backend["url"], "title": "Mine"})
+    assert answer.status_code == 200 and answer.json()["state"] == "CO"
+    assert by_name(api, project)["teach"]["enabled"]
+    # another address: LabelDesk no longer sends it to its worker (nothing listens there)
+    answer = api.patch(f"/api/ml/{backend_id}", json={"url": "http://127.0.0.1:9/"})
+    assert answer.status_code == 400 and "Can't connect" in answer.text
