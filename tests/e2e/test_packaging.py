@@ -36,7 +36,8 @@ from uihelp import IN_CI
 from windowhelp import display, require  # noqa: F401 - the Xvfb fixture
 
 SPEC = "packaging/labeldesk.spec"
-MAX_APPIMAGE_MB = 250  # the file users download and run (measured ~145 MB)
+MAX_APPIMAGE_MB = 250  # the file users download and run (measured ~145 MB; ~165 with
+# the light assistants' numpy and Pillow)
 MAX_FOLDER_MB = 420  # the one-folder bundle unpacked; Qt WebEngine alone is ~210 MB, Label
 # Studio's web app 20 MB
 MAX_BUILD_S = 240  # each of the two steps
@@ -165,9 +166,11 @@ def test_bundle_contents(bundle):
     assert (folder / "PySide6" / "Qt" / "libexec" / "QtWebEngineProcess").is_file()
     # the test-only libraries and unused Qt parts are not
     names = {p.name for p in folder.iterdir()}
-    for unwanted in ("label_studio_sdk", "pandas", "numpy", "playwright", "boto3", "botocore",
-                     "moto", "hypothesis", "pytest", "PIL"):
+    for unwanted in ("label_studio_sdk", "pandas", "playwright", "boto3", "botocore",
+                     "moto", "hypothesis", "pytest", "scipy", "sklearn", "imagehash"):
         assert unwanted not in names, unwanted
+    # the light assistants' packages are (docs/adr/0012-assistants.md)
+    assert {"numpy", "PIL"} <= names
     locales = folder / "PySide6" / "Qt" / "translations" / "qtwebengine_locales"
     assert sorted(p.name for p in locales.iterdir()) == ["en-US.pak"]
     assert not list(folder.rglob("libQt6Multimedia*")) and not list(folder.rglob("libgtk-3*"))
@@ -270,6 +273,21 @@ def test_bundle_serves_the_api_and_the_sdk(bundle, build, tmp_path):
         formats = requests.get(f"{url}/api/projects/{project.id}/export/formats",
                                headers={"Authorization": f"Token {token}"}, timeout=10).json()
         assert len(formats) == 15, formats
+        # the light assistants run in the bundle's worker (`labeldesk _assistants-worker`)
+        auth = {"Authorization": f"Token {token}"}
+        assistants = {a["name"]: a for a in requests.get(
+            f"{url}/api/assistants?project={project.id}", headers=auth, timeout=60).json()}
+        assert assistants["teach"]["installed"] and assistants["duplicates"]["installed"]
+        enabled = requests.post(f"{url}/api/assistants/teach/enable", headers=auth,
+                                json={"project": project.id}, timeout=60)
+        assert enabled.status_code == 200, enabled.text
+        job = requests.post(f"{url}/api/assistants/teach/predict", headers=auth,
+                            json={"project": project.id}, timeout=60).json()
+        deadline = time.monotonic() + 30
+        while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = requests.get(f"{url}{job['url']}", headers=auth, timeout=10).json()
+        assert job["status"] == "completed" and job["predictions"] == 2, job
         # the UI (the web app, its fonts) is served from inside the bundle
         assert requests.get(f"{url}/react-app/main.js", timeout=10).status_code == 200
         assert requests.get(f"{url}/static/fonts/Figtree-Regular.ttf",
