@@ -41,15 +41,16 @@ class Media:
 
     @staticmethod
     def names_file(value, hostname):
-        return value.startswith(("/data/", "data:", "/tasks/")) or bool(
-            hostname and value.startswith(hostname.rstrip("/") + "/")) or \
-            value.startswith(("http://", "https://"))
+        """A value that names a file: LabelDesk's own URLs, data: URIs, and any http(s) URL
+        (to say it is not fetched)."""
+        return value.startswith(("/data/", "data:", "/tasks/", "http://", "https://"))
 
     def path_of(self, value, hostname, token):
         if value.startswith("data:"):
             return self._data_uri(value)
         parts = urlsplit(value)
-        if parts.scheme and parts.hostname not in LOOPBACK:
+        own = (hostname or "").rstrip("/")
+        if parts.scheme and not (own and value.startswith(own + "/")):
             raise ValueError(f"{parts.hostname} is not fetched: LabelDesk's assistants work "
                              "offline, on the files LabelDesk serves")
         if parts.path.startswith("/data/upload/") and self.upload_root:
@@ -61,8 +62,8 @@ class Media:
             return path
         if not hostname:
             raise ValueError(f"{value} can't be read: the project was not set up")
-        return self._fetch(hostname.rstrip("/") + (parts.path or "/") +
-                           (f"?{parts.query}" if parts.query else ""), token)
+        return self._fetch(own, (parts.path or "/") + (f"?{parts.query}" if parts.query
+                                                      else ""), token)
 
     def _cached(self, key, suffix=""):
         return os.path.join(self.cache_dir, hashlib.sha256(key.encode()).hexdigest() + suffix)
@@ -78,10 +79,13 @@ class Media:
             os.replace(path + ".part", path)
         return path
 
-    def _fetch(self, url, token):
-        host = urlsplit(url).hostname
+    def _fetch(self, own, path_and_query, token):
+        """A file from LabelDesk itself (`own`, the hostname its /setup named: loopback only);
+        the project's token goes nowhere else."""
+        host = urlsplit(own).hostname
         if host not in LOOPBACK:
             raise ValueError(f"{host} is not fetched: LabelDesk's assistants work offline")
+        url = own + path_and_query
         path = self._cached(url)
         if os.path.exists(path):
             return path

@@ -149,8 +149,10 @@ class Worker:
         slot = self.slot(name)
         key = project_key(body.get("project"))
         extra = body.get("extra_params") if isinstance(body.get("extra_params"), dict) else {}
-        slot.projects.pop(key, None)  # a new setup: the config or the label map may differ
-        slot.fit(key, body.get("schema"), extra)
+        before = slot.projects.pop(key, None)  # a new setup: the config or label map may differ
+        fit = slot.fit(key, body.get("schema"), extra)
+        if before is not None and before["fit"] != fit:
+            self.indexing.pop((name, key), None)  # other labels: a new model, indexed again
         state = slot.projects[key]
         state.update(hostname=body.get("hostname"), token=body.get("access_token"))
         found, model = slot.loaded()

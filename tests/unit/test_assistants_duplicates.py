@@ -90,3 +90,22 @@ def test_label_maps():
                                {"value": "not a dict"}]}]
     assert labels.map_results(predictions, {"PERSON": "Person"})[0]["result"][0]["value"] == \
         {"labels": ["Person", "X"], "start": 0}
+
+
+def test_media_reads_only_what_labeldesk_serves(tmp_path):
+    from desktop.assistants.media import Media
+    uploads = tmp_path / "upload"
+    (uploads / "3").mkdir(parents=True)
+    (uploads / "3" / "cat.png").write_bytes(b"png")
+    (tmp_path / "secret.txt").write_text("secret")
+    media = Media(str(uploads), str(tmp_path / "cache"))
+    task = {"data": {"image": "/data/upload/3/cat.png", "text": "just text",
+                     "up": "/data/upload/3/../../secret.txt", "web": "https://example.com/a.png",
+                     "local": "http://127.0.0.1:1/x.png", "inline": "data:text/plain,hi%21"}}
+    media.resolve(task, hostname="http://127.0.0.1:2", token="t")
+    assert task["local_files"]["image"] == str((uploads / "3" / "cat.png").resolve())
+    assert open(task["local_files"]["inline"]).read() == "hi!"
+    assert "text" not in task["local_files"] and "text" not in task.get("file_errors", {})
+    errors = task["file_errors"]
+    assert "no such upload" in errors["up"]
+    assert "not fetched" in errors["web"] and "not fetched" in errors["local"]  # not LabelDesk
