@@ -32,6 +32,7 @@ START_TIMEOUT = float(os.environ.get("LABELDESK_ASSISTANTS_START", 60))
 THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                   "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 SCAN_BATCH = 200
+WAIT = float(os.environ.get("ML_ACTION_WAIT", 30))  # a job's answer waits this long for it
 
 
 class WorkerDown(LabelDeskError):
@@ -273,7 +274,7 @@ class Assistants:
         if problem:
             raise ValidationError({"label_map": [problem]})
         if name == "duplicates":
-            return {"enabled": True, "job": self.scan(project_id).as_json()}
+            return {"enabled": True, "job": self._waited(self.scan(project_id))}
         existing = self._backends(project_id).get(name)
         if existing is not None:
             self.ml.delete(existing[0])
@@ -312,13 +313,20 @@ class Assistants:
         """Every task of the project through the assistant: a job with progress."""
         self._checked(name, project_id)
         if name == "duplicates":
-            return self.scan(project_id).as_json()
+            return self._waited(self.scan(project_id))
         backend = self._backends(project_id).get(name)
         if backend is None:
             raise ValidationError(f"Turn {name} on for this project first.")
-        job = self.ml.predict_all(backend[0]).as_json()
+        job = self._waited(self.ml.predict_all(backend[0]))
         job["url"] = f"/api/ml/jobs/{job['id']}"
         return job
+
+    @staticmethod
+    def _waited(job):
+        """A job's state once done, or after WAIT seconds (a big one goes on in the
+        background: its `url` tells how far it is), as "Retrieve Predictions" answers."""
+        job.done.wait(WAIT)
+        return job.as_json()
 
     # -- teach mode: the next task is the one the model is least sure of -------------------
 
