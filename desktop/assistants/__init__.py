@@ -18,8 +18,12 @@ Each assistant is one module here (`desktop/assistants/<name>.py`) with:
 
 Modules keep heavy imports inside load() and predict() where they can, so that listing the
 assistants costs nothing. The worker (desktop/assistants/worker.py, its own process) runs them
-behind Label Studio's ML backend protocol; the fit it hands them also carries "project" (Label
-Studio's project key, "<id>.<created_at>") and "label_map" ({model label: project label}).
+behind Label Studio's ML backend protocol; the fit it hands them also carries "project" (the
+project's id, as text) and "label_map" ({model label: project label}). A fit that names the
+labels the model itself produces (`"model_labels": [...]`, e.g. spaCy's PERSON, ORG) gets a
+label map: labels equal but for case and punctuation are mapped by themselves, the user maps
+the others on the Assistants page (`label_map` of enable); the worker renames the labels of
+the predictions' results with it, so predict() may answer in the model's own labels.
 Tasks reach predict() as Label Studio task dicts whose media are already local files:
 `task["local_files"] = {data_key: path}` for every data value that names a file LabelDesk
 serves (an upload, a local-files storage file, a data: URI).

@@ -36,7 +36,7 @@ def missing():
         import numpy  # noqa: F401
         import PIL  # noqa: F401
     except ImportError as e:
-        return f"{e.name} is not installed"
+        return f"{e.name or 'a package'} can't be imported: {e}"
     return None
 
 

@@ -85,8 +85,12 @@ class WorkerProcess:
                 args += ["--uploads", self.upload_root]
             env = {**os.environ, **THREADS, "PYTHONHASHSEED": "0",
                    "LABELDESK_ASSISTANTS_SECRET": self.credentials[1]}
-            root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+            if not getattr(sys, "frozen", False):  # this tree's desktop package, as the app's
+                root = os.path.dirname(os.path.dirname(os.path.dirname(
+                    os.path.abspath(__file__))))
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+            # (a packaged build imports from its own archive: its folder on PYTHONPATH would
+            # make numpy/ and PIL/, which hold only their binaries there, empty packages)
             try:
                 proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                         env=env, text=True)

@@ -33,8 +33,8 @@ FREQUENT = 64  # words kept as dense columns (see Learner._by_feature)
 def missing():
     try:
         import numpy  # noqa: F401
-    except ImportError:
-        return "numpy is not installed"
+    except ImportError as e:
+        return f"numpy can't be imported: {e}"
     return None
 
 
