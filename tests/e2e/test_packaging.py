@@ -275,14 +275,21 @@ def test_bundle_serves_the_api_and_the_sdk(bundle, build, tmp_path):
         assert len(formats) == 15, formats
         # the light assistants run in the bundle's worker (`labeldesk _assistants-worker`)
         auth = {"Authorization": f"Token {token}"}
+        two = ls.projects.create(title="Teach", label_config="""<View>
+            <Text name="text" value="$text"/><Choices name="c" toName="text">
+            <Choice value="A"/><Choice value="B"/></Choices></View>""")
+        ls.projects.import_tasks(id=two.id, request=[{"text": "one"}, {"text": "two"}])
         assistants = {a["name"]: a for a in requests.get(
-            f"{url}/api/assistants?project={project.id}", headers=auth, timeout=60).json()}
+            f"{url}/api/assistants?project={two.id}", headers=auth, timeout=60).json()}
         assert assistants["teach"]["installed"] and assistants["duplicates"]["installed"]
         enabled = requests.post(f"{url}/api/assistants/teach/enable", headers=auth,
-                                json={"project": project.id}, timeout=60)
+                                json={"project": two.id}, timeout=60)
         assert enabled.status_code == 200, enabled.text
+        scan = requests.post(f"{url}/api/assistants/duplicates/enable", headers=auth,
+                             json={"project": two.id}, timeout=60).json()
+        assert scan["job"]["status"] == "completed", scan
         job = requests.post(f"{url}/api/assistants/teach/predict", headers=auth,
-                            json={"project": project.id}, timeout=60).json()
+                            json={"project": two.id}, timeout=60).json()
         deadline = time.monotonic() + 30
         while job["status"] in ("queued", "running") and time.monotonic() < deadline:
             time.sleep(0.2)
