@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,8 +53,9 @@ class WorkerProcess:
     """`python -m desktop.assistants.worker` (in a packaged build: `labeldesk
     _assistants-worker`), started when first needed and again after it died."""
 
-    def __init__(self, upload_root, cache_dir):
-        self.upload_root, self.cache_dir = upload_root, cache_dir
+    def __init__(self, upload_root):
+        self.upload_root = upload_root
+        self.cache_dir = None  # files fetched for the models, made with the first start
         self.proc = None
         self.url = None
         self.starts = 0  # how many times it was started: a restart forgets its state
@@ -80,6 +82,8 @@ class WorkerProcess:
             if self.proc is not None:
                 log.warning("the assistants' worker ended (exit status %s): starting it again",
                             self.proc.returncode)
+            if self.cache_dir is None:
+                self.cache_dir = tempfile.mkdtemp(prefix="labeldesk-assistants-")
             args = self.command() + ["--cache", self.cache_dir, "--parent", str(os.getpid())]
             if self.upload_root:
                 args += ["--uploads", self.upload_root]
@@ -136,6 +140,9 @@ class WorkerProcess:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
             self.proc = None
+            if self.cache_dir is not None:
+                shutil.rmtree(self.cache_dir, ignore_errors=True)
+                self.cache_dir = None
 
 
 class ScanJob:
@@ -163,7 +170,7 @@ class Assistants:
         self.ml = core.ml
         self.worker = WorkerProcess(
             str(core.settings.media_dir / "upload") if hasattr(core.settings, "media_dir")
-            else None, tempfile.mkdtemp(prefix="labeldesk-assistants-"))
+            else None)
         self._info = (None, None)  # (worker start number, GET /assistants)
         self._fits = {}  # label config -> {name: fit}
         self.rankings = {}  # project id -> [[task id, margin, guess, score]] least sure first
