@@ -1,7 +1,8 @@
-"""The Assistants page in the browser (headless Chromium, tests/helpers/uihelp.py): reached from
-the web app's main menu with the project open, teach mode and near-duplicates turned on with
-their switches, the scan's progress, teach mode's stats after a submit, uncertainty sampling
-switched on; nothing leaves the machine, no page error."""
+"""The assistants in the browser (headless Chromium, tests/helpers/uihelp.py): the Assistants
+page reached from the web app's main menu with the project open, teach mode and
+near-duplicates turned on with their switches, the scan's progress, teach mode's stats after a
+submit, uncertainty sampling switched on; and the web app's label stream with teach mode's guess
+pre-selected, accepted with one key. Nothing leaves the machine, no page error."""
 
 import pytest
 
@@ -52,5 +53,41 @@ def test_turn_assistants_on_from_the_web_apps_menu(ui, tmp_path):  # noqa: F811
 
     teach.locator(".switch").click()  # off again: its ML backend goes
     wait_for(lambda: api.get(f"/api/ml?project={project}").json() == [])
+    assert not ui.errors, ui.errors
+    ui.assert_offline()
+
+
+def test_teach_modes_guess_is_preselected_and_one_key_accepts_it(ui):  # noqa: F811
+    """The web app's label stream with teach mode: the task it is least sure of comes with its
+    guess already chosen in the editor; Ctrl+Enter (Submit) saves it as the annotation."""
+    api = ui.api
+    texts = [f"good great fine {i}" if i % 2 else f"bad awful poor {i}" for i in range(30)]
+    project = api.project(title="Teach", label_config=TEXT_CONFIG,
+                          sampling="Uncertainty sampling")["id"]
+    api.post(f"/api/projects/{project}/import", json=[{"text": t} for t in texts])
+    assert api.post("/api/assistants/teach/enable", json={"project": project}).status_code == 200
+    for _ in range(6):  # teach it good from bad
+        task = api.get(f"/api/projects/{project}/next").json()
+        label = "Pos" if "good" in task["data"]["text"] else "Neg"
+        api.post(f"/api/tasks/{task['id']}/annotations", json={"result": [
+            {"from_name": "label", "to_name": "text", "type": "choices",
+             "value": {"choices": [label]}}]})
+    page = ui.sign_in().page
+    ui.open_app(f"/projects/{project}/data")
+    page.get_by_role("button", name="Label All Tasks").click()
+    page.wait_for_selector(".lsf-choices")
+    page.wait_for_function("() => document.querySelector('.lsf-choice__item input:checked')")
+    text = page.locator(".lsf-richtext, .lsf-text").first.inner_text()
+    assert ("good" in text) != ("bad" in text), text  # the task's text, one of the two kinds
+    guess = "Pos" if "good" in text else "Neg"
+    checked = page.locator(".lsf-choice__item", has_text=guess).locator("input")
+    assert checked.is_checked(), f"{guess} is not pre-selected for {text!r}"
+    before = api.get(f"/api/projects/{project}").json()["total_annotations_number"]
+    page.keyboard.press("Control+Enter")
+    wait_for(lambda: api.get(f"/api/projects/{project}").json()["total_annotations_number"]
+             == before + 1)
+    tasks = api.get(f"/api/tasks?project={project}&fields=all&page_size=100").json()["tasks"]
+    newest = max((a for t in tasks for a in t["annotations"]), key=lambda a: a["id"])
+    assert newest["result"][0]["value"]["choices"] == [guess]
     assert not ui.errors, ui.errors
     ui.assert_offline()
