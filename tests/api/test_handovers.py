@@ -10,6 +10,7 @@ import time
 
 import orjson
 import pytest
+from conftest import LiveServer
 
 from datahelp import IMAGE_CONFIG, assert_envelope, choice, import_ids, png, wait_for
 from lshelp import TOKEN, LabelStudioServer
@@ -343,3 +344,31 @@ def test_cli_push_and_pull_through_a_running_serve(label_studio, serve_process, 
     resumed = cli(data, "push", str(big), "--to", ls.url, "--token", TOKEN)
     assert resumed.returncode == 0, resumed.stderr
     assert remote_local_ids(ls, orjson.loads(resumed.stdout)["remote_project"]) == big_ids
+
+
+@slow
+def test_closing_the_app_cancels_a_job_and_the_next_start_resumes_it(label_studio, tmp_path):
+    ls = label_studio
+    live = LiveServer(tmp_path / "desk", fsync=False)
+    project, ids = reviews(live.api, 400)
+    pushing = start(live.api, direction="push", url=ls.url, token=TOKEN, project=project,
+                    batch_size=20)
+    wait_for(lambda: job(live.api, pushing["id"])["done"] >= 40, timeout=120, step=0.1)
+    handovers = live.app.handovers
+    live.close()  # the job stops at the end of its batch, its mapping saved
+    stopped = handovers.get(pushing["id"])
+    assert stopped.finished.is_set() and stopped.status == "cancelled"
+    remote = stopped.as_json()["remote_project"]
+    sent = remote_counts(ls, remote)["task_number"]
+    assert 40 <= sent < 400
+
+    again = LiveServer(tmp_path / "desk", fsync=False)
+    try:
+        resumed = finished(again.api, start(again.api, direction="push", url=ls.url,
+                                            token=TOKEN, project=project)["id"])
+        assert resumed["status"] == "done", resumed["error"]
+        assert resumed["remote_project"] == remote
+        assert resumed["summary"]["created"]["tasks"] == 400 - sent
+        assert remote_local_ids(ls, remote) == ids
+    finally:
+        again.close()
