@@ -160,16 +160,17 @@ class Handovers:
             project = None
             remote = required_id(fields, "remote_project", alias="project_id")
             into = self._project(optional_id(fields, "into"), "into")
+        key = (direction, url, project if direction == "push" else remote)
         with self.lock:
-            job = Job(next(self.ids), direction, url, project, remote)
             running = next((j for j in self.jobs.values()
-                            if j.status == "running" and j.key == job.key), None)
+                            if j.status == "running" and j.key == key), None)
             if running is not None:
                 what = (f"A push of project {project}" if direction == "push"
                         else f"A pull of project {remote}")
                 raise Conflict(f"{what} {'to' if direction == 'push' else 'from'} {url} is "
                                f"running already (job {running.id}): wait for it to end, or "
                                "cancel it.")
+            job = Job(next(self.ids), direction, url, project, remote)
             job._secret = token
             hooks = dict(progress=False, stop_after=NO_STOP, batch_size=batch_size,
                          on_progress=job.progress, on_message=job.message, cancel=job.cancel)
@@ -265,6 +266,8 @@ def invalid(field, message):
 def checked_url(raw):
     """A Label Studio server's address, normalized as the client does; only http(s), with a
     host and without credentials in it (they would be written into the mapping files)."""
+    if any(c.isspace() or not c.isprintable() for c in raw.strip()):
+        raise invalid("url", "The address can't hold spaces or line breaks.")
     parts = urllib.parse.urlsplit(raw.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise invalid("url", "The address must start with http:// or https://, e.g. "

@@ -138,6 +138,8 @@ def test_bad_input_is_a_400_and_starts_nothing(make_live):
         ({**push, "url": "labelstudio.example.invalid"}, "url"),
         ({**push, "url": "https://user:pw@example.invalid"}, "url"),
         ({**push, "url": "http://example.invalid:port"}, "url"),
+        ({**push, "url": "http://exa mple.invalid"}, "url"),
+        ({**push, "url": "http://example.invalid/\nHost: x"}, "url"),
         ({**push, "token": None}, "token"), ({**push, "token": ""}, "token"),
         ({**push, "token": 123}, "token"), ({**push, "token": "two words"}, "token"),
         ({**push, "token": "line\nbreak"}, "token"), ({**push, "token": "x" * 5000}, "token"),
