@@ -6,6 +6,7 @@ from desktop.api import (
     dm,
     drafts,
     exports,
+    handovers,
     imports,
     legacy,
     misc,
@@ -22,7 +23,7 @@ from desktop.api.web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
            webhooks,
-           legacy, ui, backups, schema)
+           legacy, ui, backups, handovers, schema)
 
 
 def create_api(core):

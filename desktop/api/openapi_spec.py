@@ -279,6 +279,43 @@ SCHEMAS = {
                           ["restored", "previous_state", "reopened"], description=(
                               "The app now serves the restored data; `previous_state` is the "
                               "backup of what it replaced. `url` signs a browser in again.")),
+    "Handover": obj({
+        "id": INT, "direction": {"type": "string", "enum": ["push", "pull"]}, "url": STR,
+        "project": nullable(INT), "remote_project": nullable(INT),
+        "status": {"type": "string", "enum": ["running", "done", "error", "cancelled"]},
+        "cancel_requested": BOOL, "stage": nullable(STR), "done": INT, "total": INT,
+        "messages": array(STR), "message_count": INT, "error": nullable(STR),
+        "created_at": DATE, "finished_at": nullable(DATE), "summary": nullable(OBJ)},
+        ["id", "direction", "url", "status", "done", "total", "messages", "summary"],
+        description=(
+            "A push or pull running in the app (or finished in this run). `stage`, `done` and "
+            "`total`: the step under way (media, tasks, changes); `summary`: what "
+            "`labeldesk push/pull` prints at the end (with the id mapping when the job is asked "
+            "for on its own). A cancelled job resumes when started again. The Label Studio "
+            "token is never part of it.")),
+    "HandoverList": obj({
+        "jobs": array(ref("Handover")),
+        "previous": array(obj({
+            "direction": {"type": "string", "enum": ["push", "pull"]}, "url": STR,
+            "project": nullable(INT), "project_title": nullable(STR),
+            "remote_project": nullable(INT), "tasks": INT, "updated_at": DATE,
+            "token_kept": BOOL}, ["direction", "url", "project", "remote_project"]))},
+        ["jobs", "previous"], description=(
+            "The jobs of this run, newest first, and every hand-over the data folder keeps a "
+            "mapping file for (<data dir>/pushpull/). `token_kept`: the app holds a token for "
+            "that server in memory, so starting it again needs none.")),
+    "HandoverStart": obj({
+        "direction": {"type": "string", "enum": ["push", "pull"]},
+        "url": {"type": "string", "description": "the Label Studio server: http(s)://..."},
+        "token": {"type": "string", "description": "a Label Studio token (legacy or "
+                  "personal access token); kept in memory only; may be left out when the app "
+                  "holds one for this server"},
+        "project": ID, "remote_project": ID, "project_id": ID, "into": ID,
+        "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000}},
+        ["direction", "url"], description=(
+            "push: `project` (LabelDesk's), optional `remote_project` (alias `project_id`, the "
+            "CLI's --project-id). pull: `remote_project`, optional `into` (a LabelDesk "
+            "project). The same hand-over already running is a 409.")),
 }
 
 # -- parameters by name ---------------------------------------------------------------------
@@ -708,6 +745,14 @@ OPERATIONS += [
     ("POST", "/api/ui/backups/restore", "UI",
      "Restore a backup in the running app (the current state is backed up first)",
      dict(body=obj({"name": STR}, ["name"]), ok=(200, "BackupRestored"))),
+    ("GET", "/api/ui/handovers", "UI", "Push and pull jobs, and previous hand-overs",
+     dict(ok=(200, "HandoverList"))),
+    ("POST", "/api/ui/handovers", "UI", "Push to or pull from a Label Studio server (a job)",
+     dict(body="HandoverStart", ok=(201, "Handover"))),
+    ("GET", "/api/ui/handovers/{job_id}", "UI", "A push or pull job, with its summary",
+     dict(ok=(200, "Handover"))),
+    ("POST", "/api/ui/handovers/{job_id}/cancel", "UI",
+     "Stop a push or pull at its next batch (resumable)", dict(ok=(200, "Handover"))),
 ]
 
 DESCRIPTION = """Label Studio 1.23's REST API as LabelDesk serves it on 127.0.0.1.

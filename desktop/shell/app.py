@@ -34,6 +34,7 @@ from desktop.legacy.files import LegacyIO
 from desktop.legacy.models import LegacyML
 from desktop.legacy.project import Legacy
 from desktop.ml.backends import MLBackends
+from desktop.pushpull.jobs import Handovers
 from desktop.webhooks.webhooks import Webhooks
 
 log = logging.getLogger("labeldesk")
@@ -102,6 +103,7 @@ class LabelDesk:
         self.legacy_ml = LegacyML(self)
         self.sessions = Sessions(self)
         self.backups = Backups(self)  # and from now on compactions keep the old snapshot
+        self.handovers = Handovers(self)  # push and pull to a Label Studio server, as jobs
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
                                   self.storages.delete_project, self.exports.delete_project,
@@ -165,6 +167,7 @@ class LabelDesk:
         self.uploads.delete_project(project_id)
 
     def close(self):
+        self.handovers.close()  # running jobs stop at a batch's end, resumable
         self.backups.stop()
         self.webhooks.close()
         if self.exports.live is not None:

@@ -265,12 +265,32 @@ def cmd_import(args):
 
 
 def _open_for_handover(args, verb):
-    """The data folder opened here; a clear refusal when a running LabelDesk holds it."""
+    """(the data folder opened here, None), or (None, the running LabelDesk that holds it:
+    handovers.RunningApp, which runs the job); a clear refusal when what holds it serves
+    nothing."""
     try:
-        return open_data(args)
+        return open_data(args), None
     except StoreLocked as e:
-        sys.exit(f"labeldesk {verb}: LabelDesk is running with this data folder ({e}).\n"
+        locked = e
+    from desktop.shell.handovers import RunningApp
+    beside = open_data(args, beside_running=True)  # its API token, as `labeldesk user --token`
+    try:
+        info = beside.users.cli_info(None)
+    finally:
+        beside.close()
+    running = RunningApp.find(settings_from(args), info.get("token", ""))
+    if running is None:
+        sys.exit(f"labeldesk {verb}: LabelDesk is running with this data folder ({locked}), "
+                 "and it can't be reached.\n"
                  f"Close LabelDesk, then run `labeldesk {verb}` again.")
+    return None, running
+
+
+def _with_scheme(url):
+    """The CLI takes a server's address without http:// (as the client does); the app's API
+    wants it whole."""
+    url = url.strip()
+    return url if "://" in url else "http://" + url
 
 
 def _handover_token(args):
@@ -283,10 +303,9 @@ def _handover_token(args):
 
 
 def _run_handover(verb, run):
-    import orjson
-
-    from desktop.pushpull import Interrupted, PushPullError
+    from desktop.pushpull import Interrupted
     from desktop.pushpull.lsclient import LSError
+    from desktop.shell.handovers import print_summary
     try:
         summary = run()
     except Interrupted as e:
@@ -296,32 +315,26 @@ def _run_handover(verb, run):
         print(f"\nlabeldesk {verb}: interrupted. Run the same command again to resume; nothing "
               "will be sent twice.", file=sys.stderr)
         return 130
-    except (PushPullError, LSError) as e:
-        print(f"labeldesk {verb}: {e}", file=sys.stderr)
+    except (LabelDeskError, LSError) as e:  # PushPullError among them
+        print(f"labeldesk {verb}: {error_text(e)}", file=sys.stderr)
         return 1
-    created = ", ".join(f"{n} {k}" for k, n in summary["created"].items())
-    updated = summary["updated"]["annotations"]
-    print(f"LabelDesk project {summary['local_project']} <-> Label Studio project "
-          f"{summary['remote_project']} ({summary['url']}): created {created}"
-          + (f", updated {updated} annotations" if updated else "") + ".", file=sys.stderr)
-    if summary.get("unreachable_media"):
-        print(f"{len(summary['unreachable_media'])} media file(s) could not be fetched; their "
-              "tasks keep the original URLs.", file=sys.stderr)
-    print(f"Mapping of ids: {summary['mapping_file']}", file=sys.stderr)
-    mapping = {k: summary[k] for k in ("url", "local_project", "remote_project", "tasks",
-                                       "annotations", "predictions", "files")}
-    sys.stdout.write(orjson.dumps(mapping, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
-    return 0
+    return print_summary(verb, summary)
 
 
 def cmd_push(args):
     """Hand a project over to a Label Studio server: config, media, tasks, annotations, predictions.
 
     Prints the mapping of ids (JSON) on stdout. Safe to run again: it resumes where it stopped and
-    sends only what is new or changed."""
+    sends only what is new or changed. While LabelDesk runs, the push runs in it."""
     from desktop import pushpull
     token = _handover_token(args)
-    app = _open_for_handover(args, "push")
+    app, running = _open_for_handover(args, "push")
+    if running is not None:
+        from desktop.shell import handovers
+        return handovers.run(running, "push", {
+            "url": _with_scheme(args.to), "token": token, "project": args.project,
+            "remote_project": args.project_id, "batch_size": args.batch_size},
+            quiet=args.quiet)
     try:
         return _run_handover("push", lambda: pushpull.push(
             app, args.project, args.to, token, remote_project=args.project_id,
@@ -334,10 +347,15 @@ def cmd_pull(args):
     """Bring a Label Studio project into LabelDesk: config, tasks, annotations, predictions, media.
 
     Prints the mapping of ids (JSON) on stdout. Safe to run again: it resumes where it stopped and
-    brings only what is new or changed."""
+    brings only what is new or changed. While LabelDesk runs, the pull runs in it."""
     from desktop import pushpull
     token = _handover_token(args)
-    app = _open_for_handover(args, "pull")
+    app, running = _open_for_handover(args, "pull")
+    if running is not None:
+        from desktop.shell import handovers
+        return handovers.run(running, "pull", {
+            "url": _with_scheme(args.url), "token": token, "remote_project": args.remote_project,
+            "into": args.into, "batch_size": args.batch_size}, quiet=args.quiet)
     try:
         return _run_handover("pull", lambda: pushpull.pull(
             app, args.url, args.remote_project, token, into=args.into,

@@ -1,11 +1,12 @@
 // LabelDesk's own pages at /desktop (Label Studio's web app is the rest of the UI, at /): the
-// session, sidebar, top bar and a hash router over the views in views/: Project files, Settings
-// (data folder, token, sign-in), Backups.
+// session, sidebar, top bar and a hash router over the views in views/: Project files, Team
+// server (push and pull), Settings (data folder, token, sign-in), Backups.
 import * as api from "./api.js";
 import {clear, h, icon, loading, toastError, closeMenu} from "./dom.js";
 
 const ROUTES = [
   [/^\/projects\/?$/, "projects"],
+  [/^\/team$/, "team"],
   [/^\/settings$/, "settings"],
   [/^\/backups$/, "settings"],  // the web app's menu: Settings, scrolled to its Backups panel
 ];
@@ -49,6 +50,7 @@ function renderNav(view) {
   clear(document.getElementById("nav"),
         navLink("/projects", "table", "Projects", false),
         navLink("#/projects", "folder", "Project files", view === "projects"),
+        navLink("#/team", "upload", "Team server", view === "team"),
         navLink("#/settings", "settings", "Settings", view === "settings" && !backups),
         navLink("#/backups", "refresh", "Backups", backups));
   clear(document.getElementById("nav-bottom"), h("div.version", `LabelDesk ${app.version}`));
