@@ -15,6 +15,7 @@ from desktop.api import (
     schema,  # the OpenAPI description: /api/schema, /docs/api
     storages,
     tasks,
+    trash,
     ui,
     users,
     webhooks,
@@ -23,7 +24,7 @@ from desktop.api.web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
            webhooks,
-           legacy, ui, backups, handovers, schema)
+           legacy, ui, backups, handovers, trash, schema)
 
 
 def create_api(core):

@@ -215,7 +215,7 @@ class Backups:
         try:
             with storage.lock:
                 names = files_named({name: dict(storage.tables.get(name) or {})
-                                     for name in ("uploads", "exports")})
+                                     for name in ("uploads", "exports", "trash")})
             keep_files(self.folder, names)
         except Exception as e:  # noqa: BLE001 - logged; backups made later keep their files
             log.warning("backups: could not keep the media files: %s", e)

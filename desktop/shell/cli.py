@@ -30,6 +30,9 @@ def settings_from(args):
     if getattr(args, "no_auth", False):
         settings.auth = False
         given.add("auth")
+    if getattr(args, "trash_days", None) is not None:
+        settings.trash_days = args.trash_days
+        given.add("trash_days")
     settings.load_file(overrides=given)
     settings.username = getattr(args, "username", None) or ""
     settings.user_token = user_token(args)
@@ -480,6 +483,14 @@ def human_size(size):
         size /= 1000
 
 
+def days(text):
+    """--trash-days: a whole number of days, 0 to trash.MAX_DAYS."""
+    from desktop.core.trash import MAX_DAYS
+    if not text.isdigit() or int(text) > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"a whole number of days from 0 to {MAX_DAYS}")
+    return int(text)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="labeldesk", description="Label Studio as a desktop app: label offline, "
@@ -507,6 +518,9 @@ def build_parser():
         command.add_argument("--print-token", action="store_true",
                              help="print the API token at start (by default it is not, to keep "
                              "it out of logs and scrollback: `labeldesk user --token` prints it)")
+        command.add_argument("--trash-days", type=days, metavar="N",
+                             help="keep deleted projects, tasks and annotations in the trash N "
+                             "days (default: the Settings page's, 30; 0: deletes are final)")
         command.set_defaults(func=func)
 
     command = commands.add_parser("export", help=cmd_export.__doc__.splitlines()[0])
