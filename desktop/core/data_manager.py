@@ -262,7 +262,7 @@ class Actions:
         if action == "delete_tasks_predictions":
             counts["annotations"] = counts["drafts"] = 0
         return {"action": action, **counts, "days": r.trash.days(),
-                "text": preview_text(action, counts, r.trash.days())}
+                "text": preview_text(action, counts, r.trash.days(), annotator)}
 
     def predictions_to_annotations(self, task_ids, version, user_id):
         """An annotation from every prediction of the tasks that no annotation was made from
@@ -317,7 +317,7 @@ PREVIEWED = ("delete_tasks", "delete_tasks_annotations", "delete_tasks_predictio
              "remove_duplicates")
 
 
-def preview_text(action, counts, days):
+def preview_text(action, counts, days, annotator=None):
     """The sentence the confirm dialog shows: what goes, and whether it comes back."""
     def n(key, one):
         value = counts[key]
@@ -328,7 +328,9 @@ def preview_text(action, counts, days):
     elif action == "delete_tasks_annotations":
         what = n("annotations", "annotation") + (
             f" (and {n('drafts', 'draft')})" if counts["drafts"] else "") + \
-            f" of the {n('tasks', 'selected task')}"
+            f" of the {n('tasks', 'selected task')}" + (
+                ", every annotator's (choosing one below deletes only theirs)"
+                if annotator is None else "")
     else:
         what = n("predictions", "prediction") + f" of the {n('tasks', 'selected task')}"
     where = (f"They go to the trash for {days} day{'s' if days != 1 else ''}: LabelDesk's "

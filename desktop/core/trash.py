@@ -99,7 +99,7 @@ class Trash:
             if self._collecting or self.days() <= 0:
                 yield
                 return
-            with self.r.transaction():
+            with self.r.transaction(), self.store.bulk(freeze=False):
                 undo = self.store.storage.undo  # the transaction's changes, oldest first
                 mark = len(undo)
                 self._collecting = True
@@ -156,6 +156,7 @@ class Trash:
                 part = docs[start:start + CHUNK]
                 chunks.append({"table": name, "changed": [
                     [i, before, checksum(after)] for i, before, after in part]})
+        item["records_size"] = size
         item["size"] = size + sum(self._file_size(path) for path in paths)
         item_id = self.items.insert(item)
         self.records.insert_multiple({"item": item_id, **chunk} for chunk in chunks)
@@ -233,7 +234,7 @@ class Trash:
     def restore(self, item_id):
         """Put the item's documents back under their ids, in one transaction; 409 when what
         they belong to is not there (in the trash itself, or gone for good)."""
-        with self.r.transaction():
+        with self.r.transaction(), self.store.bulk(freeze=False):
             item = self._get(item_id)
             answer = self.as_json(item_id, item)
             removed, changed = self._records(item_id)
@@ -296,7 +297,10 @@ class Trash:
 
     def purge(self, item_ids=None):
         """Drop items (all when None) for good: their records in one transaction, then their
-        files. {"removed": items, "size": bytes freed, "files": files removed}."""
+        files; when they were a good part of the store (a quarter of its snapshot), the store
+        is compacted at once, so that db/ gives their space back too (a compaction keeps the
+        snapshot it replaces as a backup: that space comes back as backups rotate).
+        {"removed": items, "size": bytes freed, "files": files removed}."""
         with self.r.transaction():
             if item_ids is None:
                 item_ids = list(self.items.docs())
@@ -323,6 +327,12 @@ class Trash:
                 os.rmdir(self._absolute(name))
             except OSError:
                 pass  # not empty (or gone): what is in it is someone else's
+        records = sum(item.get("records_size", 0) for item in items.values())
+        if records and records * 4 >= self.store.storage.snapshot_bytes:
+            try:
+                self.store.compact()
+            except OSError as e:  # the purge stands; the next compaction frees the space
+                log.warning("trash: could not compact the store after emptying: %s", e)
         return {"removed": len(items), "size": freed, "files": len(files)}
 
     def _named_elsewhere(self):

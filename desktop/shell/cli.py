@@ -443,6 +443,80 @@ def cmd_restore(args):
     return 0
 
 
+def cmd_trash(args):
+    """List the trash: deleted projects, tasks and annotations, kept 30 days (the setting).
+    `restore ID` gives one back with its ids; `empty [ID]` removes one, or all, for good.
+
+    Works with LabelDesk closed, and through the running LabelDesk that holds the data."""
+    if args.action == "restore" and args.id is None:
+        sys.exit("labeldesk trash restore: which item? (`labeldesk trash` lists them)")
+    try:
+        core = open_data(args)
+    except StoreLocked:
+        core = None
+    try:
+        if core is not None:
+            trash = core.trash
+            calls = {"list": trash.listing, "restore": lambda: trash.restore(args.id),
+                     "empty": lambda: trash.purge(None if args.id is None else [args.id])}
+        else:
+            from desktop.shell.running import RunningApi
+            reader = open_data(args, beside_running=True)  # the token, as `user --token`
+            try:
+                api = RunningApi(reader.settings, reader.users.get(1)["token"])
+            finally:
+                reader.close()
+            one = "" if args.id is None else f"/{args.id}"
+            calls = {"list": lambda: api.call("GET", "/api/ui/trash"),
+                     "restore": lambda: api.call("POST", f"/api/ui/trash{one}/restore"),
+                     "empty": lambda: api.call("DELETE", f"/api/ui/trash{one}")}
+        answer = calls[args.action]()
+    except LabelDeskError as e:
+        sys.exit(f"labeldesk trash {args.action}: {error_text(e)}")
+    finally:
+        if core is not None:
+            core.close()
+    if args.action == "list":
+        print_trash(answer, running=core is None)
+    elif args.action == "restore":
+        item = answer["restored"]
+        print(f"Restored {item['kind']} {item['name']!r} ({contents(item['counts'])}), with "
+              "the ids it had.")
+    else:
+        print(f"Removed {plural(answer['removed'], 'item')} from the trash for good: "
+              f"{human_size(answer['size'])}, {plural(answer['files'], 'file')}.")
+    return 0
+
+
+def contents(counts):
+    words = {"projects": "project", "tasks": "task", "annotations": "annotation",
+             "predictions": "prediction", "drafts": "draft", "files": "file"}
+    return ", ".join(plural(counts[k], word) for k, word in words.items() if counts.get(k)) \
+        or "nothing"
+
+
+def print_trash(listing, running=False):
+    where = " (through the running LabelDesk)" if running else ""
+    if not listing["items"]:
+        print(f"The trash is empty{where}; deleted items are kept {listing['days']} days.")
+        return
+    print(f"The trash{where}: {plural(listing['count'], 'item')}, "
+          f"{human_size(listing['size'])}; items are kept {listing['days']} days. "
+          "`labeldesk trash restore ID` gives one back, `labeldesk trash empty [ID]` removes "
+          "one (or all) for good.")
+    rows = [("ID", "DELETED", "EXPIRES", "KIND", "NAME", "SIZE", "CONTENTS")]
+    for item in listing["items"]:
+        rows.append((str(item["id"]), item["deleted_at"][:19].replace("T", " "),
+                     item["expires_at"][:10], item["kind"],
+                     item["name"] + (f" (project {item['project_title']!r})"
+                                     if item["kind"] != "project" and item["project_title"]
+                                     else ""),
+                     human_size(item["size"]), contents(item["counts"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
 REPAIR_EXIT = ("Exit status: 0 repaired, or nothing to repair (nothing changed); 1 LabelDesk "
                "is running with this data folder (close it first) or a file could not be "
                "written; 2 the store can't be repaired from its own files (snapshot.ldb is "
@@ -590,6 +664,16 @@ def build_parser():
     command.add_argument("backup", metavar="NAME|PATH",
                          help="a backup's name (see `labeldesk backups`) or a backup file")
     command.set_defaults(func=cmd_restore)
+
+    command = commands.add_parser("trash", help=cmd_trash.__doc__.splitlines()[0],
+                                  description=" ".join(cmd_trash.__doc__.split()))
+    common(command)
+    command.add_argument("action", nargs="?", default="list",
+                         choices=("list", "restore", "empty"),
+                         help="list (default), restore ID, or empty [ID]")
+    command.add_argument("id", nargs="?", type=int, metavar="ID",
+                         help="the item's id (the first column of the list)")
+    command.set_defaults(func=cmd_trash)
 
     command = commands.add_parser("repair", help=cmd_repair.__doc__.splitlines()[0],
                                   description=" ".join(cmd_repair.__doc__.split()),

@@ -1,6 +1,6 @@
 // LabelDesk's own pages at /desktop (Label Studio's web app is the rest of the UI, at /): the
 // session, sidebar, top bar and a hash router over the views in views/: Project files, Team
-// server (push and pull), Settings (data folder, token, sign-in), Backups.
+// server (push and pull), Settings (data folder, token, sign-in), Backups, Trash.
 import * as api from "./api.js";
 import {clear, h, icon, loading, toastError, closeMenu} from "./dom.js";
 
@@ -9,6 +9,7 @@ const ROUTES = [
   [/^\/team$/, "team"],
   [/^\/settings$/, "settings"],
   [/^\/backups$/, "settings"],  // the web app's menu: Settings, scrolled to its Backups panel
+  [/^\/trash$/, "trash"],
 ];
 
 const content = document.getElementById("content");
@@ -52,7 +53,8 @@ function renderNav(view) {
         navLink("#/projects", "folder", "Project files", view === "projects"),
         navLink("#/team", "upload", "Team server", view === "team"),
         navLink("#/settings", "settings", "Settings", view === "settings" && !backups),
-        navLink("#/backups", "refresh", "Backups", backups));
+        navLink("#/backups", "refresh", "Backups", backups),
+        navLink("#/trash", "trash", "Trash", view === "trash"));
   clear(document.getElementById("nav-bottom"), h("div.version", `LabelDesk ${app.version}`));
 }
 
