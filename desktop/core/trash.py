@@ -94,10 +94,12 @@ class Trash:
     def collect(self, kind):
         """Run the delete in the block as one transaction that keeps what it removes as one
         trash item of `kind`. Inside another collect (a project's delete deletes its tasks)
-        it is that one's; with the trash off (0 days) deletes are final."""
+        it is that one's; with the trash off (0 days) it is a plain transaction: deletes are
+        final."""
         with self.r.lock:
             if self._collecting or self.days() <= 0:
-                yield
+                with self.r.transaction():
+                    yield
                 return
             with self.r.transaction(), self.store.bulk(freeze=False):
                 undo = self.store.storage.undo  # the transaction's changes, oldest first
