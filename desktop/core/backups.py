@@ -4,11 +4,11 @@ What a user can count on:
 
 * Where and what: ``<data dir>/backups/`` (0700, files 0600). Each backup is one file, a complete,
   checksummed snapshot of the whole store at one moment (every project, task, annotation,
-  prediction, view, storage and ML setting, user and token), in the format of db/snapshot.ldb,
-  named ``snapshot-<UTC time>-g<generation>-<kind>-n<number>.ldb``. With it are kept the files
-  it names: the uploads in media/ and the export files in export/, as hard links in
-  backups/files/ (no copy; a copy across file systems), one link for all the backups that name
-  a file, removed once none does. Not in it: settings.json.
+  prediction, view, storage and ML setting, user and token, the trash), in the format of
+  db/snapshot.ldb, named ``snapshot-<UTC time>-g<generation>-<kind>-n<number>.ldb``. With it
+  are kept the files it names: the uploads in media/ and the export files in export/ (the
+  trash's too), as hard links in backups/files/ (no copy; a copy across file systems), one link
+  for all the backups that name a file, removed once none does. Not in it: settings.json.
 * Order: by the number, one more than the highest before (across restarts), never by the
   clock: a clock set back or ahead changes no order, and rotation never deletes the newest.
 * When: "Back up now" in Settings and `labeldesk backup`; in the background, at start and then
