@@ -460,16 +460,11 @@ def cmd_trash(args):
             calls = {"list": trash.listing, "restore": lambda: trash.restore(args.id),
                      "empty": lambda: trash.purge(None if args.id is None else [args.id])}
         else:
-            from desktop.shell.running import RunningApi
-            reader = open_data(args, beside_running=True)  # the token, as `user --token`
-            try:
-                api = RunningApi(reader.settings, reader.users.get(1)["token"])
-            finally:
-                reader.close()
+            api = _running_app(args)
             one = "" if args.id is None else f"/{args.id}"
-            calls = {"list": lambda: api.call("GET", "/api/ui/trash"),
-                     "restore": lambda: api.call("POST", f"/api/ui/trash{one}/restore"),
-                     "empty": lambda: api.call("DELETE", f"/api/ui/trash{one}")}
+            calls = {"list": lambda: api("GET", "/api/ui/trash"),
+                     "restore": lambda: api("POST", f"/api/ui/trash{one}/restore"),
+                     "empty": lambda: api("DELETE", f"/api/ui/trash{one}")}
         answer = calls[args.action]()
     except LabelDeskError as e:
         sys.exit(f"labeldesk trash {args.action}: {error_text(e)}")
@@ -486,6 +481,32 @@ def cmd_trash(args):
         print(f"Removed {plural(answer['removed'], 'item')} from the trash for good: "
               f"{human_size(answer['size'])}, {plural(answer['files'], 'file')}.")
     return 0
+
+
+def _running_app(args):
+    """call(method, path) -> the answer of the running LabelDesk that holds the data folder
+    (handovers.RunningApp: instance.json, the token read beside it); its errors as
+    LabelDeskErrors."""
+    from desktop.shell.handovers import RunningApp, Unreachable, detail
+    beside = open_data(args, beside_running=True)  # its API token, as `labeldesk user --token`
+    try:
+        token = beside.users.cli_info(None).get("token", "")
+    finally:
+        beside.close()
+    running = RunningApp.find(settings_from(args), token)
+    if running is None:
+        raise LabelDeskError("LabelDesk is running with this data folder, and it can't be "
+                             "reached: close it and try again.")
+
+    def call(method, path):
+        try:
+            status, answer = running.call(method, path)
+        except Unreachable as e:
+            raise LabelDeskError(f"the running LabelDesk ({running.url}) did not answer: {e}")
+        if status >= 400:
+            raise LabelDeskError(detail(answer, status))
+        return answer
+    return call
 
 
 def contents(counts):
