@@ -450,6 +450,9 @@ def cmd_trash(args):
     Works with LabelDesk closed, and through the running LabelDesk that holds the data."""
     if args.action == "restore" and args.id is None:
         sys.exit("labeldesk trash restore: which item? (`labeldesk trash` lists them)")
+    settings = settings_from(args)
+    if not any((settings.store_dir / n).exists() for n in ("snapshot.ldb", "journal.ldb")):
+        sys.exit(f"labeldesk trash: there is no LabelDesk data in {settings.data_dir}.")
     try:
         core = open_data(args)
     except StoreLocked:

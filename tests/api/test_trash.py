@@ -499,6 +499,26 @@ def test_expired_items_go_with_their_files(serve_process, tmp_path):
     process.stop()
 
 
+def test_trash_days_on_the_command_line(serve_process, tmp_path):
+    data, _ = data_folder(tmp_path)
+    process = serve_process(data, "--trash-days", "0")
+    api = process.api
+    assert ok(api.get("/api/ui/settings"))["trash_days"] == 0
+    pid = api.project(title="Final", label_config=TEXT_CONFIG)["id"]
+    assert api.delete(f"/api/projects/{pid}").status_code == 204
+    assert trash(api) == []
+    process.stop()
+    process = serve_process(data)  # the flag is for that run: settings.json says 30
+    assert ok(process.api.get("/api/ui/settings"))["trash_days"] == 30
+    process.stop()
+    for bad in ("x", "-1", "3651", "1.5"):
+        refused = labeldesk("serve", "--data-dir", str(data), "--trash-days", bad)
+        assert refused.returncode == 2 and "--trash-days" in refused.stderr, refused.stderr
+    nothing = labeldesk("trash", "--data-dir", str(tmp_path / "empty"))
+    assert nothing.returncode == 1 and "no LabelDesk data" in nothing.stderr
+    assert not (tmp_path / "empty").exists()
+
+
 def test_fewer_days_expire_at_once_and_0_makes_deletes_final(make_live):
     live = make_live()
     api = live.api
