@@ -1,4 +1,4 @@
-"""`python -m bench`: every default benchmark. `python -m bench store|api|ui|trash [...]`: one.
+"""`python -m bench`: every default benchmark. `python -m bench store|api|ui|trash|load [...]`: one.
 
 The default run (store at 100k documents, API, UI and trash at 100k tasks) finishes in under 5
 minutes on a 2-core machine. The 1M-task runs are separate: `python -m bench api --tasks
@@ -9,9 +9,9 @@ import argparse
 import sys
 import time
 
-from bench import OUT_DIR, api, store, trash, ui
+from bench import OUT_DIR, api, labeling_load, store, trash, ui
 
-TOPICS = {"store": store, "api": api, "ui": ui, "trash": trash}
+TOPICS = {"store": store, "api": api, "ui": ui, "trash": trash, "load": labeling_load}
 
 
 def main(argv=None):
