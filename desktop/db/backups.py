@@ -34,6 +34,7 @@ import time
 import orjson
 
 from desktop.db.backupfiles import FILES, files_named, keep_files, pool_entries, remove_empty_dirs
+from desktop.db.history import TABLE as HISTORY
 from desktop.db.journal import (
     CorruptFile,
     Journal,
@@ -175,6 +176,8 @@ def capture(storage):
     with storage.lock:
         tables = {name: {"next_id": storage.next_ids.get(name, 1), "docs": sorted(docs.items())}
                   for name, docs in storage.tables.items()}
+        if HISTORY in storage.next_ids:  # the counter only: the versions stay in history.ldb
+            tables[HISTORY] = {"next_id": storage.next_ids[HISTORY], "docs": []}
         journal = storage.journal
         generation = journal.generation if journal is not None else _generation(storage)
     return tables, generation
