@@ -6,6 +6,7 @@ from desktop.api import (
     dm,
     drafts,
     exports,
+    history,
     imports,
     legacy,
     misc,
@@ -20,8 +21,8 @@ from desktop.api import (
 )
 from desktop.api.web import ApiPlugin, App, Guard
 
-MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
-           webhooks,
+MODULES = (misc, users, projects, tasks, annotations, history, imports, dm, drafts, exports, ml,
+           storages, webhooks,
            legacy, ui, backups, schema)
 
 

@@ -16,6 +16,7 @@ from desktop.core.annotations import Annotations
 from desktop.core.backups import Backups, backups_dir, read_beside
 from desktop.core.data_manager import Actions, DataManager, Views
 from desktop.core.drafts import Drafts
+from desktop.core.history import AnnotationHistory
 from desktop.core.organization import Organization
 from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
@@ -79,6 +80,8 @@ class LabelDesk:
         self.projects = Projects(records, self.users)
         self.tasks = Tasks(records, self.projects, self.users)
         self.annotations = Annotations(records, self.tasks, self.users)
+        # every change of an annotation leaves a version, from here on (core/history.py)
+        self.annotation_history = AnnotationHistory(records, self.annotations)
         self.predictions = Predictions(records, self.tasks, self.projects)
         self.uploads = Uploads(records, settings.media_dir)
         self.imports = Imports(records, self.projects, self.tasks, self.predictions, self.uploads)
@@ -197,6 +200,10 @@ class ReadOnlyCore:
     @cached_property
     def annotations(self):
         return Annotations(self.records, self.tasks, self.users)
+
+    @cached_property
+    def annotation_history(self):
+        return AnnotationHistory(self.records, self.annotations)
 
     @cached_property
     def uploads(self):
