@@ -21,11 +21,16 @@ from desktop.core.paging import page_params, page_slice
 from desktop.core.records import locked
 from desktop.core.users import ORGANIZATION
 from desktop.db import CorruptFile
+from desktop.db.history import TABLE
 
 # LSE's AnnotationHistory.action choices, and the one LabelDesk adds for a deleted annotation.
 ACTIONS = ("prediction", "propagated_annotation", "imported", "submitted", "updated", "skipped",
            "accepted", "rejected", "fixed_and_accepted", "deleted_review")
 DELETED = "deleted"
+# what a stored version holds (as_version)
+STORED = ("annotation_id", "task_id", "project_id", "action", "created_by", "created_at",
+          "lead_time", "result", "was_cancelled", "ground_truth", "comment", "draft_id",
+          "started_at")
 ORDERINGS = {"id": ("id", False), "-id": ("id", True), "created_at": ("created_at", False),
              "-created_at": ("created_at", True)}
 PAGE_SIZE = 100
@@ -47,13 +52,39 @@ def note(records, action=None, user=None, comment=None, draft_id=None):
             noted[key] = value
 
 
-def carry(records, annotation_id, version):
-    """Inside a transaction: `version` (a stored version: as_version made it) becomes a version
-    of `annotation_id`, in place of the one its change would make (a project file's history)."""
+def carry(records, version):
+    """Inside a transaction: `version` (a stored version, as as_version makes them) is written
+    as it is, in the order carried; the annotation it names gets no version of its own from the
+    transaction's changes (a project file's history)."""
     context = records.store.storage.context
     if context is None:
         raise RuntimeError("history.carry() belongs inside a transaction")
-    context.setdefault("carried", {}).setdefault(annotation_id, []).append(version)
+    context.setdefault("carried", []).append(version)
+
+
+def carry_project(records, versions, project_id, annotations, tasks, user):
+    """A project file's history into project `project_id`, which it makes (inside its
+    transaction): `versions` its stored versions (oldest first), `annotations` and `tasks` its
+    maps of old
+    ids to new, `user` its map of user ids. A version of an annotation the file doesn't hold
+    (deleted before it was written) gets an annotation id never given out, one per annotation,
+    so its history stays together. Returns how many versions were carried."""
+    storage = records.store.storage
+    gone = {}  # old ids of annotations the file doesn't hold -> new ids
+    count = 0
+    for version in versions:
+        if not isinstance(version, dict):
+            continue
+        old = version.get("annotation_id")
+        new = annotations.get(old)
+        if new is None:
+            new = gone.get(old) or gone.setdefault(old, storage.take_id("annotations"))
+        version = {key: version.get(key) for key in STORED}
+        carry(records, {**version, "annotation_id": new,
+                        "task_id": tasks.get(version.get("task_id")), "project_id": project_id,
+                        "created_by": user(version.get("created_by"))})
+        count += 1
+    return count
 
 
 def as_version(annotation_id, state, action, user, stamp, noted=None):
@@ -100,16 +131,16 @@ class AnnotationHistory:
         for name, doc_id, old in undo:
             if name == "annotations" and doc_id not in before:
                 before[doc_id] = old
-        carried = context.get("carried") or {}
+        carried = context.get("carried") or []
         if not before and not carried:
             return []
         noted = context.get("history") or {}
         live = self.r.annotations.docs()
         stamp = clock.iso()
-        out = []
-        for annotation_id in sorted(set(before) | set(carried)):
-            if annotation_id in carried:
-                out.extend(carried[annotation_id])
+        out = [version for version in carried if isinstance(version, dict)]
+        done = {version.get("annotation_id") for version in out}
+        for annotation_id in sorted(before):
+            if annotation_id in done:
                 continue
             old, new = before[annotation_id], live.get(annotation_id)
             if new is None:
@@ -123,6 +154,17 @@ class AnnotationHistory:
             user = noted.get("user", new.get("updated_by") or new.get("completed_by"))
             out.append(as_version(annotation_id, new, action, user, stamp, noted))
         return out
+
+    def check(self):
+        """Read the history files whole, every checksum checked (in the background after the
+        start): None, or where they are damaged."""
+        try:
+            self.log.verify()
+        except CorruptFile as e:
+            return f"{e.path}: {e.reason}"
+        except (OSError, TypeError):
+            return None  # closed meanwhile (LabelDesk was closed)
+        return None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -265,6 +307,36 @@ class AnnotationHistory:
         self.annotations.update(annotation_id, fields, user_id,
                                 comment=f"Restored version #{version_id}")
         return self.annotations.as_json(annotation_id)
+
+
+def restored_state(tables, current, backup):
+    """What a restore of the backup named `backup` puts in place: its `tables` with every
+    counter at least where the store's (`current`, None when it couldn't be read) was, so no id
+    the store gave out is given again (nor an annotation's history mixed with another's), and
+    the versions the restore makes: one for every annotation it changes ("updated" to the
+    backup's state, or "deleted"), saying which backup. (tables, history operations)."""
+    out = dict(tables)
+    if current is None:
+        return out, []
+    for name, table in current.items():
+        mine = out.get(name) or {"next_id": 1, "docs": []}
+        out[name] = {**mine, "next_id": max(mine.get("next_id", 1), table.get("next_id", 1))}
+    before = dict((current.get("annotations") or {}).get("docs") or ())
+    after = dict((tables.get("annotations") or {}).get("docs") or ())
+    history = out.get(TABLE) or {"next_id": 1, "docs": []}
+    next_id, stamp = history.get("next_id", 1), clock.iso()
+    noted = {"comment": f"Restored from the backup {backup}"}
+    ops = []
+    for annotation_id in sorted(set(before) | set(after)):
+        old, new = before.get(annotation_id), after.get(annotation_id)
+        if old == new:
+            continue
+        version = as_version(annotation_id, old, DELETED, None, stamp, noted) if new is None \
+            else as_version(annotation_id, new, "updated", None, stamp, noted)
+        ops.append([TABLE, "p", next_id, version])
+        next_id += 1
+    out[TABLE] = {**history, "next_id": next_id}
+    return out, ops
 
 
 def query_int(name, value):

@@ -35,11 +35,16 @@ import zlib
 import orjson
 
 from desktop.core.errors import LabelDeskError
+from desktop.db import history
 from desktop.db.backups import Staged
 from desktop.db.journal import CorruptFile, NewerFormat, keep_aside, read_snapshot
 from desktop.db.lockfile import acknowledged_in, read_acknowledged
 from desktop.db.scan import JournalScan
 from desktop.db.storage import SCHEMA, JournalStorage, check_ops
+
+# the files repair keeps aside before it writes (the history's too: a rebuilt history says
+# nothing of the snapshot's record of it, so the snapshot is written anew as well)
+ORIGINALS = ("snapshot.ldb", "journal.ldb") + history.FILES
 
 
 class CannotRepair(LabelDeskError):
@@ -124,12 +129,21 @@ def repair_folder(folder, fsync=True, acknowledged=None):
     LabelDesk wrote the store."""
     folder = str(folder)
     report = Report(folder)
+    damaged_history = history.problem(folder)
     found = problem(folder, acknowledged)
-    if found is None:
+    if found is None and damaged_history is None:
         return report
-    if isinstance(found, NewerFormat):
-        raise CannotRepair(f"{found.path}: {found.reason}")
-    report.notes.append(f"Found: {found.path}: {found.reason.split(' Nothing was changed')[0]}")
+    for newer in (found, damaged_history):
+        if isinstance(newer, NewerFormat):
+            raise CannotRepair(f"{newer.path}: {newer.reason}")
+    if damaged_history is not None:
+        report.aside = keep_aside(folder, folder, names=ORIGINALS)  # before anything is written
+        report.notes.append(f"Found: {damaged_history.path}: "
+                            f"{damaged_history.reason.split(' Nothing was changed')[0]}")
+        report.notes += history.rebuild(folder, fsync)
+    if found is not None:
+        report.notes.append(f"Found: {found.path}: "
+                            f"{found.reason.split(' Nothing was changed')[0]}")
     snapshot_path = os.path.join(folder, "snapshot.ldb")
     journal_path = os.path.join(folder, "journal.ldb")
     tables, next_ids, schema, generation = _read_base(snapshot_path, report)
@@ -166,7 +180,8 @@ def repair_folder(folder, fsync=True, acknowledged=None):
             generation = max(generation, theirs)
     generation = generation or 1
     report.documents = sum(len(docs) for docs in tables.values())
-    report.aside = keep_aside(folder, folder)  # before anything is written
+    if report.aside is None:
+        report.aside = keep_aside(folder, folder, names=ORIGINALS)  # before anything is written
     _write_fresh(folder, tables, next_ids, schema or SCHEMA, generation + 1, fsync)
     report.changed = True
     report.recounted, report.orphans = recount(folder, fsync)

@@ -325,10 +325,12 @@ class Staged:
 
     `restoring` (a restore: {"backup", "previous_state"}) is written to db/restore.json before
     anything else and removed once the new content is in place, so the start after a crash
-    can say what happened and where the state before the restore is (interrupted_restore)."""
+    can say what happened and where the state before the restore is (interrupted_restore).
+    `history`: history operations the new journal starts with (the versions a restore makes),
+    so that they are there exactly when the new content is."""
 
     def __init__(self, store_folder, tables, generation, fsync=True, schema=SCHEMA,
-                 restoring=None):
+                 restoring=None, history=None):
         self.folder = store_folder
         self.snapshot = os.path.join(store_folder, "snapshot.ldb")
         self.journal = os.path.join(store_folder, "journal.ldb")
@@ -341,7 +343,12 @@ class Staged:
             if self.marker is not None:
                 _write_json(self.marker, {**restoring, "generation": generation})
                 step("marked")
-            Journal(self.staged_journal, generation, SCHEMA, fsync=fsync).close()
+            journal = Journal(self.staged_journal, generation, SCHEMA, fsync=fsync)
+            try:
+                if history:
+                    journal.append(history)
+            finally:
+                journal.close()
             step("journal-staged")
             write_snapshot(self.staged_snapshot, tables, schema, generation)
             step("snapshot-staged")

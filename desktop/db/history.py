@@ -432,23 +432,25 @@ class HistoryLog:
     # -- checking, moving, closing ---------------------------------------------------------------
 
     def verify(self):
-        """Read both files whole, every checksum checked; CorruptFile at the first damage."""
+        """Read both files whole, every checksum checked (no block decompressed); returns how
+        many versions they hold, CorruptFile at the first damage. Holds the log's lock: a
+        flush waits (~50 ms for 600k versions)."""
         with self.lock:
             if self.index_fd is None:
                 return 0
-            index_size, data_size = self.index_size, self.data_size
             start = _read_header(self.index_fd, self.index_path, INDEX_FORMAT)
-            raw = os.pread(self.index_fd, index_size - start, start)
-        count = 0
-        for number, _position, _count, offset, length, _body in _records(
-                raw, start, self.index_path):
-            if offset + length > data_size:
-                raise CorruptFile(self.data_path, f"cut short before the block at bytes "
-                                  f"{offset}-{offset + length}. {HINT}", record=number,
-                                  offset=offset)
-            check_block(os.pread(self.data_fd, length, offset), self.data_path, number, offset)
-            count += _count
-        return count
+            raw = os.pread(self.index_fd, self.index_size - start, start)
+            count = 0
+            for number, _position, versions, offset, length, _body in _records(
+                    raw, start, self.index_path):
+                if offset + length > self.data_size:
+                    raise CorruptFile(self.data_path, f"cut short before the block at bytes "
+                                      f"{offset}-{offset + length}. {HINT}", record=number,
+                                      offset=offset)
+                check_block(os.pread(self.data_fd, length, offset), self.data_path, number,
+                            offset)
+                count += versions
+            return count
 
     def copy_to_new_folder(self):
         """The folder was deleted or replaced under the running store: write the history files
@@ -470,11 +472,12 @@ class HistoryLog:
             fsync_dir(self.folder)
 
     def close(self):
-        for name in ("data_fd", "index_fd"):
-            fd = getattr(self, name)
-            if fd is not None:
-                os.close(fd)
-                setattr(self, name, None)
+        with self.lock:
+            for name in ("data_fd", "index_fd"):
+                fd = getattr(self, name)
+                if fd is not None:
+                    os.close(fd)
+                    setattr(self, name, None)
 
 
 def _append(fd, data, fsync):
@@ -623,34 +626,39 @@ def _ranges(bad):
         f" and {len(bad) - 5} more" if len(bad) > 5 else "")
 
 
-def repair(folder, fsync=True):
-    """`labeldesk repair` for the history files (the caller holds the store's lock and has
-    kept the originals aside): every block that passes its checksum is kept, the index is
-    written anew from them. Returns report lines (none when both files read whole)."""
-    data_path = os.path.join(folder, "history.ldb")
-    if not os.path.exists(data_path):
-        return []
+FILES = ("history.ldb", "history.idx")
+
+
+def problem(folder):
+    """What is wrong with the history files of the store in `folder` (CorruptFile, NewerFormat),
+    reading them whole, or None (also when there are none)."""
+    if not any(os.path.exists(os.path.join(folder, name)) for name in FILES):
+        return None
     try:
         log_ = HistoryLog(folder, readonly=True)
         try:
             log_.verify()
         finally:
             log_.close()
-        return []
-    except NewerFormat:
-        raise
     except CorruptFile as e:
-        found = e
-    blocks, bad = scan_blocks(data_path)
+        return e
+    return None
+
+
+def rebuild(folder, fsync=True):
+    """`labeldesk repair` for the history files (the caller holds the store's lock and has kept
+    the originals aside): every block of history.ldb that passes its checksum is kept, both
+    files are written anew from them. Returns report lines."""
+    data_path = os.path.join(folder, "history.ldb")
+    blocks, bad = scan_blocks(data_path) if os.path.exists(data_path) else ([], [])
     write_files(folder, blocks, fsync=fsync)
     kept = sum(len(b[2]) for b in blocks)
-    lines = [f"Found: {found.path}: {found.reason.split(' Nothing was changed')[0]}",
-             f"history.ldb: kept {kept} version(s) in {len(blocks)} block(s) that pass their "
-             "checksums; the index was written anew from them."]
+    lines = [f"history.ldb: kept {kept} version(s) in {len(blocks)} block(s) that pass their "
+             "checksums; history.ldb and history.idx were written anew from them."]
     if bad:
         lines.append(f"history.ldb: skipped damaged bytes ({_ranges(bad)}): the versions in "
-                     "them are lost (a backup of the data folder may have them).")
+                     "them are lost, unless the journal still held them (then they are back).")
     return lines
 
 
-__all__ = ["HistoryLog", "TABLE", "KEYS", "repair"]
+__all__ = ["HistoryLog", "TABLE", "KEYS", "problem", "rebuild"]

@@ -111,6 +111,8 @@ class LabelDesk:
                                   self.webhooks.delete_project]
         self.reopen = None  # reopen(data_dir, commit) when served by a Reopenable
         self.wsgi = create_api(self)
+        threading.Thread(target=self._check_history, name="labeldesk-history-check",
+                         daemon=True).start()
 
     @property
     def warnings(self):
@@ -160,6 +162,14 @@ class LabelDesk:
         if notes:
             log.warning("store recovery: start-up cleanup took %.3f s",
                         time.perf_counter() - started)
+
+    def _check_history(self):
+        """The annotation history files read whole once (opening reads only their ends): damage
+        is logged and shown to the user, with where it is."""
+        problem = self.annotation_history.check()
+        if problem:
+            log.error("annotation history: %s", problem)
+            self.store.storage.warnings.append(f"The annotation history is damaged: {problem}")
 
     def _delete_project_data(self, project_id):
         records = self.records
