@@ -417,6 +417,11 @@ class HistoryLog:
         """The version `vid`, or None."""
         return self.read([vid]).get(vid)
 
+    def ids(self):
+        """Every version id, in the files then pending (ascending)."""
+        with self.lock:
+            return list(self._loaded().ids) + [vid for vid, _keys, _raw in self.pending]
+
     def _block(self, number):
         cached = self.cache.get(number)
         if cached is not None:
