@@ -296,7 +296,8 @@ class AnnotationHistory:
     @locked
     def restore(self, version_id, user_id):
         """POST /api/annotation-history/{id}/restore: the annotation takes that version's
-        result (and skipped state) again; that is a new version. Returns the annotation."""
+        result (and skipped state) again; that is a new version. The user's draft of it goes
+        (the editor would show the draft instead). Returns the annotation."""
         version = self._version(version_id)
         annotation_id = version.get("annotation_id")
         if self.r.annotations.doc(annotation_id) is None:
@@ -304,8 +305,12 @@ class AnnotationHistory:
                            "first, then this version.")
         fields = {"result": version.get("result"),
                   "was_cancelled": bool(version.get("was_cancelled"))}
-        self.annotations.update(annotation_id, fields, user_id,
-                                comment=f"Restored version #{version_id}")
+        with self.r.transaction():
+            drafts = [i for i in self.r.drafts_by_annotation.ids(annotation_id)
+                      if self.r.drafts.doc(i).get("user") == user_id]
+            self.r.drafts.remove(doc_ids=drafts)
+            self.annotations.update(annotation_id, fields, user_id,
+                                    comment=f"Restored version #{version_id}")
         return self.annotations.as_json(annotation_id)
 
 

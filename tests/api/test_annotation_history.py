@@ -331,3 +331,18 @@ def test_bad_input_to_the_history_routes_is_a_4xx_in_the_envelope(make_live):
     assert window["count"] == 7
     assert api.get(f"/api/projects/{project}/annotation-history?created_at_from="
                    "2999-01-01").json()["count"] == 0
+
+
+def test_a_restore_discards_the_users_draft_of_that_annotation(make_live):
+    """The editor shows a user's draft of an annotation over the annotation: a restore would
+    not be seen, so the draft goes with it."""
+    api = make_live().api
+    _project, (task,) = labeled(api)
+    annotation, results = edit_five_times(api, task)
+    draft = api.post(f"/api/tasks/{task}/annotations/{annotation}/drafts",
+                     json={"result": choice("Neg"), "lead_time": 1})
+    assert draft.status_code == 201, draft.text
+    oldest = api.get(f"/api/annotation-history?annotation={annotation}&ordering=id").json()[0]
+    restored = api.post(f"/api/annotation-history/{oldest['id']}/restore").json()
+    assert restored["result"] == results[0]
+    assert api.get(f"/api/drafts/{draft.json()['id']}").status_code == 404

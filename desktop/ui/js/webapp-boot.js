@@ -10,6 +10,7 @@
 //   none: Label Studio's API takes a Django session without one; LabelDesk's doesn't).
 import DOMPurify from "/static/dompurify/purify.es.mjs";
 import {installWith} from "./sanitize.js";
+import {installHistory} from "./webapp-history.js";
 import {installMenu} from "./webapp-menu.js";
 
 const settings = JSON.parse(document.getElementById("app-settings").textContent);
@@ -68,3 +69,4 @@ XMLHttpRequest.prototype.send = function (body) {
 };
 
 installMenu();
+installHistory();
