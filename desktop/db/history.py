@@ -11,9 +11,10 @@ CRC-32 (little-endian u32 each), then the payload: zlib of the JSON list ``[[id,
 of up to BLOCK_VERSIONS versions, in id order.
 
 ``db/history.idx``: a header line, then one record per block: ``b"LDHI"``, how many versions,
-the block's offset and length, a CRC-32 of those three fields and the entries; then per version
-``id, annotation_id, task_id, project_id`` (little-endian i64 each). The index is what a lookup
-reads; it can be rebuilt from the blocks (`rebuild`).
+the block's offset and length, the length of the record's body and a CRC-32 of those fields and
+the body (little-endian u32/u64); the body is zlib of four columns of little-endian i64, one
+value per version: ``id``, ``annotation_id``, ``task_id``, ``project_id``. The index is what a
+lookup reads; it can be rebuilt from the blocks (`rebuild`).
 
 Opening reads neither file whole: it walks the index's record headers (one small read per
 block) to learn the last version id, and checks that the data file ends where the index says.
@@ -32,6 +33,7 @@ import bisect
 import logging
 import os
 import struct
+import sys
 import threading
 import zlib
 from array import array
@@ -56,10 +58,11 @@ INDEX_FORMAT = "labeldesk-history-index"
 VERSION = 1
 BLOCK = struct.Struct("<4sII")  # magic, payload length, payload CRC
 BLOCK_MAGIC = b"LDHB"
-RECORD = struct.Struct("<4sIQII")  # magic, versions, block offset, block length, CRC
+# magic, versions, block offset, block length, body length, CRC
+RECORD = struct.Struct("<4sIQIII")
 RECORD_MAGIC = b"LDHI"
-CRC_FIELDS = struct.Struct("<IQI")
-ENTRY = struct.Struct("<qqqq")  # id, annotation_id, task_id, project_id
+CRC_FIELDS = struct.Struct("<IQII")
+COLUMNS = ("id",) + KEYS  # the body's columns (i64 each)
 BLOCK_VERSIONS = 256
 # Pending versions are flushed into the files past this many bytes (LABELDESK_HISTORY_FLUSH_BYTES
 # for tests): bounds the memory they take and the scan a lookup makes of them.
@@ -96,13 +99,43 @@ def encode_block(versions):
     return BLOCK.pack(BLOCK_MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 
+def encode_columns(entries):
+    """The four i64 columns of `entries` ([(id, annotation, task, project)]), little-endian."""
+    count = len(entries)
+    return b"".join(struct.pack(f"<{count}q", *(e[i] for e in entries)) for i in range(4))
+
+
+def decode_columns(raw, count):
+    """(ids, annotations, tasks, projects) arrays of a record's decompressed body."""
+    columns = []
+    for i in range(4):
+        column = array("q")
+        column.frombytes(raw[i * count * 8:(i + 1) * count * 8])
+        if sys.byteorder == "big":
+            column.byteswap()
+        columns.append(column)
+    return columns
+
+
 def encode_record(entries, offset, length):
     """The index record of a block at `offset` (`length` bytes) holding `entries`
     ([(id, annotation, task, project)])."""
-    body = b"".join(ENTRY.pack(*e) for e in entries)
-    fields = CRC_FIELDS.pack(len(entries), offset, length)
+    body = zlib.compress(encode_columns(entries), 6)
+    fields = CRC_FIELDS.pack(len(entries), offset, length, len(body))
     crc = zlib.crc32(body, zlib.crc32(fields))
-    return RECORD.pack(RECORD_MAGIC, len(entries), offset, length, crc) + body
+    return RECORD.pack(RECORD_MAGIC, len(entries), offset, length, len(body), crc) + body
+
+
+def decode_record_body(body, count, path, number, where):
+    """The columns of a record's body (its CRC checked by the caller)."""
+    try:
+        raw = zlib.decompress(body)
+    except zlib.error:
+        raw = b""
+    if len(raw) != count * 32:
+        raise CorruptFile(path, f"index record {number}, at byte {where}, passes its checksum "
+                          f"but can't be read. {HINT}", record=number, offset=where)
+    return decode_columns(raw, count)
 
 
 def keys_of(version):
@@ -141,16 +174,14 @@ class Index:
         self.blocks = []  # (offset, length)
         self.lookups = {}
 
-    def add_record(self, offset, length, body):
+    def add_record(self, offset, length, columns):
         block = len(self.blocks)
         self.blocks.append((offset, length))
-        flat = array("q")
-        flat.frombytes(body)
         start = len(self.ids)
-        self.ids.extend(flat[0::4])
-        for n, key in enumerate(KEYS, 1):
-            self.columns[key].extend(flat[n::4])
-        self.block_of.extend([block] * (len(flat) // 4))
+        self.ids.extend(columns[0])
+        for key, column in zip(KEYS, columns[1:]):
+            self.columns[key].extend(column)
+        self.block_of.extend([block] * len(columns[0]))
         for key, lookup in self.lookups.items():
             column = self.columns[key]
             for position in range(start, len(self.ids)):
@@ -218,19 +249,19 @@ class HistoryLog:
         index_size = os.fstat(self.index_fd).st_size
         data_size = os.fstat(self.data_fd).st_size
         expected, number, last_id, versions = data_start, 0, 0, 0
-        torn = None
+        torn = last = None
         while position < index_size:
             number += 1
             head = os.pread(self.index_fd, RECORD.size, position)
             if len(head) < RECORD.size:
                 torn = (position, index_size, "an index record cut short")
                 break
-            magic, count, offset, length, _crc = RECORD.unpack(head)
+            magic, count, offset, length, body_length, crc = RECORD.unpack(head)
             if magic != RECORD_MAGIC or offset != expected or count < 1:
                 raise CorruptFile(self.index_path, f"index record {number}, at byte {position}, "
                                   "is not where or what it should be (damaged). " + HINT,
                                   record=number, offset=position)
-            end = position + RECORD.size + count * ENTRY.size
+            end = position + RECORD.size + body_length
             if end > index_size:
                 torn = (position, index_size, "an index record cut short")
                 break
@@ -239,10 +270,9 @@ class HistoryLog:
                                   f"index (record {number}) names a block at bytes {offset}-"
                                   f"{offset + length}: the file was cut short. {HINT}",
                                   record=number, offset=offset)
-            last = os.pread(self.index_fd, ENTRY.size, end - ENTRY.size)
-            last_id = ENTRY.unpack(last)[0]
             versions += count
             expected = offset + length
+            last = (position, end, count, offset, length, body_length, crc, number)
             position = end
         if torn is not None:
             self._cut(self.index_fd, self.index_path, torn[0], index_size,
@@ -252,6 +282,14 @@ class HistoryLog:
             self._cut(self.data_fd, self.data_path, expected, data_size,
                       f"{data_size - expected} bytes of blocks no index record names")
             data_size = expected
+        if last is not None:  # the last id: the last record's body, checked and read
+            start, end, count, offset, length, body_length, crc, number = last
+            body = os.pread(self.index_fd, body_length, start + RECORD.size)
+            fields = CRC_FIELDS.pack(count, offset, length, body_length)
+            if zlib.crc32(body, zlib.crc32(fields)) != crc:
+                raise CorruptFile(self.index_path, f"index record {number}, bytes {start}-{end}, "
+                                  f"fails its checksum. {HINT}", record=number, offset=start)
+            last_id = decode_record_body(body, count, self.index_path, number, start)[0][-1]
         self.last_id, self.versions = last_id, versions
         self.data_size, self.index_size = data_size, index_size
 
@@ -335,7 +373,8 @@ class HistoryLog:
             if self.index is not None:
                 for block_offset, length, entries in entries_of:
                     self.index.add_record(block_offset, length,
-                                          b"".join(ENTRY.pack(*e) for e in entries))
+                                          [array("q", (e[i] for e in entries))
+                                           for i in range(4)])
             self.last_id = pending[-1][0]
             self.versions += len(pending)
             self.pending, self.pending_bytes = [], 0
@@ -363,9 +402,9 @@ class HistoryLog:
         if self.index_fd is not None:
             start = _read_header(self.index_fd, self.index_path, INDEX_FORMAT)
             raw = os.pread(self.index_fd, self.index_size - start, start)
-            for _number, _position, _count, offset, length, body in _records(
+            for _number, _position, _count, offset, length, columns in _records(
                     raw, start, self.index_path):
-                index.add_record(offset, length, body)
+                index.add_record(offset, length, columns)
         self.index = index
         return index
 
@@ -502,18 +541,20 @@ def _records(raw, start, path):
         where = start + position
         if position + RECORD.size > len(raw):
             break  # an interrupted flush's tail (a read-only view of a running store)
-        magic, count, offset, length, crc = RECORD.unpack_from(raw, position)
-        end = position + RECORD.size + count * ENTRY.size
+        magic, count, offset, length, body_length, crc = RECORD.unpack_from(raw, position)
+        end = position + RECORD.size + body_length
         if magic != RECORD_MAGIC:
             raise CorruptFile(path, f"index record {number}, at byte {where}, is damaged (bad "
                               f"marker). {HINT}", record=number, offset=where)
         if end > len(raw):
             break
         body = raw[position + RECORD.size:end]
-        if zlib.crc32(body, zlib.crc32(CRC_FIELDS.pack(count, offset, length))) != crc:
+        fields = CRC_FIELDS.pack(count, offset, length, body_length)
+        if zlib.crc32(body, zlib.crc32(fields)) != crc:
             raise CorruptFile(path, f"index record {number}, bytes {where}-{start + end}, fails "
                               f"its checksum. {HINT}", record=number, offset=where)
-        yield number, where, count, offset, length, body
+        yield number, where, count, offset, length, decode_record_body(body, count, path,
+                                                                      number, where)
         position = end
 
 
