@@ -100,11 +100,12 @@ def saves(args, report):
                  base.updates if base else None)):
             lat = summary_ms(mine)
             other = summary_ms(theirs) if theirs else None
-            for p in ("p50", "p95"):
+            for p in ("p50", "p95"):  # the target on p50, as bench api's
                 compare = (f"without history: {other[p]:.2f} ms ({args.baseline})" if other
                            else BEFORE if p == "p50" else None)
                 report.add(f"{key}_{p}_ms", f"{what} with history at {args.tasks:,} tasks, "
-                           f"{p} (n={lat['n']})", lat[p], "ms", SAVE_TARGET_MS, compare,
+                           f"{p} (n={lat['n']})", lat[p], "ms",
+                           SAVE_TARGET_MS if p == "p50" else None, compare,
                            detail={"history": lat, "baseline": other})
     finally:
         for side in sides:
@@ -218,6 +219,11 @@ def opening(db, versions, made, report, Store):
                    times[1], "s", None, f"history files: {sizes(db)}")
         report.add("open_history_bytes", "bytes of the history files read while opening",
                    read["bytes"], "B", None, "the index's record headers and its last record")
+        from desktop.db.history import HistoryLog
+        start = now()
+        HistoryLog(db, readonly=True).close()
+        report.add("open_history_ms", "of the open: the history files' part", (now() - start)
+                   * 1000, "ms")
         history = AnnotationHistory(Records(store))
         start = now()
         first = history.of_annotation(made[0])

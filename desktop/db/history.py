@@ -7,8 +7,9 @@ the journal holds are *pending*; they are moved into the history files in batche
 when they pass FLUSH_BYTES, and always before a compaction drops the journal that holds them).
 
 ``db/history.ldb``: a header line, then blocks. A block is ``b"LDHB"``, the payload's length and
-CRC-32 (little-endian u32 each), then the payload: zlib of the JSON list ``[[id, version], ...]``
-of up to BLOCK_VERSIONS versions, in id order.
+CRC-32 (little-endian u32 each), then the payload: zlib of up to BLOCK_VERSIONS lines, in id
+order, each ``<id> <the version's JSON>`` (JSON holds no raw newline): reading one version
+inflates its block and parses that line alone.
 
 ``db/history.idx``: a header line, then one record per block: ``b"LDHI"``, how many versions,
 the block's offset and length, the length of the record's body and a CRC-32 of those fields and
@@ -78,7 +79,7 @@ def _header_line(fmt):
 
 def _read_header(fd, path, fmt):
     """The header's length; CorruptFile / NewerFormat when it isn't this kind of file."""
-    head = os.pread(fd, 4096, 0)
+    head = os.pread(fd, 512, 0)  # a header is ~80 bytes
     newline = head.find(b"\n")
     try:
         header = orjson.loads(head[:newline]) if newline > 0 else None
@@ -94,7 +95,7 @@ def _read_header(fd, path, fmt):
 
 def encode_block(versions):
     """A block of `versions` ([(id, raw JSON of the version)], ids ascending)."""
-    body = b"[" + b",".join(b"[%d,%s]" % (vid, raw) for vid, raw in versions) + b"]"
+    body = b"\n".join(b"%d %s" % (vid, raw) for vid, raw in versions)
     payload = zlib.compress(body, 6)
     return BLOCK.pack(BLOCK_MAGIC, len(payload), zlib.crc32(payload)) + payload
 
@@ -435,7 +436,9 @@ class HistoryLog:
                     wanted.append((index.block_of[position], vid))
             wanted.sort()
             for block, vid in wanted:
-                version = self._block(block).get(vid)
+                version = line_of(self._block(block), vid)
+                version = None if version is None else _parsed(version, self.data_path, block,
+                                                                  index.blocks[block][0])
                 if version is None:
                     offset, length = index.blocks[block]
                     raise CorruptFile(self.index_path, f"the index says version {vid} is in "
@@ -462,16 +465,23 @@ class HistoryLog:
             return list(self._loaded().ids) + [vid for vid, _keys, _raw in self.pending]
 
     def _block(self, number):
+        """The inflated lines of block `number` (its CRC checked), from a small cache."""
         cached = self.cache.get(number)
         if cached is not None:
             return cached
         offset, length = self.index.blocks[number]
         raw = os.pread(self.data_fd, length, offset)
-        versions = decode_block(raw, self.data_path, number + 1, offset)
+        payload = check_block(raw, self.data_path, number + 1, offset)
+        try:
+            lines = zlib.decompress(payload)
+        except zlib.error:
+            raise CorruptFile(self.data_path, f"block {number + 1}, at byte {offset}, passes its "
+                              f"checksum but can't be read. {HINT}", record=number + 1,
+                              offset=offset) from None
         if len(self.cache) >= CACHED_BLOCKS:
             self.cache.pop(next(iter(self.cache)))
-        self.cache[number] = versions
-        return versions
+        self.cache[number] = lines
+        return lines
 
     # -- checking, moving, closing ---------------------------------------------------------------
 
@@ -572,13 +582,42 @@ def check_block(raw, path, number, offset):
 
 
 def decode_block(raw, path, number, offset):
-    """{id: version} of a block's bytes."""
+    """{id: the version's JSON} of a block's bytes."""
     payload = check_block(raw, path, number, offset)
     try:
-        return {vid: version for vid, version in orjson.loads(zlib.decompress(payload))}
-    except (zlib.error, orjson.JSONDecodeError, TypeError, ValueError):
+        out = {}
+        for line in zlib.decompress(payload).split(b"\n"):
+            vid, space, version = line.partition(b" ")
+            if not space or not version.startswith(b"{"):
+                raise ValueError("not a version")
+            out[int(vid)] = version
+        return out
+    except (zlib.error, TypeError, ValueError):
         raise CorruptFile(path, f"block {number}, at byte {offset}, passes its checksum but "
                           f"can't be read. {HINT}", record=number, offset=offset) from None
+
+
+def line_of(lines, vid):
+    """The JSON of version `vid` in a block's inflated lines, or None."""
+    head = b"%d " % vid
+    start = 0 if lines.startswith(head) else lines.find(b"\n" + head) + 1
+    if start == 0 and not lines.startswith(head):
+        return None
+    start += len(head)
+    end = lines.find(b"\n", start)
+    return lines[start:] if end < 0 else lines[start:end]
+
+
+def _parsed(raw, path, block, offset):
+    try:
+        version = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        version = None
+    if not isinstance(version, dict):
+        raise CorruptFile(path, f"block {block + 1}, at byte {offset}, passes its checksum but "
+                          f"holds a version that can't be read. {HINT}", record=block + 1,
+                          offset=offset)
+    return version
 
 
 def scan_blocks(path):
@@ -601,7 +640,9 @@ def scan_blocks(path):
             if magic != BLOCK_MAGIC:
                 raise CorruptFile(path, "bad marker")
             end = position + BLOCK.size + length
-            versions = decode_block(raw[position:end], path, number, position)
+            versions = {vid: _parsed(version, path, number - 1, position)
+                        for vid, version in decode_block(raw[position:end], path, number,
+                                                         position).items()}
         except (CorruptFile, struct.error):
             following = raw.find(BLOCK_MAGIC, position + 1)
             end = following if following > 0 else len(raw)
