@@ -255,8 +255,9 @@ def run(args):
           + (f" (baseline {args.baseline})" if args.baseline else ""), flush=True)
     started = time.perf_counter()
     saves(args, report)
-    print(f"-- history: {args.annotations:,} annotations x {args.edits} edits", flush=True)
-    volume(args, report)
+    if args.annotations > 0:
+        print(f"-- history: {args.annotations:,} annotations x {args.edits} edits", flush=True)
+        volume(args, report)
     report.note(f"history benchmark took {time.perf_counter() - started:.0f} s")
     return report
 
@@ -269,7 +270,7 @@ def add_arguments(parser):
     parser.add_argument("--baseline", default=None,
                         help="a checkout without history whose server saves beside ours")
     parser.add_argument("--annotations", type=int, default=100_000,
-                        help="annotations of the volume figures")
+                        help="annotations of the volume figures (0: no volume figures)")
     parser.add_argument("--edits", type=int, default=5, help="edits of each annotation")
     parser.add_argument("--step-seconds", type=float, default=120,
                         help="time bound of the save step")
