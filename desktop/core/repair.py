@@ -130,17 +130,24 @@ def repair_folder(folder, fsync=True, acknowledged=None):
     folder = str(folder)
     report = Report(folder)
     damaged_history = history.problem(folder)
-    found = problem(folder, acknowledged)
-    if found is None and damaged_history is None:
-        return report
-    for newer in (found, damaged_history):
-        if isinstance(newer, NewerFormat):
-            raise CannotRepair(f"{newer.path}: {newer.reason}")
-    if damaged_history is not None:
+    if isinstance(damaged_history, NewerFormat):
+        raise CannotRepair(f"{damaged_history.path}: {damaged_history.reason}")
+    if damaged_history is None:
+        found = problem(folder, acknowledged)
+        if found is None:
+            return report
+        if isinstance(found, NewerFormat):
+            raise CannotRepair(f"{found.path}: {found.reason}")
+    else:
+        # the history first (the store's files are then written anew as well: the snapshot's
+        # record of the history's last version may be above what was kept)
         report.aside = keep_aside(folder, folder, names=ORIGINALS)  # before anything is written
         report.notes.append(f"Found: {damaged_history.path}: "
                             f"{damaged_history.reason.split(' Nothing was changed')[0]}")
         report.notes += history.rebuild(folder, fsync)
+        found = problem(folder, acknowledged)
+        if isinstance(found, NewerFormat):
+            raise CannotRepair(f"{found.path}: {found.reason}")
     if found is not None:
         report.notes.append(f"Found: {found.path}: "
                             f"{found.reason.split(' Nothing was changed')[0]}")

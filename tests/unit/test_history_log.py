@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from desktop.core import repair
 from desktop.db import CorruptFile, Store
 from desktop.db import history as history_module
 from desktop.db.history import BLOCK, RECORD, HistoryLog
@@ -267,6 +268,14 @@ def test_history_files_holding_less_than_was_written_are_refused(folder, tmp_pat
     with pytest.raises(CorruptFile) as refused:
         versioned(folder)
     assert words in refused.value.reason and "Nothing was changed" in refused.value.reason
+    # `labeldesk repair` says what was found, keeps what reads, and the store opens again
+    report = repair.repair_folder(str(folder), fsync=False)
+    found = [line for line in report.lines() if line.startswith("Found:")]
+    assert words in found[0] and len(found) == (2 if how == "data cut inside a block" else 1)
+    store = versioned(folder)
+    assert sorted(everything(store)) == list(range(1, 11))  # the second block is lost
+    assert len(store.table("notes").docs()) == 20
+    store.close()
 
 
 def test_a_missing_index_is_rebuilt_from_the_blocks(folder):
