@@ -382,16 +382,28 @@ class HistoryLog:
             return len(pending)
 
     def _create(self):
+        """Both files, each with its header (fsynced), or neither: a failure (a full disk)
+        removes what it made, and the next flush tries again."""
         if self.data_fd is not None:
             return
-        for path, fmt in ((self.data_path, DATA_FORMAT), (self.index_path, INDEX_FORMAT)):
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-            _append(fd, _header_line(fmt), self.fsync)
-            if path == self.data_path:
-                self.data_fd, self.data_size = fd, os.fstat(fd).st_size
-            else:
-                self.index_fd, self.index_size = fd, os.fstat(fd).st_size
-        fsync_dir(self.folder)
+        made = []
+        try:
+            for path, fmt in ((self.data_path, DATA_FORMAT), (self.index_path, INDEX_FORMAT)):
+                fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+                made.append((fd, path))
+                _append(fd, _header_line(fmt), self.fsync)
+            fsync_dir(self.folder)
+        except BaseException:
+            for fd, path in made:
+                os.close(fd)
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
+            raise
+        (self.data_fd, _), (self.index_fd, _) = made
+        self.data_size = os.fstat(self.data_fd).st_size
+        self.index_size = os.fstat(self.index_fd).st_size
 
     # -- reading -------------------------------------------------------------------------------
 

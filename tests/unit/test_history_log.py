@@ -328,3 +328,26 @@ def test_a_new_history_file_is_not_taken_for_a_newer_one(folder):
     with pytest.raises(CorruptFile) as refused:
         HistoryLog(folder, readonly=True)
     assert "newer LabelDesk" in refused.value.reason
+
+
+def test_history_files_that_cant_be_made_are_made_at_the_next_flush(folder, monkeypatch):
+    """A full disk when the history files are first made: neither is left half made."""
+    store = versioned(folder)
+    write_notes(store, 3)
+    real = history_module._append
+
+    def full(fd, data, fsync):
+        if b"labeldesk-history-index" in data:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data, fsync)
+    monkeypatch.setattr(history_module, "_append", full)
+    with pytest.raises(OSError):
+        store.compact()  # the compaction waits: its flush failed
+    assert not (folder / "history.ldb").exists() and not (folder / "history.idx").exists()
+    monkeypatch.setattr(history_module, "_append", real)
+    expected = everything(store)
+    store.compact()
+    store.close()
+    store = versioned(folder)
+    assert everything(store) == expected and len(expected) == 9
+    store.close()
