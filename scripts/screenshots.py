@@ -22,14 +22,13 @@ OUT = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SAMPLE = ROOT / "desktop" / "ui" / "samples" / "street.jpg"
-# Label Studio's template gallery, as set-up unpacks it (desktop/ui/webapp.py)
 TEMPLATES = ROOT / "desktop" / "ui" / "vendor" / "webapp" / "annotation_templates"
 
 
-def template(name):
-    """A gallery template's label config (its config.yml's `config`)."""
+def template(path):
+    """The label config of one of Label Studio's templates (taken by set-up with the web app)."""
     import yaml
-    return yaml.safe_load((TEMPLATES / name / "config.yml").read_text())["config"]
+    return yaml.safe_load((TEMPLATES / path / "config.yml").read_text())["config"]
 
 
 NER = template("natural-language-processing/named-entity-recognition")
@@ -69,8 +68,8 @@ def demo(api):
                                                        "start": 0, "end": 5,
                                                        "labels": ["PER"]}}]})
     images = api.post("/api/projects", json={"title": "Street scenes", "label_config": BOXES,
-                                             "description": "Cars, people and traffic "
-                                             "lights."}).json()
+                                             "description": "Airplanes and cars "
+                                             "from above."}).json()
     with open(SAMPLE, "rb") as f:
         api.post(f"/api/projects/{images['id']}/import", files={"file": ("street.jpg", f)})
     api.post("/api/projects", json={"title": "Support tickets", "label_config": template(

@@ -6,6 +6,7 @@ from desktop.api import (
     dm,
     drafts,
     exports,
+    handovers,
     history,
     imports,
     legacy,
@@ -15,6 +16,7 @@ from desktop.api import (
     schema,  # the OpenAPI description: /api/schema, /docs/api
     storages,
     tasks,
+    trash,
     ui,
     users,
     webhooks,
@@ -23,7 +25,7 @@ from desktop.api.web import ApiPlugin, App, Guard
 
 MODULES = (misc, users, projects, tasks, annotations, history, imports, dm, drafts, exports, ml,
            storages, webhooks,
-           legacy, ui, backups, schema)
+           legacy, ui, backups, handovers, trash, schema)
 
 
 def create_api(core):

@@ -230,7 +230,7 @@ class Annotations:
         return draft_id
 
     def delete(self, annotation_id, user_id=None):
-        with self.r.transaction():
+        with self.r.trash.collect("annotations"), self.r.transaction():
             history.note(self.r, user=user_id)  # who deleted it, in its "deleted" version
             doc = self.get(annotation_id)
             self.r.drafts.remove(doc_ids=list(self.r.drafts_by_annotation.ids(annotation_id)))
@@ -242,7 +242,7 @@ class Annotations:
     def delete_of_tasks(self, task_ids, annotator=None):
         """The annotations of the tasks (only `annotator`'s when given) and their drafts,
         task- and annotation-level, as LS's delete_tasks_annotations action."""
-        with self.r.transaction():
+        with self.r.trash.collect("annotations"), self.r.transaction():
             removed = 0
             self.r.drafts.remove(doc_ids=drafts.ids_of_tasks(self.r, task_ids, annotator))
             docs = self.r.annotations

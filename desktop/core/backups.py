@@ -4,11 +4,11 @@ What a user can count on:
 
 * Where and what: ``<data dir>/backups/`` (0700, files 0600). Each backup is one file, a complete,
   checksummed snapshot of the whole store at one moment (every project, task, annotation,
-  prediction, view, storage and ML setting, user and token), in the format of db/snapshot.ldb,
-  named ``snapshot-<UTC time>-g<generation>-<kind>-n<number>.ldb``. With it are kept the files
-  it names: the uploads in media/ and the export files in export/, as hard links in
-  backups/files/ (no copy; a copy across file systems), one link for all the backups that name
-  a file, removed once none does. Not in it: settings.json.
+  prediction, view, storage and ML setting, user and token, the trash), in the format of
+  db/snapshot.ldb, named ``snapshot-<UTC time>-g<generation>-<kind>-n<number>.ldb``. With it
+  are kept the files it names: the uploads in media/ and the export files in export/ (the
+  trash's too), as hard links in backups/files/ (no copy; a copy across file systems), one link
+  for all the backups that name a file, removed once none does. Not in it: settings.json.
 * Order: by the number, one more than the highest before (across restarts), never by the
   clock: a clock set back or ahead changes no order, and rotation never deletes the newest.
 * When: "Back up now" in Settings and `labeldesk backup`; in the background, at start and then
@@ -216,7 +216,7 @@ class Backups:
         try:
             with storage.lock:
                 names = files_named({name: dict(storage.tables.get(name) or {})
-                                     for name in ("uploads", "exports")})
+                                     for name in ("uploads", "exports", "trash")})
             keep_files(self.folder, names)
         except Exception as e:  # noqa: BLE001 - logged; backups made later keep their files
             log.warning("backups: could not keep the media files: %s", e)

@@ -471,8 +471,8 @@ def prune_files(folder, storage=None, names=None):
     else:
         def current():
             with storage.lock:
-                return files_named({"uploads": dict(storage.tables.get("uploads") or {}),
-                                    "exports": dict(storage.tables.get("exports") or {})})
+                return files_named({name: dict(storage.tables.get(name) or {})
+                                    for name in ("uploads", "exports", "trash")})
         generation = storage.journal.generation
     candidates -= current()
     if candidates and storage is not None:

@@ -23,6 +23,7 @@ from desktop.core.projects import Projects
 from desktop.core.records import Records
 from desktop.core.sessions import Sessions
 from desktop.core.tasks import Tasks
+from desktop.core.trash import days_setting
 from desktop.core.users import Users
 from desktop.data_export.exports import Exports
 from desktop.data_import.imports import Imports
@@ -35,6 +36,7 @@ from desktop.legacy.files import LegacyIO
 from desktop.legacy.models import LegacyML
 from desktop.legacy.project import Legacy
 from desktop.ml.backends import MLBackends
+from desktop.pushpull.jobs import Handovers
 from desktop.webhooks.webhooks import Webhooks
 
 log = logging.getLogger("labeldesk")
@@ -89,6 +91,9 @@ class LabelDesk:
         self.actions = Actions(self)
         self.data_manager = DataManager(self)
         self.drafts = Drafts(records, self.tasks, self.annotations)
+        self.trash = records.trash  # what deletes keep, for settings.trash_days days
+        self.trash.days = lambda: days_setting(self.settings)
+        self.trash.recount = self.tasks.recount
         self.stream_history = self.tasks.history
         # Features that stand on the data API; each takes the whole core.
         self.exports = Exports(self)
@@ -96,6 +101,7 @@ class LabelDesk:
                 [] if self.store.readonly else interrupted_restore(
                     settings.store_dir, self.store.storage.journal.generation)):
             log.warning("store recovery: %s", note)
+        self.trash.expire()
         self._remove_orphans()
         self.ml = MLBackends(self)
         self.storages = Storages(self)
@@ -105,6 +111,7 @@ class LabelDesk:
         self.legacy_ml = LegacyML(self)
         self.sessions = Sessions(self)
         self.backups = Backups(self)  # and from now on compactions keep the old snapshot
+        self.handovers = Handovers(self)  # push and pull to a Label Studio server, as jobs
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
                                   self.storages.delete_project, self.exports.delete_project,
@@ -155,8 +162,15 @@ class LabelDesk:
         def kept(name):
             return is_kept(folder, name)
 
-        notes = self.exports.recover(kept=kept) + self.uploads.remove_orphans(
-            keep_referenced=self.uploads.named_by_tasks, kept=kept)
+        trashed = self.trash.files()  # media/… and export/… names the trash keeps
+
+        def shown_or_trashed(names):
+            return self.uploads.named_by_tasks(names) | {
+                n for n in names if f"media/{n}" in trashed}
+
+        notes = self.exports.recover(kept=kept, keep={
+            n.split("/", 1)[1] for n in trashed if n.startswith("export/")}) + \
+            self.uploads.remove_orphans(keep_referenced=shown_or_trashed, kept=kept)
         for note in notes:
             log.warning("store recovery: %s", note)
         if notes:
@@ -178,7 +192,9 @@ class LabelDesk:
         self.uploads.delete_project(project_id)
 
     def close(self):
+        self.handovers.close()  # running jobs stop at a batch's end, resumable
         self.backups.stop()
+        self.trash.stop()
         self.webhooks.close()
         if self.exports.live is not None:
             self.exports.live.stop()
@@ -250,6 +266,7 @@ class Reopenable:
         with self._idle:
             self.app = app
         app.backups.start()  # the daily backup, in the background when one is due
+        app.trash.start()  # and the trash's expired items go
 
     def __call__(self, environ, start_response):
         with self._idle:

@@ -153,8 +153,8 @@ def click(display_name, x, y):
         lib.XCloseDisplay(display)
 
 
-# A screenshot of the whole X screen, taken by a Qt process: its size, colours and how much of it
-# is the sidebar's colour.
+# A screenshot of the whole X screen, taken by a Qt process: its size, colours, how much of it the
+# window covers and how much of its top-left corner is LabelDesk's icon.
 GRAB = r"""
 import json, sys
 from PySide6.QtGui import QGuiApplication
@@ -162,13 +162,11 @@ app = QGuiApplication(sys.argv)
 image = app.primaryScreen().grabWindow(0).toImage()
 image.save(sys.argv[1])
 w, h = image.width(), image.height()
-colours, dark, drawn, xs, ys = set(), 0, 0, [], []
+colours, drawn, xs, ys = set(), 0, [], []
 for y in range(0, h, 4):
     for x in range(0, w, 4):
         rgb = image.pixel(x, y) & 0xFFFFFF
         colours.add(rgb)
-        if rgb == 0x14171F:  # the sidebar of LabelDesk's own pages
-            dark += 1
         if rgb != 0x000000:  # the window, on the screen's black
             drawn += 1
             xs.append(x)
@@ -181,6 +179,6 @@ for y in range(top, min(top + 60, h), 2):
             image.pixel(x, y) & 255
         if abs(r - 0x2F) < 24 and abs(g - 0x5B) < 24 and abs(b - 0xEA) < 24:
             brand += 1
-print(json.dumps({"width": w, "height": h, "colours": len(colours), "sidebar": dark,
+print(json.dumps({"width": w, "height": h, "colours": len(colours),
                   "drawn": drawn, "header_icon": brand}))
 """
