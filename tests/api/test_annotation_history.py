@@ -346,3 +346,25 @@ def test_a_restore_discards_the_users_draft_of_that_annotation(make_live):
     restored = api.post(f"/api/annotation-history/{oldest['id']}/restore").json()
     assert restored["result"] == results[0]
     assert api.get(f"/api/drafts/{draft.json()['id']}").status_code == 404
+
+
+def test_a_deleted_annotation_back_from_the_trash_keeps_its_history(make_live):
+    """The delete leaves a "deleted" version; the trash gives the annotation back, which is
+    one more version; its versions can be restored again."""
+    api = make_live().api
+    project, (task,) = labeled(api)
+    annotation, results = edit_five_times(api, task)
+    newest = api.get(f"/api/annotation-history?annotation={annotation}").json()[0]["id"]
+    api.delete(f"/api/annotations/{annotation}").raise_for_status()
+    refused = assert_envelope(api.post(f"/api/annotation-history/{newest}/restore"), 409)
+    assert "restore it from the trash first" in refused["detail"]
+    item = api.get("/api/ui/trash").json()["items"][0]
+    assert item["kind"] == "annotations"
+    answer = api.post(f"/api/ui/trash/{item['id']}/restore")
+    assert answer.status_code == 200, answer.text
+    history = api.get(f"/api/annotation-history?annotation={annotation}").json()
+    assert [h["action"] for h in history[:3]] == ["updated", "deleted", "updated"]
+    assert history[0]["comment"] == "Restored from the trash"
+    assert history[0]["result"] == history[1]["result"] == results[-1]
+    first = history[-1]["id"]
+    assert api.post(f"/api/annotation-history/{first}/restore").json()["result"] == results[0]
