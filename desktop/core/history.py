@@ -76,10 +76,9 @@ def carry(records, version):
 def carry_project(records, versions, project_id, annotations, tasks, user):
     """A project file's history into project `project_id`, which it makes (inside its
     transaction): `versions` its stored versions (oldest first), `annotations` and `tasks` its
-    maps of old
-    ids to new, `user` its map of user ids. A version of an annotation the file doesn't hold
-    (deleted before it was written) gets an annotation id never given out, one per annotation,
-    so its history stays together. Returns how many versions were carried."""
+    maps of old ids to new, `user` its map of user ids. A version of an annotation the file
+    doesn't hold (deleted before it was written) gets an annotation id never given out, one per
+    annotation, so its history stays together. Returns how many versions were carried."""
     storage = records.store.storage
     gone = {}  # old ids of annotations the file doesn't hold -> new ids
     count = 0

@@ -20,12 +20,18 @@ let shown = {annotation: null, items: []};  // what the panel was last given
 let loading = 0;
 let asking = null;  // the annotation whose history is being fetched
 
-function store() {
-  return window.Htx?.annotationStore || null;
-}
-
 function dataManager() {
   return window.DM?.SDK || null;  // window.DM is the data manager's app store
+}
+
+// The editor's annotation store, when the editor on screen is the data manager's labeling
+// view's: not the settings page's preview, nor an editor left behind by a page gone (its
+// store is dead; changing it is an error).
+function store() {
+  const htx = window.Htx;
+  if (!htx || !/^\/projects\/\d+\/data\/?$/.test(location.pathname)) return null;
+  if (dataManager()?.lsf?.lsf !== htx) return null;
+  return htx.annotationStore || null;
 }
 
 function selectedAnnotation() {
