@@ -7,6 +7,7 @@ from desktop.api import (
     drafts,
     exports,
     handovers,
+    history,
     imports,
     legacy,
     misc,
@@ -22,8 +23,8 @@ from desktop.api import (
 )
 from desktop.api.web import ApiPlugin, App, Guard
 
-MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
-           webhooks,
+MODULES = (misc, users, projects, tasks, annotations, history, imports, dm, drafts, exports, ml,
+           storages, webhooks,
            legacy, ui, backups, handovers, trash, schema)
 
 

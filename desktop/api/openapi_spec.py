@@ -146,6 +146,20 @@ SCHEMAS = {
     "AnnotationWrite": obj({"result": RESULT, "was_cancelled": BOOL, "ground_truth": BOOL,
                             "lead_time": nullable(NUM), "parent_prediction": nullable(ID),
                             "parent_annotation": nullable(ID)}),
+    "AnnotationHistory": obj({
+        "id": INT, "action": nullable(STR), "annotation_id": nullable(INT),
+        "comment": nullable(STR), "comment_id": nullable(INT), "created_at": DATE,
+        "created_by": nullable(INT), "draft_id": nullable(INT), "lead_time": nullable(NUM),
+        "organization_id": nullable(INT), "project_id": nullable(INT),
+        "result": nullable(RESULT), "review_id": nullable(INT), "started_at": nullable(DATE),
+        "task_id": nullable(INT),
+    }, ["id", "comment", "created_at"], description="A version of an annotation, as Label "
+        "Studio Enterprise's AnnotationHistory: `action` is one of LSE's (prediction, "
+        "imported, submitted, updated, skipped, ...) or LabelDesk's `deleted`."),
+    "AnnotationHistoryPage": obj({"count": INT, "next": nullable(STR),
+                                  "previous": nullable(STR),
+                                  "results": array(ref("AnnotationHistory"))},
+                                 ["count", "results"]),
     "Prediction": obj({
         "id": INT, "result": RESULT, "task": INT, "project": nullable(INT),
         "model_version": nullable(STR), "score": nullable(NUM), "created_at": DATE,
@@ -364,6 +378,7 @@ QUERY = {
     "format": STR, "storage_for": STR, "type": STR, "uuid": STR, "task_ids": STR,
     "mode": STR, "label_config": STR, "q": STR, "raw": BOOL, "error": STR,
     "interaction": STR, "organization-only": BOOL, "contributed_to_projects": BOOL,
+    "annotation": ID, "created_at_from": DATE, "created_at_to": DATE,
 }
 PATH = {
     "kind_type": {"type": "string", "enum": sorted(STORAGE_TYPES)},
@@ -512,6 +527,22 @@ OPERATIONS = [
      dict(body="AnnotationWrite", ok=(200, "Annotation"))),
     ("DELETE", "/api/annotations/{annotation_id}", "Annotations", "Delete an annotation",
      dict(ok=(204, None))),
+    # annotation history (Label Studio Enterprise's endpoints; restore is LabelDesk's)
+    ("GET", "/api/annotation-history", "Annotation history",
+     "Every version of an annotation, newest first (also of a deleted one)",
+     dict(q=("annotation", "ordering"), ok=(200, array(ref("AnnotationHistory"))))),
+    ("DELETE", "/api/annotation-history", "Annotation history",
+     "Remove the history of an annotation, task or project from every answer",
+     dict(q=("annotation", "task", "project"), ok=(200, obj({"removed": INT}, ["removed"])))),
+    ("GET", "/api/annotation-history/{version_id}", "Annotation history", "One version",
+     dict(ok=(200, "AnnotationHistory"))),
+    ("POST", "/api/annotation-history/{version_id}/restore", "Annotation history",
+     "LabelDesk: make the annotation that version again (the restore is a new version)",
+     dict(ok=(200, "Annotation"))),
+    ("GET", "/api/projects/{project_id}/annotation-history", "Annotation history",
+     "A project's versions, newest first, a page at a time",
+     dict(q=("page", "page_size", "created_at_from", "created_at_to"),
+          ok=(200, "AnnotationHistoryPage"))),
     ("GET", "/api/predictions", "Predictions", "Predictions of a task or project",
      dict(q=("task", "project", "task__project"), ok=(200, array(ref("Prediction"))))),
     ("POST", "/api/predictions", "Predictions", "Create a prediction",

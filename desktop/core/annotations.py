@@ -4,7 +4,7 @@ import uuid
 
 import orjson
 
-from desktop.core import clock, drafts, jsonload
+from desktop.core import clock, drafts, history, jsonload
 from desktop.core.errors import LabelDeskError, NotFound, PermissionDenied, ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.records import locked
@@ -174,6 +174,7 @@ class Annotations:
             draft_id = self._draft_of(fields, task_id, user_id)
             if draft_id is not None:
                 clean["draft_created_at"] = self.r.drafts.doc(draft_id)["created_at"]
+                history.note(self.r, draft_id=draft_id)
             if was_cancelled:
                 clean["was_cancelled"] = True
             stamp = clock.iso()
@@ -196,8 +197,11 @@ class Annotations:
         return annotation_id
 
     @locked
-    def update(self, annotation_id, fields, user_id):
+    def update(self, annotation_id, fields, user_id, comment=None):
+        """`comment`: what the version this update makes says (a restore names the version)."""
         with self.r.transaction():
+            if comment is not None:
+                history.note(self.r, comment=comment)
             doc = self.get(annotation_id)
             clean = self._clean(fields)
             clean["updated_at"] = clock.iso()
@@ -227,6 +231,7 @@ class Annotations:
 
     def delete(self, annotation_id, user_id=None):
         with self.r.trash.collect("annotations"), self.r.transaction():
+            history.note(self.r, user=user_id)  # who deleted it, in its "deleted" version
             doc = self.get(annotation_id)
             self.r.drafts.remove(doc_ids=list(self.r.drafts_by_annotation.ids(annotation_id)))
             self.r.annotations.remove(doc_ids=[annotation_id])

@@ -2,7 +2,7 @@
 selected tasks (ref. §4.4, §9), as Label Studio 1.23.2 answers them. The saved views
 (tabs) are in dm_views.py, the fixed descriptions in dm_columns.py."""
 
-from desktop.core import clock, drafts, fields, taskquery
+from desktop.core import clock, drafts, fields, history, taskquery
 from desktop.core.dm_columns import ACTIONS, MEDIA_TYPES, UNLISTED, task_columns
 from desktop.core.dm_views import Views
 from desktop.core.errors import Bare, NotFound, ValidationError
@@ -197,6 +197,7 @@ class Actions:
         ids = self._checked(action, project_id, body, view_id)
         if action == "delete_tasks":
             with self.r.trash.collect("tasks"):  # the tabs too, when they go with the tasks
+                history.note(self.r, user=user_id)  # who deleted their annotations
                 count = core.tasks.delete_many(ids)
                 reload = not self.r.tasks_by_project.count(project_id)
                 if reload:  # LS: a project left without tasks loses its tabs
@@ -215,6 +216,7 @@ class Actions:
                 annotator is None or a.get("completed_by") == annotator
                 for _, a in core.tasks.annotations_of(t))]
             with self.r.trash.collect("annotations"):
+                history.note(self.r, user=user_id)
                 count = core.annotations.delete_of_tasks(ids, annotator)
                 self._touch(touched, user_id)
             return {"processed_items": count, "detail": f"Deleted {count} annotations"}

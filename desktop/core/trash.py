@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 
 import orjson
 
-from desktop.core import clock
+from desktop.core import clock, history
 from desktop.core.errors import Conflict, NotFound, ValidationError
 from desktop.db.backupfiles import files_named
 from desktop.db.backups import now, step
@@ -237,6 +237,8 @@ class Trash:
         """Put the item's documents back under their ids, in one transaction; 409 when what
         they belong to is not there (in the trash itself, or gone for good)."""
         with self.r.transaction(), self.store.bulk(freeze=False):
+            # the annotations it gives back get a version saying so (core/history.py)
+            history.note(self.r, action="updated", comment="Restored from the trash")
             item = self._get(item_id)
             answer = self.as_json(item_id, item)
             removed, changed = self._records(item_id)

@@ -16,6 +16,7 @@ from desktop.core.annotations import Annotations
 from desktop.core.backups import Backups, backups_dir, read_beside
 from desktop.core.data_manager import Actions, DataManager, Views
 from desktop.core.drafts import Drafts
+from desktop.core.history import AnnotationHistory
 from desktop.core.organization import Organization
 from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
@@ -81,6 +82,8 @@ class LabelDesk:
         self.projects = Projects(records, self.users)
         self.tasks = Tasks(records, self.projects, self.users)
         self.annotations = Annotations(records, self.tasks, self.users)
+        # every change of an annotation leaves a version, from here on (core/history.py)
+        self.annotation_history = AnnotationHistory(records, self.annotations)
         self.predictions = Predictions(records, self.tasks, self.projects)
         self.uploads = Uploads(records, settings.media_dir)
         self.imports = Imports(records, self.projects, self.tasks, self.predictions, self.uploads)
@@ -115,6 +118,8 @@ class LabelDesk:
                                   self.webhooks.delete_project]
         self.reopen = None  # reopen(data_dir, commit) when served by a Reopenable
         self.wsgi = create_api(self)
+        threading.Thread(target=self._check_history, name="labeldesk-history-check",
+                         daemon=True).start()
 
     @property
     def warnings(self):
@@ -172,6 +177,14 @@ class LabelDesk:
             log.warning("store recovery: start-up cleanup took %.3f s",
                         time.perf_counter() - started)
 
+    def _check_history(self):
+        """The annotation history files read whole once (opening reads only their ends): damage
+        is logged and shown to the user, with where it is."""
+        problem = self.annotation_history.check()
+        if problem:
+            log.error("annotation history: %s", problem)
+            self.store.storage.warnings.append(f"The annotation history is damaged: {problem}")
+
     def _delete_project_data(self, project_id):
         records = self.records
         self.tasks.delete_many(list(records.tasks_by_project.ids(project_id)))
@@ -213,6 +226,10 @@ class ReadOnlyCore:
     @cached_property
     def annotations(self):
         return Annotations(self.records, self.tasks, self.users)
+
+    @cached_property
+    def annotation_history(self):
+        return AnnotationHistory(self.records, self.annotations)
 
     @cached_property
     def uploads(self):

@@ -13,6 +13,7 @@
 import DOMPurify from "/static/dompurify/purify.es.mjs";
 import {installWith} from "./sanitize.js";
 import {installActionCounts} from "./webapp-actions.js";
+import {installHistory} from "./webapp-history.js";
 import {installMenu} from "./webapp-menu.js";
 
 const settings = JSON.parse(document.getElementById("app-settings").textContent);
@@ -71,4 +72,5 @@ XMLHttpRequest.prototype.send = function (body) {
 };
 
 installMenu();
+installHistory();
 installActionCounts();
