@@ -128,8 +128,8 @@ NEAR_DUPLICATE_ACTIONS = [
      "permission": "tasks.delete", "reload": True,
      "dialog": {"title": "Delete Near-Duplicates",
                 "text": "The selected tasks that are near-duplicates of another task are deleted "
-                        "with their annotations; the tasks they repeat stay. Please confirm your "
-                        "action.", "type": "confirm"}},
+                        "with their annotations (into LabelDesk's trash); the tasks they repeat "
+                        "stay. Please confirm your action.", "type": "confirm"}},
     {"id": "merge_near_duplicates", "title": "Merge Near-Duplicates", "order": 97,
      "permission": ["tasks.change", "tasks.delete"], "reload": True,
      "dialog": {"title": "Merge Near-Duplicates",

@@ -396,9 +396,9 @@ class Tasks:
 
     def delete_many(self, task_ids):
         """Delete tasks with their annotations, predictions and drafts, in one durable
-        write."""
+        write (into the trash)."""
         task_ids = [i for i in task_ids if self.r.tasks.doc(i) is not None]
-        with self.r.transaction():
+        with self.r.trash.collect("tasks"), self.r.transaction():
             annotation_ids, prediction_ids = [], []
             for task_id in task_ids:
                 annotation_ids.extend(self.r.annotations_by_task.ids(task_id))
