@@ -219,6 +219,15 @@ def test_near_duplicates_found_filtered_deleted_and_merged(api, server):
     assert answer.status_code == 200 and answer.json()["processed_items"] == 1
     assert api.get(f"/api/tasks/{merged_copy}").status_code == 404
     assert api.get(f"/api/tasks/{original}").json()["total_annotations"] == 1
+    # into the trash as one item: restoring it undoes the merge
+    item = max((i for i in api.get("/api/ui/trash").json()["items"] if i["kind"] == "tasks"),
+               key=lambda i: i["id"])
+    assert api.post(f"/api/ui/trash/{item['id']}/restore").status_code == 200
+    assert api.get(f"/api/tasks/{merged_copy}").json()["total_annotations"] == 1
+    assert api.get(f"/api/tasks/{original}").json()["total_annotations"] == 0
+    answer = api.post(f"/api/dm/actions?id=merge_near_duplicates&project={project}",
+                      json={"selectedItems": {"all": False, "included": [merged_copy]}})
+    assert answer.json()["processed_items"] == 1
 
     answer = api.post(f"/api/dm/actions?id=delete_near_duplicates&project={project}",
                       json={"selectedItems": {"all": True}, "filters": query["filters"]})
