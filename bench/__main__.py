@@ -1,4 +1,5 @@
-"""`python -m bench`: every default benchmark. `python -m bench store|api|ui [options]`: one.
+"""`python -m bench`: every default benchmark. `python -m bench store|api|ui|assistant-models
+[options]`: one.
 
 The default run (store at 100k documents, API and UI at 100k tasks) finishes in under 5 minutes
 on a 2-core machine. The 1M-task API run is separate: `python -m bench api --tasks 1000000`.
@@ -8,9 +9,9 @@ import argparse
 import sys
 import time
 
-from bench import OUT_DIR, api, store, ui
+from bench import OUT_DIR, api, assistants_models, store, ui
 
-TOPICS = {"store": store, "api": api, "ui": ui}
+TOPICS = {"store": store, "api": api, "ui": ui, "assistant-models": assistants_models}
 
 
 def main(argv=None):
