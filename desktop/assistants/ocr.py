@@ -76,11 +76,15 @@ def fits(label_config):
 class Tesseract:
     """The program and what it read lately (pages for smart rectangles)."""
 
-    def __init__(self, program, tessdata=None):
+    def __init__(self, program, tessdata=None, libraries=None):
         self.program = program
         self.env = dict(os.environ, OMP_THREAD_LIMIT="1")  # OpenMP threads: 0.36 s -> 2.3 s
         if tessdata:
             self.env["TESSDATA_PREFIX"] = tessdata
+        if libraries:  # a bundle's: its libtesseract and leptonica sit beside Python's
+            search = [libraries] + [p for p in self.env.get("LD_LIBRARY_PATH", "").split(
+                os.pathsep) if p]
+            self.env["LD_LIBRARY_PATH"] = os.pathsep.join(search)
         self.pages = collections.OrderedDict()
 
     def version(self):
@@ -103,7 +107,9 @@ class Tesseract:
         return page
 
     def tsv(self, path, lang, psm):
-        cmd = [self.program, os.fspath(path), "stdout", "--psm", str(psm), "-l", lang, "tsv"]
+        # TSV by its variables, not the "tsv" config file: a bundle carries no configs/ folder
+        cmd = [self.program, os.fspath(path), "stdout", "--psm", str(psm), "-l", lang,
+               "-c", "tessedit_create_tsv=1", "-c", "tessedit_create_txt=0"]
         out = subprocess.run(cmd, capture_output=True, env=self.env, timeout=TIMEOUT_S)
         if out.returncode != 0:
             message = out.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -133,25 +139,25 @@ def parse_tsv(text):
 
 
 def find_program():
-    """(program, tessdata folder or None): $LABELDESK_TESSERACT, a copy bundled with a
-    packaged LabelDesk (<bundle>/tesseract/), else `tesseract` on the PATH."""
+    """(program, tessdata folder or None, library folder or None): $LABELDESK_TESSERACT, the
+    copy a packaged LabelDesk carries (<bundle>/tesseract/, packaging/labeldesk.spec), else
+    `tesseract` on the PATH."""
     explicit = os.environ.get("LABELDESK_TESSERACT")
     if explicit:
-        return explicit, None
+        return explicit, None, None
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         program = os.path.join(bundle, "tesseract", "tesseract")
         if os.path.exists(program):
-            return program, os.path.join(bundle, "tesseract", "tessdata")
+            return program, os.path.join(bundle, "tesseract", "tessdata"), bundle
     found = shutil.which("tesseract")
     if found is None:
         raise RuntimeError(f"Tesseract is not installed. {NEEDS}.")
-    return found, None
+    return found, None, None
 
 
 def load():
-    program, tessdata = find_program()
-    model = Tesseract(program, tessdata)
+    model = Tesseract(*find_program())
     try:
         model.version()  # fails here, once, when the program can't run
     except (OSError, subprocess.SubprocessError) as exc:

@@ -160,6 +160,27 @@ def test_ocr_turned_boxes_without_pillow():
     assert words == [(35, 10, 10, 20, 90.0, "w", "k")]
 
 
+def test_ocr_uses_the_tesseract_a_bundle_carries(monkeypatch, tmp_path, page):
+    import glob
+    import shutil
+    import sys
+
+    # as packaging/labeldesk.spec lays it out: <_MEIPASS>/tesseract/{tesseract,tessdata/}
+    (tmp_path / "tesseract" / "tessdata").mkdir(parents=True)
+    (tmp_path / "tesseract" / "tesseract").symlink_to(shutil.which("tesseract"))
+    [data] = glob.glob("/usr/share/tesseract-ocr/*/tessdata/eng.traineddata")[-1:]
+    (tmp_path / "tesseract" / "tessdata" / "eng.traineddata").symlink_to(data)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    model = ocr.load()
+    assert model.program == str(tmp_path / "tesseract" / "tesseract")
+    assert model.env["TESSDATA_PREFIX"] == str(tmp_path / "tesseract" / "tessdata")
+    assert model.env["LD_LIBRARY_PATH"].split(":")[0] == str(tmp_path)
+    path, words = page
+    [prediction] = ocr.predict(model, [ocr_task(path)], ocr.fits(h.OCR_CONFIG))
+    assert prediction["result"][2]["value"]["text"] == [" ".join(words[:5])]
+
+
 def test_ocr_says_what_to_install(monkeypatch):
     monkeypatch.setenv("LABELDESK_TESSERACT", "/nonexistent/tesseract")
     with pytest.raises(RuntimeError, match="tesseract-ocr"):
