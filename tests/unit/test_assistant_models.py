@@ -76,7 +76,7 @@ def test_ocr_reads_the_rendered_page(tesseract, page):
     path, words = page
     fit = ocr.fits(h.OCR_CONFIG)
     seconds = []
-    for _ in range(3):
+    for _ in range(5):  # the best of 5: a neighbour's burst on a shared core isn't Tesseract's
         tesseract.pages.clear()
         started = h.cpu_seconds()
         [prediction] = ocr.predict(tesseract, [ocr_task(path)], fit)
