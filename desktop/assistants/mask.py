@@ -38,7 +38,7 @@ WORK_SIDE = 360  # pixels: GrabCut's cost grows with the area it works on
 ITERATIONS = 4  # GrabCut rounds per box or click
 MARGIN = 0.12  # of the box's size, around it: background GrabCut learns from
 NEW_OBJECT_AT = 0.5  # a positive click this far (of its size) outside the object starts another
-_SESSIONS = 16  # images with an object being drawn, per worker
+_SESSIONS = 4  # images with an object being drawn, per worker (a 12 MP photo's is ~60 MB)
 _SMART = ("rectanglelabels", "rectangle", "keypointlabels", "keypoint")
 _OUTPUTS = ("brushlabels", "polygonlabels")
 
@@ -97,7 +97,6 @@ class Object:
         self.box = box  # (x0, y0, x1, y1) in pixels
         self.clicks = []  # (x, y, positive)
         self.label = label
-        self.labels = None  # GrabCut's labels over the whole image, after the last run
         self.cut = None  # pieces negative clicks split off: background from then on
         self.mask = None  # the answer: uint8 0/1 over the whole image
 
@@ -210,7 +209,7 @@ def _seed_box(model, image, x, y):
 
 def _segment(model, image, obj):
     """GrabCut over the window around the box and the clicks, scaled to WORK_SIDE at most,
-    starting from the last run's labels; the clicks are certain, outside the box is certain
+    starting from the last answer; the clicks are certain, outside the box is certain
     background."""
     cv2, np = model.cv2, model.np
     height, width = image.shape[:2]
@@ -229,12 +228,11 @@ def _segment(model, image, obj):
     inside = (slice(int((by0 - wy0) * scale), int(np.ceil((by1 - wy0) * scale))),
               slice(int((bx0 - wx0) * scale), int(np.ceil((bx1 - wx0) * scale))))
     labels[inside] = cv2.GC_PR_FGD
-    if obj.labels is not None:  # the last run's answer inside the box, as where to start
-        before = obj.labels[wy0:wy1, wx0:wx1]
+    if obj.mask is not None:  # the last answer inside the box, as where to start
+        before = obj.mask[wy0:wy1, wx0:wx1]
         before = cv2.resize(before, size, interpolation=cv2.INTER_NEAREST) if scale < 1 \
             else before
-        soft = np.where((before == cv2.GC_FGD) | (before == cv2.GC_PR_FGD), cv2.GC_PR_FGD,
-                        cv2.GC_PR_BGD).astype(np.uint8)
+        soft = np.where(before == 1, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         labels[inside] = soft[inside]
     if obj.cut is not None:
         cut = obj.cut[wy0:wy1, wx0:wx1]
@@ -256,7 +254,6 @@ def _segment(model, image, obj):
     if scale < 1:
         inside_object = cv2.resize(inside_object, (wx1 - wx0, wy1 - wy0),
                                    interpolation=cv2.INTER_LINEAR)
-        labels = cv2.resize(labels, (wx1 - wx0, wy1 - wy0), interpolation=cv2.INTER_NEAREST)
     window = (inside_object >= 0.5).astype(np.uint8)
     window, split = _split_off(model, window, obj, wx0, wy0)
     window = _keep_object(model, window, obj, wx0, wy0)
@@ -266,8 +263,6 @@ def _segment(model, image, obj):
         obj.cut[wy0:wy1, wx0:wx1][split] = 1
     obj.mask = np.zeros((height, width), np.uint8)
     obj.mask[wy0:wy1, wx0:wx1] = window
-    obj.labels = np.full((height, width), cv2.GC_BGD, np.uint8)
-    obj.labels[wy0:wy1, wx0:wx1] = np.where(window == 1, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
 
 
 def _split_off(model, window, obj, wx0, wy0):
