@@ -10,8 +10,17 @@ import argparse
 import sys
 import time
 
-from bench import (OUT_DIR, api, assistants, assistants_models, history, labeling_load, store,
-                   trash, ui)
+from bench import (
+    OUT_DIR,
+    api,
+    assistants,
+    assistants_models,
+    history,
+    labeling_load,
+    store,
+    trash,
+    ui,
+)
 
 TOPICS = {"store": store, "api": api, "ui": ui, "trash": trash, "history": history,
           "load": labeling_load, "assistants": assistants,
