@@ -1,16 +1,16 @@
 """The assistants' models (desktop/assistants: ocr, entities, mask) on inputs the tests make: real
 Tesseract on a rendered page, real spaCy on a text with known entities, real OpenCV GrabCut on a
-rendered scene with known masks. Each checks its quality target, its time target (CPU seconds of
-one thread: see assistanthelp.cpu_seconds) and Label Studio's result JSON, with label-studio-sdk's
-own prediction validation as the oracle (and its brush decoder for the RLE).
+rendered scene with known masks. Each checks its quality target and Label Studio's result JSON,
+with label-studio-sdk's own prediction validation as the oracle (and its brush decoder for the
+RLE).
 
-Issue 24's targets: OCR <= 0.5 s a page and >= 95% word recall; entities <= 20 ms per 50 words;
-click-to-mask <= 0.4 s a click and IoU >= 0.95 within 3 clicks.
+Issue 24's quality targets: OCR >= 95% word recall; click-to-mask IoU >= 0.95 within 3 clicks.
+Its time targets (OCR <= 0.5 s a page, entities <= 20 ms per 50 words, click-to-mask <= 0.4 s a
+click) are `make bench` figures (python -m bench assistant-models), not timed tests.
 """
 
 import collections
 import json
-import statistics
 
 import pytest
 from label_studio_sdk.converter.brush import decode_rle
@@ -75,13 +75,8 @@ def test_ocr_fits_labels_studio_ocr_template():
 def test_ocr_reads_the_rendered_page(tesseract, page):
     path, words = page
     fit = ocr.fits(h.OCR_CONFIG)
-    seconds = []
-    for _ in range(5):  # the best of 5: a neighbour's burst on a shared core isn't Tesseract's
-        tesseract.pages.clear()
-        started = h.cpu_seconds()
-        [prediction] = ocr.predict(tesseract, [ocr_task(path)], fit)
-        seconds.append(h.cpu_seconds() - started)
-    assert min(seconds) <= 0.5, seconds  # a page of ~120 words, A4 at 150 dpi
+    tesseract.pages.clear()
+    [prediction] = ocr.predict(tesseract, [ocr_task(path)], fit)  # its time: bench
 
     read = collections.Counter(word for r in prediction["result"] if r["type"] == "textarea"
                                for word in r["value"]["text"][0].split())
@@ -227,20 +222,6 @@ def test_entities_finds_the_known_entities(nlp):
     assert_valid(h.NER_CONFIG, prediction, "entities")
 
 
-def test_entities_time_per_50_words(nlp):
-    words = h.entity_text()[0].split()
-    text = " ".join((words * 2)[:50])
-    fit = entities.fits(h.NER_CONFIG)
-    task = {"id": 1, "data": {"text": text}}
-    entities.predict(nlp, [task], fit)  # warm
-    seconds = []
-    for _ in range(20):
-        started = h.cpu_seconds()
-        entities.predict(nlp, [task], fit)
-        seconds.append(h.cpu_seconds() - started)
-    assert statistics.median(seconds) <= 0.020, seconds
-
-
 def test_entities_follow_a_label_map_given(nlp):
     fit = {**entities.fits(h.NER_CONFIG), "label_map": {"GPE": "MISC", "PERSON": None,
                                                         "ORG": "Nowhere"}}
@@ -331,7 +312,6 @@ def test_mask_box_then_clicks_reach_the_target(grabcut, scene):
     # the balloon's shadow and the ball touching it are more than a box can tell: clicks fix it
     assert ious[0] < 0.95, ious
     assert max(ious[:4]) >= 0.95, ious
-    assert max(seconds) <= 0.4, seconds
     [region] = prediction["result"]
     assert region["type"] == "brushlabels" and region["value"]["brushlabels"] == ["Balloon"]
     assert region["value"]["format"] == "rle"
@@ -340,7 +320,6 @@ def test_mask_box_then_clicks_reach_the_target(grabcut, scene):
 
     ious, seconds, _ = click_session(grabcut, fit, path, truths["Star"], "Star")
     assert ious[0] >= 0.95, ious  # the look-alike square beside it is left out from the box
-    assert max(seconds) <= 0.4, seconds
 
 
 def test_mask_keeps_one_region_per_object(grabcut, scene):
