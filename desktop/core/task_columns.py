@@ -1,0 +1,358 @@
+"""A project's columns as the data manager's indexes keep them (desktop/core/task_index.py):
+each column's values by task id, what is derived from them when a query first needs it (a
+sorted order, the values as numbers in order, the values as lowercased text), and a query
+evaluated over them with taskquery.scan()'s answer, or None where that can't be promised.
+
+Every branch here mirrors one of taskquery._matches(): a filter that can't be answered from the
+derived structures is answered by _matches() itself over the column's values, which are
+Columns.value()'s, so the only thing saved there is reading the tasks.
+"""
+
+import bisect
+
+import orjson
+
+from desktop.core.taskquery import _matches, _number, sort_key
+
+UNINDEXED = {"draft_exists"}  # read from the drafts, which the change log doesn't follow
+MISSING = object()
+RANGES = ("greater", "greater_or_equal", "less", "less_or_equal")
+TEXT_OPERATORS = ("contains", "not_contains", "starts_with", "ends_with", "equal", "not_equal")
+LIST_OPERATORS = ("equal", "not_equal", "contains", "not_contains")  # _matches' any() branch
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Order:
+    """A column's sort keys (taskquery.sort_key) and its tasks in order, both directions:
+    ascending (key, id) and, read backwards, descending key with ascending ids, as scan()'s
+    stable sorts give them; tasks without a value after either, by id."""
+
+    def __init__(self, values):
+        self.keys, self.absent = {}, []
+        self.numbers = self.texts = self.nans = 0
+        self.sorted = {}  # descending -> ids with a value, in key order (see above)
+        for task_id, value in values.items():
+            self.add(task_id, value, build=True)
+        self.absent.sort()
+
+    def _line(self, descending):
+        line = self.sorted.get(descending)
+        if line is None:
+            keys = self.keys
+            line = self.sorted[descending] = sorted(sorted(keys, reverse=descending),
+                                                    key=keys.__getitem__)
+        return line
+
+    def _by(self, descending):
+        keys = self.keys
+        return (lambda i: (keys[i], -i)) if descending else (lambda i: (keys[i], i))
+
+    def add(self, task_id, value, build=False):
+        absent, key = sort_key(value)
+        if absent:
+            if build:
+                self.absent.append(task_id)
+            else:
+                bisect.insort(self.absent, task_id)
+            return
+        self.keys[task_id] = key
+        if is_number(key):
+            self.numbers += 1
+            self.nans += key != key
+        else:
+            self.texts += 1
+        if not self.sortable():
+            self.sorted.clear()  # made again once it is sortable (insort can't compare them)
+            return
+        for descending, line in self.sorted.items():
+            bisect.insort(line, task_id, key=self._by(descending))
+
+    def remove(self, task_id):
+        key = self.keys.get(task_id, MISSING)
+        if key is MISSING:
+            at = bisect.bisect_left(self.absent, task_id)
+            if at < len(self.absent) and self.absent[at] == task_id:
+                del self.absent[at]
+            return
+        for descending, line in self.sorted.items():  # none while unsortable
+            at = bisect.bisect_left(line, (key, -task_id if descending else task_id),
+                                    key=self._by(descending))
+            del line[at]
+        del self.keys[task_id]
+        if is_number(key):
+            self.numbers -= 1
+            self.nans -= key != key
+        else:
+            self.texts -= 1
+
+    def sortable(self):
+        """False where scan() falls back to comparing text (numbers and text mixed) or NaN
+        leaves the order to the sort's algorithm."""
+        return not self.nans and not (self.numbers and self.texts)
+
+    def ids(self, descending, among=None):
+        """The column's tasks in order; with `among` (a set), only those."""
+        line = self._line(descending)
+        if among is None:
+            return (line[::-1] if descending else list(line)) + self.absent
+        keys = self.keys
+        if len(among) * 16 < len(keys) + len(self.absent):  # few: sort them as scan() does
+            present = sorted(i for i in among if i in keys)
+            present.sort(key=keys.__getitem__, reverse=descending)
+            return present + sorted(i for i in among if i not in keys)
+        ordered = [i for i in (reversed(line) if descending else line) if i in among]
+        return ordered + [i for i in self.absent if i in among]
+
+
+class Numbers:
+    """A column's values as _matches' Number type reads them (_number), in order: ranges by
+    bisection. NaN has no place in an order: those tasks are kept apart."""
+
+    def __init__(self, values):
+        self.number, self.nans, self.lists = {}, set(), 0
+        for task_id, value in values.items():
+            self.add(task_id, value, build=True)
+        number = self.number
+        self.line = sorted(sorted(number), key=number.__getitem__)
+
+    def add(self, task_id, value, build=False):
+        self.lists += isinstance(value, list)
+        number = _number(value)
+        if number is None:
+            return
+        if number != number:
+            self.nans.add(task_id)
+            return
+        self.number[task_id] = number
+        if not build:
+            bisect.insort(self.line, task_id, key=self._by)
+
+    def _by(self, task_id):
+        return (self.number[task_id], task_id)
+
+    def remove(self, task_id, value):
+        self.lists -= isinstance(value, list)
+        self.nans.discard(task_id)
+        if task_id in self.number:
+            at = bisect.bisect_left(self.line, (self.number[task_id], task_id), key=self._by)
+            del self.line[at]
+            del self.number[task_id]
+
+    def between(self, low, high, low_open=False, high_open=False):
+        """The ids whose number is within the bounds (None: unbounded)."""
+        line, number = self.line, self.number.__getitem__
+        start = 0 if low is None else (bisect.bisect_right if low_open else bisect.bisect_left)(
+            line, low, key=number)
+        stop = len(line) if high is None else (
+            bisect.bisect_left if high_open else bisect.bisect_right)(line, high, key=number)
+        return line[start:stop]
+
+
+class Texts:
+    """A column's values as _matches' text branch reads them, lowercased; list values apart
+    (equal and contains test their items one by one)."""
+
+    def __init__(self, values):
+        self.text, self.lists, self.numbers = {}, set(), 0
+        for task_id, value in values.items():
+            self.add(task_id, value)
+
+    def add(self, task_id, value):
+        if isinstance(value, list):
+            self.lists.add(task_id)
+        self.numbers += is_number(value)
+        text = "" if value is None else (value if isinstance(value, str)
+                                         else orjson.dumps(value).decode())
+        self.text[task_id] = text.lower()
+
+    def remove(self, task_id, value):
+        self.lists.discard(task_id)
+        self.numbers -= is_number(value)
+        self.text.pop(task_id, None)
+
+
+class Column:
+    """One column's values over one project's tasks ({task id: Columns.value()}), with the
+    structures derived from them made on first use and kept current by set() and remove()."""
+
+    def __init__(self, name):
+        self.name = name
+        self.values = {}
+        self.seen = 0  # the project's log position these values are current to
+        self.derived = {}  # Order / Numbers / Texts -> instance
+
+    def set(self, task_id, value):
+        self.remove(task_id)
+        self.values[task_id] = value
+        for kind in self.derived.values():
+            kind.add(task_id, value)
+
+    def remove(self, task_id):
+        old = self.values.pop(task_id, MISSING)
+        if old is MISSING:
+            return
+        for kind in self.derived.values():
+            if isinstance(kind, Order):
+                kind.remove(task_id)
+            else:
+                kind.remove(task_id, old)
+
+    def get(self, kind):
+        made = self.derived.get(kind)
+        if made is None:
+            made = self.derived[kind] = kind(self.values)
+        return made
+
+
+# -- a query over the columns ---------------------------------------------------------------
+
+class Unanswerable(Exception):
+    """The columns can't promise scan()'s answer: the caller makes the scan."""
+
+
+def evaluate(columns, ids, tests, conjunction, selected, only_annotated, order_by, descending):
+    """taskquery.scan()'s answer from current columns (every task of the project in each), or
+    None. `ids`: the project's task ids, ascending."""
+    members = columns["total_annotations"].values
+    chosen = None  # None: every task
+    if selected:
+        if selected.get("all"):
+            excluded = set(selected.get("excluded") or ())
+            chosen = {i for i in ids if i not in excluded} if excluded else None
+        else:
+            chosen = {i for i in selected.get("included") or () if i in members}
+    if only_annotated:
+        cancelled = columns["cancelled_annotations"].values
+        chosen = {i for i in (members if chosen is None else chosen)
+                  if members[i] or cancelled[i]}
+    try:
+        if tests and conjunction != "or":
+            for test in tests:  # in order: each one over the tasks the ones before passed
+                chosen = matching(columns[test[0]], ids, chosen, *test[1:])
+        elif tests:
+            passed = set()
+            for test in tests:  # each over every candidate: a superset of what scan() tests
+                passed.update(matching(columns[test[0]], ids, chosen, *test[1:]))
+            chosen = passed
+    except Unanswerable:
+        return None
+    if order_by is None or order_by == "id":
+        if chosen is None:
+            line = list(ids)
+        elif len(chosen) * 8 < len(ids):
+            line = sorted(chosen)
+        else:
+            line = [i for i in ids if i in chosen]
+        return line[::-1] if order_by == "id" and descending else line
+    order = columns[order_by].get(Order)
+    if not order.sortable():
+        return None
+    return order.ids(descending, chosen)
+
+
+def matching(column, ids, among, operator, kind, expected):
+    """The ids in `among` (None: all) whose value in `column` passes the filter, as a set."""
+    if column.name == "id" and (kind == "Number" or kind != "String" and operator not in (
+            "in", "not_in")):  # tasks' ids are numbers: _matches' number branch
+        found = _id_range(ids, operator, expected)
+        if found is not None:
+            return set(found) if among is None else among.intersection(found)
+    if kind == "Number" and operator in RANGES + ("in", "not_in", "equal", "not_equal"):
+        numbers = column.get(Numbers)
+        if operator in RANGES or operator in ("in", "not_in") or not numbers.lists:
+            found = _number_range(numbers, operator, expected)
+            if found is not None:
+                inside = set(found)
+                if operator in ("not_in", "not_equal"):
+                    return {i for i in (column.values if among is None else among)
+                            if i not in inside}
+                return inside if among is None else among & inside
+    if operator in TEXT_OPERATORS and kind in ("String", "Unknown", None):
+        texts = column.get(Texts)
+        if kind == "String" or not texts.numbers:
+            return _text_matches(column, texts, among, operator, kind, expected)
+    values = column.values
+    try:
+        return {i for i in (values if among is None else among)
+                if _matches(operator, kind, values[i], expected)}
+    except Exception:  # noqa: BLE001 - scan() raises it, or doesn't reach that task
+        raise Unanswerable() from None
+
+
+def _id_range(ids, operator, expected):
+    """The ids _matches' number branch passes for the id column; None: not answered here."""
+    if operator in ("in", "not_in"):
+        bounds = expected if isinstance(expected, dict) else {}
+        low, high = _number(bounds.get("min")), _number(bounds.get("max"))
+        if low is None and high is None or low != low or high != high:
+            return None
+        start = 0 if low is None else bisect.bisect_left(ids, low)
+        stop = len(ids) if high is None else bisect.bisect_right(ids, high)
+        inside = ids[start:stop]
+        return inside if operator == "in" else _others(ids, inside)
+    value = _number(expected)
+    if operator not in RANGES + ("equal", "not_equal") or value is None or value != value:
+        return None
+    if operator in ("equal", "not_equal"):
+        at = bisect.bisect_left(ids, value)
+        inside = ids[at:at + 1] if at < len(ids) and ids[at] == value else []
+        return inside if operator == "equal" else _others(ids, inside)
+    if operator in ("greater", "greater_or_equal"):
+        at = (bisect.bisect_right if operator == "greater" else bisect.bisect_left)(ids, value)
+        return ids[at:]
+    at = (bisect.bisect_left if operator == "less" else bisect.bisect_right)(ids, value)
+    return ids[:at]
+
+
+def _others(ids, inside):
+    inside = set(inside)
+    return [i for i in ids if i not in inside]
+
+
+def _number_range(numbers, operator, expected):
+    """The ids a Number filter passes, read from the column's numbers; for not_in and
+    not_equal the ids it refuses. None: not answered here."""
+    if operator in ("in", "not_in"):
+        bounds = expected if isinstance(expected, dict) else {}
+        low, high = _number(bounds.get("min")), _number(bounds.get("max"))
+        if low is None and high is None:
+            return None  # every number passes, NaN too
+        if low != low or high != high:
+            return []
+        return numbers.between(low, high)
+    value = _number(expected)
+    if value is None or value != value:
+        return [] if operator in RANGES else None
+    if operator in ("equal", "not_equal"):
+        return numbers.between(value, value)
+    if operator in ("greater", "greater_or_equal"):
+        return numbers.between(value, None, low_open=operator == "greater")
+    return numbers.between(None, value, high_open=operator == "less")
+
+
+def _text_matches(column, texts, among, operator, kind, expected):
+    want = ("" if expected is None else str(expected)).lower()
+    text = texts.text
+    pool = text if among is None else among
+    if operator == "contains":
+        found = {i for i in pool if want in text[i]}
+    elif operator == "not_contains":
+        found = {i for i in pool if want not in text[i]}
+    elif operator == "starts_with":
+        found = {i for i in pool if text[i].startswith(want)}
+    elif operator == "ends_with":
+        found = {i for i in pool if text[i].endswith(want)}
+    elif operator == "equal":
+        found = {i for i in pool if text[i] == want}
+    else:
+        found = {i for i in pool if text[i] != want}
+    if texts.lists and operator in LIST_OPERATORS:  # list values: item by item, as _matches
+        values = column.values
+        for i in texts.lists if among is None else texts.lists & among:
+            found.discard(i)
+            if _matches(operator, kind, values[i], expected):
+                found.add(i)
+    return found

@@ -1,0 +1,204 @@
+"""The data manager's indexes (docs/adr/0013-dm-indexes.md): per project, the values of the
+columns its filters and orderings name, sorted orders and number ranges over them, and the
+answers of recent queries, so that a filtered or sorted page costs what it shows.
+
+Derived state, as desktop/db/indexes.py's: in memory only, made on a project's first filtered or
+sorted page and a column's first use, under the store's lock. It stays current through a change
+log per project: every change of one of its tasks, annotations or predictions (an observer of
+the store, inside the write) appends the task's id. A column catches up from where it last read
+the log (the changed tasks' values computed again and moved in its orders); a query's answer is
+kept with the log's length and reused until the project changes. A log that outgrows a quarter
+of the project's tasks (an import, a bulk action) drops the project's indexes instead: the next
+query makes them again.
+
+select() answers what taskquery.scan() answers, or None where it can't be sure to (a column
+whose values mix numbers and text, draft_exists, an unknown operator, a filter that raises):
+the caller then makes the full pass. tests/unit/test_task_index.py holds the two side by side.
+"""
+
+from collections import OrderedDict
+
+import orjson
+
+from desktop.core import taskquery
+from desktop.core.task_columns import UNINDEXED, Column, evaluate
+
+VIEWS_KEPT = 8  # answers kept per project
+COLUMNS_KEPT = 12  # columns kept per project (the least recently used one goes)
+MIN_LOG = 4096  # a project's log may hold max(this, a quarter of its tasks) entries
+
+
+class ProjectIndex:
+    """One project's columns, its change log and its recent answers."""
+
+    def __init__(self, tasks_count):
+        self.base = 0  # the log position of log[0]
+        self.log = []  # ids of the tasks changed, in order
+        self.limit = max(MIN_LOG, tasks_count // 4)
+        self.columns = OrderedDict()  # name -> Column, least recently used first
+        self.views = OrderedDict()  # query key -> [log position, ids, totals]
+
+    @property
+    def seq(self):
+        return self.base + len(self.log)
+
+    def changes_since(self, seen):
+        """The ids of the tasks changed since log position `seen`, each once."""
+        return dict.fromkeys(self.log[seen - self.base:])
+
+    def trim(self):
+        """Forget the log before the position every kept column has read; a column left far
+        behind goes (making it again costs less than catching up)."""
+        for name in [n for n, c in self.columns.items() if self.seq - c.seen > self.limit // 2]:
+            del self.columns[name]
+        seen = min((c.seen for c in self.columns.values()), default=self.seq)
+        if seen > self.base:
+            del self.log[:seen - self.base]
+            self.base = seen
+
+
+class TaskIndex:
+    """The indexes of every project that was filtered or sorted since the store opened."""
+
+    def __init__(self, records, tasks):
+        self.r = records
+        self.tasks = tasks
+        self.columns = taskquery.Columns(tasks)
+        self.projects = {}  # project id -> ProjectIndex
+        observe = records.store.storage.observe
+        observe("tasks", self._task_changed)
+        observe("annotations", self._child_changed)
+        observe("predictions", self._child_changed)
+
+    # -- keeping current (observers: inside a write, under the store's lock) --------------
+
+    def _task_changed(self, task_id, old, new):
+        if self.projects:  # else nothing is indexed: the usual case while a store opens
+            self._log(task_id, new if new is not None else old, old, new)
+
+    def _child_changed(self, doc_id, old, new):
+        if self.projects:
+            doc = new if new is not None else old
+            self._log(doc.get("task"), doc, old, new)
+
+    def _log(self, task_id, doc, old, new):
+        project_id = doc.get("project")
+        index = self.projects.get(project_id)
+        if index is not None:
+            index.log.append(task_id)
+            if len(index.log) > index.limit:
+                del self.projects[project_id]  # made again when next asked
+        if old is not None and new is not None and old.get("project") != new.get("project"):
+            self.projects.pop(old.get("project"), None)
+
+    def _catch_up(self, project_id, index, column):
+        docs, value = self.r.tasks, self.columns.value
+        for task_id in index.changes_since(column.seen):
+            task = docs.doc(task_id)
+            if task is None or task.get("project") != project_id:
+                column.remove(task_id)
+            else:
+                column.set(task_id, value(column.name, task_id, task))
+        column.seen = index.seq
+
+    def _build(self, project_id, names):
+        """The project's index with the columns `names` in it, to be caught up under the
+        store's lock. A missing column reads every task of the project a chunk at a time
+        (taskquery.chunked, holding the lock for one chunk), so writes get in between chunks;
+        the log holds what they changed."""
+        with self.r.lock:
+            index = self.projects.get(project_id)
+            if index is None:
+                index = self.projects[project_id] = ProjectIndex(
+                    self.r.tasks_by_project.count(project_id))
+            missing = [n for n in names if n not in index.columns]
+            seq, ids = index.seq, self.tasks.ids(project_id)
+        made = {name: self._read(Column(name), seq, ids) for name in missing}
+        with self.r.lock:
+            for name, column in made.items():
+                if name not in index.columns:
+                    index.columns[name] = column
+        return index
+
+    def _read(self, column, seq, ids):
+        name, value, values = column.name, self.columns.value, column.values
+
+        def read(task_id, task):
+            values[task_id] = value(name, task_id, task)
+        taskquery.chunked(self.r, ids, read)
+        column.seen = seq
+        return column
+
+    # -- answering ------------------------------------------------------------------------
+
+    def select(self, project_id, filters, ordering, selected, only_annotated):
+        """taskquery.scan()'s answer from the indexes, or None where they can't give it."""
+        tests, conjunction = taskquery.parse_tests(filters)
+        order_by, descending = taskquery.parse_ordering(ordering)
+        names = {c for c, *_ in tests} | {order_by, "total_annotations", "total_predictions"}
+        names.discard(None)
+        if names & UNINDEXED or any(op not in taskquery.OPERATORS for _, op, *_ in tests):
+            return None
+        if only_annotated:
+            names.add("cancelled_annotations")
+        key = view_key(filters, ordering, selected, only_annotated)
+        with self.r.lock:
+            index = self.projects.get(project_id)
+            view = index.views.get(key) if index is not None and key is not None else None
+            if view is not None and view[0] == index.seq:
+                index.views.move_to_end(key)
+                return view[1]
+        index = self._build(project_id, names)
+        with self.r.lock:
+            if self.projects.get(project_id) is not index or not names <= index.columns.keys():
+                return None  # dropped or evicted meanwhile (a big write, another query)
+            try:
+                found = self._answer(project_id, index, names, tests, conjunction, selected,
+                                     only_annotated, order_by, descending)
+            except Exception:  # noqa: BLE001 - scan() raises it, or never reaches that task
+                del self.projects[project_id]  # maybe half caught up: made again next time
+                return None
+            if found is not None and key is not None:
+                index.views[key] = [index.seq, found, self._sums(project_id, index, found)]
+                if len(index.views) > VIEWS_KEPT:
+                    index.views.popitem(last=False)
+            return found
+
+    def _answer(self, project_id, index, names, *query):
+        for name in names:
+            index.columns.move_to_end(name)
+            self._catch_up(project_id, index, index.columns[name])
+        while len(index.columns) > max(COLUMNS_KEPT, len(names)):
+            index.columns.popitem(last=False)
+        index.trim()
+        if index.views and next(iter(index.views.values()))[0] != index.seq:
+            index.views.clear()  # answers of an older state of the project
+        return evaluate(index.columns, self.tasks.ids(project_id), *query)
+
+    def _sums(self, project_id, index, ids):
+        """(annotations, predictions) over `ids`; None when they are all the project's (the
+        project's counters answer then)."""
+        if len(ids) == self.r.tasks_by_project.count(project_id):
+            return None
+        annotations = index.columns["total_annotations"].values
+        predictions = index.columns["total_predictions"].values
+        return (sum(map(annotations.__getitem__, ids)), sum(map(predictions.__getitem__, ids)))
+
+    def totals(self, project_id, ids):
+        """(annotations, predictions) summed over `ids`, a list select() answered, while the
+        project has not changed since; None otherwise."""
+        with self.r.lock:
+            index = self.projects.get(project_id)
+            if index is None:
+                return None
+            view = next((v for v in reversed(index.views.values()) if v[1] is ids), None)
+            return view[2] if view is not None and view[0] == index.seq else None
+
+
+def view_key(filters, ordering, selected, only_annotated):
+    """A query as a key of the answers kept (None: not kept)."""
+    try:
+        return orjson.dumps([filters, ordering, selected, only_annotated],
+                            option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
