@@ -1,8 +1,10 @@
 """The data manager's indexes (desktop/core/task_index.py) against the full pass they replace
-(taskquery.scan, kept as the reference): random writes (imports, tasks created, changed and
-deleted, annotations and predictions made, changed and deleted, bulk actions, a rolled-back
-transaction) between random queries over the same project, in process; after every step each
-query gives the same ids in the same order both ways (or the same error)."""
+(taskquery.scan, kept as the reference), and the project summary's tallies
+(desktop/core/project_summary.py) against a count over the annotations: random writes
+(imports, tasks created, changed and deleted, annotations and predictions made, changed and
+deleted, bulk actions, a rolled-back transaction) between random queries over the same project,
+in process; after every step each query gives the same ids in the same order both ways (or the
+same error), and the summary the same figures in the same order."""
 
 import os
 
@@ -11,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from desktop.core import taskquery
+from desktop.core import project_summary, taskquery
 from desktop.core.settings import Settings
 from desktop.core.task_columns import Numbers, Order
 from desktop.shell.app import LabelDesk
@@ -224,21 +226,32 @@ def check(core, project_id, query, answered):
             assert tasks._totals(project_id, indexed) == tuple(sums)
 
 
+def check_summary(core, project_id):
+    summary = core.projects.summary(project_id)
+    with core.records.lock:
+        counted = project_summary.count(core.records, project_id)
+    # the same keys in the same order: compared as JSON text
+    assert orjson.dumps([summary["created_annotations"], summary["created_labels"]]) == \
+        orjson.dumps(list(counted))
+
+
 # LABELDESK_INDEX_EXAMPLES=1000 for a longer run
 @settings(max_examples=int(os.environ.get("LABELDESK_INDEX_EXAMPLES") or 60), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(steps=st.lists(st.tuples(operations, st.lists(queries, min_size=1, max_size=3)),
                       min_size=1, max_size=12))
-def test_indexed_answers_equal_the_full_pass(core, steps):
+def test_indexes_and_tallies_equal_a_count_afresh(core, steps):
     project_id = core.projects.create({"title": "index", "label_config": CONFIG}, 1)
     answered = []
     try:
         for operation, step_queries in steps:
             for query in step_queries:  # before the write: the index made or caught up
                 check(core, project_id, query, answered)
+            core.projects.summary(project_id)  # its tallies made, then kept current
             apply(core, project_id, operation)
             for query in step_queries:  # after it: the same queries see the write
                 check(core, project_id, query, answered)
+            check_summary(core, project_id)
     finally:
         core.projects.delete(project_id, [core._delete_project_data])
 
@@ -274,4 +287,36 @@ def test_the_usual_queries_are_answered_from_the_index(core):
             assert found == taskquery.scan(core.records, core.tasks, *args)
             assert index.select(*args) is found  # the answer kept until the project changes
         core.annotations.create(ids[round_ * 2], {"result": []}, 1)
+    core.projects.delete(project_id, [core._delete_project_data])
+
+
+def region(from_name, kind, labels):
+    return {"from_name": from_name, "to_name": "text", "type": kind, "value": {kind: labels}}
+
+
+def test_the_summary_keeps_the_order_a_count_gives(core):
+    """A key's first place taken away (its first annotation deleted or changed): the next
+    summary lists the keys as a count over the annotations by id meets them."""
+    project_id = core.projects.create({"title": "summary", "label_config": CONFIG}, 1)
+    tasks = core.imports.import_json(project_id, [{"text": str(i)} for i in range(4)], 1,
+                                     return_task_ids=True)["task_ids"]
+    first = core.annotations.create(tasks[0], {"result": [region("a", "labels", ["X", "Y"])]},
+                                    1)
+    core.annotations.create(tasks[1], {"result": [region("b", "choices", ["P"]),
+                                                  region("a", "labels", ["Z"])]}, 1)
+    core.annotations.create(tasks[2], {"result": [region("a", "labels", ["Y", "X"])]}, 1)
+    for change in ("edit", "keep", "delete"):
+        check_summary(core, project_id)
+        if change == "edit":  # its first label goes: Z then Y then X
+            core.annotations.update(first, {"result": [region("a", "labels", ["Q"])]}, 1)
+        elif change == "keep":  # the same keys in the same places
+            core.annotations.update(first, {"result": [region("a", "labels", ["Q"])],
+                                            "lead_time": 4}, 1)
+        else:
+            core.annotations.delete(first, 1)
+    check_summary(core, project_id)
+    summary = core.projects.summary(project_id)
+    assert list(summary["created_annotations"]) == ["b|text|choices", "a|text|labels"]
+    assert summary["created_labels"] == {"b": {"P": 1}, "a": {"Z": 1, "Y": 1, "X": 1}}
+    assert list(summary["created_labels"]["a"]) == ["Z", "Y", "X"]
     core.projects.delete(project_id, [core._delete_project_data])
