@@ -1,16 +1,13 @@
 """The project summary's figures (GET /api/projects/{id}/summary: what the annotations use, per
 control and label), kept current on writes as the project counters are.
 
-A project's tallies are counted once, on its first summary, from its annotations (count());
-from then on an observer of the store adds and takes away each changed annotation's share,
-inside the write. The answer lists the keys in the order a count over the annotations by id
-meets them, so each key also keeps where it was first met (annotation id, region, label); a
-write that takes away a key's first place leaves that order unknown, and the next summary
-counts the project again. count() is also the reference the tallies are tested against.
+A project's tallies are counted once, on its first summary, from its annotations; from then
+on an observer of the store adds and takes away each changed annotation's share, inside the
+write. The answer lists the keys in the order a count over the annotations by id meets them,
+so each key also keeps where it was first met (annotation id, region, label); a write that
+takes away a key's first place leaves that order unknown, and the next summary counts the
+project again. count() is the reference the tallies are tested against.
 """
-
-MISSING = object()
-
 
 def shares(annotation_id, doc):
     """What one annotation adds to its project's summary: [(key, place)], where key is
@@ -75,7 +72,7 @@ class Summaries:
     def __init__(self, records):
         self.r = records
         self.tallies = {}  # project id -> Tally
-        records.store.storage.observe("annotations", self._changed)
+        self.observing = False  # from the first summary on (see TaskIndex._observe)
 
     def _changed(self, annotation_id, old, new):
         """Inside a write, under the store's lock: never raises (a tally it can't keep is
@@ -104,6 +101,9 @@ class Summaries:
         lock."""
         tally = self.tallies.get(project_id)
         if tally is None or not tally.ordered:
+            if not self.observing:
+                self.r.store.storage.observe("annotations", self._changed)
+                self.observing = True
             tally = Tally()
             docs = self.r.annotations
             for annotation_id in self.r.annotations_by_project.ids(project_id):

@@ -166,7 +166,8 @@ class Texts:
         self.numbers += is_number(value)
         text = "" if value is None else (value if isinstance(value, str)
                                          else orjson.dumps(value).decode())
-        self.text[task_id] = text.lower()
+        lowered = text.lower()
+        self.text[task_id] = text if lowered == text else lowered  # one copy where it can
 
     def remove(self, task_id, value):
         self.lists.discard(task_id)

@@ -65,12 +65,19 @@ class TaskIndex:
         self.tasks = tasks
         self.columns = taskquery.Columns(tasks)
         self.projects = {}  # project id -> ProjectIndex
-        observe = records.store.storage.observe
-        observe("tasks", self._task_changed)
-        observe("annotations", self._child_changed)
-        observe("predictions", self._child_changed)
+        self.observing = False
 
     # -- keeping current (observers: inside a write, under the store's lock) --------------
+
+    def _observe(self):
+        """Follow the store's writes from the first index on (not from the store's opening:
+        observing costs a call per document there, and there is nothing to keep yet)."""
+        if not self.observing:
+            observe = self.r.store.storage.observe
+            observe("tasks", self._task_changed)
+            observe("annotations", self._child_changed)
+            observe("predictions", self._child_changed)
+            self.observing = True
 
     def _task_changed(self, task_id, old, new):
         if self.projects:  # else nothing is indexed: the usual case while a store opens
@@ -109,6 +116,7 @@ class TaskIndex:
         with self.r.lock:
             index = self.projects.get(project_id)
             if index is None:
+                self._observe()
                 index = self.projects[project_id] = ProjectIndex(
                     self.r.tasks_by_project.count(project_id))
             missing = [n for n in names if n not in index.columns]
