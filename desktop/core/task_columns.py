@@ -214,23 +214,34 @@ class Unanswerable(Exception):
     """The columns can't promise scan()'s answer: the caller makes the scan."""
 
 
-def evaluate(columns, ids, tests, conjunction, selected, only_annotated, order_by, descending):
+class Query:
+    """A query as taskquery parses it: what evaluate() and patch() read."""
+
+    def __init__(self, tests, conjunction, selected, only_annotated, order_by, descending):
+        self.tests, self.conjunction = tests, conjunction
+        self.selected, self.only_annotated = selected, only_annotated
+        self.order_by, self.descending = order_by, descending
+        self.by_id = order_by is None or order_by == "id"  # ascending, or descending by id
+
+
+def evaluate(columns, ids, query):
     """taskquery.scan()'s answer from current columns (every task of the project in each), or
     None. `ids`: the project's task ids, ascending."""
     members = columns["total_annotations"].values
-    chosen = None  # None: every task
+    chosen, selected = None, query.selected  # None: every task
     if selected:
         if selected.get("all"):
             excluded = set(selected.get("excluded") or ())
             chosen = {i for i in ids if i not in excluded} if excluded else None
         else:
             chosen = {i for i in selected.get("included") or () if i in members}
-    if only_annotated:
+    if query.only_annotated:
         cancelled = columns["cancelled_annotations"].values
         chosen = {i for i in (members if chosen is None else chosen)
                   if members[i] or cancelled[i]}
+    tests = query.tests
     try:
-        if tests and conjunction != "or":
+        if tests and query.conjunction != "or":
             for test in tests:  # in order: each one over the tasks the ones before passed
                 chosen = matching(columns[test[0]], ids, chosen, *test[1:])
         elif tests:
@@ -240,18 +251,56 @@ def evaluate(columns, ids, tests, conjunction, selected, only_annotated, order_b
             chosen = passed
     except Unanswerable:
         return None
-    if order_by is None or order_by == "id":
+    if query.by_id:
         if chosen is None:
             line = list(ids)
         elif len(chosen) * 8 < len(ids):
             line = sorted(chosen)
         else:
             line = [i for i in ids if i in chosen]
-        return line[::-1] if order_by == "id" and descending else line
-    order = columns[order_by].get(Order)
+        return line[::-1] if query.descending else line
+    order = columns[query.order_by].get(Order)
     if not order.sortable():
         return None
-    return order.ids(descending, chosen)
+    return order.ids(query.descending, chosen)
+
+
+def patch(columns, line, changed, query):
+    """An answer ordered by id (`line`) made current for the tasks `changed` since: each one
+    tested as scan() tests a task, then taken out or put in its place."""
+    members = columns["total_annotations"].values
+    selected, tests = query.selected, query.tests
+    every = query.conjunction != "or"
+    excluded = included = None
+    if selected and selected.get("all"):
+        excluded = set(selected.get("excluded") or ())
+    elif selected:
+        included = set(selected.get("included") or ())
+
+    def passes(task_id):
+        if task_id not in members or excluded is not None and task_id in excluded or \
+                included is not None and task_id not in included:
+            return False
+        if query.only_annotated and not (members[task_id] or
+                                         columns["cancelled_annotations"].values[task_id]):
+            return False
+        if not tests:
+            return True
+        results = (_matches(op, kind, columns[name].values[task_id], value)
+                   for name, op, kind, value in tests)
+        return all(results) if every else any(results)
+
+    line = list(line)
+    by = (lambda i: -i) if query.descending else None
+    for task_id in changed:
+        at = bisect.bisect_left(line, -task_id if by else task_id, key=by)
+        there = at < len(line) and line[at] == task_id
+        if passes(task_id):
+            if not there:
+                line.insert(at, task_id)
+        elif there:
+            del line[at]
+    return line
 
 
 def matching(column, ids, among, operator, kind, expected):

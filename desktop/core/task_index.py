@@ -6,25 +6,28 @@ Derived state, as desktop/db/indexes.py's: in memory only, made on a project's f
 sorted page and a column's first use, under the store's lock. It stays current through a change
 log per project: every change of one of its tasks, annotations or predictions (an observer of
 the store, inside the write) appends the task's id. A column catches up from where it last read
-the log (the changed tasks' values computed again and moved in its orders); a query's answer is
-kept with the log's length and reused until the project changes. A log that outgrows a quarter
-of the project's tasks (an import, a bulk action) drops the project's indexes instead: the next
-query makes them again.
+the log (the changed tasks' values computed again and moved in its orders). A query's answer is
+kept with the log's length and reused until the project changes; one ordered by id is then
+mended from the tasks changed since (PATCH_MOST at most). A log that outgrows a quarter of the
+project's tasks (an import, a bulk action) drops the project's indexes instead: the next query
+makes them again.
 
 select() answers what taskquery.scan() answers, or None where it can't be sure to (a column
 whose values mix numbers and text, draft_exists, an unknown operator, a filter that raises):
-the caller then makes the full pass. tests/unit/test_task_index.py holds the two side by side.
+the caller then makes the full pass. tests/unit/test_dm_indexes.py holds the two side by side.
 """
 
+import bisect
 from collections import OrderedDict
 
 import orjson
 
 from desktop.core import taskquery
-from desktop.core.task_columns import UNINDEXED, Column, evaluate
+from desktop.core.task_columns import UNINDEXED, Column, Query, evaluate, patch
 
 VIEWS_KEPT = 8  # answers kept per project
 COLUMNS_KEPT = 12  # columns kept per project (the least recently used one goes)
+PATCH_MOST = 512  # an answer ordered by id is mended for up to this many changes since
 MIN_LOG = 4096  # a project's log may hold max(this, a quarter of its tasks) entries
 
 
@@ -47,11 +50,15 @@ class ProjectIndex:
         return dict.fromkeys(self.log[seen - self.base:])
 
     def trim(self):
-        """Forget the log before the position every kept column has read; a column left far
-        behind goes (making it again costs less than catching up)."""
+        """Forget the log before the position every kept column has read and every kept answer
+        can be mended from; a column left far behind goes (making it again costs less than
+        catching up), and so does an answer too old to mend."""
         for name in [n for n, c in self.columns.items() if self.seq - c.seen > self.limit // 2]:
             del self.columns[name]
-        seen = min((c.seen for c in self.columns.values()), default=self.seq)
+        for key in [k for k, v in self.views.items() if self.seq - v[0] > PATCH_MOST]:
+            del self.views[key]
+        seen = min([c.seen for c in self.columns.values()] + [v[0] for v in self.views.values()],
+                   default=self.seq)
         if seen > self.base:
             del self.log[:seen - self.base]
             self.base = seen
@@ -149,6 +156,7 @@ class TaskIndex:
             return None
         if only_annotated:
             names.add("cancelled_annotations")
+        query = Query(tests, conjunction, selected, only_annotated, order_by, descending)
         key = view_key(filters, ordering, selected, only_annotated)
         with self.r.lock:
             index = self.projects.get(project_id)
@@ -161,27 +169,58 @@ class TaskIndex:
             if self.projects.get(project_id) is not index or not names <= index.columns.keys():
                 return None  # dropped or evicted meanwhile (a big write, another query)
             try:
-                found = self._answer(project_id, index, names, tests, conjunction, selected,
-                                     only_annotated, order_by, descending)
+                view = self._answer(project_id, index, names, query, index.views.get(key))
             except Exception:  # noqa: BLE001 - scan() raises it, or never reaches that task
                 del self.projects[project_id]  # maybe half caught up: made again next time
                 return None
-            if found is not None and key is not None:
-                index.views[key] = [index.seq, found, self._sums(project_id, index, found)]
+            if key is not None:  # an answer of None too: the next one is made afresh
+                index.views[key] = view
+                index.views.move_to_end(key)
                 if len(index.views) > VIEWS_KEPT:
                     index.views.popitem(last=False)
-            return found
+            return view[1]
 
-    def _answer(self, project_id, index, names, *query):
+    def _answer(self, project_id, index, names, query, before):
+        """[log position, ids, totals] of the query, from the answer `before` (one of an
+        earlier state, or None) where few tasks changed since, else evaluated afresh."""
+        changed = counts = None
+        if before is not None and before[1] is not None and query.by_id and \
+                index.base <= before[0] and index.seq - before[0] <= PATCH_MOST:
+            changed = index.changes_since(before[0])
+            counts = self._counts_at(index, before, changed, query.descending)
         for name in names:
             index.columns.move_to_end(name)
             self._catch_up(project_id, index, index.columns[name])
         while len(index.columns) > max(COLUMNS_KEPT, len(names)):
             index.columns.popitem(last=False)
         index.trim()
-        if index.views and next(iter(index.views.values()))[0] != index.seq:
-            index.views.clear()  # answers of an older state of the project
-        return evaluate(index.columns, self.tasks.ids(project_id), *query)
+        if changed is None:
+            found = evaluate(index.columns, self.tasks.ids(project_id), query)
+            return [index.seq, found, None if found is None else
+                    self._sums(project_id, index, found)]
+        found = patch(index.columns, before[1], changed, query)
+        if counts is None or len(found) == self.r.tasks_by_project.count(project_id):
+            return [index.seq, found, self._sums(project_id, index, found)]
+        annotations = index.columns["total_annotations"].values
+        predictions = index.columns["total_predictions"].values
+        for task_id in among(found, changed, query.descending):
+            counts[0] += annotations[task_id]
+            counts[1] += predictions[task_id]
+        return [index.seq, found, tuple(counts)]
+
+    def _counts_at(self, index, before, changed, descending):
+        """The totals of the answer `before` less the shares of the tasks `changed` since,
+        read before the counters' columns catch up; None where they can't be read so."""
+        annotations = index.columns.get("total_annotations")
+        predictions = index.columns.get("total_predictions")
+        if before[2] is None or annotations is None or predictions is None or \
+                annotations.seen != before[0] or predictions.seen != before[0]:
+            return None
+        counts = list(before[2])
+        for task_id in among(before[1], changed, descending):
+            counts[0] -= annotations.values[task_id]
+            counts[1] -= predictions.values[task_id]
+        return counts
 
     def _sums(self, project_id, index, ids):
         """(annotations, predictions) over `ids`; None when they are all the project's (the
@@ -201,6 +240,17 @@ class TaskIndex:
                 return None
             view = next((v for v in reversed(index.views.values()) if v[1] is ids), None)
             return view[2] if view is not None and view[0] == index.seq else None
+
+
+def among(line, changed, descending):
+    """The ids of `changed` that are in `line` (ids in order, descending or not)."""
+    by = (lambda i: -i) if descending else None
+    found = []
+    for task_id in changed:
+        at = bisect.bisect_left(line, -task_id if by else task_id, key=by)
+        if at < len(line) and line[at] == task_id:
+            found.append(task_id)
+    return found
 
 
 def view_key(filters, ordering, selected, only_annotated):
