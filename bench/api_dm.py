@@ -135,8 +135,10 @@ class DataManagerBench:
                         f"{what}{suffix}, p50 (n={lat['n']}; first {lat['first_ms']:.0f} ms)",
                         lat["p50"], "ms", target, self.ls(ls), detail=lat)
 
-    def run(self, label_config):
+    def run(self, label_config, server):
         self.setup(label_config)
+        self.bench.server_rss(server, "rss_before_dm_mb", "with the data-manager project, "
+                              "before its figures")
         reps = self.bench.args.page_reps
         for key, what, q, page, target, ls in FIGURES:
             self.measure(key, what, q, page, target, ls, reps)
@@ -150,7 +152,7 @@ def quote(text):
     return url_quote(text, safe="")
 
 
-def run(bench, client, label_config):
+def run(bench, client, label_config, server):
     started = now()
-    DataManagerBench(bench, client).run(label_config)
+    DataManagerBench(bench, client).run(label_config, server)
     bench.report.note(f"data-manager figures took {now() - started:.0f} s")

@@ -164,7 +164,10 @@ class TaskIndex:
             if view is not None and view[0] == index.seq:
                 index.views.move_to_end(key)
                 return view[1]
-        index = self._build(project_id, names)
+        try:
+            index = self._build(project_id, names)
+        except Exception:  # noqa: BLE001 - a value scan() might not read (a filter before it)
+            return None
         with self.r.lock:
             if self.projects.get(project_id) is not index or not names <= index.columns.keys():
                 return None  # dropped or evicted meanwhile (a big write, another query)
