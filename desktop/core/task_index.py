@@ -47,6 +47,8 @@ class ProjectIndex:
 
     def changes_since(self, seen):
         """The ids of the tasks changed since log position `seen`, each once."""
+        if seen < self.base:
+            raise LookupError(f"the log before {self.base} is gone")  # never: see _build
         return dict.fromkeys(self.log[seen - self.base:])
 
     def trim(self):
@@ -131,7 +133,9 @@ class TaskIndex:
         made = {name: self._read(Column(name), seq, ids) for name in missing}
         with self.r.lock:
             for name, column in made.items():
-                if name not in index.columns:
+                # not one another query made meanwhile, nor one whose changes since it began
+                # another query's trim() forgot (it didn't know of it): then select() scans
+                if name not in index.columns and column.seen >= index.base:
                     index.columns[name] = column
         return index
 

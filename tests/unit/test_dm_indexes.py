@@ -343,3 +343,59 @@ def test_a_column_that_fails_to_read_leaves_the_answer_to_the_full_pass(core):
         taskquery.select(core.records, core.tasks, project_id, None, ["tasks:annotators"],
                          {"all": True})
     core.projects.delete(project_id, [core._delete_project_data])
+
+
+def test_queries_and_writes_at_once(core, monkeypatch):
+    """Readers filtering and sorting while a writer labels, changes and deletes tasks (chunks
+    of 7 tasks, so that writes get in while columns are made): once the writer is done, every
+    answer and every kept column equals the reference."""
+    import random
+    import threading
+
+    monkeypatch.setattr(taskquery, "CHUNK", 7)
+    project_id = core.projects.create({"title": "at once", "label_config": CONFIG}, 1)
+    core.imports.import_json(project_id, [{"data": {"text": f"t{i}", "n": i % 9}}
+                                          for i in range(300)], 1)
+    queries = [({"conjunction": "and", "items": [
+        {"filter": f"filter:tasks:{c}", "operator": o, "type": t, "value": v}]}, ordering)
+        for c, o, t, v in [("data.n", "greater", "Number", 4),
+                           ("total_annotations", "greater", "Number", 0),
+                           ("data.text", "contains", "String", "1")]
+        for ordering in ([], ["-tasks:data.n"], ["tasks:completed_at"])]
+    done, failures = threading.Event(), []
+
+    def read():
+        while not done.is_set():
+            filters, ordering = random.choice(queries)
+            try:
+                taskquery.select(core.records, core.tasks, project_id, filters, ordering,
+                                 {"all": True})
+            except Exception as e:  # noqa: BLE001 - reported below
+                failures.append(e)
+
+    def write():
+        rng = random.Random(5)
+        for k in range(150):
+            ids = core.tasks.ids(project_id)
+            task_id = rng.choice(ids)
+            if k % 10 == 9:
+                core.tasks.delete(task_id)
+            elif k % 3:
+                core.annotations.create(task_id, {"result": []}, 1)
+            else:
+                core.tasks.update(task_id, {"data": {"text": f"u{k}", "n": rng.randrange(9)}})
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    write()
+    done.set()
+    for thread in readers:
+        thread.join()
+    assert not failures
+    for filters, ordering in queries:
+        args = (project_id, filters, ordering, {"all": True}, False)
+        assert taskquery.select(core.records, core.tasks, *args) == \
+            taskquery.scan(core.records, core.tasks, *args)
+    assert_as_made_afresh(core, project_id)
+    core.projects.delete(project_id, [core._delete_project_data])
