@@ -6,7 +6,9 @@ nested ones too, joined by newlines), which the UI's search box uses to search e
 column at once (`contains` is case-insensitive, as for any String column).
 
 The plain case (no filter, no ordering, everything selected) never looks at a task: the page is a
-slice of the project's id index. Anything else is one pass over the project's tasks.
+slice of the project's id index. Anything else is answered from the project's indexes
+(desktop/core/task_index.py, docs/adr/0013-dm-indexes.md) or, where they can't promise the same
+answer, by scan(): one pass over the project's tasks, the reference they are tested against.
 """
 
 import time
