@@ -104,13 +104,41 @@ class Summaries:
             if not self.observing:
                 self.r.store.storage.observe("annotations", self._changed)
                 self.observing = True
-            tally = Tally()
-            docs = self.r.annotations
-            for annotation_id in self.r.annotations_by_project.ids(project_id):
-                for key, place in shares(annotation_id, docs.doc(annotation_id)):
-                    tally.add(key, place)
-            self.tallies[project_id] = tally
+            tally = self.tallies[project_id] = counted(self.r, project_id)
         return tally.answer()
+
+
+def counted(records, project_id):
+    """A project's Tally from its annotations, in id order: shares() of each, added (a key's
+    first place is where it is first met), in one loop as count() makes it."""
+    tally = Tally()
+    number, first = tally.count, tally.first
+    docs = records.annotations
+    for annotation_id in records.annotations_by_project.ids(project_id):
+        result = docs.doc(annotation_id).get("result") or []
+        for at, region in enumerate(result if isinstance(result, list) else ()):
+            if not isinstance(region, dict) or "from_name" not in region:
+                continue
+            found = [("a", f"{region.get('from_name')}|{region.get('to_name')}|"
+                           f"{region.get('type')}")]
+            value = region.get("value")
+            labels = value.get(region.get("type")) if isinstance(value, dict) else None
+            if isinstance(labels, list):
+                tag = region["from_name"]
+                found.append(("t", tag))
+                for place, label in enumerate(labels):
+                    if isinstance(label, str):
+                        key = ("l", tag, label)
+                        if key in number:
+                            number[key] += 1
+                        else:
+                            number[key], first[key] = 1, (annotation_id, at, place)
+            for key in found:
+                if key in number:
+                    number[key] += 1
+                else:
+                    number[key], first[key] = 1, (annotation_id, at)
+    return tally
 
 
 def count(records, project_id):

@@ -130,7 +130,7 @@ class TaskIndex:
                     self.r.tasks_by_project.count(project_id))
             missing = [n for n in names if n not in index.columns]
             seq, ids = index.seq, self.tasks.ids(project_id)
-        made = {name: self._read(Column(name), seq, ids) for name in missing}
+        made = self._read([Column(name) for name in missing], seq, ids)
         with self.r.lock:
             for name, column in made.items():
                 # not one another query made meanwhile, nor one whose changes since it began
@@ -139,14 +139,23 @@ class TaskIndex:
                     index.columns[name] = column
         return index
 
-    def _read(self, column, seq, ids):
-        name, value, values = column.name, self.columns.value, column.values
+    def _read(self, columns, seq, ids):
+        """The columns' values over the tasks `ids` as of log position `seq`: one pass over
+        the tasks for all of them (the ids themselves need none)."""
+        value, reads = self.columns.value, []
+        for column in columns:
+            column.seen = seq
+            if column.name == "id":
+                column.values.update(zip(ids, ids))
+            else:
+                reads.append((column.name, column.values))
 
         def read(task_id, task):
-            values[task_id] = value(name, task_id, task)
-        taskquery.chunked(self.r, ids, read)
-        column.seen = seq
-        return column
+            for name, values in reads:
+                values[task_id] = value(name, task_id, task)
+        if reads:
+            taskquery.chunked(self.r, ids, read)
+        return {column.name: column for column in columns}
 
     # -- answering ------------------------------------------------------------------------
 
