@@ -23,7 +23,8 @@ from collections import OrderedDict
 import orjson
 
 from desktop.core import taskquery
-from desktop.core.task_columns import UNINDEXED, Column, Query, evaluate, patch
+from desktop.core.task_columns import Column
+from desktop.core.task_filters import UNINDEXED, Query, evaluate, patch
 
 VIEWS_KEPT = 8  # answers kept per project
 COLUMNS_KEPT = 12  # columns kept per project (the least recently used one goes)
