@@ -449,7 +449,6 @@ def run(args):
             bench.step("next", bench.next_task, client)  # last: its project changes the RSS
             if not args.no_dm:  # after every other figure: its project adds to the RSS
                 bench.step("data manager", api_dm.run, bench, client, LABEL_CONFIG, server)
-                bench.server_rss(server, "rss_after_dm_mb", "after the data-manager figures")
         client.close()
     finally:
         if server is not None:
