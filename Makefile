@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?=
 
-.PHONY: run serve test lint bench screenshots setup test-setup system clean fuzz
+.PHONY: run serve test lint bench screenshots setup test-setup system clean fuzz assistants
 
 run: setup
 	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
@@ -42,6 +42,11 @@ setup: $(STAMP)
 
 test-setup: $(STAMP)
 	$(call steps,test)
+
+# The heavy assistants' models into .venv: spaCy's English pipeline (named entities) and OpenCV
+# (click-to-mask); `make run` carries the light one (OCR: Tesseract), `make test` all of them.
+assistants: $(STAMP)
+	$(call steps,assistants)
 
 # System packages (python3-venv on Debian/Ubuntu); a no-op where they are present.
 system:

@@ -132,14 +132,16 @@ class Client:
 # -- the server under test ------------------------------------------------------------------
 
 class ChildServer:
-    """`python -m desktop serve` in a child process; its stdout/stderr drained by a thread."""
+    """`python -m desktop serve` in a child process; its stdout/stderr drained by a thread.
+    `code`: the checkout whose LabelDesk runs (another one for a before/after figure)."""
 
-    def __init__(self, data_dir, timeout=120):
+    def __init__(self, data_dir, timeout=120, code=ROOT):
         cmd = [sys.executable, "-m", "desktop", "serve", "--data-dir", str(data_dir),
                "--port", "0", "--no-auth"]
         start = now()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(cmd, cwd=code, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, "PYTHONPATH": str(code)})
         self.pid = self.proc.pid
         self.lines = deque(maxlen=200)
         self.url = None

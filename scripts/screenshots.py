@@ -1,5 +1,6 @@
 """Refresh docs/screenshots/*.png: the main screens of the UI (Label Studio's web app) on demo data,
-at 1440x900 and the labeling screen at 800x600 too (`make screenshots`).
+at 1440x900 and the labeling screen at 800x600 too (`make screenshots`; `python
+scripts/screenshots.py NAME ...`: those only, e.g. labeling-history).
 
 Runs LabelDesk in this process on a temporary data folder and drives Debian's Chromium with
 Playwright, as the UI tests do.
@@ -55,6 +56,12 @@ def demo(api):
         api.post(f"/api/tasks/{task_id}/annotations", json={"result": [
             {"from_name": "label", "to_name": "text", "type": "labels",
              "value": {"start": 0, "end": 5, "text": "first", "labels": ["PER"]}}]})
+    # the first task's annotation, edited: its versions for the History panel
+    first = api.get(f"/api/tasks/{ids[0]}/annotations").json()[0]["id"]
+    for end, label in ((13, "PER"), (13, "ORG"), (31, "PER")):
+        api.patch(f"/api/annotations/{first}", json={"result": [
+            {"from_name": "label", "to_name": "text", "type": "labels",
+             "value": {"start": 0, "end": end, "labels": [label]}}]})
     api.post("/api/predictions", json={"task": ids[20], "score": 0.87, "model_version": "v1",
                                        "result": [{"from_name": "label", "to_name": "text",
                                                    "type": "labels", "value": {
@@ -70,7 +77,7 @@ def demo(api):
     return text["id"], images["id"]
 
 
-def main():
+def main(only=()):
     import requests
     from playwright.sync_api import sync_playwright
     OUT.mkdir(parents=True, exist_ok=True)
@@ -98,18 +105,31 @@ def main():
                 page.goto(f"{ui_url}/#secret={app.sessions.one_time_secret()}")
                 page.wait_for_selector(".lsf-menu-header")
 
-                def shot(name, path, ready, settle=0.8, page=page, suffix=suffix):
+                def shot(name, path, ready, settle=0.8, page=page, suffix=suffix, then=None):
+                    if only and name not in only:
+                        return
                     page.goto(ui_url + path)
                     page.wait_for_selector(ready)
+                    if then:
+                        then(page)
                     time.sleep(settle)
                     page.screenshot(path=str(OUT / f"{name}{suffix}.png"))
                     print(f"docs/screenshots/{name}{suffix}.png")
+
+                def history(page):
+                    """The History panel, an older version picked: its restore button shows."""
+                    page.locator(".lsf-panel-tabs__tab:visible", has_text="History").first.click()
+                    page.wait_for_selector(".lsf-history-item >> nth=3")
+                    page.locator(".lsf-history-item").nth(2).click()
+                    page.wait_for_selector("#labeldesk-history-restore")
 
                 if not suffix:
                     shot("projects", "/projects", ".lsf-projects-page__link")
                     shot("data-manager", f"/projects/{text_id}/data", ".lsf-table-row")
                     shot("labeling-text", f"/projects/{text_id}/data?task={text_task}",
                          ".lsf-main-content", 1.5)
+                    shot("labeling-history", f"/projects/{text_id}/data?task={text_task}",
+                         ".lsf-main-content", 1.5, then=history)
                     shot("settings", f"/projects/{image_id}/settings/labeling",
                          ".lsf-sidebar-menu__content", 1.5)
                     shot("desktop-settings", "/desktop#/settings", "#data-dir")
@@ -122,4 +142,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(set(sys.argv[1:]))

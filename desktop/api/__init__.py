@@ -2,10 +2,13 @@
 
 from desktop.api import (
     annotations,
+    assistants,
     backups,
     dm,
     drafts,
     exports,
+    handovers,
+    history,
     imports,
     legacy,
     misc,
@@ -14,15 +17,16 @@ from desktop.api import (
     schema,  # the OpenAPI description: /api/schema, /docs/api
     storages,
     tasks,
+    trash,
     ui,
     users,
     webhooks,
 )
 from desktop.api.web import ApiPlugin, App, Guard
 
-MODULES = (misc, users, projects, tasks, annotations, imports, dm, drafts, exports, ml, storages,
-           webhooks,
-           legacy, ui, backups, schema)
+MODULES = (misc, users, projects, tasks, annotations, history, imports, dm, drafts, exports, ml,
+           storages, webhooks, assistants,
+           legacy, ui, backups, handovers, trash, schema)
 
 
 def create_api(core):

@@ -64,6 +64,7 @@ def install(app, core):
         view_id = ls_int("view", 0) or None
         user = current_user()
         if action == "next_task":  # the label stream: the model pre-labels outside the lock
+            core.ml.before_next(project_id)
             task_id, queue = core.actions.next_task(project_id, body, user, view_id)
             core.ml.predict_next(project_id, task_id)
             return core.tasks.next_json(task_id, user, core.predictions.as_json, queue)

@@ -146,6 +146,20 @@ SCHEMAS = {
     "AnnotationWrite": obj({"result": RESULT, "was_cancelled": BOOL, "ground_truth": BOOL,
                             "lead_time": nullable(NUM), "parent_prediction": nullable(ID),
                             "parent_annotation": nullable(ID)}),
+    "AnnotationHistory": obj({
+        "id": INT, "action": nullable(STR), "annotation_id": nullable(INT),
+        "comment": nullable(STR), "comment_id": nullable(INT), "created_at": DATE,
+        "created_by": nullable(INT), "draft_id": nullable(INT), "lead_time": nullable(NUM),
+        "organization_id": nullable(INT), "project_id": nullable(INT),
+        "result": nullable(RESULT), "review_id": nullable(INT), "started_at": nullable(DATE),
+        "task_id": nullable(INT),
+    }, ["id", "comment", "created_at"], description="A version of an annotation, as Label "
+        "Studio Enterprise's AnnotationHistory: `action` is one of LSE's (prediction, "
+        "imported, submitted, updated, skipped, ...) or LabelDesk's `deleted`."),
+    "AnnotationHistoryPage": obj({"count": INT, "next": nullable(STR),
+                                  "previous": nullable(STR),
+                                  "results": array(ref("AnnotationHistory"))},
+                                 ["count", "results"]),
     "Prediction": obj({
         "id": INT, "result": RESULT, "task": INT, "project": nullable(INT),
         "model_version": nullable(STR), "score": nullable(NUM), "created_at": DATE,
@@ -225,7 +239,9 @@ SCHEMAS = {
                       "user": ref("User"), "version": STR}, ["csrf_token", "signed_in"]),
     "UiSettings": obj({"auth": BOOL, "api_url": STR, "data_dir": STR,
                        "local_files_root": STR, "settings_file": STR,
-                       "data_dir_source": STR, "can_reopen": BOOL}, ["auth", "api_url"]),
+                       "data_dir_source": STR, "can_reopen": BOOL,
+                       "trash_days": {"type": "integer", "minimum": 0, "maximum": 3650}},
+                      ["auth", "api_url"]),
     "UiDataDir": obj({"data_dir": STR, "existing": BOOL, "config_file": STR,
                       "overridden_by": nullable(STR), "reopened": BOOL, "url": nullable(STR)},
                      ["data_dir", "reopened"], description=(
@@ -272,13 +288,98 @@ SCHEMAS = {
                       "One backup in <data dir>/backups: a whole snapshot of the store at "
                       "`created_at`. Counts are null when unknown; `damaged` says why a "
                       "backup can't be restored.")),
+    "Assistant": obj({
+        "name": {"type": "string", "enum": ["ocr", "entities", "teach", "mask", "duplicates"]},
+        "title": STR, "version": STR, "installed": BOOL, "light": BOOL, "interactive": BOOL,
+        "needs": STR, "error": nullable(STR), "fits": nullable(OBJ), "enabled": BOOL,
+        "ml_backend": nullable(INT), "label_map": nullable(OBJ), "stats": nullable(OBJ),
+        "scan": nullable(OBJ)},
+        ["name", "title", "version", "installed", "light", "needs", "fits", "enabled"],
+        description=(
+            "A built-in assistant for one project: whether it is installed (`needs`: what to "
+            "install when not), `fits`: the tags of the project's config it fills (null: "
+            "none), `enabled`: on for the project (`ml_backend`: its ML backend). Teach mode "
+            "adds `stats` (labels seen, progressive-validation accuracy); near-duplicates "
+            "`scan` (when, how many found).")),
+    "AssistantSwitch": obj({"project": ID, "label_map": obj(additionalProperties=STR)},
+                           ["project"], description=(
+                               "`label_map`: {model label: the project's label}, where they "
+                               "differ by more than case (PERSON -> Person is automatic).")),
+    "AssistantJob": obj({"id": INT, "status": STR, "total": INT, "processed": INT,
+                         "url": STR}, ["id", "status", "total", "processed", "url"],
+                        description="Predicting all tasks (an ML job) or scanning for "
+                                    "near-duplicates; poll `url` for progress."),
     "BackupList": obj({"folder": STR, "keep": INT, "backups": array(ref("Backup"))},
                       ["folder", "keep", "backups"]),
+    "TrashItem": obj({
+        "id": ID, "kind": {"type": "string", "enum": ["project", "tasks", "annotations",
+                                                      "predictions"]},
+        "name": STR, "project": nullable(INT), "project_title": nullable(STR),
+        "deleted_at": DATE, "expires_at": DATE, "size": INT,
+        "counts": obj(additionalProperties=INT, description=(
+            "Records by table (projects, tasks, annotations, predictions, drafts, views, "
+            "uploads, exports, ml_backends, storages, webhooks, …) and `files`: the media "
+            "and export files kept with them"))},
+        ["id", "kind", "name", "deleted_at", "expires_at", "size", "counts"], description=(
+            "One deleted thing in the trash: a project with all it owns, or tasks, "
+            "annotations or predictions deleted together. `size`: bytes of its records "
+            "and files. It goes for good at `expires_at` (the trash_days setting).")),
+    "TrashList": obj({"days": INT, "count": INT, "size": INT,
+                      "items": array(ref("TrashItem"))}, ["days", "count", "size", "items"]),
+    "TrashRestored": obj({"restored": ref("TrashItem")}, ["restored"], description=(
+        "Everything of the item is back under its own ids.")),
+    "TrashEmptied": obj({"removed": INT, "size": INT, "files": INT},
+                        ["removed", "size", "files"], description=(
+                            "Items removed for good, the bytes they held, and their files "
+                            "removed from the data folder.")),
+    "TrashPreview": obj({"action": STR, "tasks": INT, "annotations": INT, "predictions": INT,
+                         "drafts": INT, "days": INT, "text": STR},
+                        ["action", "tasks", "annotations", "predictions", "drafts", "text"],
+                        description=(
+                            "What POST /api/dm/actions with the same query and body would "
+                            "delete, and the sentence the confirm dialog shows.")),
     "BackupRestored": obj({"restored": ref("Backup"), "previous_state": ref("Backup"),
                            "reopened": BOOL, "url": nullable(STR)},
                           ["restored", "previous_state", "reopened"], description=(
                               "The app now serves the restored data; `previous_state` is the "
                               "backup of what it replaced. `url` signs a browser in again.")),
+    "Handover": obj({
+        "id": INT, "direction": {"type": "string", "enum": ["push", "pull"]}, "url": STR,
+        "project": nullable(INT), "remote_project": nullable(INT),
+        "status": {"type": "string", "enum": ["running", "done", "error", "cancelled"]},
+        "cancel_requested": BOOL, "stage": nullable(STR), "done": INT, "total": INT,
+        "messages": array(STR), "message_count": INT, "error": nullable(STR),
+        "created_at": DATE, "finished_at": nullable(DATE), "summary": nullable(OBJ)},
+        ["id", "direction", "url", "status", "done", "total", "messages", "summary"],
+        description=(
+            "A push or pull running in the app (or finished in this run). `stage`, `done` and "
+            "`total`: the step under way (media, tasks, changes); `summary`: what "
+            "`labeldesk push/pull` prints at the end (with the id mapping when the job is asked "
+            "for on its own). A cancelled job resumes when started again. The Label Studio "
+            "token is never part of it.")),
+    "HandoverList": obj({
+        "jobs": array(ref("Handover")),
+        "previous": array(obj({
+            "direction": {"type": "string", "enum": ["push", "pull"]}, "url": STR,
+            "project": nullable(INT), "project_title": nullable(STR),
+            "remote_project": nullable(INT), "tasks": INT, "updated_at": DATE,
+            "token_kept": BOOL}, ["direction", "url", "project", "remote_project"]))},
+        ["jobs", "previous"], description=(
+            "The jobs of this run, newest first, and every hand-over the data folder keeps a "
+            "mapping file for (<data dir>/pushpull/). `token_kept`: the app holds a token for "
+            "that server in memory, so starting it again needs none.")),
+    "HandoverStart": obj({
+        "direction": {"type": "string", "enum": ["push", "pull"]},
+        "url": {"type": "string", "description": "the Label Studio server: http(s)://..."},
+        "token": {"type": "string", "description": "a Label Studio token (legacy or "
+                  "personal access token); kept in memory only; may be left out when the app "
+                  "holds one for this server"},
+        "project": ID, "remote_project": ID, "project_id": ID, "into": ID,
+        "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000}},
+        ["direction", "url"], description=(
+            "push: `project` (LabelDesk's), optional `remote_project` (alias `project_id`, the "
+            "CLI's --project-id). pull: `remote_project`, optional `into` (a LabelDesk "
+            "project). The same hand-over already running is a 409.")),
 }
 
 # -- parameters by name ---------------------------------------------------------------------
@@ -298,6 +399,7 @@ QUERY = {
     "format": STR, "storage_for": STR, "type": STR, "uuid": STR, "task_ids": STR,
     "mode": STR, "label_config": STR, "q": STR, "raw": BOOL, "error": STR,
     "interaction": STR, "organization-only": BOOL, "contributed_to_projects": BOOL,
+    "annotation": ID, "created_at_from": DATE, "created_at_to": DATE,
 }
 PATH = {
     "kind_type": {"type": "string", "enum": sorted(STORAGE_TYPES)},
@@ -446,6 +548,22 @@ OPERATIONS = [
      dict(body="AnnotationWrite", ok=(200, "Annotation"))),
     ("DELETE", "/api/annotations/{annotation_id}", "Annotations", "Delete an annotation",
      dict(ok=(204, None))),
+    # annotation history (Label Studio Enterprise's endpoints; restore is LabelDesk's)
+    ("GET", "/api/annotation-history", "Annotation history",
+     "Every version of an annotation, newest first (also of a deleted one)",
+     dict(q=("annotation", "ordering"), ok=(200, array(ref("AnnotationHistory"))))),
+    ("DELETE", "/api/annotation-history", "Annotation history",
+     "Remove the history of an annotation, task or project from every answer",
+     dict(q=("annotation", "task", "project"), ok=(200, obj({"removed": INT}, ["removed"])))),
+    ("GET", "/api/annotation-history/{version_id}", "Annotation history", "One version",
+     dict(ok=(200, "AnnotationHistory"))),
+    ("POST", "/api/annotation-history/{version_id}/restore", "Annotation history",
+     "LabelDesk: make the annotation that version again (the restore is a new version)",
+     dict(ok=(200, "Annotation"))),
+    ("GET", "/api/projects/{project_id}/annotation-history", "Annotation history",
+     "A project's versions, newest first, a page at a time",
+     dict(q=("page", "page_size", "created_at_from", "created_at_to"),
+          ok=(200, "AnnotationHistoryPage"))),
     ("GET", "/api/predictions", "Predictions", "Predictions of a task or project",
      dict(q=("task", "project", "task__project"), ok=(200, array(ref("Prediction"))))),
     ("POST", "/api/predictions", "Predictions", "Create a prediction",
@@ -700,14 +818,55 @@ OPERATIONS += [
      dict(ok=(200, obj({"token": STR, "csrf_token": STR}, ["token"])))),
     ("GET", "/api/ui/settings", "UI", "The app's settings", dict(ok=(200, "UiSettings"))),
     ("PATCH", "/api/ui/settings", "UI", "Change the app's settings",
-     dict(body=obj({"auth": BOOL}), ok=(200, "UiSettings"))),
+     dict(body=obj({"auth": BOOL, "trash_days": {
+         "type": "integer", "minimum": 0, "maximum": 3650,
+         "description": "days deleted items stay in the trash; 0: deletes are final"}}),
+          ok=(200, "UiSettings"))),
     ("POST", "/api/ui/data-dir", "UI", "Use another data folder (and reopen on it)",
      dict(body=obj({"path": STR}, ["path"]), ok=(200, "UiDataDir"))),
+    # built-in assistants (LabelDesk)
+    ("GET", "/api/assistants", "Assistants",
+     "The built-in assistants, for a project: installed, fitting its config, on (LabelDesk)",
+     dict(q=("project",), ok=(200, array(ref("Assistant"))))),
+    ("POST", "/api/assistants/{name}/enable", "Assistants",
+     "Turn an assistant on for a project: its ML backend, or the near-duplicates scan",
+     dict(body="AssistantSwitch", ok=(200, OBJ))),
+    ("POST", "/api/assistants/{name}/disable", "Assistants",
+     "Turn an assistant off for a project", dict(body="AssistantSwitch", ok=(200, OBJ))),
+    ("POST", "/api/assistants/{name}/predict", "Assistants",
+     "Predict every task of the project with the assistant (a job with progress)",
+     dict(body="AssistantSwitch", ok=(200, "AssistantJob"))),
+    ("GET", "/api/assistants/jobs/{job_id}", "Assistants", "A near-duplicates scan's progress",
+     dict(ok=(200, "AssistantJob"))),
     ("GET", "/api/ui/backups", "UI", "The backups of the data", dict(ok=(200, "BackupList"))),
     ("POST", "/api/ui/backups", "UI", "Back up the data now", dict(ok=(201, "Backup"))),
     ("POST", "/api/ui/backups/restore", "UI",
      "Restore a backup in the running app (the current state is backed up first)",
      dict(body=obj({"name": STR}, ["name"]), ok=(200, "BackupRestored"))),
+    ("GET", "/api/ui/handovers", "UI", "Push and pull jobs, and previous hand-overs",
+     dict(ok=(200, "HandoverList"))),
+    ("POST", "/api/ui/handovers", "UI", "Push to or pull from a Label Studio server (a job)",
+     dict(body="HandoverStart", ok=(201, "Handover"))),
+    ("GET", "/api/ui/handovers/{job_id}", "UI", "A push or pull job, with its summary",
+     dict(ok=(200, "Handover"))),
+    ("POST", "/api/ui/handovers/{job_id}/cancel", "UI",
+     "Stop a push or pull at its next batch (resumable)", dict(ok=(200, "Handover"))),
+    ("GET", "/api/ui/trash", "UI", "The trash: deleted projects, tasks and annotations",
+     dict(ok=(200, "TrashList"))),
+    ("DELETE", "/api/ui/trash", "UI", "Empty the trash (records and files, for good)",
+     dict(ok=(200, "TrashEmptied"))),
+    ("GET", "/api/ui/trash/{item_id}", "UI", "One item of the trash",
+     dict(ok=(200, "TrashItem"))),
+    ("DELETE", "/api/ui/trash/{item_id}", "UI", "Delete one item of the trash for good",
+     dict(ok=(200, "TrashEmptied"))),
+    ("POST", "/api/ui/trash/{item_id}/restore", "UI",
+     "Restore an item: everything back under its own ids (409 when what it belongs to is "
+     "not there)", dict(ok=(200, "TrashRestored"))),
+    ("POST", "/api/ui/trash/preview", "UI",
+     "What a data-manager action that deletes would put in the trash",
+     dict(q=("id", "project", "view"), body=obj({
+         "selectedItems": OBJ, "filters": OBJ, "ordering": array(STR), "annotator": ANY}),
+          ok=(200, "TrashPreview"))),
 ]
 
 DESCRIPTION = """Label Studio 1.23's REST API as LabelDesk serves it on 127.0.0.1.

@@ -127,6 +127,7 @@ def install(app, core):
     @app.get("/api/projects/<project_id>/next")
     def next_task(project_id):
         project_id = path_id(project_id, "Project")
+        core.ml.before_next(project_id)  # a model learning on submit has the last annotation
         task_id, queue = tasks.next_task(project_id, current_user())
         core.ml.predict_next(project_id, task_id)  # pre-labels it; talks to no model under lock
         return tasks.next_json(task_id, current_user(), core.predictions.as_json, queue)

@@ -262,6 +262,8 @@ def install(app, core):
     @app.patch("/api/ui/settings")
     def update_settings():
         body = read_object()
+        from desktop.core.trash import check_days
+        days = check_days(body["trash_days"]) if "trash_days" in body else None
         if "auth" in body:
             if not isinstance(body["auth"], bool):
                 from desktop.core.errors import ValidationError
@@ -270,6 +272,10 @@ def install(app, core):
                 raise PermissionDenied(TOKEN_ONLY)  # as lasting as the token itself
             settings.auth = body["auth"]
             settings.save_file()
+        if days is not None:
+            settings.trash_days = days
+            settings.save_file()
+            core.trash.expire()  # fewer days: what is older goes now
         return settings_json(core, request)
 
     @app.post("/api/ui/data-dir")
@@ -328,5 +334,5 @@ def settings_json(core, request):
             "local_files_root": str(settings.local_files_root),
             "settings_file": str(settings.settings_file),
             "data_dir_source": settings.data_dir_source,
-            "can_reopen": core.reopen is not None}
+            "can_reopen": core.reopen is not None, "trash_days": core.trash.days()}
 

@@ -4,7 +4,7 @@ import uuid
 
 import orjson
 
-from desktop.core import clock, drafts, jsonload
+from desktop.core import clock, drafts, history, jsonload
 from desktop.core.errors import LabelDeskError, NotFound, PermissionDenied, ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.records import locked
@@ -174,6 +174,7 @@ class Annotations:
             draft_id = self._draft_of(fields, task_id, user_id)
             if draft_id is not None:
                 clean["draft_created_at"] = self.r.drafts.doc(draft_id)["created_at"]
+                history.note(self.r, draft_id=draft_id)
             if was_cancelled:
                 clean["was_cancelled"] = True
             stamp = clock.iso()
@@ -196,8 +197,11 @@ class Annotations:
         return annotation_id
 
     @locked
-    def update(self, annotation_id, fields, user_id):
+    def update(self, annotation_id, fields, user_id, comment=None):
+        """`comment`: what the version this update makes says (a restore names the version)."""
         with self.r.transaction():
+            if comment is not None:
+                history.note(self.r, comment=comment)
             doc = self.get(annotation_id)
             clean = self._clean(fields)
             clean["updated_at"] = clock.iso()
@@ -226,7 +230,8 @@ class Annotations:
         return draft_id
 
     def delete(self, annotation_id, user_id=None):
-        with self.r.transaction():
+        with self.r.trash.collect("annotations"), self.r.transaction():
+            history.note(self.r, user=user_id)  # who deleted it, in its "deleted" version
             doc = self.get(annotation_id)
             self.r.drafts.remove(doc_ids=list(self.r.drafts_by_annotation.ids(annotation_id)))
             self.r.annotations.remove(doc_ids=[annotation_id])
@@ -237,7 +242,7 @@ class Annotations:
     def delete_of_tasks(self, task_ids, annotator=None):
         """The annotations of the tasks (only `annotator`'s when given) and their drafts,
         task- and annotation-level, as LS's delete_tasks_annotations action."""
-        with self.r.transaction():
+        with self.r.trash.collect("annotations"), self.r.transaction():
             removed = 0
             self.r.drafts.remove(doc_ids=drafts.ids_of_tasks(self.r, task_ids, annotator))
             docs = self.r.annotations

@@ -4,11 +4,11 @@ What a user can count on:
 
 * Where and what: ``<data dir>/backups/`` (0700, files 0600). Each backup is one file, a complete,
   checksummed snapshot of the whole store at one moment (every project, task, annotation,
-  prediction, view, storage and ML setting, user and token), in the format of db/snapshot.ldb,
-  named ``snapshot-<UTC time>-g<generation>-<kind>-n<number>.ldb``. With it are kept the files
-  it names: the uploads in media/ and the export files in export/, as hard links in
-  backups/files/ (no copy; a copy across file systems), one link for all the backups that name
-  a file, removed once none does. Not in it: settings.json.
+  prediction, view, storage and ML setting, user and token, the trash), in the format of
+  db/snapshot.ldb, named ``snapshot-<UTC time>-g<generation>-<kind>-n<number>.ldb``. With it
+  are kept the files it names: the uploads in media/ and the export files in export/ (the
+  trash's too), as hard links in backups/files/ (no copy; a copy across file systems), one link
+  for all the backups that name a file, removed once none does. Not in it: settings.json.
 * Order: by the number, one more than the highest before (across restarts), never by the
   clock: a clock set back or ahead changes no order, and rotation never deletes the newest.
 * When: "Back up now" in Settings and `labeldesk backup`; in the background, at start and then
@@ -45,6 +45,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from desktop.core.errors import Conflict, NotFound, StoreError, ValidationError
+from desktop.core.history import restored_state
 from desktop.db import CorruptFile
 from desktop.db.backupfiles import files_named, keep_files, put_back_files
 from desktop.db.backups import (
@@ -215,7 +216,7 @@ class Backups:
         try:
             with storage.lock:
                 names = files_named({name: dict(storage.tables.get(name) or {})
-                                     for name in ("uploads", "exports")})
+                                     for name in ("uploads", "exports", "trash")})
             keep_files(self.folder, names)
         except Exception as e:  # noqa: BLE001 - logged; backups made later keep their files
             log.warning("backups: could not keep the media files: %s", e)
@@ -248,13 +249,17 @@ class Backups:
             place, the old store sealed and closed so the new LabelDesk can open the folder."""
             storage = old.store.storage
             with old.store.lock:
+                storage.history.flush()  # the versions its journal holds: kept for good
                 current, generation = capture(storage)
                 made["before"] = write_backup(self.folder, current, generation, "before-restore")
                 restore_files(self.folder, tables)
-                staged = Staged(storage.folder, tables, generation + 1,
+                staged_tables, versions = restored_state(tables, current,
+                                                         os.path.basename(path))
+                staged = Staged(storage.folder, staged_tables, generation + 1,
                                 fsync=old.settings.fsync,
                                 restoring={"backup": os.path.basename(path),
-                                           "previous_state": "backups/" + made["before"]["name"]})
+                                           "previous_state": "backups/" + made["before"]["name"]},
+                                history=versions)
                 seal(storage, StoreSwitched)
                 staged.commit()
                 made["switched"] = True
@@ -349,7 +354,7 @@ def restore_closed(settings, given):
     store_dir = str(settings.store_dir)
     os.makedirs(store_dir, exist_ok=True)
     handle, previous_lock = lock_folder(os.path.join(store_dir, "LOCK"))
-    before = damaged = None
+    before = damaged = current = None
     try:
         step("locked")
         try:
@@ -364,6 +369,7 @@ def restore_closed(settings, given):
             generation = generation_of_files(store_dir)
         else:
             try:
+                storage.history.flush()  # the versions its journal holds: kept for good
                 current, generation = capture(storage)
                 if any(t["docs"] for t in current.values()):  # a new folder has nothing to keep
                     before = write_backup(folder, current, generation, "before-restore")
@@ -374,9 +380,11 @@ def restore_closed(settings, given):
         step("files-put-back")
         previous = "backups/" + before["name"] if before else (
             os.path.relpath(damaged, settings.data_dir) if damaged else None)
-        Staged(store_dir, tables, max(generation, header.get("generation", 0)) + 1,
+        staged_tables, versions = restored_state(tables, current, os.path.basename(path))
+        Staged(store_dir, staged_tables, max(generation, header.get("generation", 0)) + 1,
                fsync=settings.fsync,
-               restoring={"backup": os.path.basename(path), "previous_state": previous}).commit()
+               restoring={"backup": os.path.basename(path), "previous_state": previous},
+               history=versions).commit()
         step("done")
         if prune(folder, keep_setting(settings),
                  protect=(os.path.basename(path),) + ((before["name"],) if before else ())):

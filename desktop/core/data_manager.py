@@ -2,8 +2,15 @@
 selected tasks (ref. §4.4, §9), as Label Studio 1.23.2 answers them. The saved views
 (tabs) are in dm_views.py, the fixed descriptions in dm_columns.py."""
 
-from desktop.core import clock, fields, taskquery
-from desktop.core.dm_columns import ACTIONS, MEDIA_TYPES, UNLISTED, task_columns
+from desktop.core import clock, drafts, fields, history, taskquery
+from desktop.core.dm_columns import (
+    ACTIONS,
+    MEDIA_TYPES,
+    NEAR_DUPLICATE_ACTIONS,
+    NEAR_DUPLICATE_COLUMN,
+    UNLISTED,
+    task_columns,
+)
 from desktop.core.dm_views import Views
 from desktop.core.errors import Bare, NotFound, ValidationError
 from desktop.core.fields import FieldError
@@ -39,6 +46,8 @@ class DataManager:
                     "project_defined": True} for key, kind in types.items()]
         members = sorted(self.core.users.users.docs())
         columns += task_columns(members, self.model_versions(project_id))
+        if self.core.projects.get(project_id).get("near_duplicates"):
+            columns.append(dict(NEAR_DUPLICATE_COLUMN))
         columns.append({"id": "data", "title": "data", "type": "List", "target": "tasks",
                         "children": list(types), "project_defined": False})
         return {"columns": columns}
@@ -72,15 +81,14 @@ class DataManager:
 
     @locked
     def actions(self, project_id):
-        self.core.projects.get(project_id)
-        return [{**a, "dialog": dict(a["dialog"])} for a in ACTIONS]
+        return [{**a, "dialog": dict(a["dialog"])} for a in actions_of(self.core, project_id)]
 
     @locked
     def form(self, action_id, project_id):
         """GET /api/dm/actions/{id}/form: the action's dialog form for the project; [] for an
         action without one. An unknown action: LS's 500 message, answered 404 here."""
         self.core.projects.get(project_id)
-        if action_id not in {a["id"] for a in ACTIONS} | set(UNLISTED):
+        if action_id not in {a["id"] for a in actions_of(self.core, project_id)} | set(UNLISTED):
             raise NotFound(detail=f"Can't find '{action_id}' in registered actions")
         if action_id == "predictions_to_annotations":
             versions = self.model_versions(project_id)
@@ -165,7 +173,7 @@ class Actions:
         ids = self.selected_ids(project_id, body, view_id)
         if action is None:
             raise Bare({"detail": f'No action id "{action}", use ?id=<action-id>'}, 422)
-        if action not in {a["id"] for a in ACTIONS} | set(UNLISTED):
+        if action not in {a["id"] for a in actions_of(self.core, project_id)} | set(UNLISTED):
             raise NotFound(detail=f"Can't find '{action}' in registered actions")
         return ids
 
@@ -196,10 +204,12 @@ class Actions:
         core = self.core
         ids = self._checked(action, project_id, body, view_id)
         if action == "delete_tasks":
-            count = core.tasks.delete_many(ids)
-            reload = not self.r.tasks_by_project.count(project_id)
-            if reload:  # LS: a project left without tasks loses its tabs
-                core.views.remove_of_project(project_id)
+            with self.r.trash.collect("tasks"):  # the tabs too, when they go with the tasks
+                history.note(self.r, user=user_id)  # who deleted their annotations
+                count = core.tasks.delete_many(ids)
+                reload = not self.r.tasks_by_project.count(project_id)
+                if reload:  # LS: a project left without tasks loses its tabs
+                    core.views.remove_of_project(project_id)
             return {"processed_items": count, "reload": reload,
                     "detail": f"Deleted {count} tasks"}
         if action == "delete_tasks_annotations":
@@ -213,7 +223,8 @@ class Actions:
             touched = [t for t in ids if any(
                 annotator is None or a.get("completed_by") == annotator
                 for _, a in core.tasks.annotations_of(t))]
-            with self.r.transaction():
+            with self.r.trash.collect("annotations"):
+                history.note(self.r, user=user_id)
                 count = core.annotations.delete_of_tasks(ids, annotator)
                 self._touch(touched, user_id)
             return {"processed_items": count, "detail": f"Deleted {count} annotations"}
@@ -232,9 +243,38 @@ class Actions:
             if ml is None:
                 raise ValidationError("No ML backend is connected to this project.")
             return ml.retrieve_predictions(project_id, ids)
+        if action in ("delete_near_duplicates", "merge_near_duplicates"):
+            return self.near_duplicates(ids, merge=action == "merge_near_duplicates")
         if action == "cache_labels":
             raise ValidationError("cache_labels is an experimental action LabelDesk doesn't run.")
         raise ValidationError("next_task answers the next task: see Actions.next_task.")
+
+    @locked
+    def preview(self, action, project_id, body, view_id=None):
+        """What a bulk action that deletes would take (counted as it counts) and a sentence
+        saying it, with where it goes: the web app's dialog shows it before the action runs
+        (desktop/ui/js/webapp-actions.js)."""
+        if action not in PREVIEWED:
+            raise ValidationError({"id": [f"One of {', '.join(PREVIEWED)}."]})
+        ids = self._checked(action, project_id, body, view_id)
+        r, tasks = self.r, self.core.tasks
+        annotator = body.get("annotator") if isinstance(body, dict) else None
+        annotator = int(annotator) if str(annotator).isdigit() else None  # the form's
+        if action == "remove_duplicates":
+            ids = self.duplicates(ids)
+        counts = {"tasks": len(ids), "annotations": 0, "predictions": 0, "drafts": 0}
+        if action != "delete_tasks_predictions":
+            annotations = [i for t in ids for i, a in tasks.annotations_of(t)
+                           if annotator is None or a.get("completed_by") == annotator]
+            counts["annotations"] = len(annotations)
+            counts["drafts"] = len(set(drafts.ids_of_tasks(r, ids, annotator)).union(
+                *(r.drafts_by_annotation.ids(i) for i in annotations)))
+        if action != "delete_tasks_annotations":
+            counts["predictions"] = sum(r.predictions_by_task.count(t) for t in ids)
+        if action == "delete_tasks_predictions":
+            counts["annotations"] = counts["drafts"] = 0
+        return {"action": action, **counts, "days": r.trash.days(),
+                "text": preview_text(action, counts, r.trash.days(), annotator)}
 
     def predictions_to_annotations(self, task_ids, version, user_id):
         """An annotation from every prediction of the tasks that no annotation was made from
@@ -265,7 +305,34 @@ class Actions:
             self.r.tasks.update({"updated_at": clock.iso(), "updated_by": user_id},
                                 doc_ids=task_ids)
 
+    def near_duplicates(self, task_ids, merge):
+        """Delete (or merge into the task they repeat) the selected near-duplicates whose
+        original is still there."""
+        tasks, count, moved = self.core.tasks, 0, 0
+        with self.r.trash.collect("tasks"):  # one trash item: the deleted tasks, the moves
+            for task_id in task_ids:
+                task = self.r.tasks.doc(task_id)
+                original = task.get("near_duplicate_of") if task else None
+                if original is None or original == task_id or \
+                        self.r.tasks.doc(original) is None:
+                    continue
+                if merge:
+                    moved += tasks.merge_into(task_id, original)
+                else:
+                    tasks.delete_many([task_id])
+                count += 1
+        detail = f"Merged {count} near-duplicates ({moved} annotations moved)" if merge \
+            else f"Deleted {count} near-duplicates"
+        return {"processed_items": count, "reload": True, "detail": detail}
+
     def remove_duplicates(self, task_ids):
+        duplicates = self.duplicates(task_ids)
+        self.core.tasks.delete_many(duplicates)
+        return len(duplicates)
+
+    def duplicates(self, task_ids):
+        """The tasks remove_duplicates deletes: those without annotations whose data an
+        earlier task has."""
         core = self.core
         seen, duplicates = {}, []
         for task_id in task_ids:
@@ -275,8 +342,40 @@ class Actions:
                     duplicates.append(task_id)
             else:
                 seen[key] = task_id
-        core.tasks.delete_many(duplicates)
-        return len(duplicates)
+        return duplicates
+
+
+PREVIEWED = ("delete_tasks", "delete_tasks_annotations", "delete_tasks_predictions",
+             "remove_duplicates")
+
+
+def preview_text(action, counts, days, annotator=None):
+    """The sentence the confirm dialog shows: what goes, and whether it comes back."""
+    def n(key, one):
+        value = counts[key]
+        return f"{value:,} {one if value == 1 else key}"
+    if action in ("delete_tasks", "remove_duplicates"):
+        extra = [n(k, k[:-1]) for k in ("annotations", "predictions", "drafts") if counts[k]]
+        what = n("tasks", "task") + (" with " + ", ".join(extra) if extra else "")
+    elif action == "delete_tasks_annotations":
+        what = n("annotations", "annotation") + (
+            f" (and {n('drafts', 'draft')})" if counts["drafts"] else "") + \
+            f" of the {n('tasks', 'selected task')}" + (
+                ", every annotator's (choosing one below deletes only theirs)"
+                if annotator is None else "")
+    else:
+        what = n("predictions", "prediction") + f" of the {n('tasks', 'selected task')}"
+    where = (f"They go to the trash for {days} day{'s' if days != 1 else ''}: LabelDesk's "
+             "Trash page (in the menu) gives them back." if days > 0 else
+             "The trash is off (LabelDesk's Settings): this can't be undone.")
+    return f"You are about to delete {what}.\n\n{where}"
+
+
+def actions_of(core, project_id):
+    """The data manager's actions for a project: Label Studio's, then LabelDesk's
+    near-duplicate actions once the project was scanned for them."""
+    project = core.projects.get(project_id)
+    return ACTIONS + (NEAR_DUPLICATE_ACTIONS if project.get("near_duplicates") else [])
 
 
 __all__ = ["Actions", "DataManager", "Views"]

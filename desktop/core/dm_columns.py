@@ -115,3 +115,25 @@ ACTIONS = [
                         "Please confirm your action.", "type": "confirm"}},
 ]
 UNLISTED = ("next_task", "cache_labels")
+
+
+# LabelDesk's own, shown once a project was scanned for near-duplicates (desktop/assistants/
+# duplicates.py): the column, its filter ("is not empty", "equal N") and two actions.
+NEAR_DUPLICATE_COLUMN = {
+    "id": "near_duplicate_of", "title": "Near-duplicate of", "type": "Number", "target": "tasks",
+    "help": "The task this one nearly repeats (LabelDesk's near-duplicates assistant)",
+    "visibility_defaults": {"explore": True, "labeling": False}, "project_defined": False}
+NEAR_DUPLICATE_ACTIONS = [
+    {"id": "delete_near_duplicates", "title": "Delete Near-Duplicates", "order": 96,
+     "permission": "tasks.delete", "reload": True,
+     "dialog": {"title": "Delete Near-Duplicates",
+                "text": "The selected tasks that are near-duplicates of another task are deleted "
+                        "with their annotations (into LabelDesk's trash); the tasks they repeat "
+                        "stay. Please confirm your action.", "type": "confirm"}},
+    {"id": "merge_near_duplicates", "title": "Merge Near-Duplicates", "order": 97,
+     "permission": ["tasks.change", "tasks.delete"], "reload": True,
+     "dialog": {"title": "Merge Near-Duplicates",
+                "text": "The annotations and predictions of the selected near-duplicates move to "
+                        "the task each one repeats, then the near-duplicates are deleted. Please "
+                        "confirm your action.", "type": "confirm"}},
+]

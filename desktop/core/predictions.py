@@ -163,14 +163,14 @@ class Predictions:
             self.tasks.touch(doc["task"], user_id)
 
     def delete(self, prediction_id, user_id=None):
-        with self.r.transaction():
+        with self.r.trash.collect("predictions"), self.r.transaction():
             doc = self.get(prediction_id)
             self.r.predictions.remove(doc_ids=[prediction_id])
             self.tasks.recount(doc["task"])
             self.tasks.touch(doc["task"], user_id)
 
     def delete_of_tasks(self, task_ids):
-        with self.r.transaction():
+        with self.r.trash.collect("predictions"), self.r.transaction():
             removed = 0
             for task_id in task_ids:
                 ids = list(self.r.predictions_by_task.ids(task_id))

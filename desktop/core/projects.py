@@ -269,8 +269,9 @@ class Projects:
         """The project and all it owns in one store write; `on_delete` callbacks run inside
         it. Their files (media, snapshots) are only collected there and removed once the
         write is committed (desktop/core/removals.py): a refused delete (a full or read-only disk)
-        keeps every file, a kill leaves the project whole or gone."""
-        with self.r.transaction():
+        keeps every file, a kill leaves the project whole or gone. The trash keeps all of it,
+        files included, as one item (desktop/core/trash.py)."""
+        with self.r.trash.collect("project"), self.r.transaction():
             self.get(project_id)
             for callback in on_delete:
                 callback(project_id)

@@ -3,6 +3,7 @@
 import functools
 
 from desktop.core.removals import Removals
+from desktop.core.trash import Trash
 
 PROJECT_COUNTERS = ("task_number", "num_tasks_with_annotations", "total_annotations_number",
                     "skipped_annotations_number", "ground_truth_number",
@@ -69,6 +70,8 @@ class Records:
         # where a project's unlabeled tasks start (/next scans from there)
         self.labeled_below = store.watermark("tasks", "project",
                                              lambda task: bool(task.get("is_labeled")))
+        # deletes keep what they remove there (desktop/core/trash.py)
+        self.trash = Trash(self)
 
     def counters(self, project_id):
         return dict(zip(PROJECT_COUNTERS, self.project_totals.get(project_id)))

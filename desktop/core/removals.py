@@ -42,6 +42,27 @@ class Removals:
         for what, path in pending:  # committed: outside the lock, a big project takes a while
             self._do(what, path)
 
+    @contextmanager
+    def withheld(self):
+        """Inside a transaction: the file removals asked for in the block are not done. The
+        list yielded holds them, (what, path) each, once the block is over: the trash keeps
+        those files with what it keeps (desktop/core/trash.py), or hands them back (`later`)."""
+        with self.store.lock:
+            if not self._depth:
+                raise RuntimeError("withheld() outside records.transaction()")
+            mark = len(self._pending)
+            held = []
+            try:
+                yield held
+            finally:
+                held.extend(self._pending[mark:])
+                del self._pending[mark:]
+
+    def later(self, entries):
+        """Removals `withheld` handed over, done after the transaction commits after all."""
+        for what, path in entries:
+            self._later(what, path)
+
     def unlink(self, path):
         """Remove the file `path` once the deletion in progress is committed."""
         self._later("unlink", path)

@@ -35,11 +35,16 @@ import zlib
 import orjson
 
 from desktop.core.errors import LabelDeskError
+from desktop.db import history
 from desktop.db.backups import Staged
 from desktop.db.journal import CorruptFile, NewerFormat, keep_aside, read_snapshot
 from desktop.db.lockfile import acknowledged_in, read_acknowledged
 from desktop.db.scan import JournalScan
 from desktop.db.storage import SCHEMA, JournalStorage, check_ops
+
+# the files repair keeps aside before it writes (the history's too: a rebuilt history says
+# nothing of the snapshot's record of it, so the snapshot is written anew as well)
+ORIGINALS = ("snapshot.ldb", "journal.ldb") + history.FILES
 
 
 class CannotRepair(LabelDeskError):
@@ -124,12 +129,28 @@ def repair_folder(folder, fsync=True, acknowledged=None):
     LabelDesk wrote the store."""
     folder = str(folder)
     report = Report(folder)
-    found = problem(folder, acknowledged)
-    if found is None:
-        return report
-    if isinstance(found, NewerFormat):
-        raise CannotRepair(f"{found.path}: {found.reason}")
-    report.notes.append(f"Found: {found.path}: {found.reason.split(' Nothing was changed')[0]}")
+    damaged_history = history.problem(folder)
+    if isinstance(damaged_history, NewerFormat):
+        raise CannotRepair(f"{damaged_history.path}: {damaged_history.reason}")
+    if damaged_history is None:
+        found = problem(folder, acknowledged)
+        if found is None:
+            return report
+        if isinstance(found, NewerFormat):
+            raise CannotRepair(f"{found.path}: {found.reason}")
+    else:
+        # the history first (the store's files are then written anew as well: the snapshot's
+        # record of the history's last version may be above what was kept)
+        report.aside = keep_aside(folder, folder, names=ORIGINALS)  # before anything is written
+        report.notes.append(f"Found: {damaged_history.path}: "
+                            f"{damaged_history.reason.split(' Nothing was changed')[0]}")
+        report.notes += history.rebuild(folder, fsync)
+        found = problem(folder, acknowledged)
+        if isinstance(found, NewerFormat):
+            raise CannotRepair(f"{found.path}: {found.reason}")
+    if found is not None:
+        report.notes.append(f"Found: {found.path}: "
+                            f"{found.reason.split(' Nothing was changed')[0]}")
     snapshot_path = os.path.join(folder, "snapshot.ldb")
     journal_path = os.path.join(folder, "journal.ldb")
     tables, next_ids, schema, generation = _read_base(snapshot_path, report)
@@ -166,7 +187,8 @@ def repair_folder(folder, fsync=True, acknowledged=None):
             generation = max(generation, theirs)
     generation = generation or 1
     report.documents = sum(len(docs) for docs in tables.values())
-    report.aside = keep_aside(folder, folder)  # before anything is written
+    if report.aside is None:
+        report.aside = keep_aside(folder, folder, names=ORIGINALS)  # before anything is written
     _write_fresh(folder, tables, next_ids, schema or SCHEMA, generation + 1, fsync)
     report.changed = True
     report.recounted, report.orphans = recount(folder, fsync)

@@ -154,12 +154,15 @@ class Settings:
     # choice, in the user config) or "default"; never saved.
     data_dir_source: str = field(default_factory=default_data_dir_source)
     backups_keep: int = 7  # how many backups <data dir>/backups keeps (desktop/core/backups.py)
+    # How many days deleted projects, tasks and annotations stay in the trash (0: deletes are
+    # final; desktop/core/trash.py).
+    trash_days: int = 30
     # The host the UI is served on (desktop/core/uihost.py); "" until a server needs it.
     # Never saved.
     ui_host: str = ""
 
     # Keys of settings.json that the user (or the UI) may change between runs.
-    PERSISTED = ("auth", "port", "local_files_root", "backups_keep")
+    PERSISTED = ("auth", "port", "local_files_root", "backups_keep", "trash_days")
 
     def for_folder(self, data_dir):
         """These settings for another data folder: its own settings.json, the same command-line

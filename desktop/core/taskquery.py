@@ -76,7 +76,7 @@ class Columns:
         if column in ("total_annotations", "cancelled_annotations", "total_predictions"):
             return task.get(column, 0)
         if column in ("inner_id", "completed_at", "created_at", "updated_at", "file_upload",
-                      "storage_filename", "is_labeled", "overlap"):
+                      "storage_filename", "is_labeled", "overlap", "near_duplicate_of"):
             return task.get(column)
         if column in ("annotators", "ground_truth", "annotations_results", "avg_lead_time"):
             annotations = [a for _, a in self.tasks.annotations_of(task_id)] \

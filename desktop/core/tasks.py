@@ -3,6 +3,7 @@
 import base64
 import bisect
 import json
+import logging
 import random
 import uuid
 
@@ -12,6 +13,8 @@ from desktop.core.paging import page_params, page_slice
 from desktop.core.records import locked
 from desktop.core.stream_history import StreamHistory
 from desktop.core.task_index import TaskIndex
+
+log = logging.getLogger("labeldesk")
 
 UNDEFINED = "$undefined$"
 MISSING = object()  # a task body without `data`
@@ -77,6 +80,11 @@ class Tasks:
         self.users = users
         self.history = StreamHistory(records, projects)  # what `next` handed out
         self.query_index = TaskIndex(records, self)  # the data manager's filters and sorts
+        # {project id: rank(fresh) -> task id or None}: a model that ranks the tasks itself (an
+        # assistant in teach mode, desktop/assistants) picks uncertainty sampling's next task,
+        # the first of its ranking that fresh(task id) says is still to label for the user; in
+        # memory, called under the store lock, so it must be quick and local
+        self.rankers = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -179,6 +187,8 @@ class Tasks:
             data["data"] = resolved(task_id, data["data"])
         data.update(comment_count=0, unresolved_comment_count=0, last_comment_updated_at=None,
                     project=task["project"], comment_authors=[])
+        if "near_duplicate_of" in task:  # LabelDesk's column, once a project was scanned
+            data["near_duplicate_of"] = task["near_duplicate_of"]
         return data
 
     @locked
@@ -392,9 +402,9 @@ class Tasks:
 
     def delete_many(self, task_ids):
         """Delete tasks with their annotations, predictions and drafts, in one durable
-        write."""
+        write (into the trash)."""
         task_ids = [i for i in task_ids if self.r.tasks.doc(i) is not None]
-        with self.r.transaction():
+        with self.r.trash.collect("tasks"), self.r.transaction():
             annotation_ids, prediction_ids = [], []
             for task_id in task_ids:
                 annotation_ids.extend(self.r.annotations_by_task.ids(task_id))
@@ -407,6 +417,36 @@ class Tasks:
             self.r.predictions.remove(doc_ids=prediction_ids)
             self.r.tasks.remove(doc_ids=task_ids)
         return len(task_ids)
+
+    def mark_near_duplicates(self, project_id, originals, stamp):
+        """Record a scan for near-duplicates: `originals` {task id: the task it nearly
+        repeats}; a task marked before and not now is marked null. `stamp` None: the column
+        goes (the assistant was turned off). One write."""
+        with self.r.transaction():
+            self.projects.get(project_id)
+            docs = self.r.tasks
+            for task_id in self.ids(project_id):
+                task = docs.doc(task_id)
+                value = originals.get(task_id)
+                if task is not None and task.get("near_duplicate_of") != value:
+                    docs.update({"near_duplicate_of": value}, doc_ids=[task_id])
+            self.r.projects.update({"near_duplicates": {"scanned_at": stamp,
+                                                        "found": len(originals)}
+                                    if stamp else None}, doc_ids=[project_id])
+
+    def merge_into(self, task_id, original_id):
+        """Move a task's annotations and predictions to `original_id`, then delete it (LS's
+        remove_duplicates moves annotations to the first task the same way)."""
+        with self.r.transaction():
+            annotations = list(self.r.annotations_by_task.ids(task_id))
+            predictions = list(self.r.predictions_by_task.ids(task_id))
+            if annotations:
+                self.r.annotations.update({"task": original_id}, doc_ids=annotations)
+            if predictions:
+                self.r.predictions.update({"task": original_id}, doc_ids=predictions)
+            self.delete_many([task_id])
+            self.recount(original_id)
+        return len(annotations)
 
     def recount(self, task_id):
         """Recompute a task's counters from its annotations and predictions (exact by design)."""
@@ -465,6 +505,14 @@ class Tasks:
         sampling = project.get("sampling", "Sequential sampling")
         skip_queue = project.get("skip_queue", "REQUEUE_FOR_OTHERS")
         postponed = self._postponed(project_id, user_id)
+        ranker = self.rankers.get(project_id)
+        if ranker is not None and sampling == "Uncertainty sampling" and not dm_queue \
+                and prepared is None:
+            # the model's ranking first: only its candidates are looked at, not every task
+            chosen = self._ranked(ranker, project_id, user_id, postponed)
+            if chosen is not None:
+                self.history.add(user_id, project_id, chosen)
+                return chosen, "Active learning or random queue"
         one = dm_queue or sampling == "Sequential sampling"
         fresh, skipped = [], []
         docs = self.r.tasks
@@ -561,7 +609,22 @@ class Tasks:
         data["queue"] = queue
         return data
 
-    def _least_certain(self, task_ids):
+    def _ranked(self, ranker, project_id, user_id, postponed):
+        """The first task of a ranker's that is still to label for the user, or None."""
+        docs = self.r.tasks
+
+        def fresh(task_id):
+            task = docs.doc(task_id) if isinstance(task_id, int) else None
+            return task is not None and task["project"] == project_id and \
+                not task.get("is_labeled") and task_id not in postponed and \
+                not any(a.get("completed_by") == user_id for _, a in self.annotations_of(task_id))
+        try:
+            return ranker(fresh)
+        except Exception:  # a ranker's bug must not stop the label stream
+            log.exception("ranking the tasks of project %s", project_id)
+            return None
+
+    def _least_certain(self, task_ids, project_id=None):
         def score(task_id):
             scores = [p["score"] for _, p in self.predictions_of(task_id)
                       if isinstance(p.get("score"), (int, float))]

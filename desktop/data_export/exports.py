@@ -282,12 +282,13 @@ class Exports:
         return [n for n in [doc.get("file")] + [c.get("file") for c in doc.get("converted", [])]
                 if n]
 
-    def recover(self, kept=None):
+    def recover(self, kept=None, keep=()):
         """Start-up cleanup of what a killed process left in export/: snapshots still
         "created" or "in_progress" are marked "failed" (Label Studio's status for an export
         that did not finish) with the reason, and their files removed; then snapshot files
         no record names are removed (one a backup keeps, `kept("export/<name>")`, from
-        export/ only: restoring that backup puts it back). Notes for the log."""
+        export/ only: restoring that backup puts it back); those in `keep` (the trash's) stay.
+        Notes for the log."""
         notes = []
         stuck = [i for i, d in self.r.exports.docs().items()
                  if d.get("status") in ("created", "in_progress")]
@@ -307,7 +308,7 @@ class Exports:
             except OSError as e:  # a read-only or full disk: the next start tries again
                 notes.append(f"export {export_id}: left {doc.get('status')!r}, could not be "
                              f"marked failed now ({e.strerror})")
-        named = {n for d in self.r.exports.docs().values() for n in self._files(d)}
+        named = {n for d in self.r.exports.docs().values() for n in self._files(d)} | set(keep)
         for path in sorted(self.folder.glob("snapshot-*")):
             if path.name in named or not path.is_file():
                 continue

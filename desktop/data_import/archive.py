@@ -6,12 +6,16 @@
                     the users annotations refer to (id, email, names)
     tasks.jsonl     one task per line, as stored (original ids kept), with "annotations" and
                     "predictions" embedded as stored documents (original ids kept too)
+    history.jsonl   the annotation history of the project, one version per line, oldest
+                    first, as stored (core/history.py; annotation, task and user ids original)
     media/<name>    the project's uploads, under their stored names
 
 Restoring makes a new project: new ids for everything (the answer maps old ids to new), upload
 URLs /data/upload/<old project>/... rewritten to the new project's, annotation and prediction
 references (parent_annotation, parent_prediction) remapped, counters recomputed from the data
-exactly as the store keeps them. It is one store transaction: all of it, or nothing.
+exactly as the store keeps them, the annotation history carried over with its ids remapped (a
+file without history.jsonl gives each annotation an "imported" version). It is one store
+transaction: all of it, or nothing.
 
 Reading a zip trusts nothing: entries with "..", absolute or drive paths, backslashes,
 symlinks, duplicate or overlapping entries are refused (400) before anything is written; so
@@ -37,7 +41,7 @@ from pathlib import Path
 import orjson
 
 from desktop import __version__
-from desktop.core import clock, jsonload
+from desktop.core import clock, history, jsonload
 from desktop.core.errors import TooLarge, ValidationError
 
 FORMAT = "labeldesk-project"
@@ -87,7 +91,7 @@ def write_archive(core, project_id, out, progress=None):
         views = [{"id": i, **v} for i, v in r.views.docs().items()
                  if v.get("project") == project_id]
         uploads = [dict(r.uploads.doc(i), id=i) for i in core.uploads.of_project(project_id)]
-    counts = {"tasks": 0, "annotations": 0, "predictions": 0, "media": 0}
+    counts = {"tasks": 0, "annotations": 0, "predictions": 0, "media": 0, "history": 0}
     user_ids = set()
     total = len(task_ids)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
@@ -125,6 +129,18 @@ def write_archive(core, project_id, out, progress=None):
                     f.write(b"\n".join(buffer) + b"\n")
                 if progress:
                     progress(min(start + CHUNK, total), total)
+        with zf.open("history.jsonl", "w", force_zip64=True) as f:
+            buffer = []
+            for _version_id, version in core.annotation_history.of_project_all(project_id):
+                if isinstance(version.get("created_by"), int):
+                    user_ids.add(version["created_by"])
+                buffer.append(orjson.dumps(version))
+                counts["history"] += 1
+                if len(buffer) >= CHUNK:
+                    f.write(b"\n".join(buffer) + b"\n")
+                    buffer = []
+            if buffer:
+                f.write(b"\n".join(buffer) + b"\n")
         media = []
         for upload in uploads:
             name = upload["file"].rsplit("/", 1)[-1]
@@ -448,9 +464,11 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
     label_config = settings.pop("label_config", None)
     written = []
     new_project = None
+    carried = 0
     bulk = getattr(r.store, "bulk", None)
     try:
         with r.transaction():
+            history.note(r, action="imported", user=user_id)  # annotations it has no history of
             # The label config is checked by the project's own validation, before any task.
             fields = {k: v for k, v in settings.items() if k in KEEP_PROJECT}
             if label_config is not None:
@@ -485,6 +503,10 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
                     r.annotations.update(changes, doc_ids=[annotation_id])
                 for task_id in maps["tasks"].values():
                     core.tasks.recount(task_id)
+                if "history.jsonl" in zf.namelist():
+                    carried = history.carry_project(
+                        r, (jsonload.loads(line) for line in budget.lines(zf, "history.jsonl")),
+                        new_project, dict(maps["annotations"]), maps["tasks"], user)
     except BaseException:
         for stored in written:
             core.uploads.discard(new_project, stored)
@@ -495,7 +517,8 @@ def _restore(core, zf, budget, manifest, meta, media, user_id, title):
                 pass
         raise
     counts = {"tasks": len(maps["tasks"]), "annotations": len(maps["annotations"]),
-              "predictions": len(maps["predictions"]), "media": len(written)}
+              "predictions": len(maps["predictions"]), "media": len(written),
+              "history": carried}
     return {"project": new_project, "counts": counts, **maps}
 
 

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections import Counter
 
-from desktop.core import clock
+from desktop.core import clock, history
 from desktop.core.errors import ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.predictions import clean_score
@@ -251,6 +251,7 @@ class Imports:
             return {"task_count": len(task_docs), "annotation_count": None,
                     "prediction_count": None, "task_ids": []}
         with self.r.transaction():
+            history.note(self.r, action="imported", user=user_id)
             inner = self.tasks.next_inner_id(project_id)
             for offset, doc in enumerate(task_docs):
                 doc["inner_id"] = inner + offset

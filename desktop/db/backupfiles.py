@@ -18,7 +18,8 @@ FILES = "files"  # backups/files/
 
 
 def files_named(tables):
-    """The media and export files a store's tables name, as paths in the data folder
+    """The media and export files a store's tables name (its uploads, its snapshots, the
+    items of its trash), as paths in the data folder
     ("media/upload/3/1a2b3c4d-cat.png", "export/snapshot-5-….json"). `tables` as a snapshot
     holds them ({name: {"docs": [[id, doc], ...]}}) or as the store's memory ({name: {id: doc}})."""
     names = set()
@@ -28,6 +29,11 @@ def files_named(tables):
         converted = doc.get("converted") if isinstance(doc.get("converted"), list) else []
         for name in [doc.get("file")] + [c.get("file") for c in converted if isinstance(c, dict)]:
             names.add(("export", name))
+    for doc in _docs(tables, "trash"):  # the files a deleted item keeps (core/trash.py)
+        files = doc.get("files") if isinstance(doc.get("files"), list) else []
+        names.update(tuple(n.split("/", 1)) for n in files
+                     if isinstance(n, str) and n.split("/", 1)[0] in ("media", "export")
+                     and "/" in n)
     return {f"{top}/{name}" for top, name in names if _plain_path(name)}
 
 

@@ -34,6 +34,7 @@ import time
 import orjson
 
 from desktop.db.backupfiles import FILES, files_named, keep_files, pool_entries, remove_empty_dirs
+from desktop.db.history import TABLE as HISTORY
 from desktop.db.journal import (
     CorruptFile,
     Journal,
@@ -175,6 +176,8 @@ def capture(storage):
     with storage.lock:
         tables = {name: {"next_id": storage.next_ids.get(name, 1), "docs": sorted(docs.items())}
                   for name, docs in storage.tables.items()}
+        if HISTORY in storage.next_ids:  # the counter only: the versions stay in history.ldb
+            tables[HISTORY] = {"next_id": storage.next_ids[HISTORY], "docs": []}
         journal = storage.journal
         generation = journal.generation if journal is not None else _generation(storage)
     return tables, generation
@@ -322,10 +325,12 @@ class Staged:
 
     `restoring` (a restore: {"backup", "previous_state"}) is written to db/restore.json before
     anything else and removed once the new content is in place, so the start after a crash
-    can say what happened and where the state before the restore is (interrupted_restore)."""
+    can say what happened and where the state before the restore is (interrupted_restore).
+    `history`: history operations the new journal starts with (the versions a restore makes),
+    so that they are there exactly when the new content is."""
 
     def __init__(self, store_folder, tables, generation, fsync=True, schema=SCHEMA,
-                 restoring=None):
+                 restoring=None, history=None):
         self.folder = store_folder
         self.snapshot = os.path.join(store_folder, "snapshot.ldb")
         self.journal = os.path.join(store_folder, "journal.ldb")
@@ -338,7 +343,12 @@ class Staged:
             if self.marker is not None:
                 _write_json(self.marker, {**restoring, "generation": generation})
                 step("marked")
-            Journal(self.staged_journal, generation, SCHEMA, fsync=fsync).close()
+            journal = Journal(self.staged_journal, generation, SCHEMA, fsync=fsync)
+            try:
+                if history:
+                    journal.append(history)
+            finally:
+                journal.close()
             step("journal-staged")
             write_snapshot(self.staged_snapshot, tables, schema, generation)
             step("snapshot-staged")
@@ -461,8 +471,8 @@ def prune_files(folder, storage=None, names=None):
     else:
         def current():
             with storage.lock:
-                return files_named({"uploads": dict(storage.tables.get("uploads") or {}),
-                                    "exports": dict(storage.tables.get("exports") or {})})
+                return files_named({name: dict(storage.tables.get(name) or {})
+                                    for name in ("uploads", "exports", "trash")})
         generation = storage.journal.generation
     candidates -= current()
     if candidates and storage is not None:

@@ -244,12 +244,14 @@ def _header_crc(fields):
                                    option=orjson.OPT_SORT_KEYS))
 
 
-def write_snapshot(path, tables, schema, generation):
-    """Write all tables atomically: temp file (0600), fsync, rename, fsync of the folder."""
+def write_snapshot(path, tables, schema, generation, extra=None):
+    """Write all tables atomically: temp file (0600), fsync, rename, fsync of the folder.
+    `extra`: more header fields (``history_last``: the history files held every version up to
+    this id when the snapshot was written; db/history.py)."""
     body = orjson.dumps({"tables": tables}, option=orjson.OPT_NON_STR_KEYS)
     fields = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "by": __version__,
               "schema": schema, "generation": generation, "length": len(body),
-              "crc": zlib.crc32(body)}
+              "crc": zlib.crc32(body), **(extra or {})}
     fields["header_crc"] = _header_crc(fields)
     header = orjson.dumps(fields)
     tmp = path + ".tmp"

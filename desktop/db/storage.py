@@ -8,6 +8,10 @@ TinyDB offers do the work instead:
 * ``JournaledTable`` (a TinyDB ``Table``) hands TinyDB's own insert/update/remove logic a
   change-tracking view of the in-memory table, so a write costs what it changes, not the size of
   the table.
+
+The history log (db/history.py) rides on the journal: hooks (``before_commit``) turn a
+transaction's changes into versions, written in the same record as the change; they are kept
+out of memory and moved into the history files in batches and before every compaction.
 """
 
 import errno
@@ -22,6 +26,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from desktop.db.history import TABLE as HISTORY
+from desktop.db.history import HistoryLog
 from desktop.db.journal import (
     DIR_MODE,
     FILE_MODE,
@@ -234,11 +240,27 @@ class JournalStorage(Storage):
         self.recovered = []
         self.warnings = []  # what happened while serving that the user must hear of
         self.on_folder_lost = []  # called before the folder is made again (the Store's lock)
+        # hook(undo, context) -> [version, ...]: called at every commit with what the
+        # transaction changed ([(table, id, document before)]) and what its code noted
+        # (`context`); the versions go into the history log, in the same journal record
+        self.before_commit = []
+        self.context = None
+        self.history_retry_at = 0
         self.journal = None
         if not readonly:
             make_private_folder(self.folder)
-        with paused_gc():
-            self._load()
+            remove_file(os.path.join(self.folder, "history.ldb.tmp"))
+            remove_file(os.path.join(self.folder, "history.idx.tmp"))
+        self.history = HistoryLog(self.folder, readonly=readonly, fsync=fsync)
+        self.recovered.extend(self.history.recovered)
+        try:
+            with paused_gc():
+                self._load()
+        except BaseException:
+            self.history.close()
+            raise
+        # ids never go back below what the history holds (a restored older snapshot)
+        self.next_ids[HISTORY] = max(self.next_ids.get(HISTORY, 1), self.history.last_id + 1)
 
     # -- opening --------------------------------------------------------------------------
 
@@ -270,11 +292,16 @@ class JournalStorage(Storage):
             self.snapshot_bytes = header["length"]
             try:
                 for name, table in tables.items():
-                    self.tables[name] = {int(i): d for i, d in table["docs"]}
                     self.next_ids[name] = table["next_id"]
+                    if name == HISTORY:  # versions a repair put there: pending again
+                        for i, d in sorted((int(i), d) for i, d in table["docs"]):
+                            self.history.add(i, d)
+                        continue
+                    self.tables[name] = {int(i): d for i, d in table["docs"]}
             except (TypeError, ValueError) as e:
                 raise CorruptFile(self.snapshot_path,
                                   f"not a LabelDesk snapshot (unexpected content: {e})") from None
+            self.history.check_floor(header.get("history_last"))
         try:
             journal_bytes = os.path.getsize(self.journal_path)
         except FileNotFoundError:
@@ -405,6 +432,7 @@ class JournalStorage(Storage):
     def close(self):
         if self.journal is not None:
             self.journal.close()
+        self.history.close()
 
     # -- what JournaledTable calls --------------------------------------------------------
 
@@ -456,6 +484,11 @@ class JournalStorage(Storage):
             check_ops(ops)
         for op in ops:
             name = op[0]
+            if name == HISTORY:  # replayed: a version the journal holds
+                if op[1] == "p":
+                    self.history.add(op[2], op[3])
+                    self.next_ids[name] = max(self.next_ids.get(name, 1), op[2] + 1)
+                continue
             table = self.docs(name)
             watchers = self.observers.get(name, ()) if notify else ()
             kind = op[1]
@@ -498,18 +531,22 @@ class JournalStorage(Storage):
     def begin(self):
         if self.txn is not None:
             return False  # nested: the outer transaction commits
-        self.txn, self.undo = [], []
+        self.txn, self.undo, self.context = [], [], {}
         return True
 
     def commit(self):
-        """Append the transaction's record. Whatever fails (a full disk, a value JSON can't
-        hold, an interrupt), memory and indexes go back to how they were before it."""
+        """Append the transaction's record, with the versions the hooks make of it. Whatever
+        fails (a full disk, a value JSON can't hold, an interrupt, a hook), memory and indexes
+        go back to how they were before it."""
         ops, self.txn = self.txn, None
         undo, self.undo = self.undo, None
+        context, self.context = self.context, None
         if ops:
+            versions = []
             try:
+                versions = self._versions(undo, context)
                 try:
-                    self.journal.append(ops)
+                    self.journal.append(ops + versions)
                 except JournalLost as lost:
                     # The folder was deleted (or moved) under us: write all the store anew
                     # where it belongs, from memory as it was before this transaction, then
@@ -518,15 +555,41 @@ class JournalStorage(Storage):
                     undo = []
                     self._recreate(lost)
                     self._apply_ops(ops, undo=undo)
-                    self.journal.append(ops)
+                    self.journal.append(ops + versions)
             except BaseException:
                 self._rollback(undo)
                 raise
+            for _name, _put, vid, version in versions:
+                self.history.add(vid, version)
             self.acknowledge()
+            self._maybe_flush_history()
             self._maybe_compact()
 
+    def _versions(self, undo, context):
+        """The history operations of a transaction: what the hooks make of its changes."""
+        ops = []
+        for hook in self.before_commit:
+            for version in hook(undo, context):
+                ops.append([HISTORY, "p", self.take_id(HISTORY), version])
+        return ops
+
+    def _maybe_flush_history(self):
+        """Pending versions past history.FLUSH_BYTES go into the history files. Never fails the
+        write (already durable in the journal); a failed flush (disk full) is tried again once
+        twice as many bytes are pending, and at the latest by the compaction."""
+        history = self.history
+        if not history.needs_flush() or history.pending_bytes < self.history_retry_at:
+            return
+        try:
+            history.flush()
+            self.history_retry_at = 0
+        except OSError as e:
+            self.history_retry_at = history.pending_bytes * 2
+            log.warning("annotation history: could not move versions into history.ldb (%s); "
+                        "the journal keeps them, trying again later", e)
+
     def rollback(self):
-        undo, self.txn, self.undo = self.undo, None, None
+        undo, self.txn, self.undo, self.context = self.undo, None, None, None
         self._rollback(undo)
 
     def _rollback(self, undo):
@@ -563,6 +626,7 @@ class JournalStorage(Storage):
                 os.replace(os.path.join(self.folder, name), os.path.join(aside, name))
         for callback in self.on_folder_lost:
             callback()
+        self.history.copy_to_new_folder()
         self.compact()
         note = (f"{utc_stamp()}: the data files in {self.folder} were deleted or replaced "
                 f"while LabelDesk was running ({lost.strerror}); all the data was written "
@@ -600,10 +664,15 @@ class JournalStorage(Storage):
         snapshot). The journal is never missing. A failure (disk full) leaves the old pair.
         """
         with self.lock:
+            # the versions the old journal holds go into the history files first (fsynced)
+            self.history.flush()
             generation = self.journal.generation + 1
             tables = {name: {"next_id": self.next_ids.get(name, 1),
                              "docs": sorted(docs.items())}
                       for name, docs in self.tables.items()}
+            if HISTORY in self.next_ids:
+                tables[HISTORY] = {"next_id": self.next_ids[HISTORY], "docs": []}
+            extra = {"history_last": self.history.last_id} if self.history.last_id else None
             next_path = self.journal_path + ".tmp"
             journal = None
             try:
@@ -613,7 +682,8 @@ class JournalStorage(Storage):
                 keep_old = getattr(self, "before_replace", None)  # db/backups.py: never raises
                 if keep_old is not None:
                     keep_old(self.snapshot_path)  # the old generation becomes a backup
-                snapshot_bytes = write_snapshot(self.snapshot_path, tables, SCHEMA, generation)
+                snapshot_bytes = write_snapshot(self.snapshot_path, tables, SCHEMA, generation,
+                                                extra)
             except BaseException:
                 if journal is not None:
                     journal.close()

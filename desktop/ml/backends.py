@@ -30,6 +30,8 @@ AUTH_METHODS = ("NONE", "BASIC_AUTH")
 TIMEOUT_NEXT = float(os.environ.get("ML_TIMEOUT_NEXT", 10))
 DOWN_BACKOFF = 30.0
 ACTION_WAIT = float(os.environ.get("ML_ACTION_WAIT", 30))
+LEARN_WAIT = 2.0  # /next waits this long at most for a learning model to get the last submit
+RECHECK = 30.0  # /next's pre-labeling re-checks a model found connected this long ago
 LEARN_MORE = ('<a href="https://labelstud.io/guide/ml.html">Learn more</a> about how to set up '
               "an ML backend.")
 
@@ -85,6 +87,11 @@ class MLBackends:
         self.r = core.records
         self.jobs = Jobs(self)
         self._down_until = {}  # backend id -> monotonic time before which it is not asked
+        self._connected_at = {}  # backend id -> monotonic time it was last found connected
+        # a model server LabelDesk runs itself (desktop/assistants): local_server(doc) -> (the
+        # URL it is at now: its port changes with each start, its Basic-auth credentials) or
+        # None; used for the backends whose record names an `assistant`
+        self.local_server = None
         self.events = ModelEvents(self)
         core.imports.on_created.append(self._tasks_imported)
 
@@ -128,11 +135,24 @@ class MLBackends:
 
     def mark_down(self, backend_id):
         self._down_until[backend_id] = time.monotonic() + DOWN_BACKOFF
+        self._connected_at.pop(backend_id, None)
+
+    def recently_connected(self, backend_id):
+        """The backend's record when it was found connected less than RECHECK seconds ago
+        (the label stream then asks it at once, without health and setup first), else None."""
+        if time.monotonic() - self._connected_at.get(backend_id, -RECHECK) >= RECHECK:
+            return None
+        with self.r.lock:
+            doc = self.r.ml_backends.doc(backend_id)
+            return dict(doc) if doc is not None and doc.get("state") == "CO" else None
 
     def api(self, doc):
         auth = (doc.get("basic_auth_user"), doc.get("basic_auth_pass")) \
             if doc.get("auth_method") == "BASIC_AUTH" else None
-        return MLApi(doc["url"], timeout=doc.get("timeout"), basic_auth=auth)
+        url = doc["url"]
+        if doc.get("assistant") and self.local_server is not None:
+            url, auth = self.local_server(doc) or (url, auth)
+        return MLApi(url, timeout=doc.get("timeout"), basic_auth=auth)
 
     def _clean(self, fields, partial):
         if not isinstance(fields, dict):
@@ -235,8 +255,10 @@ class MLBackends:
             changes["model_version"] = str(version) if version is not None else ""
         if state != "CO":
             self.mark_down(backend_id)
+            self._connected_at.pop(backend_id, None)
         else:
             self._down_until.pop(backend_id, None)
+            self._connected_at[backend_id] = time.monotonic()
         with self.r.lock:
             current = self.r.ml_backends.doc(backend_id)
             if current is None:
@@ -249,7 +271,9 @@ class MLBackends:
 
     # -- CRUD -----------------------------------------------------------------------------
 
-    def create(self, fields):
+    def create(self, fields, marks=None):
+        """A new backend from the API's fields; `marks`: LabelDesk's own fields of its record
+        (an assistant's name, `learning`), set before the server is first contacted."""
         clean = self._clean(fields, partial=False)
         project_id = fields.get("project")
         with self.r.lock:
@@ -265,6 +289,7 @@ class MLBackends:
                "timeout": 100.0, "auto_update": True, "state": "DI", "error_message": None,
                "created_at": stamp, "updated_at": stamp}
         doc.update(clean)
+        doc.update(marks or {})
         version = self.validate_connection(doc)  # network: outside the store lock
         doc["state"] = "CO"
         if doc["auto_update"] or not doc["model_version"]:
@@ -281,6 +306,8 @@ class MLBackends:
         clean = self._clean(fields, partial=True)
         with self.r.lock:
             doc = dict(self.get(backend_id))
+        if doc.get("assistant") and clean.get("url", doc["url"]) != doc["url"]:
+            clean.update(assistant=None, learning=False)  # the user's own server from now on
         if "url" in clean or "auth_method" in clean or "basic_auth_pass" in clean:
             self.validate_connection({**doc, **clean})
         with self.r.transaction():
@@ -366,11 +393,19 @@ class MLBackends:
         version = doc.get("model_version") or answer.get("model_version") or ""
         return _predictions(tasks, items, version)
 
-    def store_predictions(self, found):
+    def store_predictions(self, found, replace=False):
         """Write model predictions; a result the label config can't take is reported, not
-        stored. Returns (stored count, errors)."""
-        errors, docs = [], []
+        stored. With `replace`, a task's earlier predictions of the same model version go.
+        Returns (stored count, errors)."""
+        errors, docs, replaced = [], [], set()
         with self.r.transaction():
+            if replace:
+                for fields in found:
+                    old = [i for i, p in self.core.tasks.predictions_of(fields["task"])
+                           if p.get("model_version") == fields["model_version"]]
+                    if old:
+                        self.r.predictions.remove(doc_ids=old)
+                        replaced.add(fields["task"])
             for fields in found:
                 task = self.r.tasks.doc(fields["task"])
                 if task is None:
@@ -381,8 +416,8 @@ class MLBackends:
                     errors.append(f"task {fields['task']}: {e.errors}")
             if docs:
                 self.r.predictions.insert_multiple(docs)
-                for task_id in {d["task"] for d in docs}:
-                    self.core.tasks.recount(task_id)
+            for task_id in {d["task"] for d in docs} | replaced:
+                self.core.tasks.recount(task_id)
         return len(docs), errors
 
     def needs_prediction(self, task_id, version):
@@ -421,9 +456,21 @@ class MLBackends:
             answer["detail"] = f"Retrieving predictions failed: {job.error}"
         return answer
 
+    def before_next(self, project_id):
+        """Before /next picks a task: a model that learns on submit (a backend marked
+        `learning`, teach mode) has the annotations saved so far, so its ranking counts them.
+        Bounded (LEARN_WAIT), never under the store lock."""
+        with self.r.lock:
+            learning = any(self.r.ml_backends.doc(i).get("learning")
+                           for i in self.of_project(project_id))
+        if learning:
+            self.events.wait_sent(project_id, LEARN_WAIT)
+
     def predict_next(self, project_id, task_id):
         """Before /next shows a task: pre-label it if the project asks for it (Label Studio's
-        evaluate_predictions_automatically). Bounded, and skipped while the model is down."""
+        evaluate_predictions_automatically). Bounded, and skipped while the model is down. A
+        model that learns on submit predicts the task again (its guess has changed since), and
+        its new prediction replaces its earlier one."""
         with self.r.lock:
             project = self.r.projects.doc(project_id)
             if not project or not project.get("evaluate_predictions_automatically"):
@@ -432,16 +479,17 @@ class MLBackends:
         if backend_id is None or self.is_down(backend_id):
             return
         try:
-            doc = self.update_state(backend_id)
+            doc = self.recently_connected(backend_id) or self.update_state(backend_id)
             if doc.get("state") != "CO":
                 return
+            learning = bool(doc.get("learning"))
             with self.r.lock:
-                if self.r.tasks.doc(task_id) is None or \
-                        not self.needs_prediction(task_id, doc.get("model_version") or ""):
+                if self.r.tasks.doc(task_id) is None or (not learning and not
+                        self.needs_prediction(task_id, doc.get("model_version") or "")):
                     return
                 task = self.serialize_task(task_id)
             found, errors = self.fetch_predictions(doc, [task], timeout=TIMEOUT_NEXT)
-            self.store_predictions(found)
+            self.store_predictions(found, replace=learning)
             for error in errors:
                 log.warning("ML backend %s, task %s: %s", backend_id, task_id, error)
         except ModelDown as e:

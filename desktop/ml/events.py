@@ -22,6 +22,11 @@ class ModelEvents:
         self.r = ml.r
         self._events = queue.Queue(maxsize=QUEUE_SIZE)
         self._sender = None
+        self._pending = {}  # project id -> events queued and not answered yet
+        self._sent = threading.Condition()
+        # callbacks (backend id, payload, MLResult) once a model answered an event (teach
+        # mode's answer carries its new ranking of the project's tasks)
+        self.on_answer = []
         self.core.annotations.on_change.append(self._annotation_changed)
 
     def _annotation_changed(self, event, annotation_id, doc):
@@ -39,8 +44,11 @@ class ModelEvents:
         payload = self._payload(event, annotation_id, project_id, task_id)
         for backend_id in self.ml.of_project(project_id):
             try:
+                with self._sent:
+                    self._pending[project_id] = self._pending.get(project_id, 0) + 1
                 self._events.put_nowait((backend_id, payload))
             except queue.Full:
+                self._done(project_id)
                 log.warning("ML webhook queue is full: %s for backend %s dropped", event,
                             backend_id)
         if self._sender is None or not self._sender.is_alive():
@@ -59,20 +67,45 @@ class ModelEvents:
                 payload["task"] = core.tasks.base_json(task_id)
         return payload
 
+    def wait_sent(self, project_id, timeout):
+        """Wait (at most `timeout` seconds) until the events of the project queued so far
+        were answered by its models."""
+        with self._sent:
+            self._sent.wait_for(lambda: not self._pending.get(project_id), timeout)
+
+    def _done(self, project_id):
+        with self._sent:
+            left = self._pending.get(project_id, 1) - 1
+            if left > 0:
+                self._pending[project_id] = left
+            else:
+                self._pending.pop(project_id, None)
+            self._sent.notify_all()
+
     def _send_events(self):
         while True:
             try:
                 backend_id, payload = self._events.get(timeout=60)
             except queue.Empty:
                 return
-            with self.r.lock:
-                doc = self.r.ml_backends.doc(backend_id)
-                doc = dict(doc) if doc else None
-            if doc is None or self.ml.is_down(backend_id):
-                continue
-            result = self.ml.api(doc).webhook(payload)
-            if result.unreachable:
-                self.ml.mark_down(backend_id)
-            if result.is_error:
-                log.info("ML backend %s /webhook %s: %s", backend_id, payload["action"],
-                         result.error)
+            try:
+                self._send(backend_id, payload)
+            except Exception:  # a bug in a callback: the next events still go
+                log.exception("ML webhook %s for backend %s", payload.get("action"), backend_id)
+            finally:
+                self._done(payload["project"]["id"])
+
+    def _send(self, backend_id, payload):
+        with self.r.lock:
+            doc = self.r.ml_backends.doc(backend_id)
+            doc = dict(doc) if doc else None
+        if doc is None or self.ml.is_down(backend_id):
+            return
+        result = self.ml.api(doc).webhook(payload)
+        if result.unreachable:
+            self.ml.mark_down(backend_id)
+        if result.is_error:
+            log.info("ML backend %s /webhook %s: %s", backend_id, payload["action"],
+                     result.error)
+        for callback in self.on_answer:
+            callback(backend_id, payload, result)

@@ -3,6 +3,8 @@
 push: creates the project on Label Studio with the same label config and settings, uploads the
 media the tasks point at (/data/upload/...), imports the tasks with their annotations and
 predictions, and returns the mapping of ids. pull: the reverse, into a LabelDesk project.
+Run by the CLI with the app closed, or as background jobs of the running app (jobs.py: the
+Team server page, /api/ui/handovers, and the CLI beside a running LabelDesk).
 
 Idempotent and resumable. A mapping file per (data folder, server, project) lives in
 <data dir>/pushpull/<hash>.json, written atomically after every batch: local <-> remote ids of
@@ -28,9 +30,10 @@ the URLs Label Studio gave, and annotations stay attached because tasks are impo
 with them.
 """
 
-from desktop.pushpull.handover import Interrupted, PushPullError
+from desktop.pushpull.handover import Cancelled, Interrupted, PushPullError
 from desktop.pushpull.mapping import Mapping
 from desktop.pushpull.puller import Puller, pull
 from desktop.pushpull.pusher import Pusher, push
 
-__all__ = ["Interrupted", "Mapping", "Puller", "PushPullError", "Pusher", "pull", "push"]
+__all__ = ["Cancelled", "Interrupted", "Mapping", "Puller", "PushPullError", "Pusher", "pull",
+           "push"]

@@ -1,5 +1,10 @@
 """What push and pull share: settings, errors, walking JSON values, reading the server, and the
-`Handover` base (the client, batching, the stop hook, messages, counters)."""
+`Handover` base (the client, batching, the stop and cancel hooks, messages, counters).
+
+A hand-over may run inside the running app while labeling goes on (desktop/pushpull/jobs.py):
+its writes are the domain's locked methods, and its reads of what other threads change (the
+indexes of a project's tasks, annotations and predictions; the tables) are taken under the
+store's lock, a batch at a time, never across a call to the server."""
 
 import os
 import re
@@ -8,7 +13,9 @@ import sys
 import orjson
 
 from desktop import labelconfig
+from desktop.core.errors import LabelDeskError
 from desktop.pushpull.lsclient import LabelStudio, LSError
+from desktop.pushpull.progress import Progress
 
 BATCH_SIZE = 250
 MEDIA_BATCH_FILES = 50
@@ -31,12 +38,16 @@ MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".svg", ".mp
                   ".flac", ".m4a", ".ogg", ".mp4", ".webm", ".pdf")
 
 
-class PushPullError(Exception):
+class PushPullError(LabelDeskError):
     """A hand-over that can't go on; the message says why and what to do."""
 
 
 class Interrupted(PushPullError):
     """Stopped on purpose after some batches (tests, LABELDESK_PUSHPULL_STOP_AFTER)."""
+
+
+class Cancelled(Interrupted):
+    """Stopped by the user between two batches, the mapping saved: running it again resumes."""
 
 
 # -- small helpers ------------------------------------------------------------------------
@@ -69,6 +80,9 @@ def data_key_count(xml):
         return len(labelconfig.parse(xml).data_keys)
     except Exception:  # an unparsable remote config: take the careful path
         return 2
+
+
+NO_STOP = ""  # stop_after for a hand-over the environment's stop hook must not reach
 
 
 def stop_plan(stop_after):
@@ -120,11 +134,18 @@ def remote_users(ls):
 
 
 class Handover:
-    def __init__(self, app, url, token, batch_size, progress, stream, stop_after):
+    """`progress`: draw bars and messages on `stream` (stderr). The hooks, for a job in the
+    running app: `on_progress(stage, done, total)` hears every bar's steps, `on_message(text)`
+    every message, and `cancel` (a threading.Event) set stops the hand-over at the next batch,
+    its mapping saved (Cancelled)."""
+
+    def __init__(self, app, url, token, batch_size, progress, stream, stop_after,
+                 on_progress=None, on_message=None, cancel=None):
         self.app, self.r = app, app.records
         self.ls = LabelStudio(url, token)
         self.batch_size = max(1, batch_size)
         self.progress, self.stream = progress, stream or sys.stderr
+        self.on_progress, self.on_message, self.cancel = on_progress, on_message, cancel
         self.stop = stop_plan(stop_after)
         self.batches = 0
         self.created = {"tasks": 0, "annotations": 0, "predictions": 0, "files": 0}
@@ -137,9 +158,22 @@ class Handover:
             self.ls.close()
 
     def say(self, text):
+        if self.on_message is not None:
+            self.on_message(text)
         if self.progress:
             self.stream.write(text + "\n")
             self.stream.flush()
+
+    def bar(self, label, total):
+        return Progress(label, total, self.stream, self.progress, on_update=self.on_progress)
+
+    def cancelled(self):
+        return self.cancel is not None and self.cancel.is_set()
+
+    def _check_cancel(self):
+        """Between batches, once the mapping is saved: stop if the user cancelled."""
+        if self.cancelled():
+            raise Cancelled("cancelled; run it again to resume (nothing is sent twice)")
 
     def _check_stop(self, where):
         """The test hook: stop after N task batches, before or after the mapping is saved."""

@@ -41,16 +41,23 @@ def _jwt_payload(token):
     return payload if isinstance(payload, dict) else None
 
 
+def server_url(url):
+    """A server's address as the client uses it (and the mapping files name it): http:// when
+    no scheme is given, no trailing slash; LSError when it is not an http(s) address."""
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LSError(f"Not a Label Studio address: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
 class LabelStudio:
     def __init__(self, url, token, timeout=300):
-        url = url.strip()
-        if "://" not in url:
-            url = "http://" + url
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise LSError(f"Not a Label Studio address: {url!r}")
-        self.url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-        self.scheme, self.netloc, self.prefix = parts.scheme, parts.netloc, parts.path.rstrip("/")
+        self.url = server_url(url)
+        parts = urllib.parse.urlsplit(self.url)
+        self.scheme, self.netloc, self.prefix = parts.scheme, parts.netloc, parts.path
         self.timeout = timeout
         self.token = token
         self._refresh = token if (_jwt_payload(token) or {}).get("token_type") == "refresh" \

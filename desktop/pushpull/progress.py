@@ -1,14 +1,18 @@
-"""The progress bar push and pull draw on stderr."""
+"""The progress bar push and pull draw on stderr, and the hook a background job follows them by."""
 
 import sys
 import time
 
 
 class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
+    """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise.
 
-    def __init__(self, label, total, stream=None, enabled=True):
+    `on_update(label, done, total)`, when given, hears every step, drawn or not (a job in the
+    running app records its stage and counts through it; desktop/pushpull/jobs.py)."""
+
+    def __init__(self, label, total, stream=None, enabled=True, on_update=None):
         self.label, self.total, self.done = label, total, 0
+        self.on_update = on_update
         self.stream = stream or sys.stderr
         self.enabled = enabled and total > 0
         self.tty = getattr(self.stream, "isatty", lambda: False)()
@@ -18,6 +22,8 @@ class Progress:
 
     def update(self, step=1):
         self.done += step
+        if self.on_update is not None:
+            self.on_update(self.label, self.done, self.total)
         if not self.enabled:
             return
         now = time.monotonic()

@@ -16,13 +16,12 @@ from desktop.pushpull.handover import (
 )
 from desktop.pushpull.lsclient import LSError
 from desktop.pushpull.mapping import Mapping
-from desktop.pushpull.progress import Progress
 
 
 class Puller(Handover):
     def __init__(self, app, url, remote_project, token, into=None, batch_size=BATCH_SIZE,
-                 progress=True, stream=None, stop_after=None, user_id=1):
-        super().__init__(app, url, token, batch_size, progress, stream, stop_after)
+                 progress=True, stream=None, stop_after=None, user_id=1, **hooks):
+        super().__init__(app, url, token, batch_size, progress, stream, stop_after, **hooks)
         self.remote_id = int(remote_project)
         self.into = into
         self.user_id = user_id
@@ -30,6 +29,7 @@ class Puller(Handover):
         self.unreachable = []
 
     def run(self):
+        self._check_cancel()
         try:
             remote = self.ls.get(f"/api/projects/{self.remote_id}/")
         except LSError as e:
@@ -92,7 +92,8 @@ class Puller(Handover):
         if not pending:
             return
         after, remote_ids = pending["after"], pending["tasks"]
-        landed = [i for i in self.app.tasks.ids(self.local_id) if i > after]
+        with self.r.lock:
+            landed = [i for i in self.app.tasks.ids(self.local_id) if i > after]
         if len(landed) == len(remote_ids):
             self._record_batch(remote_ids, landed)
         elif landed:
@@ -161,14 +162,15 @@ class Puller(Handover):
     def _pull_tasks(self, tasks, predictions):
         if not tasks:
             return
-        bar = Progress("tasks", len(tasks), self.stream, self.progress)
+        bar = self.bar("tasks", len(tasks))
         for start in range(0, len(tasks), self.batch_size):
             batch = tasks[start:start + self.batch_size]
             items = [self._task_item(task, predictions) for task in batch]
             remote_ids = [t["id"] for t in batch]
-            existing = self.app.tasks.ids(self.local_id)
-            self.map.doc["pending"] = {"tasks": remote_ids,
-                                       "after": max(existing) if existing else 0}
+            with self.r.lock:
+                existing = self.app.tasks.ids(self.local_id)
+                after = existing[-1] if existing else 0
+            self.map.doc["pending"] = {"tasks": remote_ids, "after": after}
             self.map.save()  # the files fetched for this batch are in it too
             answer = self.app.imports.import_json(self.local_id, items, self.user_id,
                                                   return_task_ids=True)
@@ -180,15 +182,20 @@ class Puller(Handover):
             self.created["tasks"] += len(batch)
             bar.update(len(batch))
             self._check_stop("after-save")
+            self._check_cancel()
 
     def _record_batch(self, remote_ids, local_ids, tasks=None, predictions=None):
         self.map.table("tasks").update({str(r): i for r, i in zip(remote_ids, local_ids)})
-        annotations, mapped_predictions = self.map.table("annotations"), \
-            self.map.table("predictions")
         if tasks is None:  # after an interruption: read the server again for these tasks
             tasks = self._export(**{"ids[]": remote_ids})
             predictions = self._remote_predictions()
         by_id = {t["id"]: t for t in tasks}
+        with self.r.lock:
+            self._record_annotations(remote_ids, local_ids, by_id, predictions)
+
+    def _record_annotations(self, remote_ids, local_ids, by_id, predictions):
+        annotations, mapped_predictions = self.map.table("annotations"), \
+            self.map.table("predictions")
         for remote_id, local_id in zip(remote_ids, local_ids):
             task = by_id.get(remote_id) or {}
             updated = {a["id"]: a.get("updated_at") for a in task.get("annotations") or []}
@@ -227,8 +234,11 @@ class Puller(Handover):
         todo = self._changes(tasks, predictions)
         if not todo:
             return
-        bar = Progress("changes", len(todo), self.stream, self.progress)
+        bar = self.bar("changes", len(todo))
         for kind, local_task, item in todo:
+            if self.cancelled():
+                self.map.save()
+                self._check_cancel()
             if self.r.tasks.doc(local_task) is None:
                 bar.update()
                 continue  # deleted here: the local deletion stands
@@ -248,8 +258,9 @@ class Puller(Handover):
         fields.pop("completed_by", None)
         known = annotations.get(str(item["id"]))
         if known is None:
-            adopted = next((i for i, a in self.app.tasks.annotations_of(local_task)
-                            if a.get("import_id") == item["id"]), None)
+            with self.r.lock:
+                adopted = next((i for i, a in self.app.tasks.annotations_of(local_task)
+                                if a.get("import_id") == item["id"]), None)
             if adopted is None:
                 adopted = self.app.annotations.create(
                     local_task, {**fields, "import_id": item["id"],

@@ -20,22 +20,23 @@ from desktop.pushpull.handover import (
 )
 from desktop.pushpull.lsclient import LSError
 from desktop.pushpull.mapping import Mapping
-from desktop.pushpull.progress import Progress
 
 
 class Pusher(Handover):
     def __init__(self, app, project_id, url, token, remote_project=None, batch_size=BATCH_SIZE,
-                 progress=True, stream=None, stop_after=None):
+                 progress=True, stream=None, stop_after=None, **hooks):
         self.project_id = project_id
         self.project = app.projects.get(project_id)  # an unknown project opens no connection
-        super().__init__(app, url, token, batch_size, progress, stream, stop_after)
+        super().__init__(app, url, token, batch_size, progress, stream, stop_after, **hooks)
         self.map = Mapping.open(app.settings.data_dir, "push", self.ls.url, project_id)
         self.given_target = remote_project
 
     def run(self):
+        self._check_cancel()
         remote = self._target()
         self.remote_id = remote["id"]
-        local_users = {i: u["email"] for i, u in self.r.store.table("users").docs().items()}
+        with self.r.lock:
+            local_users = {i: u["email"] for i, u in self.r.store.table("users").docs().items()}
         by_email = {email: i for i, email in remote_users(self.ls).items()}
         self.user_map = {i: by_email[e] for i, e in local_users.items() if e in by_email}
 
@@ -44,7 +45,8 @@ class Pusher(Handover):
                 or (remote.get("task_number") or 0) != len(self.map.doc["tasks"])):
             self._rebuild()
 
-        task_ids = [i for i in self.app.tasks.ids(self.project_id)]
+        with self.r.lock:
+            task_ids = list(self.app.tasks.ids(self.project_id))
         mapped = self.map.ids("tasks")
         new = [i for i in task_ids if i not in mapped]
         self._push_media(new, remote)
@@ -91,14 +93,25 @@ class Pusher(Handover):
         """A multi-key config with media to upload: set the config after the upload."""
         if data_key_count(self.project["label_config"]) <= 1:
             return False
-        return any(self._local_media(self.r.tasks.doc(i)["data"])
-                   for i in self.app.tasks.ids(self.project_id))
+        with self.r.lock:
+            return any(self._local_media(doc["data"]) for doc in self._docs(
+                self.app.tasks.ids(self.project_id)))
+
+    def _docs(self, task_ids):
+        """The tasks still there (the app may delete some while it pushes); hold the lock."""
+        docs = (self.r.tasks.doc(i) for i in task_ids)
+        return [doc for doc in docs if doc is not None]
 
     # rebuilding the mapping from the server ----------------------------------------------
 
     def _rebuild(self):
         self.say("Checking what the server already has ...")
         local_tasks = self._ours(remote_tasks(self.ls, self.remote_id))
+        with self.r.lock:
+            self._rebuild_from(local_tasks)
+        self.map.save()
+
+    def _rebuild_from(self, local_tasks):
         tasks_map, annotations, predictions = {}, {}, {}
         for local_id, task in local_tasks.items():
             tasks_map[str(local_id)] = task["id"]
@@ -118,7 +131,6 @@ class Pusher(Handover):
                         break
         self.map.doc.update(tasks=tasks_map, annotations=annotations, predictions=predictions,
                             pending=None)
-        self.map.save()
 
     def _ours(self, tasks):
         """{local task id: remote task} of the remote tasks pushed from this project; a task
@@ -153,15 +165,17 @@ class Pusher(Handover):
     def _push_media(self, task_ids, remote):
         files = self.map.table("files")
         wanted = {}
-        for task_id in task_ids:
-            for url, path in self._local_media(self.r.tasks.doc(task_id)["data"]):
+        with self.r.lock:
+            docs = self._docs(task_ids)
+        for doc in docs:
+            for url, path in self._local_media(doc["data"]):
                 key = LOCAL_MEDIA.match(url).expand(r"/data/upload/\1/\2")
                 if key not in files and key not in wanted:
                     wanted[key] = path
         if not wanted:
             return
         fast = data_key_count(remote.get("label_config") or "") <= 1
-        bar = Progress("media", len(wanted), self.stream, self.progress)
+        bar = self.bar("media", len(wanted))
         items = list(wanted.items())
         batch, size = [], 0
         for key, path in items:
@@ -198,6 +212,7 @@ class Pusher(Handover):
         self.created["files"] += len(batch)
         self.map.save()
         bar.update(len(batch))
+        self._check_cancel()
 
     def _upload_replacing(self, key, path, bar):
         placeholder = self.ls.upload(
@@ -212,6 +227,7 @@ class Pusher(Handover):
         self.created["files"] += 1
         self.map.save()
         bar.update()
+        self._check_cancel()
 
     def _remote_data(self, data):
         files = self.map.table("files")
@@ -242,9 +258,9 @@ class Pusher(Handover):
             fields["score"] = doc["score"]
         return fields
 
-    def _task_item(self, task_id):
-        """A local task as Label Studio imports it, carrying its local id in meta."""
-        task = self.r.tasks.doc(task_id)
+    def _task_item(self, task_id, task):
+        """A local task as Label Studio imports it, carrying its local id in meta (under the
+        store's lock)."""
         item = {"data": self._remote_data(task["data"]),
                 "meta": {**(task.get("meta") or {}), "labeldesk_id": task_id}}
         if task.get("overlap", 1) != 1:
@@ -261,10 +277,16 @@ class Pusher(Handover):
     def _push_tasks(self, task_ids):
         if not task_ids:
             return
-        bar = Progress("tasks", len(task_ids), self.stream, self.progress)
+        bar = self.bar("tasks", len(task_ids))
         for start in range(0, len(task_ids), self.batch_size):
             batch = task_ids[start:start + self.batch_size]
-            items = [self._task_item(task_id) for task_id in batch]
+            with self.r.lock:
+                docs = {i: self.r.tasks.doc(i) for i in batch}
+                batch = [i for i in batch if docs[i] is not None]  # deleted meanwhile
+                items = [self._task_item(i, docs[i]) for i in batch]
+            if not batch:
+                bar.update(len(docs))
+                continue
             self.map.doc["pending"] = {"tasks": batch}
             self.map.save()
             answer = self.ls.post(f"/api/projects/{self.remote_id}/import", items,
@@ -278,8 +300,9 @@ class Pusher(Handover):
             self.map.doc["pending"] = None
             self.map.save()
             self.created["tasks"] += len(batch)
-            bar.update(len(batch))
+            bar.update(len(docs))
             self._check_stop("after-save")
+            self._check_cancel()
 
     def _record_batch(self, batch, remote_ids):
         tasks = self.map.table("tasks")
@@ -291,6 +314,10 @@ class Pusher(Handover):
         if not need:
             return
         remote = {t["id"]: t for t in remote_tasks(self.ls, self.remote_id, ids=need)}
+        with self.r.lock:
+            self._record_annotations(batch, remote_ids, remote)
+
+    def _record_annotations(self, batch, remote_ids, remote):
         annotations, predictions = self.map.table("annotations"), self.map.table("predictions")
         for local_id, remote_id in zip(batch, remote_ids):
             task = remote.get(remote_id)
@@ -313,6 +340,10 @@ class Pusher(Handover):
     def _changes(self, task_ids):
         """[(kind, task id, local id, doc)]: annotations and predictions added (or annotations
         changed) since the last push."""
+        with self.r.lock:
+            return self._changes_locked(task_ids)
+
+    def _changes_locked(self, task_ids):
         annotations, predictions = self.map.table("annotations"), self.map.table("predictions")
         todo = []
         for task_id in task_ids:
@@ -330,8 +361,11 @@ class Pusher(Handover):
         if not todo:
             return
         tasks = self.map.table("tasks")
-        bar = Progress("changes", len(todo), self.stream, self.progress)
+        bar = self.bar("changes", len(todo))
         for n, (kind, task_id, local_id, doc) in enumerate(todo, 1):
+            if self.cancelled():
+                self.map.save()
+                self._check_cancel()
             remote_task = tasks[str(task_id)]
             if kind == "annotation":
                 self._push_annotation(remote_task, local_id, doc)

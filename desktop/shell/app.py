@@ -12,16 +12,19 @@ import time
 from functools import cached_property
 
 from desktop.api import create_api
+from desktop.assistants.service import Assistants
 from desktop.core.annotations import Annotations
 from desktop.core.backups import Backups, backups_dir, read_beside
 from desktop.core.data_manager import Actions, DataManager, Views
 from desktop.core.drafts import Drafts
+from desktop.core.history import AnnotationHistory
 from desktop.core.organization import Organization
 from desktop.core.predictions import Predictions
 from desktop.core.projects import Projects
 from desktop.core.records import Records
 from desktop.core.sessions import Sessions
 from desktop.core.tasks import Tasks
+from desktop.core.trash import days_setting
 from desktop.core.users import Users
 from desktop.data_export.exports import Exports
 from desktop.data_import.imports import Imports
@@ -34,6 +37,7 @@ from desktop.legacy.files import LegacyIO
 from desktop.legacy.models import LegacyML
 from desktop.legacy.project import Legacy
 from desktop.ml.backends import MLBackends
+from desktop.pushpull.jobs import Handovers
 from desktop.webhooks.webhooks import Webhooks
 
 log = logging.getLogger("labeldesk")
@@ -79,6 +83,8 @@ class LabelDesk:
         self.projects = Projects(records, self.users)
         self.tasks = Tasks(records, self.projects, self.users)
         self.annotations = Annotations(records, self.tasks, self.users)
+        # every change of an annotation leaves a version, from here on (core/history.py)
+        self.annotation_history = AnnotationHistory(records, self.annotations)
         self.predictions = Predictions(records, self.tasks, self.projects)
         self.uploads = Uploads(records, settings.media_dir)
         self.imports = Imports(records, self.projects, self.tasks, self.predictions, self.uploads)
@@ -86,6 +92,9 @@ class LabelDesk:
         self.actions = Actions(self)
         self.data_manager = DataManager(self)
         self.drafts = Drafts(records, self.tasks, self.annotations)
+        self.trash = records.trash  # what deletes keep, for settings.trash_days days
+        self.trash.days = lambda: days_setting(self.settings)
+        self.trash.recount = self.tasks.recount
         self.stream_history = self.tasks.history
         # Features that stand on the data API; each takes the whole core.
         self.exports = Exports(self)
@@ -93,8 +102,11 @@ class LabelDesk:
                 [] if self.store.readonly else interrupted_restore(
                     settings.store_dir, self.store.storage.journal.generation)):
             log.warning("store recovery: %s", note)
+        self.trash.expire()
         self._remove_orphans()
+        self.base_url = None  # http://127.0.0.1:<port>, once the first request came in
         self.ml = MLBackends(self)
+        self.assistants = Assistants(self)  # the built-in model servers, as ML backends
         self.storages = Storages(self)
         self.webhooks = Webhooks(self)
         self.legacy = Legacy(self)
@@ -102,12 +114,16 @@ class LabelDesk:
         self.legacy_ml = LegacyML(self)
         self.sessions = Sessions(self)
         self.backups = Backups(self)  # and from now on compactions keep the old snapshot
+        self.handovers = Handovers(self)  # push and pull to a Label Studio server, as jobs
         # Run inside the delete transaction, so a project goes with everything it owns.
         self.on_project_delete = [self._delete_project_data, self.ml.delete_project,
+                                  self.assistants.delete_project,
                                   self.storages.delete_project, self.exports.delete_project,
                                   self.webhooks.delete_project]
         self.reopen = None  # reopen(data_dir, commit) when served by a Reopenable
         self.wsgi = create_api(self)
+        threading.Thread(target=self._check_history, name="labeldesk-history-check",
+                         daemon=True).start()
 
     @property
     def warnings(self):
@@ -150,13 +166,28 @@ class LabelDesk:
         def kept(name):
             return is_kept(folder, name)
 
-        notes = self.exports.recover(kept=kept) + self.uploads.remove_orphans(
-            keep_referenced=self.uploads.named_by_tasks, kept=kept)
+        trashed = self.trash.files()  # media/… and export/… names the trash keeps
+
+        def shown_or_trashed(names):
+            return self.uploads.named_by_tasks(names) | {
+                n for n in names if f"media/{n}" in trashed}
+
+        notes = self.exports.recover(kept=kept, keep={
+            n.split("/", 1)[1] for n in trashed if n.startswith("export/")}) + \
+            self.uploads.remove_orphans(keep_referenced=shown_or_trashed, kept=kept)
         for note in notes:
             log.warning("store recovery: %s", note)
         if notes:
             log.warning("store recovery: start-up cleanup took %.3f s",
                         time.perf_counter() - started)
+
+    def _check_history(self):
+        """The annotation history files read whole once (opening reads only their ends): damage
+        is logged and shown to the user, with where it is."""
+        problem = self.annotation_history.check()
+        if problem:
+            log.error("annotation history: %s", problem)
+            self.store.storage.warnings.append(f"The annotation history is damaged: {problem}")
 
     def _delete_project_data(self, project_id):
         records = self.records
@@ -165,7 +196,10 @@ class LabelDesk:
         self.uploads.delete_project(project_id)
 
     def close(self):
+        self.handovers.close()  # running jobs stop at a batch's end, resumable
+        self.assistants.close()
         self.backups.stop()
+        self.trash.stop()
         self.webhooks.close()
         if self.exports.live is not None:
             self.exports.live.stop()
@@ -197,6 +231,10 @@ class ReadOnlyCore:
     @cached_property
     def annotations(self):
         return Annotations(self.records, self.tasks, self.users)
+
+    @cached_property
+    def annotation_history(self):
+        return AnnotationHistory(self.records, self.annotations)
 
     @cached_property
     def uploads(self):
@@ -233,6 +271,7 @@ class Reopenable:
         with self._idle:
             self.app = app
         app.backups.start()  # the daily backup, in the background when one is due
+        app.trash.start()  # and the trash's expired items go
 
     def __call__(self, environ, start_response):
         with self._idle:

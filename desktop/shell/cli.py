@@ -30,6 +30,9 @@ def settings_from(args):
     if getattr(args, "no_auth", False):
         settings.auth = False
         given.add("auth")
+    if getattr(args, "trash_days", None) is not None:
+        settings.trash_days = args.trash_days
+        given.add("trash_days")
     settings.load_file(overrides=given)
     settings.username = getattr(args, "username", None) or ""
     settings.user_token = user_token(args)
@@ -265,12 +268,32 @@ def cmd_import(args):
 
 
 def _open_for_handover(args, verb):
-    """The data folder opened here; a clear refusal when a running LabelDesk holds it."""
+    """(the data folder opened here, None), or (None, the running LabelDesk that holds it:
+    handovers.RunningApp, which runs the job); a clear refusal when what holds it serves
+    nothing."""
     try:
-        return open_data(args)
+        return open_data(args), None
     except StoreLocked as e:
-        sys.exit(f"labeldesk {verb}: LabelDesk is running with this data folder ({e}).\n"
+        locked = e
+    from desktop.shell.handovers import RunningApp
+    beside = open_data(args, beside_running=True)  # its API token, as `labeldesk user --token`
+    try:
+        info = beside.users.cli_info(None)
+    finally:
+        beside.close()
+    running = RunningApp.find(settings_from(args), info.get("token", ""))
+    if running is None:
+        sys.exit(f"labeldesk {verb}: LabelDesk is running with this data folder ({locked}), "
+                 "and it can't be reached.\n"
                  f"Close LabelDesk, then run `labeldesk {verb}` again.")
+    return None, running
+
+
+def _with_scheme(url):
+    """The CLI takes a server's address without http:// (as the client does); the app's API
+    wants it whole."""
+    url = url.strip()
+    return url if "://" in url else "http://" + url
 
 
 def _handover_token(args):
@@ -283,10 +306,9 @@ def _handover_token(args):
 
 
 def _run_handover(verb, run):
-    import orjson
-
-    from desktop.pushpull import Interrupted, PushPullError
+    from desktop.pushpull import Interrupted
     from desktop.pushpull.lsclient import LSError
+    from desktop.shell.handovers import print_summary
     try:
         summary = run()
     except Interrupted as e:
@@ -296,32 +318,26 @@ def _run_handover(verb, run):
         print(f"\nlabeldesk {verb}: interrupted. Run the same command again to resume; nothing "
               "will be sent twice.", file=sys.stderr)
         return 130
-    except (PushPullError, LSError) as e:
-        print(f"labeldesk {verb}: {e}", file=sys.stderr)
+    except (LabelDeskError, LSError) as e:  # PushPullError among them
+        print(f"labeldesk {verb}: {error_text(e)}", file=sys.stderr)
         return 1
-    created = ", ".join(f"{n} {k}" for k, n in summary["created"].items())
-    updated = summary["updated"]["annotations"]
-    print(f"LabelDesk project {summary['local_project']} <-> Label Studio project "
-          f"{summary['remote_project']} ({summary['url']}): created {created}"
-          + (f", updated {updated} annotations" if updated else "") + ".", file=sys.stderr)
-    if summary.get("unreachable_media"):
-        print(f"{len(summary['unreachable_media'])} media file(s) could not be fetched; their "
-              "tasks keep the original URLs.", file=sys.stderr)
-    print(f"Mapping of ids: {summary['mapping_file']}", file=sys.stderr)
-    mapping = {k: summary[k] for k in ("url", "local_project", "remote_project", "tasks",
-                                       "annotations", "predictions", "files")}
-    sys.stdout.write(orjson.dumps(mapping, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
-    return 0
+    return print_summary(verb, summary)
 
 
 def cmd_push(args):
     """Hand a project over to a Label Studio server: config, media, tasks, annotations, predictions.
 
     Prints the mapping of ids (JSON) on stdout. Safe to run again: it resumes where it stopped and
-    sends only what is new or changed."""
+    sends only what is new or changed. While LabelDesk runs, the push runs in it."""
     from desktop import pushpull
     token = _handover_token(args)
-    app = _open_for_handover(args, "push")
+    app, running = _open_for_handover(args, "push")
+    if running is not None:
+        from desktop.shell import handovers
+        return handovers.run(running, "push", {
+            "url": _with_scheme(args.to), "token": token, "project": args.project,
+            "remote_project": args.project_id, "batch_size": args.batch_size},
+            quiet=args.quiet)
     try:
         return _run_handover("push", lambda: pushpull.push(
             app, args.project, args.to, token, remote_project=args.project_id,
@@ -334,10 +350,15 @@ def cmd_pull(args):
     """Bring a Label Studio project into LabelDesk: config, tasks, annotations, predictions, media.
 
     Prints the mapping of ids (JSON) on stdout. Safe to run again: it resumes where it stopped and
-    brings only what is new or changed."""
+    brings only what is new or changed. While LabelDesk runs, the pull runs in it."""
     from desktop import pushpull
     token = _handover_token(args)
-    app = _open_for_handover(args, "pull")
+    app, running = _open_for_handover(args, "pull")
+    if running is not None:
+        from desktop.shell import handovers
+        return handovers.run(running, "pull", {
+            "url": _with_scheme(args.url), "token": token, "remote_project": args.remote_project,
+            "into": args.into, "batch_size": args.batch_size}, quiet=args.quiet)
     try:
         return _run_handover("pull", lambda: pushpull.pull(
             app, args.url, args.remote_project, token, into=args.into,
@@ -422,6 +443,104 @@ def cmd_restore(args):
     return 0
 
 
+def cmd_trash(args):
+    """List the trash: deleted projects, tasks and annotations, kept 30 days (the setting).
+    `restore ID` gives one back with its ids; `empty [ID]` removes one, or all, for good.
+
+    Works with LabelDesk closed, and through the running LabelDesk that holds the data."""
+    if args.action == "restore" and args.id is None:
+        sys.exit("labeldesk trash restore: which item? (`labeldesk trash` lists them)")
+    settings = settings_from(args)
+    if not any((settings.store_dir / n).exists() for n in ("snapshot.ldb", "journal.ldb")):
+        sys.exit(f"labeldesk trash: there is no LabelDesk data in {settings.data_dir}.")
+    try:
+        core = open_data(args)
+    except StoreLocked:
+        core = None
+    try:
+        if core is not None:
+            trash = core.trash
+            calls = {"list": trash.listing, "restore": lambda: trash.restore(args.id),
+                     "empty": lambda: trash.purge(None if args.id is None else [args.id])}
+        else:
+            api = _running_app(args)
+            one = "" if args.id is None else f"/{args.id}"
+            calls = {"list": lambda: api("GET", "/api/ui/trash"),
+                     "restore": lambda: api("POST", f"/api/ui/trash{one}/restore"),
+                     "empty": lambda: api("DELETE", f"/api/ui/trash{one}")}
+        answer = calls[args.action]()
+    except LabelDeskError as e:
+        sys.exit(f"labeldesk trash {args.action}: {error_text(e)}")
+    finally:
+        if core is not None:
+            core.close()
+    if args.action == "list":
+        print_trash(answer, running=core is None)
+    elif args.action == "restore":
+        item = answer["restored"]
+        print(f"Restored {item['kind']} {item['name']!r} ({contents(item['counts'])}), with "
+              "the ids it had.")
+    else:
+        print(f"Removed {plural(answer['removed'], 'item')} from the trash for good: "
+              f"{human_size(answer['size'])}, {plural(answer['files'], 'file')}.")
+    return 0
+
+
+def _running_app(args):
+    """call(method, path) -> the answer of the running LabelDesk that holds the data folder
+    (handovers.RunningApp: instance.json, the token read beside it); its errors as
+    LabelDeskErrors."""
+    from desktop.shell.handovers import RunningApp, Unreachable, detail
+    beside = open_data(args, beside_running=True)  # its API token, as `labeldesk user --token`
+    try:
+        token = beside.users.cli_info(None).get("token", "")
+    finally:
+        beside.close()
+    running = RunningApp.find(settings_from(args), token)
+    if running is None:
+        raise LabelDeskError("LabelDesk is running with this data folder, and it can't be "
+                             "reached: close it and try again.")
+
+    def call(method, path):
+        try:
+            status, answer = running.call(method, path)
+        except Unreachable as e:
+            raise LabelDeskError(f"the running LabelDesk ({running.url}) did not answer: {e}")
+        if status >= 400:
+            raise LabelDeskError(detail(answer, status))
+        return answer
+    return call
+
+
+def contents(counts):
+    words = {"projects": "project", "tasks": "task", "annotations": "annotation",
+             "predictions": "prediction", "drafts": "draft", "files": "file"}
+    return ", ".join(plural(counts[k], word) for k, word in words.items() if counts.get(k)) \
+        or "nothing"
+
+
+def print_trash(listing, running=False):
+    where = " (through the running LabelDesk)" if running else ""
+    if not listing["items"]:
+        print(f"The trash is empty{where}; deleted items are kept {listing['days']} days.")
+        return
+    print(f"The trash{where}: {plural(listing['count'], 'item')}, "
+          f"{human_size(listing['size'])}; items are kept {listing['days']} days. "
+          "`labeldesk trash restore ID` gives one back, `labeldesk trash empty [ID]` removes "
+          "one (or all) for good.")
+    rows = [("ID", "DELETED", "EXPIRES", "KIND", "NAME", "SIZE", "CONTENTS")]
+    for item in listing["items"]:
+        rows.append((str(item["id"]), item["deleted_at"][:19].replace("T", " "),
+                     item["expires_at"][:10], item["kind"],
+                     item["name"] + (f" (project {item['project_title']!r})"
+                                     if item["kind"] != "project" and item["project_title"]
+                                     else ""),
+                     human_size(item["size"]), contents(item["counts"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
 REPAIR_EXIT = ("Exit status: 0 repaired, or nothing to repair (nothing changed); 1 LabelDesk "
                "is running with this data folder (close it first) or a file could not be "
                "written; 2 the store can't be repaired from its own files (snapshot.ldb is "
@@ -462,6 +581,14 @@ def human_size(size):
         size /= 1000
 
 
+def days(text):
+    """--trash-days: a whole number of days, 0 to trash.MAX_DAYS."""
+    from desktop.core.trash import MAX_DAYS
+    if not text.isdigit() or int(text) > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"a whole number of days from 0 to {MAX_DAYS}")
+    return int(text)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="labeldesk", description="Label Studio as a desktop app: label offline, "
@@ -489,6 +616,9 @@ def build_parser():
         command.add_argument("--print-token", action="store_true",
                              help="print the API token at start (by default it is not, to keep "
                              "it out of logs and scrollback: `labeldesk user --token` prints it)")
+        command.add_argument("--trash-days", type=days, metavar="N",
+                             help="keep deleted projects, tasks and annotations in the trash N "
+                             "days (default: the Settings page's, 30; 0: deletes are final)")
         command.set_defaults(func=func)
 
     command = commands.add_parser("export", help=cmd_export.__doc__.splitlines()[0])
@@ -559,6 +689,16 @@ def build_parser():
                          help="a backup's name (see `labeldesk backups`) or a backup file")
     command.set_defaults(func=cmd_restore)
 
+    command = commands.add_parser("trash", help=cmd_trash.__doc__.splitlines()[0],
+                                  description=" ".join(cmd_trash.__doc__.split()))
+    common(command)
+    command.add_argument("action", nargs="?", default="list",
+                         choices=("list", "restore", "empty"),
+                         help="list (default), restore ID, or empty [ID]")
+    command.add_argument("id", nargs="?", type=int, metavar="ID",
+                         help="the item's id (the first column of the list)")
+    command.set_defaults(func=cmd_trash)
+
     command = commands.add_parser("repair", help=cmd_repair.__doc__.splitlines()[0],
                                   description=" ".join(cmd_repair.__doc__.split()),
                                   epilog=REPAIR_EXIT)
@@ -568,6 +708,10 @@ def build_parser():
 
 
 def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["_assistants-worker"]:  # a packaged build's assistants worker
+        from desktop.assistants import worker
+        return worker.main(args[1:])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)

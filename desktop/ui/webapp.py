@@ -14,7 +14,8 @@ the user cache, checks its SHA-256 and unpacks into desktop/ui/vendor/webapp/ (g
 
 Patches applied at unpack (PATCHES, each must match exactly once in the app's scripts, or
 set-up stops): the editor's sanitizer hands every HTML string to the page's DOMPurify
-(desktop/ui/js/sanitize.js), and a label's text is measured as text. Nothing is fetched at run
+(desktop/ui/js/sanitize.js), a label's text is measured as text, and the editor's History panel
+is switched on (its data comes from desktop/ui/js/webapp-history.js). Nothing is fetched at run
 time. DOMPurify and the download cache are desktop/ui/vendored.py's.
 """
 
@@ -117,8 +118,13 @@ PATCHES = (
      f"dangerouslySetInnerHTML:{{__html:{sanitized('n.expert_instruction')}}}"),
     ("reader view", '"aria-label":"HTML content",dangerouslySetInnerHTML:{__html:o}',
      f'"aria-label":"HTML content",dangerouslySetInnerHTML:{{__html:{sanitized("o")}}}'),
+    # The editor's History panel lists an annotation's versions only with the interface
+    # "annotations:history", which Label Studio's data manager never turns on (Enterprise's
+    # does): it is added to the interfaces the data manager starts the editor with.
+    ("history panel", '"side-column","edit-history"]',
+     '"side-column","edit-history","annotations:history"]'),
 )
-PATCH_LEVEL = "patched-5"  # 5: Figtree taken too
+PATCH_LEVEL = "patched-6"  # 6: the History panel
 
 
 def installed():

@@ -553,6 +553,7 @@ def test_a_deleted_project_comes_back_from_a_backup_with_its_images(make_live):
     for path in media.iterdir():  # kept by a hard link: no copy
         assert (pool / path.name).stat().st_ino == path.stat().st_ino
     assert api.delete(f"/api/projects/{project}").status_code == 204
+    assert api.delete("/api/ui/trash").json()["files"] == 2  # and from the trash, for good
     assert not media.exists()
     answer = api.post("/api/ui/backups/restore", json={"name": backup["name"]})
     assert answer.status_code == 200, answer.text
@@ -569,8 +570,12 @@ def test_kept_files_go_once_no_backup_names_them(make_live):
     pool = live.settings.data_dir / "backups" / "files"
     assert len([p for p in pool.rglob("*") if p.is_file()]) == 2
     assert api.delete(f"/api/projects/{project}").status_code == 204
-    api.post("/api/ui/backups").raise_for_status()  # the first still names them: kept
-    assert len([p for p in pool.rglob("*") if p.is_file()]) == 2
+    # emptied from the trash for good; the store is compacted at once (a compaction backup
+    # of the state before, which predates the images)
+    api.delete("/api/ui/trash").raise_for_status()
+    assert [b["kind"] for b in api.get("/api/ui/backups").json()["backups"]] == [
+        "compaction", "manual"]
+    assert len([p for p in pool.rglob("*") if p.is_file()]) == 2  # the first names them: kept
     api.post("/api/ui/backups").raise_for_status()  # the first rotated out: they go
     assert [p for p in pool.rglob("*") if p.is_file()] == []
     assert not list((live.settings.data_dir / "media" / "upload").rglob("*.png"))

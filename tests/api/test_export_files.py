@@ -95,7 +95,10 @@ def test_round_trip_loses_nothing(live, make_live, tmp_path):
     assert len([n for n in names if n.startswith("media/")]) == 2
     manifest = json.loads(zf.read("manifest.json"))
     assert manifest["format"] == "labeldesk-project" and manifest["version"] == 1
-    assert manifest["counts"] == {"tasks": 4, "annotations": 5, "predictions": 1, "media": 2}
+    versions = api.get(f"/api/projects/{pid}/annotation-history?page_size=1000").json()
+    assert manifest["counts"] == {"tasks": 4, "annotations": 5, "predictions": 1, "media": 2,
+                                  "history": versions["count"]}
+    assert "history.jsonl" in names and versions["count"] >= 5
 
     # into another LabelDesk (another data dir), over the API
     other = make_live("other")

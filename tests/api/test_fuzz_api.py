@@ -25,9 +25,11 @@ from desktop.api.schema import build  # noqa: E402
 EXAMPLES = int(os.environ.get("LABELDESK_FUZZ_EXAMPLES", "6"))
 SEED = int(os.environ.get("LABELDESK_FUZZ_SEED", "20251123"))
 
-# Operations that reach outside the machine (an ML backend's URL, S3): their handling of
-# garbage is covered by test_errors.py's sweep; fuzzing them would make network calls.
-NETWORK = {("POST", "/api/ml"), ("PATCH", "/api/ml/{backend_id}"), ("PUT", "/api/ml/{backend_id}")}
+# Operations that reach outside the machine (an ML backend's URL, S3, a Label Studio server):
+# their handling of garbage is covered by test_errors.py's sweep and test_handovers.py;
+# fuzzing them would make network calls.
+NETWORK = {("POST", "/api/ml"), ("PATCH", "/api/ml/{backend_id}"), ("PUT", "/api/ml/{backend_id}"),
+           ("POST", "/api/ui/handovers")}
 # GETs that write on purpose: the label stream locks the task it hands out (0.x too).
 WRITING_GETS = {"/api/projects/{project_id}/next", "/api/project/next"}
 # The 0.x current-project pointer: any 0.x call sets it on first use (docs/legacy-api.md).
@@ -87,7 +89,7 @@ CONFIG = schemathesis.Config.from_dict({
 # Built at import (the spec is data; it needs no server): one test per operation, so xdist
 # spreads them. The server's URL is given per call.
 schema = schemathesis.openapi.from_dict(build(), config=CONFIG)
-for _method, _path in sorted(NETWORK):  # these would call a model server: test_ml.py covers them
+for _method, _path in sorted(NETWORK):  # these would call out: test_ml.py etc. cover them
     schema = schema.exclude(method=_method, path=_path)
 
 

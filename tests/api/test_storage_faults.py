@@ -105,9 +105,12 @@ def test_deletes_on_a_full_disk_answer_507_and_keep_every_file(serve_process, tm
         assert media.status_code == 200 and media.content.startswith(b"media ")
         snapshot = api.get(f"/api/projects/{project_id}/exports/{export_id}/download")
         assert snapshot.status_code == 200 and len(orjson.loads(snapshot.content)) == 1020
-        # room again: the delete goes through, files and all
+        # room again: the delete goes through, into the trash with every file; emptied, the
+        # files go
         filler.unlink()
         assert api.delete(f"/api/projects/{project_id}").status_code == 204
+        assert project_files(data, project_id, export_id) == before
+        assert api.delete("/api/ui/trash").json()["files"] == 20 + 1
         assert project_files(data, project_id, export_id) == {}
         assert not (data / "media" / "upload" / str(project_id)).exists()
         log = process.stop()
@@ -116,10 +119,10 @@ def test_deletes_on_a_full_disk_answer_507_and_keep_every_file(serve_process, tm
 
 
 def test_sigkill_during_a_big_project_delete_leaves_it_whole_or_gone(serve_process, tmp_path):
-    """Kill -9 at random moments of a delete (store write, then 400 unlinks) and, in every
-    other round, just when the files start to go: after a restart the project is all there
-    (tasks, uploads, snapshot, every file) or all gone, and no file is left that no record
-    names."""
+    """Kill -9 at random moments of a delete (one store write: into the trash) and, in every
+    other round, of the emptying that follows, just when its files start to go: after a restart
+    the project is all there (tasks, uploads, snapshot, every file), all in the trash (every
+    file still there) or all gone, and no file is left that no record names."""
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     data = tmp_path / "data"
@@ -130,17 +133,24 @@ def test_sigkill_during_a_big_project_delete_leaves_it_whole_or_gone(serve_proce
     started = time.monotonic()
     assert process.api.delete(f"/api/projects/{project_id}", timeout=120).status_code == 204
     duration = time.monotonic() - started
-    outcomes = {"whole": 0, "gone": 0}
+    assert process.api.delete("/api/ui/trash", timeout=120).status_code == 200
+    outcomes = {"whole": 0, "in the trash": 0, "gone": 0}
     rounds = 10
     for round_number in range(rounds):
         project_id, export_id = build_project(process.api, process.url, process.token, files,
                                               tasks, title=f"Round {round_number}")
         before = project_files(data, project_id, export_id)
         folder = data / "media" / "upload" / str(project_id)
-        deleter = threading.Thread(target=_quiet_delete, daemon=True, args=(
-            process.api, f"/api/projects/{project_id}"))
+        emptying = round_number % 2
+        if emptying:  # deleted into the trash; killed as soon as the emptying's files go
+            assert process.api.delete(f"/api/projects/{project_id}", timeout=120
+                                      ).status_code == 204
+            target = "/api/ui/trash"
+        else:
+            target = f"/api/projects/{project_id}"
+        deleter = threading.Thread(target=_quiet_delete, daemon=True, args=(process.api, target))
         deleter.start()
-        if round_number % 2:  # as soon as the files start to go (after the commit)
+        if emptying:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 try:
@@ -155,8 +165,10 @@ def test_sigkill_during_a_big_project_delete_leaves_it_whole_or_gone(serve_proce
         process = serve_process(data)
         context = (seed, round_number, recovery_log(process))
         response = process.api.get(f"/api/projects/{project_id}")
+        trashed = process.api.get("/api/ui/trash").json()["items"]
         if response.status_code == 200:
             outcomes["whole"] += 1
+            assert not emptying and trashed == [], context
             assert response.json()["task_number"] == tasks + files, context
             assert len(process.api.get(
                 f"/api/projects/{project_id}/file-uploads?all=true").json()) == files, context
@@ -164,22 +176,30 @@ def test_sigkill_during_a_big_project_delete_leaves_it_whole_or_gone(serve_proce
             assert process.api.delete(f"/api/projects/{project_id}").status_code == 204
         else:
             assert response.status_code == 404, (response.text, context)
-            outcomes["gone"] += 1
-            assert project_files(data, project_id, export_id) == {}, context
-            assert not folder.exists(), context
             assert process.api.get(f"/api/projects/{project_id}/exports/{export_id}"
                                    ).status_code == 404
+            if trashed:
+                outcomes["in the trash"] += 1
+                assert [(i["project"], i["counts"]["tasks"], i["counts"]["files"])
+                        for i in trashed] == [(project_id, tasks + files, files + 1)], context
+                assert project_files(data, project_id, export_id) == before, context
+            else:
+                outcomes["gone"] += 1
+                assert project_files(data, project_id, export_id) == {}, context
+                assert not folder.exists(), context
+        assert process.api.delete("/api/ui/trash", timeout=120).status_code == 200
+        assert project_files(data, project_id, export_id) == {}, context
         assert_no_orphans(process.api, data)
     log = process.stop()
     assert_no_bug(log)
     print(f"\nproject delete ({tasks} tasks, {files} files, a snapshot): {duration:.2f}s; "
-          f"{rounds} kills: {outcomes['whole']} whole, {outcomes['gone']} gone, never half; "
-          f"seed {seed}")
+          f"{rounds} kills: {outcomes['whole']} whole, {outcomes['in the trash']} in the "
+          f"trash, {outcomes['gone']} gone, never half; seed {seed}")
 
 
 def _quiet_delete(api, path):
     try:
-        api.delete(path, timeout=60)
+        api.delete(path, timeout=120)
     except Exception:  # noqa: BLE001 - the server is killed under it
         pass
 

@@ -78,6 +78,10 @@ def test_uploads_go_with_the_project(api, live):
     folder = live.settings.media_dir / "upload" / str(project["id"])
     assert files_under(folder)
     assert api.delete(f"/api/projects/{project['id']}").status_code == 204
+    assert files_under(folder)  # in the trash with the project (tests/api/test_trash.py)
+    item = next(i for i in api.get("/api/ui/trash").json()["items"]
+                if i["kind"] == "project" and i["project"] == project["id"])
+    assert api.delete(f"/api/ui/trash/{item['id']}").json()["files"] == 1
     assert files_under(folder) == []
 
 

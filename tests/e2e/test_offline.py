@@ -1,7 +1,8 @@
-"""The whole flow with no network: start, import, label in the UI (Label Studio's web app),
-export, in a network namespace whose only interface is loopback. `labeldesk serve` runs under
-`strace -f -e trace=connect,bind`, and every connection it attempted must be to loopback (or a
-local socket).
+"""The whole flow with no network: start, import, turn on every built-in assistant that fits
+(their worker process scans, learns from the submit, predicts), label in the UI (Label
+Studio's web app), export, in a network namespace whose only interface is loopback.
+`labeldesk serve` runs under `strace -f -e trace=connect,bind` (the worker too: -f), and every
+connection they attempted must be to loopback (or a local socket).
 
 Needs root (ip netns), strace and the UI tools (scripts/setup.d/10-desktop-deps.sh); in CI a
 missing piece fails the test, elsewhere it skips.
@@ -54,6 +55,14 @@ config = '''<View><Text name="text" value="$text"/>
 </View>'''
 project = api("POST", "/api/projects", {"title": "Offline", "label_config": config})["id"]
 api("POST", f"/api/projects/{project}/import", [{"text": "offline one"}, {"text": "two"}])
+# the built-in assistants: their worker starts, indexes and scans, on loopback only
+enabled = [item["name"] for item in api("GET", f"/api/assistants?project={project}")
+           if item["installed"] and item["fits"] and item["name"] != "duplicates"]
+for name in enabled:
+    api("POST", f"/api/assistants/{name}/enable", {"project": project})
+scan = api("POST", "/api/assistants/duplicates/enable", {"project": project})["job"]
+while api("GET", scan["url"])["status"] in ("queued", "running"):
+    time.sleep(0.1)
 
 from playwright.sync_api import sync_playwright
 foreign = []
@@ -83,6 +92,17 @@ with sync_playwright() as pw:
     browser.close()
 
 exported = json.loads(api("GET", f"/api/projects/{project}/export?exportType=JSON", raw=True))
+for name in enabled:  # and predict every task
+    job = api("POST", f"/api/assistants/{name}/predict", {"project": project})
+    while api("GET", job["url"])["status"] in ("queued", "running"):
+        time.sleep(0.1)
+predictions = api("GET", f"/api/projects/{project}")["total_predictions_number"]
+deadline = time.time() + 20
+while time.time() < deadline:  # the submit reaches teach mode's model through its webhook
+    assistants = api("GET", f"/api/assistants?project={project}")
+    if next(a for a in assistants if a["name"] == "teach").get("stats", {}).get("labels_seen"):
+        break
+    time.sleep(0.2)
 # stop the app itself (SIGTERM to strace would only detach it): strace's child is the app
 import os, signal
 with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
@@ -90,6 +110,7 @@ with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
 os.kill(app_pid, signal.SIGTERM)
 rest = server.communicate(timeout=30)[0]
 print(json.dumps({"exported": exported, "foreign": foreign, "returncode": server.returncode,
+                  "assistants": assistants, "predictions": predictions,
                   "log": rest[-2000:]}))
 """
 
@@ -140,6 +161,11 @@ def test_end_to_end_flow_offline_makes_no_outbound_connection(namespace, tmp_pat
     assert task["data"]["text"] == "offline one"
     assert task["annotations"][0]["result"][0]["value"]["choices"] == ["Pos"]
     assert not outcome["foreign"], outcome["foreign"]
+    # every installed assistant that fits ran in the worker (traced too: strace -f)
+    assistants = {a["name"]: a for a in outcome["assistants"]}
+    assert assistants["teach"]["enabled"] and assistants["teach"]["stats"]["labels_seen"] == 1
+    assert assistants["duplicates"]["enabled"] and assistants["duplicates"]["scan"]
+    assert outcome["predictions"] == 2  # one per task
 
     traced = trace.read_text().splitlines()
     # the trace works: it saw the server bind its socket, on loopback

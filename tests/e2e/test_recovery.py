@@ -209,11 +209,11 @@ for y in range(0, image.height(), 2):
     for x in range(0, image.width(), 2):
         rgb = image.pixel(x, y) & 0xFFFFFF
         colours.add(rgb)
-        if rgb == 0x2F5BEA:
+        if rgb == 0x4C5FA9:  # --accent
             accent.append((x, y))
-        elif rgb == 0xD92D20:
+        elif rgb == 0xCC5E46:  # --danger
             red += 1
-        elif rgb == 0xFEF3F2:
+        elif rgb == 0xFBEEE9:  # --danger-soft
             box_pixels += 1
 box = None
 if accent:

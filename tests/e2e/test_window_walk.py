@@ -1,6 +1,7 @@
 """A short walk through Label Studio's web app in the real window (pywebview on Qt WebEngine,
 under Xvfb), with real mouse clicks: the project list, a project's data manager, "Label All
-Tasks", a choice, Submit, the next task. The browser walk (tests/e2e/test_webapp_walk.py) covers
+Tasks", a choice, Submit, the next task; then the History panel of an annotation edited three
+times, an older version picked (issue 20). The browser walk (tests/e2e/test_webapp_walk.py) covers
 the rest; this proves the same app works in the window people use."""
 
 import json
@@ -17,29 +18,42 @@ CONFIG = ('<View><Text name="text" value="$text"/><Choices name="sentiment" toNa
           '<Choice value="Positive"/><Choice value="Negative"/></Choices></View>')
 
 
+def choice(value):
+    return [{"id": "c", "from_name": "sentiment", "to_name": "text", "type": "choices",
+             "value": {"choices": [value]}}]
+
+
 def test_label_and_submit_in_the_real_window(display, tmp_path):  # noqa: F811 - fixture
     data = tmp_path / "data"
     app = LabelDesk(Settings(data_dir=data))
     project_id = app.projects.create({"title": "Reviews", "label_config": CONFIG}, 1)
     first_id = app.tasks.create(project_id, {"text": "the first review"})
     app.tasks.create(project_id, {"text": "the second review"})
+    history_task = app.tasks.create(project_id, {"text": "a review labeled three times"})
+    value = ("Positive", "Negative", "Positive")
+    annotation = app.annotations.create(history_task, {"result": choice(value[0])}, 1)
+    for v in value[1:]:
+        app.annotations.update(annotation, {"result": choice(v)}, 1)
     app.close()
     results = tmp_path / "results.json"
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     env.pop("WAYLAND_DISPLAY", None)
     out = subprocess.run([sys.executable, str(HELPERS / "window_walk_driver.py"), str(data),
-                          str(results), display], env=env, capture_output=True, text=True,
-                         timeout=240)
+                          str(results), display, str(history_task)], env=env,
+                         capture_output=True, text=True, timeout=240)
     output = out.stdout + out.stderr
     found = json.loads(results.read_text())
     assert "failure" not in found, found.get("failure", "") + output[-3000:]
     assert out.returncode == 0, output[-3000:]
     print("window walk:", found["steps"])
     assert [s["step"] for s in found["steps"]] == [
-        "projects", "data manager", "label stream", "choice", "submitted, next task"]
+        "projects", "data manager", "label stream", "choice", "submitted, next task",
+        "history panel"]
     assert "the first review" in found["first_task"]
     assert "the second review" in found["second_task"]
     assert found["shot"]["header_icon"] > 20 and found["shot"]["colours"] > 40, found["shot"]
+    assert found["history_items"] >= 3, found  # created, updated, updated
+    assert found["history_shot"]["colours"] > 40, found["history_shot"]
 
     app = LabelDesk(Settings(data_dir=data))  # what the clicks made, on disk
     try:

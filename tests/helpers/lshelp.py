@@ -98,7 +98,7 @@ class LabelStudioServer:
                     if self.proc.poll() is None:
                         break
                     continue
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # starting, or a busy machine
                 pass
             if time.monotonic() > deadline:
                 self.stop()

@@ -1,8 +1,9 @@
 """Runs `labeldesk start` in this process and walks Label Studio's web app in its real window:
 the project list, a project's data manager, the label stream, a choice and Submit clicked with
-real (XTEST) mouse clicks at the elements' places on the screen, then the next task; writes what
-it saw to a JSON file. Used by tests/e2e/test_window_walk.py (argv: data dir, results file,
-display)."""
+real (XTEST) mouse clicks at the elements' places on the screen, then the next task; then a task
+whose annotation has versions, its History panel opened and an older version picked (issue 20),
+a screenshot of it beside the results. Writes what it saw to a JSON file. Used by
+tests/e2e/test_window_walk.py (argv: data dir, results file, display, the task with history)."""
 
 import json
 import subprocess
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import x11  # noqa: E402
 from x11 import GRAB  # noqa: E402
 
-data, results_path, display = sys.argv[1:4]
+data, results_path, display, history_task = sys.argv[1:5]
 results = {"steps": []}
 
 
@@ -62,6 +63,13 @@ def step(name, window, started):
                              "path": js(window, "location.pathname + location.search")})
 
 
+def grab(path):
+    """A screenshot of the X screen (the window) into `path`, and what x11.GRAB saw in it."""
+    shot = subprocess.run([sys.executable, "-c", GRAB, str(path)], capture_output=True,
+                          text=True, timeout=60)
+    return json.loads(shot.stdout)
+
+
 def drive():
     try:
         window = webview.windows[0]
@@ -86,11 +94,34 @@ def drive():
                       "(document.querySelector('.lsf-main-content') || {}).innerText)", 30)
         results["first_task"], results["second_task"] = first, task_text(window)
         step("submitted, next task", window, started)
-        shot = subprocess.run([sys.executable, "-c", GRAB, str(Path(results_path).with_suffix(
-            ".png"))], capture_output=True, text=True, timeout=60)
-        results["shot"] = json.loads(shot.stdout)
+        results["shot"] = grab(Path(results_path).with_suffix(".png"))
+
+        # the annotation history (issue 20): the editor's History panel, an older version picked
+        js(window, "location = location.pathname + '?task=' + %s; 1" % json.dumps(history_task))
+        until(window, "!!document.querySelector('.lsf-editor .lsf-choices')", 30)
+        tab = ("[...document.querySelectorAll('.lsf-panel-tabs__tab')].find((e) => "
+               "e.offsetParent && e.textContent.trim() === 'History')")
+        click(window, tab)
+        items = "document.querySelectorAll('.lsf-history-item').length >= 3"
+        try:
+            until(window, items, 5)
+            results["history_tab"] = "clicked"
+        except AssertionError:  # the panel's tabs are draggable: a press may start a drag
+            js(window, f"{tab}.click(); 1")
+            results["history_tab"] = "clicked by script"
+            until(window, items, 30)
+        click(window, "document.querySelectorAll('.lsf-history-item')[2]")
+        until(window, "!!document.querySelector('#labeldesk-history-restore button')", 30)
+        results["history_items"] = js(window,
+                                      "document.querySelectorAll('.lsf-history-item').length")
+        step("history panel", window, started)
+        results["history_shot"] = grab(Path(results_path).with_name("history.png"))
     except BaseException as e:  # noqa: BLE001 - reported to the test
         results["failure"] = repr(e)
+        try:  # what the window showed then, beside the results
+            grab(Path(results_path).with_name("failure.png"))
+        except Exception:  # noqa: BLE001 - the failure above is the news
+            pass
     finally:
         Path(results_path).write_text(json.dumps(results))
         webview.windows[0].destroy()

@@ -27,6 +27,8 @@ from desktop.core import repair
 from desktop.core.errors import LabelDeskError
 from desktop.core.settings import Settings
 from desktop.db import CorruptFile, Store
+from desktop.db.history import TABLE as HISTORY
+from desktop.db.history import HistoryLog
 from desktop.db.journal import NewerFormat, encode_record
 from desktop.db.lockfile import acknowledged_in
 from desktop.db.scan import JournalScan
@@ -66,19 +68,33 @@ def make_store(data, compact_midway):
 def state(folder):
     store = Store(folder, fsync=False)
     try:
-        return {name: {i: dict(doc) for i, doc in store.storage.tables[name].items()}
-                for name in store.storage.tables}
+        return with_history({name: {i: dict(doc) for i, doc in store.storage.tables[name].items()}
+                             for name in store.storage.tables}, store.storage.history)
     finally:
         store.close()
 
 
+def with_history(tables, log):
+    """The tables, and the annotation history as if it were one more ({id: version}): the
+    journal's history operations replay into it (replay), the files hold the rest."""
+    return {**tables, HISTORY: log.read(log.ids())}
+
+
 def snapshot_tables(folder):
+    """What the store held before the journal: the snapshot, and the history files (which the
+    matrix never damages)."""
     path = folder / "snapshot.ldb"
+    log = HistoryLog(folder, readonly=True)
+    try:
+        history = log.read(log.ids())
+    finally:
+        log.close()
     if not path.exists():
-        return {}
+        return {HISTORY: history}
     body = path.read_bytes().split(b"\n", 1)[1]
-    return {name: {i: d for i, d in t["docs"]}
-            for name, t in orjson.loads(body)["tables"].items()}
+    tables = {name: {i: d for i, d in t["docs"]}
+              for name, t in orjson.loads(body)["tables"].items()}
+    return {**tables, HISTORY: {**tables.get(HISTORY, {}), **history}}
 
 
 def replay(tables, records):
@@ -307,8 +323,9 @@ def check_repaired(tally, name, data, folder, base_tables, journal, damaged, tar
         expected = replay(base_tables, [ops for *_, ops in journal.records[1:]])
     app = LabelDesk(Settings(data_dir=data, fsync=False))
     try:
-        got = {name_: {i: dict(d) for i, d in docs.items()}
-               for name_, docs in app.store.storage.tables.items()}
+        got = with_history({name_: {i: dict(d) for i, d in docs.items()}
+                            for name_, docs in app.store.storage.tables.items()},
+                           app.store.storage.history)
         before = {i: dict(d) for i, d in got.get("tasks", {}).items()}
         with app.records.transaction():
             for task_id in before:

@@ -2,9 +2,10 @@
 (taskquery.scan, kept as the reference), and the project summary's tallies
 (desktop/core/project_summary.py) against a count over the annotations: random writes
 (imports, tasks created, changed and deleted, annotations and predictions made, changed and
-deleted, bulk actions, a rolled-back transaction) between random queries over the same project,
-in process; after every step each query gives the same ids in the same order both ways (or the
-same error), and the summary the same figures in the same order."""
+deleted, bulk actions, deletes back from the trash, a rolled-back transaction) between random
+queries over the same project, in process; after every step each query gives the same ids in
+the same order both ways (or the same error), and the summary the same figures in the same
+order."""
 
 import os
 
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from desktop.core import project_summary, taskquery
+from desktop.core.errors import Conflict
 from desktop.core.settings import Settings
 from desktop.core.task_columns import Numbers, Order
 from desktop.shell.app import LabelDesk
@@ -61,6 +63,7 @@ operations = st.one_of(
                                                   "predictions_to_annotations"]), pick),
     st.tuples(st.just("rolled_back"), pick, datas),
     st.tuples(st.just("raw_annotation"), pick, st.sampled_from([None, 2.0, 9.5])),
+    st.tuples(st.just("restore"), pick),
 )
 
 # each column with the type the web app sends for it
@@ -150,6 +153,14 @@ def apply(core, project_id, operation):
     elif kind == "raw_annotation" and annotations:  # a write that leaves the task as it is
         core.records.annotations.update({"lead_time": args[1]},
                                         doc_ids=[nth(annotations, args[0])])
+    elif kind == "restore":  # one of the deletes back from the trash (its newest by default)
+        items = sorted(core.records.trash.items.docs())
+        if items:
+            try:
+                core.records.trash.restore(items[-1 - args[0] % 2 if len(items) > 1 else -1])
+                event("a delete back from the trash")
+            except Conflict:
+                pass  # what it belongs to is in the trash too
     elif kind == "rolled_back" and tasks:
         with pytest.raises(RuntimeError), core.records.transaction():
             core.tasks.update(nth(tasks, args[0]), {"data": args[1]}, 1)

@@ -1,13 +1,16 @@
 // LabelDesk's own pages at /desktop (Label Studio's web app is the rest of the UI, at /): the
-// session, sidebar, top bar and a hash router over the views in views/: Project files, Settings
-// (data folder, token, sign-in), Backups.
+// session, sidebar, top bar and a hash router over the views in views/: Project files, Team
+// server (push and pull), Settings (data folder, token, sign-in), Backups, Trash, Assistants.
 import * as api from "./api.js";
 import {clear, h, icon, loading, toastError, closeMenu} from "./dom.js";
 
 const ROUTES = [
   [/^\/projects\/?$/, "projects"],
+  [/^\/team$/, "team"],
   [/^\/settings$/, "settings"],
   [/^\/backups$/, "settings"],  // the web app's menu: Settings, scrolled to its Backups panel
+  [/^\/trash$/, "trash"],
+  [/^\/assistants$/, "assistants"],
 ];
 
 const content = document.getElementById("content");
@@ -49,8 +52,11 @@ function renderNav(view) {
   clear(document.getElementById("nav"),
         navLink("/projects", "table", "Projects", false),
         navLink("#/projects", "folder", "Project files", view === "projects"),
+        navLink("#/team", "upload", "Team server", view === "team"),
+        navLink("#/assistants", "star", "Assistants", view === "assistants"),
         navLink("#/settings", "settings", "Settings", view === "settings" && !backups),
-        navLink("#/backups", "refresh", "Backups", backups));
+        navLink("#/backups", "refresh", "Backups", backups),
+        navLink("#/trash", "trash", "Trash", view === "trash"));
   clear(document.getElementById("nav-bottom"), h("div.version", `LabelDesk ${app.version}`));
 }
 

@@ -7,9 +7,13 @@
 // - the HTML sanitizer (DOMPurify, js/sanitize.js) as window.LabelDeskSanitize, which the
 //   app's patched editor calls for every HTML it renders from task data or a config;
 // - the session's CSRF token on every unsafe same-origin request the app makes (the app sends
-//   none: Label Studio's API takes a Django session without one; LabelDesk's doesn't).
+//   none: Label Studio's API takes a Django session without one; LabelDesk's doesn't);
+// - LabelDesk's pages in the app's menu (js/webapp-menu.js), and the count of what a bulk
+//   delete takes, in its confirm dialog (js/webapp-actions.js).
 import DOMPurify from "/static/dompurify/purify.es.mjs";
 import {installWith} from "./sanitize.js";
+import {installActionCounts} from "./webapp-actions.js";
+import {installHistory} from "./webapp-history.js";
 import {installMenu} from "./webapp-menu.js";
 
 const settings = JSON.parse(document.getElementById("app-settings").textContent);
@@ -68,3 +72,5 @@ XMLHttpRequest.prototype.send = function (body) {
 };
 
 installMenu();
+installHistory();
+installActionCounts();

@@ -1,13 +1,18 @@
 // LabelDesk's place in Label Studio's web app: its own pages in the app's main menu (project
-// files: open and save .zip, live export folders, imports of local files; data folder and
-// settings; backups), the API link pointing at this machine's API docs, and no
-// links that leave the machine (Label Studio's docs, GitHub, Slack): LabelDesk works offline.
+// files: open and save .zip, live export folders, imports of local files; the team server: push
+// and pull; data folder and settings; backups; the trash; the built-in assistants of the project
+// open), the API link pointing at this machine's API docs, and no links that leave the machine
+// (Label Studio's docs, GitHub, Slack): LabelDesk works offline.
 // The app renders its menu with React; this adjusts it whenever it is (re)drawn.
 
 const OWN_ITEMS = [
   {href: "/desktop#/projects", label: "Project files", id: "labeldesk-projects"},
+  {href: "/desktop#/team", label: "Team server", id: "labeldesk-team"},
   {href: "/desktop#/settings", label: "Data folder & settings", id: "labeldesk-settings"},
   {href: "/desktop#/backups", label: "Backups", id: "labeldesk-backups"},
+  {href: "/desktop#/trash", label: "Trash", id: "labeldesk-trash"},
+  // the project open in the web app, when there is one (/projects/<id>/...)
+  {href: "/desktop#/assistants", label: "Assistants", id: "labeldesk-assistants", project: true},
 ];
 const OFF_MACHINE = /^https?:\/\//i;
 
@@ -32,6 +37,12 @@ function adjustMenu(menu) {
     const icon = link.querySelector(".lsf-main-menu__item-icon");
     [...link.childNodes].forEach((node) => { if (node !== icon) node.remove(); });
     link.append(own.label);
+    if (own.project) {
+      link.addEventListener("click", () => {
+        const open = location.pathname.match(/^\/projects\/(\d+)/);
+        link.setAttribute("href", open ? `${own.href}?project=${open[1]}` : own.href);
+      });
+    }
     after.after(link);
     after = link;
   }

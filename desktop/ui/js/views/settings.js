@@ -31,6 +31,9 @@ export async function render({content, stale}) {
   const authToggle = h("input#auth-toggle", {type: "checkbox", checked: settings.auth, onchange: toggleAuth});
 
   const backups = backupsPanel({canRestore: settings.can_reopen});
+  const trashDays = h("input#trash-days", {type: "number", min: "0", max: "3650", step: "1",
+    value: String(settings.trash_days), "aria-label": "Days deleted items stay in the trash",
+    style: {width: "90px"}, onchange: saveTrashDays});
   clear(content, h("div.page-narrow",
     h("div.page-head", h("div.grow", h("h1", "Settings"))),
     h("section.panel", {"aria-labelledby": "api-heading"},
@@ -59,7 +62,11 @@ export async function render({content, stale}) {
           h("p", SOURCES[settings.data_dir_source] || "Projects, tasks, annotations and uploaded files live here.")),
         h("div.row", {style: {flexShrink: 0}},
           desktop ? h("button.btn.btn-sm", {onclick: () => desktop.reveal()}, icon("open"), "Open folder") : null,
-          h("button.btn.btn-sm#change-data-dir", {onclick: changeDataDir}, icon("folder"), "Change…")))),
+          h("button.btn.btn-sm#change-data-dir", {onclick: changeDataDir}, icon("folder"), "Change…"))),
+      h("div.setting", h("div.text", h("h3", "Keep deleted items"),
+          h("p", "Deleted projects, tasks and annotations stay in the ", h("a", {href: "#/trash"}, "Trash"),
+            " this many days, with their files (0: deletes are final).")),
+        h("div.row", {style: {flexShrink: 0}}, trashDays, h("span.muted", "days")))),
     backups,
     h("section.panel", h("div.panel-head", h("div.grow", h("h2", "About"))),
       h("div.setting", h("div.text", h("h3", `LabelDesk ${app.version}`),
@@ -102,6 +109,39 @@ export async function render({content, stale}) {
     return promptDialog({title: "Confirm with your API token", confirm: "Continue", type: "password",
       text: "The token you signed in with (labeldesk user prints it). A browser session alone can't do this.",
       label: "API token", validate: (v) => (v ? "" : "Enter the token.")});
+  }
+
+  let savingDays = false;
+  async function saveTrashDays() {
+    if (savingDays) return;
+    savingDays = true;
+    try { await saveDays(); } finally { savingDays = false; }
+  }
+
+  async function saveDays() {
+    const days = Number(trashDays.value);
+    if (!/^\d+$/.test(trashDays.value.trim()) || days > 3650) {
+      trashDays.value = String(settings.trash_days);
+      toastError(new Error("A whole number of days from 0 to 3650."));
+      return;
+    }
+    if (days < settings.trash_days && !(await confirmDialog({
+        title: days ? `Keep deleted items ${days} days?` : "Turn the trash off?", danger: true,
+        confirm: days ? "Keep them less" : "Turn off",
+        text: (days ? `What has been in the trash longer than ${days} days` : "Everything in the trash") +
+              " is removed for good now, with its files." + (days ? "" : " From now on, deletes are final.")}))) {
+      trashDays.value = String(settings.trash_days);
+      return;
+    }
+    try {
+      const answer = await api.patch("/api/ui/settings", {trash_days: days});
+      settings.trash_days = answer.trash_days;
+      trashDays.value = String(answer.trash_days);
+      toast(answer.trash_days ? `Deleted items stay in the trash ${answer.trash_days} days` : "The trash is off: deletes are final", {kind: "ok"});
+    } catch (e) {
+      trashDays.value = String(settings.trash_days);
+      toastError(e);
+    }
   }
 
   async function toggleAuth() {

@@ -1,0 +1,93 @@
+"""The assistants in the browser (headless Chromium, tests/helpers/uihelp.py): the Assistants
+page reached from the web app's main menu with the project open, teach mode and
+near-duplicates turned on with their switches, the scan's progress, teach mode's stats after a
+submit, uncertainty sampling switched on; and the web app's label stream with teach mode's guess
+pre-selected, accepted with one key. Nothing leaves the machine, no page error."""
+
+import pytest
+
+from assisthelp import TEXT_CONFIG, texts_with_duplicates
+from datahelp import wait_for
+from uihelp import browser, ui  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_turn_assistants_on_from_the_web_apps_menu(ui, tmp_path):  # noqa: F811
+    api = ui.api
+    api.project(title="Other")
+    project = api.project(title="Reviews", label_config=TEXT_CONFIG)["id"]
+    texts, copies = texts_with_duplicates(40, 3, seed=4)
+    api.post(f"/api/projects/{project}/import", json=[{"text": t} for t in texts])
+    page = ui.sign_in().page
+    ui.open_app(f"/projects/{project}/data")
+    page.click(".lsf-menu-header__trigger")
+    page.click("#labeldesk-assistants")
+    page.wait_for_url(f"{ui.live.ui_url}/desktop#/assistants?project={project}")
+    teach = page.locator("[data-assistant=teach]")
+    teach.wait_for()
+    assert page.locator("#assistants-project").input_value() == str(project)
+    assert "Fills label (choices) on text" in teach.inner_text()
+    assert "labels Pos, Neg" in teach.inner_text()
+
+    teach.locator(".switch").click()
+    page.locator("[data-assistant=teach] .teach-stats").wait_for()
+    assert api.get(f"/api/ml?project={project}").json()[0]["title"] == "Teach mode"
+    page.click("#use-uncertainty")
+    wait_for(lambda: api.get(f"/api/projects/{project}").json()["sampling"] ==
+             "Uncertainty sampling")
+
+    duplicates = page.locator("[data-assistant=duplicates]")
+    duplicates.locator(".switch").click()
+    page.locator("[data-assistant=duplicates] .duplicates-scan").wait_for()
+    assert "near-duplicates found" in duplicates.inner_text()
+
+    task = api.get(f"/api/projects/{project}/next").json()
+    api.post(f"/api/tasks/{task['id']}/annotations", json={"result": [
+        {"from_name": "label", "to_name": "text", "type": "choices",
+         "value": {"choices": ["Pos"]}}]})
+    wait_for(lambda: api.get(f"/api/assistants?project={project}").json()[2]["stats"])
+    page.reload()
+    page.locator("[data-assistant=teach] .teach-stats >> text=Labels seen: 1").wait_for()
+    page.screenshot(path=str(tmp_path / "assistants.png"), full_page=True)
+
+    teach.locator(".switch").click()  # off again: its ML backend goes
+    wait_for(lambda: api.get(f"/api/ml?project={project}").json() == [])
+    assert not ui.errors, ui.errors
+    ui.assert_offline()
+
+
+def test_teach_modes_guess_is_preselected_and_one_key_accepts_it(ui):  # noqa: F811
+    """The web app's label stream with teach mode: the task it is least sure of comes with its
+    guess already chosen in the editor; Ctrl+Enter (Submit) saves it as the annotation."""
+    api = ui.api
+    texts = [f"good great fine {i}" if i % 2 else f"bad awful poor {i}" for i in range(30)]
+    project = api.project(title="Teach", label_config=TEXT_CONFIG,
+                          sampling="Uncertainty sampling")["id"]
+    api.post(f"/api/projects/{project}/import", json=[{"text": t} for t in texts])
+    assert api.post("/api/assistants/teach/enable", json={"project": project}).status_code == 200
+    for _ in range(6):  # teach it good from bad
+        task = api.get(f"/api/projects/{project}/next").json()
+        label = "Pos" if "good" in task["data"]["text"] else "Neg"
+        api.post(f"/api/tasks/{task['id']}/annotations", json={"result": [
+            {"from_name": "label", "to_name": "text", "type": "choices",
+             "value": {"choices": [label]}}]})
+    page = ui.sign_in().page
+    ui.open_app(f"/projects/{project}/data")
+    page.get_by_role("button", name="Label All Tasks").click()
+    page.wait_for_selector(".lsf-choices")
+    page.wait_for_function("() => document.querySelector('.lsf-choice__item input:checked')")
+    text = page.locator(".lsf-richtext, .lsf-text").first.inner_text()
+    assert ("good" in text) != ("bad" in text), text  # the task's text, one of the two kinds
+    guess = "Pos" if "good" in text else "Neg"
+    checked = page.locator(".lsf-choice__item", has_text=guess).locator("input")
+    assert checked.is_checked(), f"{guess} is not pre-selected for {text!r}"
+    before = api.get(f"/api/projects/{project}").json()["total_annotations_number"]
+    page.keyboard.press("Control+Enter")
+    wait_for(lambda: api.get(f"/api/projects/{project}").json()["total_annotations_number"]
+             == before + 1)
+    tasks = api.get(f"/api/tasks?project={project}&fields=all&page_size=100").json()["tasks"]
+    newest = max((a for t in tasks for a in t["annotations"]), key=lambda a: a["id"])
+    assert newest["result"][0]["value"]["choices"] == [guess]
+    assert not ui.errors, ui.errors
+    ui.assert_offline()
