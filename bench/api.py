@@ -9,8 +9,10 @@ Steps: create a project (text + choices config); import N short text tasks in ON
 POST /api/projects/{id}/import; server RSS; POST /api/tasks/{id}/annotations/ x500; GET
 /api/tasks?project=&page=&page_size=100 for the first, middle and last page (x20 each), plain
 and with fields=all; GET /api/projects/{id}/ (x20); exports (JSON, JSON_MIN, CSV); server RSS;
-restart the server on the same data (open time, RSS). An endpoint that answers 404/405 is
-reported as "not implemented yet" and the steps that need it are skipped.
+restart the server on the same data (open time, RSS); GET /next; then the data manager's
+filters, sorts and project summary in a project of their own (bench/api_dm.py). An endpoint
+that answers 404/405 is reported as "not implemented yet" and the steps that need it are
+skipped.
 """
 
 import http.client
@@ -28,7 +30,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from bench import Deadline, Report, now, proc_status, summary_ms, warn_if_busy
+from bench import Deadline, Report, api_dm, now, proc_status, summary_ms, warn_if_busy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -447,6 +449,8 @@ def run(args):
                 server = bench.step("restart", bench.restart, server, data_dir) or server
                 client = Client(server.url)
             bench.step("next", bench.next_task, client)  # last: its project changes the RSS
+            if not args.no_dm:  # after every other figure: its project adds to the RSS
+                bench.step("data manager", api_dm.run, bench, client, LABEL_CONFIG, server)
         client.close()
     finally:
         if server is not None:
@@ -468,6 +472,8 @@ def add_arguments(parser):
     parser.add_argument("--in-process", action="store_true",
                         help="run the server in this process (RSS then includes the client)")
     parser.add_argument("--no-restart", action="store_true", help="skip the restart figure")
+    parser.add_argument("--no-dm", action="store_true", help="skip the data-manager figures "
+                        "(a second project of N tasks with annotations and predictions)")
     parser.add_argument("--tmp", default=None, help="folder for the temp data dir")
 
 

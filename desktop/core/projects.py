@@ -6,6 +6,7 @@ from desktop import labelconfig
 from desktop.core import clock
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.paging import page_slice, parse_bool
+from desktop.core.project_summary import Summaries
 from desktop.core.records import PROJECT_COUNTERS, locked
 from desktop.labelconfig.samples import PROJECT_EXAMPLES, complete_sample_task, sample_task
 
@@ -81,6 +82,7 @@ class Projects:
         # (project id, user id) -> (the project's counters, (queue_done, queue_total)): a
         # user's queue is counted again only once an annotation, a skip or a task changed
         self._queues = {}
+        self._summaries = Summaries(records)  # the summary's figures, kept current
 
     # -- reading --------------------------------------------------------------------------
 
@@ -275,6 +277,7 @@ class Projects:
                 callback(project_id)
             self.r.projects.remove(doc_ids=[project_id])
             self._configs.pop(project_id, None)
+            self._summaries.tallies.pop(project_id, None)
 
     def _clean(self, fields, project_id):
         if not isinstance(fields, dict):
@@ -426,25 +429,13 @@ class Projects:
 
     @locked
     def summary(self, project_id):
-        """What annotations use: the bookkeeping behind config-change validation."""
-        created_annotations, created_labels = {}, {}
-        for annotation_id in self.r.annotations_by_project.ids(project_id):
-            result = self.r.annotations.doc(annotation_id).get("result") or []
-            for region in result if isinstance(result, list) else ():
-                if not isinstance(region, dict) or "from_name" not in region:
-                    continue
-                key = f"{region.get('from_name')}|{region.get('to_name')}|{region.get('type')}"
-                created_annotations[key] = created_annotations.get(key, 0) + 1
-                value = region.get("value")
-                labels = value.get(region.get("type")) if isinstance(value, dict) else None
-                if isinstance(labels, list):
-                    per_tag = created_labels.setdefault(region["from_name"], {})
-                    for label in labels:
-                        if isinstance(label, str):
-                            per_tag[label] = per_tag.get(label, 0) + 1
+        """What annotations use: the bookkeeping behind config-change validation (the
+        figures kept current on writes: desktop/core/project_summary.py)."""
+        created_at = self.get(project_id)["created_at"]
+        created_annotations, created_labels = self._summaries.get(project_id)
         data_columns = dict(self.r.data_keys.get(project_id))
         total = self.r.tasks_by_project.count(project_id)
-        return {"project": project_id, "created_at": self.get(project_id)["created_at"],
+        return {"project": project_id, "created_at": created_at,
                 "all_data_columns": data_columns,
                 "common_data_columns": [k for k, n in data_columns.items() if n == total],
                 "created_annotations": created_annotations, "created_labels": created_labels,

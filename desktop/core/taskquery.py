@@ -6,7 +6,9 @@ nested ones too, joined by newlines), which the UI's search box uses to search e
 column at once (`contains` is case-insensitive, as for any String column).
 
 The plain case (no filter, no ordering, everything selected) never looks at a task: the page is a
-slice of the project's id index. Anything else is one pass over the project's tasks.
+slice of the project's id index. Anything else is answered from the project's indexes
+(desktop/core/task_index.py, docs/adr/0013-dm-indexes.md) or, where they can't promise the same
+answer, by scan(): one pass over the project's tasks, the reference they are tested against.
 """
 
 import time
@@ -128,6 +130,11 @@ def column_of(name):
     return column
 
 
+OPERATORS = ("exists", "not_exists", "empty", "in", "not_in", "equal", "not_equal", "contains",
+             "not_contains", "starts_with", "ends_with", "greater", "greater_or_equal", "less",
+             "less_or_equal")
+
+
 def _number(value):
     if isinstance(value, bool) or value is None:
         return None
@@ -229,19 +236,8 @@ def sort_key(value):
     return (False, value if isinstance(value, (int, float)) else str(value))
 
 
-def select(records, tasks, project_id, filters, ordering, selected, only_annotated=False):
-    """Ids of the project's tasks that pass the query, in its order.
-
-    Call it without holding the store lock: it takes the lock itself, a chunk at a time.
-    """
-    check_query(filters, ordering, selected)
-    with records.lock:
-        # The index's own list, not a copy (a copy costs ~5 ms at 1M tasks): it is only ever
-        # appended to or replaced, so slices of it taken later stay consistent.
-        ids = tasks.ids(project_id)
-    if is_plain(filters, ordering, selected) and not only_annotated:
-        return ids
-    columns = Columns(tasks)
+def parse_tests(filters):
+    """The filter items as [(column, operator, type, value)] and the conjunction."""
     items = (filters or {}).get("items") or [] if isinstance(filters, dict) else []
     conjunction = (filters or {}).get("conjunction", "and") if isinstance(filters, dict) else "and"
     tests = []
@@ -250,6 +246,49 @@ def select(records, tasks, project_id, filters, ordering, selected, only_annotat
             raise ValidationError({"filters": ["Each filter item must be an object."]})
         tests.append((column_of(item.get("filter")), item.get("operator"), item.get("type"),
                       item.get("value")))
+    return tests, conjunction
+
+
+def parse_ordering(ordering):
+    """(column, descending) of the ordering's first name; (None, False) for ids ascending."""
+    if not ordering:
+        return None, None
+    name = ordering[0] if isinstance(ordering, list) else ordering
+    descending = isinstance(name, str) and name.startswith("-")
+    column = column_of(name.lstrip("-") if isinstance(name, str) else name)
+    if column == "id" and not descending:
+        column = None  # ids are already ascending
+    return column, descending
+
+
+def select(records, tasks, project_id, filters, ordering, selected, only_annotated=False):
+    """Ids of the project's tasks that pass the query, in its order.
+
+    From the project's indexes (desktop/core/task_index.py) where they can answer it, else by
+    scan(), the pass over every task that is their reference. Call it without holding the store
+    lock: both take it themselves, a chunk at a time where they read many tasks.
+    """
+    check_query(filters, ordering, selected)
+    if is_plain(filters, ordering, selected) and not only_annotated:
+        with records.lock:
+            # The index's own list, not a copy (a copy costs ~5 ms at 1M tasks): it is only
+            # ever appended to or replaced, so slices of it taken later stay consistent.
+            return tasks.ids(project_id)
+    found = tasks.query_index.select(project_id, filters, ordering, selected, only_annotated)
+    if found is not None:
+        return found
+    return scan(records, tasks, project_id, filters, ordering, selected, only_annotated)
+
+
+def scan(records, tasks, project_id, filters, ordering, selected, only_annotated=False):
+    """select() by one pass over the project's tasks: the reference the indexes must equal."""
+    check_query(filters, ordering, selected)
+    with records.lock:
+        ids = tasks.ids(project_id)
+    if is_plain(filters, ordering, selected) and not only_annotated:
+        return ids
+    columns = Columns(tasks)
+    tests, conjunction = parse_tests(filters)
     if selected:
         if selected.get("all"):
             excluded = set(selected.get("excluded") or ())
@@ -257,13 +296,7 @@ def select(records, tasks, project_id, filters, ordering, selected, only_annotat
         else:
             included = set(selected.get("included") or ())
             ids = [i for i in ids if i in included]
-    column = descending = None
-    if ordering:
-        name = ordering[0] if isinstance(ordering, list) else ordering
-        descending = isinstance(name, str) and name.startswith("-")
-        column = column_of(name.lstrip("-") if isinstance(name, str) else name)
-        if column == "id" and not descending:
-            column = None  # ids are already ascending
+    column, descending = parse_ordering(ordering)
     chosen, keys = [], {}
 
     def consider(task_id, task):

@@ -12,6 +12,7 @@ from desktop.core.errors import NotFound, ValidationError
 from desktop.core.paging import page_params, page_slice
 from desktop.core.records import locked
 from desktop.core.stream_history import StreamHistory
+from desktop.core.task_index import TaskIndex
 
 log = logging.getLogger("labeldesk")
 
@@ -78,6 +79,7 @@ class Tasks:
         self.projects = projects
         self.users = users
         self.history = StreamHistory(records, projects)  # what `next` handed out
+        self.query_index = TaskIndex(records, self)  # the data manager's filters and sorts
         # {project id: rank(fresh) -> task id or None}: a model that ranks the tasks itself (an
         # assistant in teach mode, desktop/assistants) picks uncertainty sampling's next task,
         # the first of its ranking that fresh(task id) says is still to label for the user; in
@@ -271,11 +273,15 @@ class Tasks:
 
     def _totals(self, project_id, ids):
         """(annotations, predictions) over the tasks `ids`: the project's counters when they
-        are all its tasks, else a chunked pass."""
+        are all its tasks, those kept with the query's answer (TaskIndex.totals), else a
+        chunked pass."""
         if len(ids) == self.r.tasks_by_project.count(project_id):
             with self.r.lock:
                 numbers = self.r.counters(project_id)
             return numbers["total_annotations_number"], numbers["total_predictions_number"]
+        kept = self.query_index.totals(project_id, ids)
+        if kept is not None:
+            return kept
         sums = [0, 0]
 
         def add(task_id, task):
