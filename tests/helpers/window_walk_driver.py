@@ -98,18 +98,23 @@ def drive():
 
         # the annotation history (issue 20): the editor's History panel, an older version picked
         js(window, "location = location.pathname + '?task=' + %s; 1" % json.dumps(history_task))
-        until(window, "!!document.querySelector('.lsf-editor .lsf-choices')", 30)
+        until(window, "(document.querySelector('.lsf-main-content') || {}).innerText"
+                      "?.includes('labeled three times')", 30)
         tab = ("[...document.querySelectorAll('.lsf-panel-tabs__tab')].find((e) => "
                "e.offsetParent && e.textContent.trim() === 'History')")
-        click(window, tab)
         items = "document.querySelectorAll('.lsf-history-item').length >= 3"
-        try:
-            until(window, items, 5)
-            results["history_tab"] = "clicked"
-        except AssertionError:  # the panel's tabs are draggable: a press may start a drag
-            js(window, f"{tab}.click(); 1")
-            results["history_tab"] = "clicked by script"
-            until(window, items, 30)
+        # the data manager may load the task twice as it opens (the editor built again): a
+        # click on the first editor's tab is lost with it, so click until the panel shows
+        for attempt in range(4):
+            time.sleep(1)
+            click(window, tab)
+            try:
+                until(window, items, 4)
+                break
+            except AssertionError:
+                if attempt == 3:
+                    raise
+        results["history_clicks"] = attempt + 1
         click(window, "document.querySelectorAll('.lsf-history-item')[2]")
         until(window, "!!document.querySelector('#labeldesk-history-restore button')", 30)
         results["history_items"] = js(window,
