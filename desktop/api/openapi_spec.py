@@ -863,9 +863,11 @@ OPERATIONS += [
      "Restore an item: everything back under its own ids (409 when what it belongs to is "
      "not there)", dict(ok=(200, "TrashRestored"))),
     ("POST", "/api/ui/trash/preview", "UI",
-     "What a data-manager action that deletes would put in the trash",
+     "What a data-manager action that deletes (id: its action id), or a re-import of file "
+     "uploads (id=reimport, body: file_upload_ids), would put in the trash",
      dict(q=("id", "project", "view"), body=obj({
-         "selectedItems": OBJ, "filters": OBJ, "ordering": array(STR), "annotator": ANY}),
+         "selectedItems": OBJ, "filters": OBJ, "ordering": array(STR), "annotator": ANY,
+         "file_upload_ids": array(INT)}),
           ok=(200, "TrashPreview"))),
 ]
 

@@ -23,7 +23,11 @@ def install(app, core):
     @app.post("/api/ui/trash/preview")
     def preview():
         """The counts and the sentence the web app's confirm dialog shows before a bulk
-        delete (POST /api/dm/actions' query and body)."""
+        delete (POST /api/dm/actions' query and body); with id=reimport, what POST
+        /api/projects/{id}/reimport with the same body would replace."""
+        if request.query.getunicode("id") == "reimport":
+            return core.imports.reimport_preview(ls_int("project", 0), read_json(),
+                                                 core.records.trash.days())
         return core.actions.preview(request.query.getunicode("id"), ls_int("project", 0),
                                     read_json(), ls_int("view", 0) or None)
 

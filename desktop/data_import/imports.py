@@ -147,9 +147,7 @@ class Imports:
             items.extend(file_items)
             formats[importers.extension(name)] += 1
             names[upload_id] = name
-        stored_names = set(names.values())
-        replaced = [i for i in self.r.tasks_by_project.ids(project_id)
-                    if self.r.tasks.doc(i).get("file_upload") in stored_names]
+        replaced = self._replaced(project_id, set(names.values()))
         with self.r.transaction():
             self.tasks.delete_many(replaced)
             answer = self._store(project_id, items, user_id, (), True, names) if items else {
@@ -161,6 +159,37 @@ class Imports:
                 "duration": round(time.perf_counter() - started, 4),
                 "file_upload_ids": chosen, "found_formats": dict(formats),
                 "data_columns": sorted(common)}
+
+    def _replaced(self, project_id, stored_names):
+        """The project's tasks made before from the uploads stored under `stored_names`."""
+        return [i for i in self.r.tasks_by_project.ids(project_id)
+                if self.r.tasks.doc(i).get("file_upload") in stored_names]
+
+    def reimport_preview(self, project_id, body, days):
+        """What POST /api/projects/{id}/reimport with `body` would replace (the tasks those
+        uploads made before, with their annotations and predictions: into the trash for `days`
+        days), and a sentence saying it, before it runs."""
+        self.projects.get(project_id)
+        chosen = body.get("file_upload_ids") if isinstance(body, dict) else None
+        if chosen is not None and (not isinstance(chosen, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in chosen)):
+            raise ValidationError({"file_upload_ids": ["Must be a list of file upload ids."]})
+        names = {self.r.uploads.doc(i)["file"].rsplit("/", 1)[-1]
+                 for i in set(chosen or ()) & set(self.uploads.of_project(project_id))}
+        replaced = self._replaced(project_id, names)
+        counts = {"tasks": len(replaced),
+                  "annotations": sum(self.r.annotations_by_task.count(t) for t in replaced),
+                  "predictions": sum(self.r.predictions_by_task.count(t) for t in replaced),
+                  "drafts": 0}
+        what = f"{counts['tasks']:,} task{'s' if counts['tasks'] != 1 else ''}" + (
+            f" with {counts['annotations']:,} annotation(s), {counts['predictions']:,} "
+            "prediction(s)" if counts["annotations"] or counts["predictions"] else "")
+        where = (f"They go to the trash for {days} day{'s' if days != 1 else ''}: LabelDesk's "
+                 "Trash page (in the menu) gives them back." if days > 0 else
+                 "The trash is off (LabelDesk's Settings): this can't be undone.")
+        return {"action": "reimport", **counts, "days": days,
+                "text": f"Importing these files again replaces {what} made from them before."
+                        f"\n\n{where}"}
 
     def _read_upload(self, project_id, upload_id, as_list, config):
         """(task items, stored file name) of one upload, each item marked with its file."""

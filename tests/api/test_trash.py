@@ -431,10 +431,21 @@ def test_a_reimport_keeps_the_tasks_it_replaces(make_live):
     ok(api.post(f"/api/projects/{pid}/reimport", json={
         "file_upload_ids": upload["file_upload_ids"]}))
     first = ok(api.get("/api/tasks", params={"project": pid, "fields": "all"}))["tasks"]
+    ok(api.post(f"/api/tasks/{first[0]['id']}/annotations", json={"result": choice("Positive")}))
+    # before it runs: what a re-import of these files would replace, and where it goes
+    told = ok(api.post(f"/api/ui/trash/preview?id=reimport&project={pid}",
+                       json={"file_upload_ids": upload["file_upload_ids"]}))
+    assert (told["action"], told["tasks"], told["annotations"], told["predictions"]) == \
+        ("reimport", 2, 1, 0)
+    assert "replaces 2 tasks with 1 annotation(s)" in told["text"] and "30 days" in told["text"]
+    assert api.post(f"/api/ui/trash/preview?id=reimport&project={pid}",
+                    json={"file_upload_ids": "x"}).status_code == 400
+    first = ok(api.get("/api/tasks", params={"project": pid, "fields": "all"}))["tasks"]
     ok(api.post(f"/api/projects/{pid}/reimport", json={
         "file_upload_ids": upload["file_upload_ids"]}))
     [item] = trash(api)
     assert item["counts"]["tasks"] == 2 and item["name"] == "2 tasks"
+    assert item["counts"]["annotations"] == 1
     ok(api.post(f"/api/dm/actions?id=delete_tasks&project={pid}",
                 json={"selectedItems": {"all": True}}))
     ok(api.post(f"/api/ui/trash/{item['id']}/restore"))
