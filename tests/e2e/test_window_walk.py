@@ -1,7 +1,9 @@
 """A short walk through Label Studio's web app in the real window (pywebview on Qt WebEngine,
 under Xvfb), with real mouse clicks: the project list, a project's data manager, "Label All
 Tasks", a choice, Submit, the next task; then the History panel of an annotation edited three
-times, an older version picked (issue 20). The browser walk (tests/e2e/test_webapp_walk.py) covers
+times, an older version picked (issue 20); and teach mode (issue 24) turned on from the page, its
+guess pre-selected in the label stream, submitted with a real click, found in the export. The
+browser walk (tests/e2e/test_webapp_walk.py) covers
 the rest; this proves the same app works in the window people use."""
 
 import json
@@ -39,7 +41,7 @@ def test_label_and_submit_in_the_real_window(display, tmp_path):  # noqa: F811 -
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     env.pop("WAYLAND_DISPLAY", None)
     out = subprocess.run([sys.executable, str(HELPERS / "window_walk_driver.py"), str(data),
-                          str(results), display, str(history_task)], env=env,
+                          str(results), display, "walk", str(history_task)], env=env,
                          capture_output=True, text=True, timeout=240)
     output = out.stdout + out.stderr
     found = json.loads(results.read_text())
@@ -61,3 +63,42 @@ def test_label_and_submit_in_the_real_window(display, tmp_path):  # noqa: F811 -
     finally:
         app.close()
     assert [a["result"][0]["value"] for a in annotations] == [{"choices": ["Positive"]}]
+
+
+TEACH_CONFIG = ('<View><Text name="text" value="$text"/><Choices name="label" toName="text">'
+                '<Choice value="Pos"/><Choice value="Neg"/></Choices></View>')
+
+
+def test_teach_mode_in_the_real_window(display, tmp_path):  # noqa: F811 - fixture
+    """Issue 24 in the window people use: teach mode turned on from the page, "Label All
+    Tasks" opens the task it is least sure of with its guess already chosen, a real click on
+    Submit saves it, and the export holds it."""
+    data = tmp_path / "data"
+    app = LabelDesk(Settings(data_dir=data))
+    project_id = app.projects.create({"title": "Teach", "label_config": TEACH_CONFIG,
+                                      "sampling": "Uncertainty sampling"}, 1)
+    ids = [app.tasks.create(project_id, {"text": f"good great fine {i}" if i % 2 else
+                                         f"bad awful poor {i}"}) for i in range(30)]
+    for task_id in ids[:8]:  # what it learns from when it is turned on
+        label = "Pos" if "good" in app.tasks.get(task_id)["data"]["text"] else "Neg"
+        app.annotations.create(task_id, {"result": [{
+            "id": "c", "from_name": "label", "to_name": "text", "type": "choices",
+            "value": {"choices": [label]}}]}, 1)
+    app.close()
+    results = tmp_path / "results.json"
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    out = subprocess.run([sys.executable, str(HELPERS / "window_walk_driver.py"), str(data),
+                          str(results), display, "teach"], env=env,
+                         capture_output=True, text=True, timeout=240)
+    output = out.stdout + out.stderr
+    found = json.loads(results.read_text())
+    assert "failure" not in found, found.get("failure", "") + output[-3000:]
+    assert out.returncode == 0, output[-3000:]
+    print("window, teach mode:", found["steps"])
+    text, guess = found["task_text"], found["guess"]
+    assert guess.startswith("Pos" if "good" in text else "Neg"), (text, guess)
+    submitted = [t for t in found["exported"] if t["data"]["text"] in text]
+    assert len(submitted) == 1 and len(submitted[0]["annotations"]) == 1, submitted
+    assert submitted[0]["annotations"][0]["result"][0]["value"]["choices"] == [guess[:3]]
+    assert found["shot"]["header_icon"] > 20, found["shot"]

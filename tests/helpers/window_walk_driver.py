@@ -3,7 +3,9 @@ the project list, a project's data manager, the label stream, a choice and Submi
 real (XTEST) mouse clicks at the elements' places on the screen, then the next task; then a task
 whose annotation has versions, its History panel opened and an older version picked (issue 20),
 a screenshot of it beside the results. Writes what it saw to a JSON file. Used by
-tests/e2e/test_window_walk.py (argv: data dir, results file, display, the task with history)."""
+tests/e2e/test_window_walk.py (argv: data dir, results file, display, then "walk" and the task
+with history, or "teach": teach mode (issue 24) turned on from the page, "Label All Tasks", its
+guess pre-selected, Submit clicked, the export read)."""
 
 import json
 import subprocess
@@ -18,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import x11  # noqa: E402
 from x11 import GRAB  # noqa: E402
 
-data, results_path, display, history_task = sys.argv[1:5]
+data, results_path, display, mode = sys.argv[1:5]
+history_task = sys.argv[5] if mode == "walk" else None
 results = {"steps": []}
 
 
@@ -70,9 +73,48 @@ def grab(path):
     return json.loads(shot.stdout)
 
 
+def fetch(window, method, path, body=None):
+    """An API call from the page (its session, and the CSRF header js/webapp-boot.js adds):
+    (status, JSON answer)."""
+    key = f"__fetch{time.monotonic_ns()}"
+    options = {"method": method, "headers": {"Content-Type": "application/json"}}
+    if body is not None:
+        options["body"] = json.dumps(body)
+    js(window, f"fetch({json.dumps(path)}, {json.dumps(options)}).then(async (r) => "
+               f"window.{key} = [r.status, await r.json().catch(() => null)]); 1")
+    return until(window, f"window.{key}", 60)
+
+
+def teach(window, started):
+    """Teach mode from the window: on, the least sure task with its guess chosen, submitted."""
+    until(window, "!!document.querySelector('.lsf-projects-page__link, .lsf-menu-header')", 60)
+    status, answer = fetch(window, "POST", "/api/assistants/teach/enable", {"project": 1})
+    assert status == 200, (status, answer)
+    step("teach mode on", window, started)
+    js(window, "location = '/projects/1/data'; 1")
+    until(window, "!!document.querySelector('.lsf-table-row')", 30)
+    click(window, by_text("button", "Label All Tasks"))
+    until(window, "!!document.querySelector('.lsf-choice__item input:checked')", 60)
+    results["task_text"] = task_text(window)
+    results["guess"] = js(window, "document.querySelector('.lsf-choice__item input:checked')"
+                                  ".closest('.lsf-choice__item').innerText.trim()")
+    step("guess pre-selected", window, started)
+    click(window, "document.querySelector('button[name=submit]')")
+    until(window, f"((t) => t && t !== {json.dumps(results['task_text'])})("
+                  "(document.querySelector('.lsf-main-content') || {}).innerText)", 30)
+    step("submitted", window, started)
+    status, exported = fetch(window, "GET", "/api/projects/1/export?exportType=JSON")
+    assert status == 200, (status, exported)
+    results["exported"] = exported
+    results["shot"] = grab(Path(results_path).with_suffix(".png"))
+
+
 def drive():
     try:
         window = webview.windows[0]
+        if mode == "teach":
+            teach(window, time.monotonic())
+            return
         started = time.monotonic()
         until(window, "!!document.querySelector('.lsf-projects-page__link, .lsf-menu-header')",
               60)
