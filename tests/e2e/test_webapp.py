@@ -57,6 +57,22 @@ def test_the_page_runs_no_inline_script_and_its_settings_are_data(app):
     assert page.evaluate("window.__pwned") is None
 
 
+def test_the_app_scripts_are_classic_and_run_after_the_boot_module(app):
+    """The app's scripts load as Label Studio's page loads them, as classic scripts (V8's code
+    cache keeps what their first run compiled; as modules it did not), deferred after the boot
+    module, which sets APP_SETTINGS and the sanitizer before the app runs."""
+    app.sign_in("/projects")
+    scripts = app.page.evaluate("""() => [...document.scripts].filter(s => s.src)
+        .map(s => [new URL(s.src).pathname, s.type, s.defer])""")
+    assert scripts[:4] == [["/static/js/webapp-boot.js", "module", False],
+                           ["/react-app/runtime.js", "", True],
+                           ["/react-app/vendor.js", "", True],
+                           ["/react-app/main.js", "", True]]
+    assert app.page.evaluate("typeof window.LabelDeskSanitize") == "function"
+    app.page.wait_for_selector(".lsf-menu-header__trigger")  # the app ran
+    app.assert_clean()
+
+
 def test_the_label_stream_opens_by_its_url(app):
     """"Label All Tasks" leads to /projects/<id>/data?tab=<tab>&labeling=1; opened (or
     reloaded) by that URL, the app asks for the next task with a selection of nothing, which

@@ -1,6 +1,6 @@
 // Starts Label Studio's web app on LabelDesk (desktop/ui/app.html): runs before the app's own
-// modules (module scripts run in document order), in place of the inline scripts of Label
-// Studio's base.html, which LabelDesk's CSP doesn't allow.
+// scripts (deferred after this module; deferred and module scripts run in document order), in
+// place of the inline scripts of Label Studio's base.html, which LabelDesk's CSP doesn't allow.
 //
 // - window.APP_SETTINGS from the page's JSON data block (the user, flags, version);
 // - no upsell tips (below);
