@@ -161,9 +161,13 @@ def install(app, core):
 
     @app.get("/react-app/<path:path>", auth=False)
     def webapp_file(path):
+        # Revalidated on every load (a 304 from Last-Modified/ETag keeps the browser's copy
+        # and V8's code cache for it): the app's files keep their names from one build or
+        # patch level to the next (main.js, 167.js), so a browser allowed to keep them a day
+        # would run an old main.js with new chunks after an upgrade.
         response = bottle.static_file(path, root=str(webapp.APP_DIR))
-        if response.status_code == 200:
-            response.set_header("Cache-Control", "public, max-age=86400")  # pinned build
+        if response.status_code in (200, 304):
+            response.set_header("Cache-Control", "no-cache")
         return response
 
     @app.get("/heidi-tips", auth=False)

@@ -3,9 +3,9 @@ the project list, a project's data manager, the label stream, a choice and Submi
 real (XTEST) mouse clicks at the elements' places on the screen, then the next task; then a task
 whose annotation has versions, its History panel opened and an older version picked (issue 20),
 a screenshot of it beside the results. Writes what it saw to a JSON file. Used by
-tests/e2e/test_window_walk.py (argv: data dir, results file, display, then "walk" and the task
-with history, or "teach": teach mode (issue 24) turned on from the page, "Label All Tasks", its
-guess pre-selected, Submit clicked, the export read)."""
+tests/e2e/test_window_walk.py (argv: data dir, results file, display, then "walk" (its third
+task, "a review labeled three times", has the versions) or "teach": teach mode (issue 24) turned
+on from the page, "Label All Tasks", its guess pre-selected, Submit clicked, the export read)."""
 
 import json
 import subprocess
@@ -21,7 +21,6 @@ import x11  # noqa: E402
 from x11 import GRAB  # noqa: E402
 
 data, results_path, display, mode = sys.argv[1:5]
-history_task = sys.argv[5] if mode == "walk" else None
 results = {"steps": []}
 
 
@@ -139,7 +138,11 @@ def drive():
         results["shot"] = grab(Path(results_path).with_suffix(".png"))
 
         # the annotation history (issue 20): the editor's History panel, an older version picked
-        js(window, "location = location.pathname + '?task=' + %s; 1" % json.dumps(history_task))
+        js(window, "location = location.pathname; 1")  # the data manager; the task's row clicked
+        row = ("[...document.querySelectorAll('.lsf-table-row')].find((e) => "
+               "e.textContent.includes('labeled three times'))")
+        until(window, f"!!{row}", 30)
+        click(window, row)
         until(window, "(document.querySelector('.lsf-main-content') || {}).innerText"
                       "?.includes('labeled three times')", 30)
         tab = ("[...document.querySelectorAll('.lsf-panel-tabs__tab')].find((e) => "
