@@ -125,6 +125,9 @@ PATCHES = (
      '"side-column","edit-history","annotations:history"]'),
 )
 PATCH_LEVEL = "patched-6"  # 6: the History panel
+# What the browser's cached copies of the app's files belong to: they keep their names from one
+# build or patch level to the next (main.js, 167.js), so a change of BUILD clears the cache.
+BUILD = f"{VERSION}-{SHA256[:12]}-{PATCH_LEVEL}"
 
 
 def installed():

@@ -106,3 +106,34 @@ def test_organization_page_and_invite_members(app):
         "token => [...document.querySelectorAll('input')].some(i => i.value.endsWith(token))",
         arg=token)
     app.assert_clean()
+
+
+def test_a_browser_drops_its_cached_app_files_when_the_build_changes(app):
+    """The app's files are cached a day under names they keep across builds and patch levels
+    (/react-app/main.js): the first page of a build a browser hasn't run clears its cache
+    (Clear-Site-Data), later pages don't."""
+    from urllib.parse import urlsplit
+
+    import requests
+
+    from desktop.ui import webapp
+    page = app.sign_in("/projects").page
+    page.wait_for_selector(".lsf-menu-header")
+
+    # the headers as the server sends them (Chromium consumes Clear-Site-Data): the browser's
+    # cookies, to the UI's host name, over loopback
+    def fetch(path):
+        return requests.get(f"{app.live.url}{path}", timeout=10, cookies={
+            c["name"]: c["value"] for c in page.context.cookies()}, headers={
+            "Host": urlsplit(app.live.ui_url).netloc})
+    assert "Clear-Site-Data" not in fetch("/projects").headers  # it runs this build already
+    cookie = {c["name"]: c for c in page.context.cookies()}["labeldesk_app_build"]
+    assert cookie["value"] == webapp.BUILD and cookie["httpOnly"]
+    page.context.add_cookies([{**cookie, "value": "1.23.1-older-patched-5"}])
+    upgraded = fetch("/projects")
+    assert upgraded.status_code == 200 and upgraded.headers["Clear-Site-Data"] == '"cache"'
+    assert upgraded.cookies["labeldesk_app_build"] == webapp.BUILD
+    assert fetch("/react-app/main.js").headers["Cache-Control"] == "public, max-age=86400"
+    page.goto(f"{app.live.ui_url}/projects")
+    page.wait_for_selector(".lsf-projects-page__link, .lsf-menu-header")
+    app.assert_clean()
