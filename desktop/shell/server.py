@@ -90,9 +90,23 @@ class Server:
         """Close the listening socket *and* every open connection: a client's keep-alive
         connection would otherwise keep the loop (and the process) running."""
         server = self.server
+
+        def close(keep_trigger):
+            for channel in list(server._map.values()):
+                if keep_trigger and channel is server.trigger:
+                    continue
+                try:
+                    channel.close()
+                except OSError:
+                    pass
+        # In the loop's own thread, so the socket map doesn't change under it: first the
+        # listening socket and the connections; then, once the requests in progress have
+        # finished (a finishing request wakes the loop through the trigger: closed first, it
+        # failed with EBADF and waitress logged a traceback), the trigger, which ends the loop.
         try:
-            # run in the loop's own thread, so the socket map doesn't change under it
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            server.trigger.pull_trigger(lambda: close(keep_trigger=True))
+            server.task_dispatcher.shutdown(timeout=5)
+            server.trigger.pull_trigger(lambda: close(keep_trigger=False))
         except OSError:
             wasyncore.close_all(server._map)
         if self._thread is not None:
