@@ -20,6 +20,22 @@ CONFIG = ('<View><Text name="text" value="$text"/><Choices name="sentiment" toNa
           '<Choice value="Positive"/><Choice value="Negative"/></Choices></View>')
 
 
+def drive(display, tmp_path, data, mode):
+    """The window driver (tests/helpers/window_walk_driver.py) in `mode` on `data`: what it saw,
+    once it ended without a failure."""
+    results = tmp_path / "results.json"
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    out = subprocess.run([sys.executable, str(HELPERS / "window_walk_driver.py"), str(data),
+                          str(results), display, mode], env=env,
+                         capture_output=True, text=True, timeout=240)
+    output = out.stdout + out.stderr
+    found = json.loads(results.read_text())
+    assert "failure" not in found, found.get("failure", "") + output[-3000:]
+    assert out.returncode == 0, output[-3000:]
+    return found
+
+
 def choice(value):
     return [{"id": "c", "from_name": "sentiment", "to_name": "text", "type": "choices",
              "value": {"choices": [value]}}]
@@ -37,16 +53,7 @@ def test_label_and_submit_in_the_real_window(display, tmp_path):  # noqa: F811 -
     for v in value[1:]:
         app.annotations.update(annotation, {"result": choice(v)}, 1)
     app.close()
-    results = tmp_path / "results.json"
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-    env.pop("WAYLAND_DISPLAY", None)
-    out = subprocess.run([sys.executable, str(HELPERS / "window_walk_driver.py"), str(data),
-                          str(results), display, "walk"], env=env,
-                         capture_output=True, text=True, timeout=240)
-    output = out.stdout + out.stderr
-    found = json.loads(results.read_text())
-    assert "failure" not in found, found.get("failure", "") + output[-3000:]
-    assert out.returncode == 0, output[-3000:]
+    found = drive(display, tmp_path, data, "walk")
     print("window walk:", found["steps"])
     assert [s["step"] for s in found["steps"]] == [
         "projects", "data manager", "label stream", "choice", "submitted, next task",
@@ -85,16 +92,7 @@ def test_teach_mode_in_the_real_window(display, tmp_path):  # noqa: F811 - fixtu
             "id": "c", "from_name": "label", "to_name": "text", "type": "choices",
             "value": {"choices": [label]}}]}, 1)
     app.close()
-    results = tmp_path / "results.json"
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-    env.pop("WAYLAND_DISPLAY", None)
-    out = subprocess.run([sys.executable, str(HELPERS / "window_walk_driver.py"), str(data),
-                          str(results), display, "teach"], env=env,
-                         capture_output=True, text=True, timeout=240)
-    output = out.stdout + out.stderr
-    found = json.loads(results.read_text())
-    assert "failure" not in found, found.get("failure", "") + output[-3000:]
-    assert out.returncode == 0, output[-3000:]
+    found = drive(display, tmp_path, data, "teach")
     print("window, teach mode:", found["steps"])
     text, guess = found["task_text"], found["guess"]
     assert guess.startswith("Pos" if "good" in text else "Neg"), (text, guess)
