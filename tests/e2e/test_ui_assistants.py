@@ -83,9 +83,19 @@ def test_teach_modes_guess_is_preselected_and_one_key_accepts_it(ui):  # noqa: F
     checked = page.locator(".lsf-choice__item", has_text=guess).locator("input")
     assert checked.is_checked(), f"{guess} is not pre-selected for {text!r}"
     before = api.get(f"/api/projects/{project}").json()["total_annotations_number"]
+    # the key once the editor has settled, as a person presses it: Submit is there and
+    # enabled, and the task's requests (the stream's next, history) have been answered
+    submit = page.locator(".lsf-controls button", has_text="Submit")
+    submit.wait_for()
+    page.wait_for_function("b => !b.disabled", arg=submit.element_handle())
+    page.wait_for_load_state("networkidle")
     page.keyboard.press("Control+Enter")
-    wait_for(lambda: api.get(f"/api/projects/{project}").json()["total_annotations_number"]
-             == before + 1)
+    try:
+        wait_for(lambda: api.get(f"/api/projects/{project}").json()["total_annotations_number"]
+                 == before + 1)
+    except AssertionError:
+        raise AssertionError(f"Ctrl+Enter saved nothing; the page's last answers: "
+                             f"{ui.answers[-12:]}, errors {ui.errors}") from None
     tasks = api.get(f"/api/tasks?project={project}&fields=all&page_size=100").json()["tasks"]
     newest = max((a for t in tasks for a in t["annotations"]), key=lambda a: a["id"])
     assert newest["result"][0]["value"]["choices"] == [guess]

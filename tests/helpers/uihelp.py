@@ -68,9 +68,11 @@ class UI:
         self.requests = []
         self.foreign = []
         self.errors = []
+        self.answers = []  # "METHOD path status" of each /api/ answer, for failure messages
         context.route("**/*", self._route)
         self.page = context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("response", self._answered)
         self.page.set_default_timeout(15000)
 
     def _route(self, route):
@@ -83,6 +85,11 @@ class UI:
             self.foreign.append(url)
             return route.abort()
         return route.continue_()
+
+    def _answered(self, response):
+        path = urlsplit(response.url).path
+        if path.startswith("/api/"):
+            self.answers.append(f"{response.request.method} {path} {response.status}")
 
     def sign_in(self):
         """Signed in on LabelDesk's own pages (/desktop); the session is the web app's too."""
