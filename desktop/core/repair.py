@@ -40,11 +40,11 @@ from desktop.db.backups import Staged
 from desktop.db.journal import CorruptFile, NewerFormat, keep_aside, read_snapshot
 from desktop.db.lockfile import acknowledged_in, read_acknowledged
 from desktop.db.scan import JournalScan
-from desktop.db.storage import SCHEMA, JournalStorage, check_ops
+from desktop.db.storage import NEXT_JOURNAL, SCHEMA, JournalStorage, check_ops
 
 # the files repair keeps aside before it writes (the history's too: a rebuilt history says
 # nothing of the snapshot's record of it, so the snapshot is written anew as well)
-ORIGINALS = ("snapshot.ldb", "journal.ldb") + history.FILES
+ORIGINALS = ("snapshot.ldb", "journal.ldb", NEXT_JOURNAL) + history.FILES
 
 
 class CannotRepair(LabelDeskError):
@@ -185,11 +185,14 @@ def repair_folder(folder, fsync=True, acknowledged=None):
         _replay(scan, tables, next_ids, generation, has_snapshot, report)
         if isinstance(theirs, int):
             generation = max(generation, theirs)
+    generation = _replay_next(folder, tables, next_ids, generation, acknowledged, report)
     generation = generation or 1
     report.documents = sum(len(docs) for docs in tables.values())
     if report.aside is None:
         report.aside = keep_aside(folder, folder, names=ORIGINALS)  # before anything is written
     _write_fresh(folder, tables, next_ids, schema or SCHEMA, generation + 1, fsync)
+    if os.path.exists(os.path.join(folder, NEXT_JOURNAL)):
+        os.remove(os.path.join(folder, NEXT_JOURNAL))  # kept aside above; its writes are in
     report.changed = True
     report.recounted, report.orphans = recount(folder, fsync)
     return report
@@ -333,6 +336,33 @@ def _replay(scan, tables, next_ids, generation, has_snapshot, report):
         report.skipped.append((scan.records, start, end,
                                "an unfinished last write (never acknowledged)"))
     report.skipped.sort()
+
+
+def _replay_next(folder, tables, next_ids, generation, acknowledged, report):
+    """The writes of journal-next.ldb (a compaction in the background had not finished) on top
+    of what was kept: when it follows the snapshot (or journal.ldb). Returns the generation."""
+    path = os.path.join(folder, NEXT_JOURNAL)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return generation
+    scan = JournalScan(raw, resync=True)
+    newer = scan.newer(path)
+    if newer is not None:
+        raise CannotRepair(f"{newer.path}: {newer.reason}")
+    theirs = (scan.header or {}).get("generation")
+    if not isinstance(theirs, int) or generation is None or \
+            theirs not in (generation, generation + 1):
+        report.notes.append(f"{NEXT_JOURNAL} (generation {theirs}) doesn't follow the snapshot "
+                            f"(generation {generation}): none of its writes was applied.")
+        return generation
+    short = scan.against(acknowledged)
+    if short is not None:
+        report.notes.append(f"{NEXT_JOURNAL}: {short}; those writes can't be recovered from "
+                            "this folder (a backup may have them).")
+    _replay(scan, tables, next_ids, theirs, True, report)
+    return theirs
 
 
 def _apply(tables, next_ids, ops):

@@ -36,6 +36,7 @@ import orjson
 from desktop.db.backupfiles import FILES, files_named, keep_files, pool_entries, remove_empty_dirs
 from desktop.db.history import TABLE as HISTORY
 from desktop.db.journal import (
+    NEXT_JOURNAL,
     CorruptFile,
     Journal,
     fsync_dir,
@@ -298,7 +299,14 @@ def keep_previous_generations(storage, folder, keep):
         except Exception as e:  # noqa: BLE001 - a backup must never break a write
             log.warning("could not keep the previous snapshot as a backup: %s", e)
 
+    def after_snapshot():
+        try:  # a compaction in the background: its snapshot may name files made meanwhile
+            keep_files(folder, files_named(storage.tables))
+        except Exception as e:  # noqa: BLE001 - a backup must never break a write
+            log.warning("could not keep the media files of the new snapshot: %s", e)
+
     storage.before_replace = before_replace
+    storage.after_snapshot = after_snapshot
 
 
 def read_backup(path):
@@ -429,7 +437,7 @@ def generation_of_files(store_folder):
     possible (the store may be damaged); 0 if none can be read. A restore goes above it, so
     that an old journal left beside the restored snapshot by a crash is taken as stale."""
     found = [0]
-    for name in ("snapshot.ldb", "journal.ldb"):
+    for name in ("snapshot.ldb", "journal.ldb", NEXT_JOURNAL):
         try:
             with open(os.path.join(store_folder, name), "rb") as f:
                 line = f.readline(1 << 20)

@@ -42,6 +42,7 @@ JOURNAL_VERSION = 2
 SCHEMA = 1  # the shape of the stored documents (storage.MIGRATIONS upgrade older ones)
 FILE_MODE = 0o600  # every file of the store: the data is the user's alone
 DIR_MODE = 0o700
+NEXT_JOURNAL = "journal-next.ldb"  # the writes made while a compaction runs (storage.py)
 REPAIR_HINT = ("Nothing was changed. Close LabelDesk and run `labeldesk repair` to keep every "
                "readable record (the damaged files are moved aside, never deleted), or restore "
                "a backup.")
@@ -119,7 +120,7 @@ def tighten(path, mode):
     return False
 
 
-def keep_aside(store_folder, into, names=("snapshot.ldb", "journal.ldb")):
+def keep_aside(store_folder, into, names=("snapshot.ldb", "journal.ldb", NEXT_JOURNAL)):
     """Keep a store's files as they are in `into`/damaged-<UTC time>/ (0700; hard links, else
     copies) before anything replaces them; returns that folder."""
     aside = os.path.join(into, f"damaged-{utc_stamp()}")
@@ -163,11 +164,13 @@ class Journal:
     the store's journal.ldb at its acknowledged size (JournalLost otherwise), so that writes
     never go on into a deleted file."""
 
-    def __init__(self, path, generation, schema, fsync=True, base_empty=False, records=0):
+    def __init__(self, path, generation, schema, fsync=True, base_empty=False, records=0,
+                 extra=None):
         """Open (or create, header first) the journal at `path`. `records`: how many it holds
         (the store counts them when it replays the file). `base_empty`: the snapshot below
         this journal holds no document, so the journal alone holds the whole store (repair can
-        then rebuild a store whose snapshot is lost)."""
+        then rebuild a store whose snapshot is lost). `extra`: more header fields (a
+        background compaction's next journal says which journal it `follows`)."""
         self.path = path
         self.generation = generation
         self.fsync = fsync
@@ -182,6 +185,7 @@ class Journal:
                       "generation": generation, "by": __version__}
             if base_empty:
                 header["base_empty"] = True
+            header.update(extra or {})
             try:
                 self.append(header)
             except OSError:
@@ -244,16 +248,22 @@ def _header_crc(fields):
                                    option=orjson.OPT_SORT_KEYS))
 
 
+HEADER_ROOM = 1024  # bytes a snapshot's header line takes (padded with spaces; JSON allows it)
+CHUNK = 2000  # documents serialized per call: between calls other threads get the GIL
+
+
 def write_snapshot(path, tables, schema, generation, extra=None):
     """Write all tables atomically: temp file (0600), fsync, rename, fsync of the folder.
+
+    `tables`: {name: {"next_id": n, "docs": docs}}, docs as [[id, doc], ...], as {id: doc}
+    (written in id order), or an object giving its [id, doc] pairs by `chunks(size)`.
     `extra`: more header fields (``history_last``: the history files held every version up to
-    this id when the snapshot was written; db/history.py)."""
-    body = orjson.dumps({"tables": tables}, option=orjson.OPT_NON_STR_KEYS)
-    fields = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "by": __version__,
-              "schema": schema, "generation": generation, "length": len(body),
-              "crc": zlib.crc32(body), **(extra or {})}
-    fields["header_crc"] = _header_crc(fields)
-    header = orjson.dumps(fields)
+    this id when the snapshot was written; db/history.py).
+
+    The body is serialized a few thousand documents at a time, its length and CRC summed as it
+    goes, and the header, padded to HEADER_ROOM bytes, written over the space kept for it at the
+    end: a compaction running in the background (storage.JournalStorage) never holds the GIL
+    for longer than one chunk, so writes go on meanwhile. Returns the body's length."""
     tmp = path + ".tmp"
     try:
         os.remove(tmp)  # a leftover keeps its own mode through O_TRUNC: start from none
@@ -261,13 +271,56 @@ def write_snapshot(path, tables, schema, generation, extra=None):
         pass
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "wb") as f:
-        f.write(header + b"\n")
-        f.write(body)
+        f.write(b" " * HEADER_ROOM + b"\n")
+        length, crc = 0, 0
+        for part in _body_parts(tables):
+            f.write(part)
+            length += len(part)
+            crc = zlib.crc32(part, crc)
+        fields = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "by": __version__,
+                  "schema": schema, "generation": generation, "length": length, "crc": crc,
+                  **(extra or {})}
+        fields["header_crc"] = _header_crc(fields)
+        header = orjson.dumps(fields)
+        if len(header) > HEADER_ROOM:
+            raise ValueError(f"a snapshot header of {len(header)} bytes")
+        f.seek(0)
+        f.write(header.ljust(HEADER_ROOM))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
     fsync_dir(os.path.dirname(path))
-    return len(body)
+    return length
+
+
+def _body_parts(tables):
+    """The bytes of ``{"tables": {...}}``, a chunk of documents at a time."""
+    yield b'{"tables":{'
+    for number, (name, table) in enumerate(tables.items()):
+        if not (isinstance(table, dict) and table.keys() == {"next_id", "docs"}):
+            yield (b"," if number else b"") + orjson.dumps(name) + b":" + orjson.dumps(
+                table, option=orjson.OPT_NON_STR_KEYS)  # as given (tests write odd shapes)
+            continue
+        head = orjson.dumps(name) + b':{"next_id":' + orjson.dumps(table["next_id"])
+        yield (b"," if number else b"") + head + b',"docs":['
+        docs = table["docs"]
+        if hasattr(docs, "chunks"):  # read a chunk at a time (storage._ChunkedTable)
+            first = True
+            for chunk in docs.chunks(CHUNK):
+                part = orjson.dumps(chunk)
+                yield (b"" if first else b",") + part[1:-1]
+                first = False
+        elif isinstance(docs, dict):
+            ids = sorted(docs)
+            for start in range(0, len(ids), CHUNK):
+                part = orjson.dumps([(i, docs[i]) for i in ids[start:start + CHUNK]])
+                yield (b"," if start else b"") + part[1:-1]
+        else:
+            for start in range(0, len(docs), CHUNK):
+                part = orjson.dumps(docs[start:start + CHUNK], option=orjson.OPT_NON_STR_KEYS)
+                yield (b"," if start else b"") + part[1:-1]
+        yield b"]}"
+    yield b"}}"
 
 
 def read_snapshot_header(raw, path):

@@ -31,6 +31,7 @@ from desktop.db.history import HistoryLog
 from desktop.db.journal import (
     DIR_MODE,
     FILE_MODE,
+    NEXT_JOURNAL,
     REPAIR_HINT,
     SCHEMA,
     CorruptFile,
@@ -230,6 +231,10 @@ class JournalStorage(Storage):
         self.readonly_reason = readonly_reason or "it was opened for reading only"
         self.snapshot_path = os.path.join(self.folder, "snapshot.ldb")
         self.journal_path = os.path.join(self.folder, "journal.ldb")
+        # a compaction in the background: writes go to the next journal meanwhile
+        self.next_path = os.path.join(self.folder, NEXT_JOURNAL)
+        self.rotating = None  # the next journal's generation while its snapshot isn't in place
+        self.compaction = None  # the _Compaction writing that snapshot now
         self.tables = {}
         self.next_ids = {}
         self.observers = {}
@@ -302,6 +307,22 @@ class JournalStorage(Storage):
                 raise CorruptFile(self.snapshot_path,
                                   f"not a LabelDesk snapshot (unexpected content: {e})") from None
             self.history.check_floor(header.get("history_last"))
+        nxt = self._next_journal(has_snapshot, generation)
+        if nxt is not None and nxt.header["generation"] == generation:
+            # a background compaction put its snapshot in place, not yet its journal: the
+            # next journal holds every write since that snapshot (journal.ldb is older)
+            older = journal_generation(self.journal_path)
+            if older is not None and older >= generation:
+                raise CorruptFile(self.next_path, f"journal.ldb (generation {older}) and "
+                                  f"journal-next.ldb (generation {generation}) both follow "
+                                  f"snapshot.ldb: one of them is not this store's. {REPAIR_HINT}")
+            self._replay(generation, has_snapshot, checked, self.next_path, nxt)
+            if not self.readonly:
+                os.replace(self.next_path, self.journal_path)
+                fsync_dir(self.folder)
+                self.recovered.append("journal-next.ldb: finished the switch to the journal of "
+                                      "a compaction that had written its snapshot")
+            return self._opened(schema, generation, False)
         try:
             journal_bytes = os.path.getsize(self.journal_path)
         except FileNotFoundError:
@@ -314,8 +335,33 @@ class JournalStorage(Storage):
                                   f"journal.ldb is {state}, but snapshot.ldb shows this store "
                                   "holds data: the writes since the last compaction were in "
                                   f"it. {REPAIR_HINT}")
+        elif nxt is not None:
+            # a background compaction was writing its snapshot: journal.ldb, then the next
+            # journal, both on top of the snapshot below
+            follows = nxt.header.get("follows")
+            follows = (follows.get("generation"), follows.get("size"), follows.get("records")) \
+                if isinstance(follows, dict) else None
+            upgrade = self._replay(generation, has_snapshot, checked,
+                                   acknowledged=follows, expect=generation) or upgrade
+            self._replay(generation + 1, has_snapshot, True, self.next_path, nxt)
+            if self.readonly:
+                return
+            self.journal = Journal(self.next_path, generation + 1, SCHEMA, fsync=self.fsync,
+                                   records=self.replayed_records)
+            self.rotating = generation + 1
+            job = self._start_compaction(background=False)
+            job.write()
+            self._finish(job)
+            if self.rotating is None:
+                self.recovered.append("journal-next.ldb: finished a compaction that was "
+                                      "writing its snapshot when LabelDesk ended")
+            return self._opened(schema, generation + 1, upgrade)
         else:
             upgrade = self._replay(generation, has_snapshot, checked) or upgrade
+        return self._opened(schema, generation, upgrade)
+
+    def _opened(self, schema, generation, upgrade):
+        """The journal to write from now on, and the upgrades the files need."""
         if self.readonly:
             return
         if self.journal is None:
@@ -337,11 +383,53 @@ class JournalStorage(Storage):
         for name in ("snapshot.ldb", "journal.ldb"):
             tighten(os.path.join(self.folder, name), FILE_MODE)
 
-    def _replay(self, generation, has_snapshot, checked):
-        """Replay journal.ldb onto the snapshot; returns whether it is in the first format."""
-        scan = read_journal(self.journal_path, self.previously_acknowledged,
+    def _next_journal(self, has_snapshot, generation):
+        """The scan of journal-next.ldb when it holds writes to replay (a background compaction
+        had not finished), else None. One whose header never became whole, or of an earlier
+        generation than the snapshot (its writes are all in it), is set aside; one that doesn't
+        fit the snapshot is refused."""
+        if not os.path.exists(self.next_path):
+            return None
+        scan = read_journal(self.next_path, self.previously_acknowledged,
                             stale_below=generation if has_snapshot else None)
+        theirs = scan.header["generation"] if scan.header is not None else None
+        if theirs is not None and not has_snapshot:
+            raise CorruptFile(self.snapshot_path, "snapshot.ldb is missing, but journal-next.ldb "
+                              f"(generation {theirs}) holds only the writes made after one. "
+                              f"{REPAIR_HINT}")
+        if theirs is not None and theirs in (generation, generation + 1):
+            return scan
+        if theirs is not None and theirs > generation:
+            raise CorruptFile(self.next_path, f"generation {theirs} doesn't follow snapshot.ldb "
+                              f"(generation {generation}): the snapshot is an old copy. "
+                              f"{REPAIR_HINT}")
+        if not self.readonly:
+            why = ("its header was never completely written" if theirs is None else
+                   f"generation {theirs}: its writes are in snapshot.ldb (generation "
+                   f"{generation})")
+            kept, number = f"{self.next_path}.stale-{utc_stamp()}", 1
+            while os.path.exists(kept):
+                number += 1
+                kept = f"{self.next_path}.stale-{utc_stamp()}-{number}"
+            os.rename(self.next_path, kept)
+            fsync_dir(self.folder)
+            self.recovered.append(f"journal-next.ldb: set aside as {os.path.basename(kept)} "
+                                  f"({why})")
+        return None
+
+    def _replay(self, generation, has_snapshot, checked, path=None, scan=None,
+                acknowledged=MISSING, expect=None):
+        """Replay a journal (journal.ldb, or `path`, already read as `scan`) onto the snapshot;
+        returns whether it is in the first format. `expect`: the generation it must be of."""
+        path = path or self.journal_path
+        if scan is None:
+            scan = read_journal(path, self.previously_acknowledged if acknowledged is MISSING
+                                else acknowledged,
+                                stale_below=generation if has_snapshot else None)
         header = scan.header
+        if expect is not None and (header is None or header["generation"] != expect):
+            raise CorruptFile(path, f"{os.path.basename(path)} is not of generation {expect}, "
+                              f"which journal-next.ldb follows. {REPAIR_HINT}")
         if header is None:
             # Not even the header record is whole: the journal was being created when the
             # process died, which happens only to a store without a snapshot yet.
@@ -373,21 +461,22 @@ class JournalStorage(Storage):
             try:
                 self._apply_ops(ops, notify=False, strict=True)
             except (TypeError, ValueError, IndexError, KeyError, AttributeError):
-                raise CorruptFile(self.journal_path, f"record {number} of {scan.records}, bytes "
+                raise CorruptFile(path, f"record {number} of {scan.records}, bytes "
                                   f"{start}-{end}, passes its checksum but doesn't hold "
                                   f"operations this LabelDesk knows. {REPAIR_HINT}",
                                   record=number, offset=start) from None
         self.replayed_records = len(scan.good)
         if scan.torn is not None and not self.readonly:
             start, end = scan.torn
-            kept = set_aside(self.journal_path, start, end, "torn")
-            with open(self.journal_path, "r+b") as f:
+            kept = set_aside(path, start, end, "torn")
+            with open(path, "r+b") as f:
                 f.truncate(start)
                 os.fsync(f.fileno())
-            self.recovered.append(f"journal.ldb: set aside an incomplete last write of "
-                                  f"{end - start} bytes at byte {start} (the file ends before "
-                                  "its declared length: it was never acknowledged); its bytes "
-                                  f"are kept in {os.path.basename(kept)}")
+            self.recovered.append(f"{os.path.basename(path)}: set aside an incomplete last "
+                                  f"write of {end - start} bytes at byte {start} (the file "
+                                  "ends before its declared length: it was never "
+                                  f"acknowledged); its bytes are kept in "
+                                  f"{os.path.basename(kept)}")
         return scan.version == 1
 
     def _replace_stale_journal(self, old, generation, checked):
@@ -430,6 +519,15 @@ class JournalStorage(Storage):
                     self.apply(name, True, {int(i): d for i, d in docs.items()}, [])
 
     def close(self):
+        try:
+            self.settle()  # a compaction running in the background finishes first
+            if self.rotating is not None and not self.readonly:
+                with self.lock:  # one that failed (a full disk) is tried once more
+                    job = self._start_compaction(background=False)
+                    job.write()
+                    self._finish(job)
+        except Exception as e:  # noqa: BLE001 - the journal holds every write regardless
+            log.warning("compaction at close: %r", e)
         if self.journal is not None:
             self.journal.close()
         self.history.close()
@@ -616,7 +714,7 @@ class JournalStorage(Storage):
         log.error("LabelDesk's data files went away while it was running (%s). Writing all of "
                   "the data again from memory into %s.", lost, self.folder)
         make_private_folder(self.folder)
-        found = [n for n in ("snapshot.ldb", "journal.ldb")
+        found = [n for n in ("snapshot.ldb", "journal.ldb", NEXT_JOURNAL)
                  if os.path.exists(os.path.join(self.folder, n))]
         aside = None
         if found:
@@ -644,15 +742,98 @@ class JournalStorage(Storage):
             callback(doc_id, None, doc)
 
     def _maybe_compact(self):
+        """After a write (under the lock): once the journal outgrows max(COMPACT_MIN_BYTES, the
+        snapshot), a compaction starts in the background; a failed one is tried again once the
+        journal has grown by a quarter."""
+        if self.compaction is not None:
+            return
         size = self.journal.size
-        if size > max(self.COMPACT_MIN_BYTES, self.snapshot_bytes, self.compact_retry_at):
+        if size <= max(self.compact_retry_at,
+                       0 if self.rotating else max(self.COMPACT_MIN_BYTES, self.snapshot_bytes)):
+            return
+        try:
+            self._start_compaction()
+        except OSError as e:
+            # The write that got here is already durable; compaction waits for room.
+            self.compact_retry_at = size + max(size // 4, 1 << 20)
+            log.warning("compaction failed (%s); the journal keeps every write and "
+                        "compaction will be tried again later", e)
+
+    def _start_compaction(self, background=True):
+        """Under the lock: the next journal takes the writes from now on (journal-next.ldb,
+        generation + 1, its header says how far journal.ldb goes), and a _Compaction writes
+        the snapshot of what the tables hold now, in a thread of its own with `background`.
+        Costs a shallow copy of each table (the documents are shared: writes replace them,
+        never change them) and the history's pending versions, not the serialization.
+
+        Crash-safe at every step (docs/adr/0015-background-compaction.md): until the snapshot
+        is renamed into place, opening replays snapshot.ldb, journal.ldb and journal-next.ldb;
+        after it, the snapshot and journal-next.ldb, which is then renamed over journal.ldb.
+        Replaying whole documents is idempotent, so the snapshot may hold any state from the
+        rotation on (a failed one is written again later from a newer state)."""
+        self.history.flush()  # the versions the old journal holds go into the history files
+        if self.rotating is None:
+            keep_old = getattr(self, "before_replace", None)  # db/backups.py: never raises
+            if keep_old is not None:
+                keep_old(self.snapshot_path)  # the old generation becomes a backup
+            old = self.journal
+            remove_file(self.next_path)
+            self.journal = Journal(self.next_path, old.generation + 1, SCHEMA, fsync=self.fsync,
+                                   extra={"follows": {"generation": old.generation,
+                                                      "size": old.size, "records": old.records}})
+            old.close()
+            self.rotating = self.journal.generation
+            self.acknowledge()
+        job = self.compaction = _Compaction(self, self.rotating)
+        if background:
+            threading.Thread(target=self._compact_in_background, args=(job,),
+                             name="labeldesk-compaction", daemon=True).start()
+        return job
+
+    def _compact_in_background(self, job):
+        job.write()
+        with self.lock:
+            self._finish(job)
+
+    def _finish(self, job):
+        """Under the lock, once `job` has written its snapshot (or failed): the next journal
+        becomes journal.ldb. Whoever comes first (the job's thread, settle) does it."""
+        if self.compaction is not job:
+            return
+        self.compaction = None
+        if job.error is None:
+            self.snapshot_bytes = job.size
+            keep_files = getattr(self, "after_snapshot", None)  # db/backups.py: never raises
+            if keep_files is not None:
+                keep_files()
             try:
-                self.compact()
+                os.replace(self.next_path, self.journal_path)
+                fsync_dir(self.folder)
             except OSError as e:
-                # The write that got here is already durable; compaction waits for room.
-                self.compact_retry_at = size + max(size // 4, 1 << 20)
-                log.warning("compaction failed (%s); the journal keeps every write and "
-                            "compaction will be tried again later", e)
+                job.error = e  # the next compaction writes the snapshot again, then renames
+            else:
+                self.journal.path = self.journal_path
+                self.rotating = None
+                self.compact_retry_at = 0
+                self.acknowledge()
+                return
+        size = self.journal.size
+        self.compact_retry_at = size + max(size // 4, 1 << 20)
+        if isinstance(job.error, OSError):
+            log.warning("compaction failed (%s); the journal keeps every write and compaction "
+                        "will be tried again later", job.error)
+        else:
+            log.error("compaction failed: %r; the journal keeps every write", job.error)
+
+    def settle(self):
+        """Wait until no compaction runs in the background (from any thread, holding the
+        store's lock or not: the job needs the lock only after its snapshot is written)."""
+        job = self.compaction
+        if job is None:
+            return
+        job.written.wait()
+        with self.lock:
+            self._finish(job)
 
     def compact(self):
         """Fold the journal into a new snapshot, then switch to an empty journal.
@@ -664,6 +845,7 @@ class JournalStorage(Storage):
         snapshot). The journal is never missing. A failure (disk full) leaves the old pair.
         """
         with self.lock:
+            self.settle()
             # the versions the old journal holds go into the history files first (fsynced)
             self.history.flush()
             generation = self.journal.generation + 1
@@ -696,7 +878,85 @@ class JournalStorage(Storage):
             self.journal.close()
             self.journal, self.snapshot_bytes = journal, snapshot_bytes
             self.compact_retry_at = 0
+            if self.rotating is not None:  # a background one that failed: this one replaces it
+                self.rotating = None
+                remove_file(self.next_path)  # left by a crash now: older than the snapshot
+                fsync_dir(self.folder)
             self.acknowledge()
+
+
+class _Compaction:
+    """The snapshot a compaction in the background writes (`write`, in a thread of its own).
+
+    Made under the store's lock when the next journal takes the writes; it copies nothing but
+    the tables' names and id counters. `write` reads each table in id order a chunk at a time,
+    each chunk under the lock (so it never sees half a transaction), and serializes it outside
+    the lock. A document written meanwhile may be read before or after its change: either is
+    right, since the next journal holds every write made since the switch, and replaying whole
+    documents over any of their later states ends in the same state (a document created
+    meanwhile is in the next journal alone; one deleted meanwhile is left out or deleted again).
+    """
+
+    def __init__(self, storage, generation):
+        self.storage = storage
+        self.path = storage.snapshot_path
+        self.generation = generation
+        self.next_ids = {name: storage.next_ids.get(name, 1) for name in storage.tables}
+        if HISTORY in storage.next_ids:  # the counter only: the versions are in history.ldb
+            self.next_ids[HISTORY] = storage.next_ids[HISTORY]
+        last = storage.history.last_id
+        self.extra = {"history_last": last} if last else None
+        self.written = threading.Event()
+        self.error = None
+        self.size = None
+
+    def tables(self):
+        return {name: {"next_id": next_id, "docs": [] if name == HISTORY else
+                       _ChunkedTable(self.storage, name, next_id)}
+                for name, next_id in self.next_ids.items()}
+
+    def write(self):
+        try:
+            self.size = write_snapshot(self.path, self.tables(), SCHEMA, self.generation,
+                                       self.extra)
+        except BaseException as e:  # noqa: BLE001 - reported by _finish, under the lock
+            self.error = e
+            try:
+                remove_file(self.path + ".tmp")
+            except OSError:
+                pass  # whatever is in the way stays; the next try fails the same way, loudly
+        finally:
+            self.written.set()
+
+
+class _ChunkedTable:
+    """A table's documents in id order, read a chunk at a time under the store's lock
+    (journal.write_snapshot takes any object with `chunks`)."""
+
+    def __init__(self, storage, name, next_id):
+        self.storage, self.name, self.next_id = storage, name, next_id
+
+    def chunks(self, size):
+        storage = self.storage
+        for start in range(1, self.next_id, size):
+            with storage.lock:
+                docs = storage.tables.get(self.name) or {}
+                found = [(i, docs[i]) for i in range(start, min(start + size, self.next_id))
+                         if i in docs]
+            if found:
+                yield found
+
+
+def journal_generation(path):
+    """The generation a journal's first line says, or None (missing, unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            line = f.readline(1 << 16)
+        header = orjson.loads(line[line.index(b"{"):])
+        generation = header.get("generation")
+        return generation if _is_id(generation) else None
+    except (OSError, ValueError, AttributeError, orjson.JSONDecodeError):
+        return None
 
 
 def check_ops(ops):
