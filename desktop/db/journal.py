@@ -252,13 +252,15 @@ HEADER_ROOM = 1024  # bytes a snapshot's header line takes (padded with spaces; 
 CHUNK = 2000  # documents serialized per call: between calls other threads get the GIL
 
 
-def write_snapshot(path, tables, schema, generation, extra=None):
+def write_snapshot(path, tables, schema, generation, extra=None, place=None):
     """Write all tables atomically: temp file (0600), fsync, rename, fsync of the folder.
 
     `tables`: {name: {"next_id": n, "docs": docs}}, docs as [[id, doc], ...], as {id: doc}
     (written in id order), or an object giving its [id, doc] pairs by `chunks(size)`.
     `extra`: more header fields (``history_last``: the history files held every version up to
-    this id when the snapshot was written; db/history.py).
+    this id when the snapshot was written; db/history.py). `place(tmp, path)`: puts the
+    written file in place instead of a rename and folder fsync (a compaction in the background
+    does both under the store's lock).
 
     The body is serialized a few thousand documents at a time, its length and CRC summed as it
     goes, and the header, padded to HEADER_ROOM bytes, written over the space kept for it at the
@@ -288,8 +290,11 @@ def write_snapshot(path, tables, schema, generation, extra=None):
         f.write(header.ljust(HEADER_ROOM))
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path))
+    if place is not None:
+        place(tmp, path)
+    else:
+        os.replace(tmp, path)
+        fsync_dir(os.path.dirname(path))
     return length
 
 

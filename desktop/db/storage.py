@@ -349,9 +349,7 @@ class JournalStorage(Storage):
             self.journal = Journal(self.next_path, generation + 1, SCHEMA, fsync=self.fsync,
                                    records=self.replayed_records)
             self.rotating = generation + 1
-            job = self._start_compaction(background=False)
-            job.write()
-            self._finish(job)
+            self._start_compaction(background=False).write()
             if self.rotating is None:
                 self.recovered.append("journal-next.ldb: finished a compaction that was "
                                       "writing its snapshot when LabelDesk ended")
@@ -520,12 +518,12 @@ class JournalStorage(Storage):
 
     def close(self):
         try:
-            self.settle()  # a compaction running in the background finishes first
-            if self.rotating is not None and not self.readonly:
-                with self.lock:  # one that failed (a full disk) is tried once more
-                    job = self._start_compaction(background=False)
-                    job.write()
-                    self._finish(job)
+            with self.lock:
+                # one still running (Store.close waits for it first) or one that failed (a
+                # full disk) is written here once more, so that a clean stop leaves two files
+                self._cancel_background()
+                if self.rotating is not None and not self.readonly:
+                    self._start_compaction(background=False).write()
         except Exception as e:  # noqa: BLE001 - the journal holds every write regardless
             log.warning("compaction at close: %r", e)
         if self.journal is not None:
@@ -793,11 +791,11 @@ class JournalStorage(Storage):
     def _compact_in_background(self, job):
         job.write()
         with self.lock:
-            self._finish(job)
+            self._finish(job)  # a failure is reported here (a success already was, in place)
 
     def _finish(self, job):
-        """Under the lock, once `job` has written its snapshot (or failed): the next journal
-        becomes journal.ldb. Whoever comes first (the job's thread, settle) does it."""
+        """Under the lock, once `job` has put its snapshot in place (or failed): the next
+        journal becomes journal.ldb. Idempotent: the first call does it."""
         if self.compaction is not job:
             return
         self.compaction = None
@@ -825,9 +823,16 @@ class JournalStorage(Storage):
         else:
             log.error("compaction failed: %r; the journal keeps every write", job.error)
 
+    def _cancel_background(self):
+        """Under the lock: a compaction running in the background stops at its next chunk and
+        never puts its snapshot in place (a compaction in the foreground replaces it)."""
+        job, self.compaction = self.compaction, None
+        if job is not None:
+            job.cancelled = True
+
     def settle(self):
-        """Wait until no compaction runs in the background (from any thread, holding the
-        store's lock or not: the job needs the lock only after its snapshot is written)."""
+        """Wait until no compaction runs in the background. Never call it holding the store's
+        lock: the compaction takes it for each chunk it reads."""
         job = self.compaction
         if job is None:
             return
@@ -845,7 +850,7 @@ class JournalStorage(Storage):
         snapshot). The journal is never missing. A failure (disk full) leaves the old pair.
         """
         with self.lock:
-            self.settle()
+            self._cancel_background()  # this one writes everything it would have
             # the versions the old journal holds go into the history files first (fsynced)
             self.history.flush()
             generation = self.journal.generation + 1
@@ -907,18 +912,22 @@ class _Compaction:
         last = storage.history.last_id
         self.extra = {"history_last": last} if last else None
         self.written = threading.Event()
+        self.cancelled = False  # set under the lock (storage._cancel_background)
         self.error = None
         self.size = None
 
     def tables(self):
         return {name: {"next_id": next_id, "docs": [] if name == HISTORY else
-                       _ChunkedTable(self.storage, name, next_id)}
+                       _ChunkedTable(self, name, next_id)}
                 for name, next_id in self.next_ids.items()}
 
     def write(self):
+        """Write the snapshot; under the lock, put it in place and switch journals."""
         try:
-            self.size = write_snapshot(self.path, self.tables(), SCHEMA, self.generation,
-                                       self.extra)
+            write_snapshot(self.path, self.tables(), SCHEMA, self.generation, self.extra,
+                           place=self._place)
+        except _Cancelled as e:
+            self.error = e  # the temporary file's name is the foreground compaction's now
         except BaseException as e:  # noqa: BLE001 - reported by _finish, under the lock
             self.error = e
             try:
@@ -928,18 +937,33 @@ class _Compaction:
         finally:
             self.written.set()
 
+    def _place(self, tmp, path):
+        with self.storage.lock:
+            if self.cancelled:
+                raise _Cancelled()
+            os.replace(tmp, path)
+            fsync_dir(os.path.dirname(path))
+            self.size = os.path.getsize(path)
+            self.storage._finish(self)
+
+
+class _Cancelled(Exception):
+    """A compaction in the background gave way to one in the foreground."""
+
 
 class _ChunkedTable:
     """A table's documents in id order, read a chunk at a time under the store's lock
     (journal.write_snapshot takes any object with `chunks`)."""
 
-    def __init__(self, storage, name, next_id):
-        self.storage, self.name, self.next_id = storage, name, next_id
+    def __init__(self, job, name, next_id):
+        self.job, self.name, self.next_id = job, name, next_id
 
     def chunks(self, size):
-        storage = self.storage
+        storage = self.job.storage
         for start in range(1, self.next_id, size):
             with storage.lock:
+                if self.job.cancelled:
+                    raise _Cancelled()
                 docs = storage.tables.get(self.name) or {}
                 found = [(i, docs[i]) for i in range(start, min(start + size, self.next_id))
                          if i in docs]

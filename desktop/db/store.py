@@ -146,6 +146,7 @@ class Store:
 
     def close(self):
         """Close the journal and free the lock; closing twice is harmless."""
+        self.storage.settle()  # a compaction in the background finishes (it needs the lock)
         with self.lock:
             self.db.close()
             handle, self._lock_handle = self._lock_handle, None

@@ -12,7 +12,7 @@ import pytest
 
 from desktop.core.repair import repair_folder
 from desktop.db import CorruptFile, Store
-from desktop.db.storage import NEXT_JOURNAL
+from desktop.db.storage import NEXT_JOURNAL, _Cancelled
 
 
 @pytest.fixture
@@ -65,8 +65,7 @@ def test_writes_during_a_compaction_go_to_the_next_journal_and_survive(folder, t
     table.insert({"i": "during"})
     table.update({"text": "changed"}, doc_ids=[3])
     table.remove(doc_ids=[4])
-    job.write()  # what the thread does
-    store.storage._finish(job)
+    job.write()  # what the thread does: the snapshot, then journals switched
     assert not (folder / NEXT_JOURNAL).exists()
     assert generation(folder) == generation(folder, "journal.ldb") == before + 1
     table.insert({"i": "after"})
@@ -90,7 +89,6 @@ def test_killed_before_the_snapshot_is_written_opens_whole(folder, tmp_path):
     expected = contents(store)
     killed = copy_of(folder, tmp_path, "killed")
     job.write()
-    store.storage._finish(job)
     store.close()
 
     reopened = open_store(killed)
@@ -108,21 +106,26 @@ def test_killed_before_the_snapshot_is_written_opens_whole(folder, tmp_path):
 
 def test_killed_between_snapshot_and_journal_switch_opens_whole(folder, tmp_path):
     """snapshot.ldb (new), journal.ldb (old, stale), journal-next.ldb: the next journal is
-    replayed on the new snapshot and renamed over journal.ldb."""
+    replayed on the new snapshot and renamed over journal.ldb. (The two renames happen one
+    after the other under the lock; the files between them are put together from the states
+    before and after.)"""
     store = open_store(folder)
     job = started(store)
     store.table("t").insert({"i": "during"})
+    old_journal = (folder / "journal.ldb").read_bytes()
     job.write()
     store.table("t").update({"text": "late"}, doc_ids=[2])
     expected = contents(store)
     killed = copy_of(folder, tmp_path, "killed")
-    store.storage._finish(job)
     store.close()
+    (killed / NEXT_JOURNAL).write_bytes((killed / "journal.ldb").read_bytes())
+    (killed / "journal.ldb").write_bytes(old_journal)
 
     reopened = open_store(killed)
     assert contents(reopened) == expected
     assert not (killed / NEXT_JOURNAL).exists()
     assert generation(killed) == generation(killed, "journal.ldb")
+    assert "finished the switch" in " ".join(reopened.storage.recovered)
     reopened.close()
 
 
@@ -133,7 +136,6 @@ def test_read_only_open_of_an_unfinished_compaction_changes_nothing(folder, tmp_
     expected = contents(store)
     killed = copy_of(folder, tmp_path, "killed")
     job.write()
-    store.storage._finish(job)
     store.close()
     before = files(killed)
     reader = open_store(killed, readonly=True)
@@ -148,7 +150,6 @@ def test_stale_or_torn_next_journal_is_set_aside(folder, tmp_path):
     store.table("t").insert({"i": "during"})
     stale = (folder / NEXT_JOURNAL).read_bytes()
     job.write()
-    store.storage._finish(job)
     store.compact()  # the snapshot is two generations on: the old next journal is stale
     expected = contents(store)
     store.close()
@@ -173,7 +174,6 @@ def test_next_journal_that_does_not_fit_is_refused(folder, tmp_path):
     old_snapshot = (folder / "snapshot.ldb").read_bytes()
     killed = copy_of(folder, tmp_path, "killed")
     job.write()
-    store.storage._finish(job)
     store.compact()
     store.close()
 
@@ -201,7 +201,7 @@ def test_a_failed_compaction_is_tried_again_and_loses_nothing(folder, tmp_path):
     (folder / "snapshot.ldb.tmp").mkdir()
     job.write()
     assert isinstance(job.error, OSError)
-    store.storage._finish(job)
+    store.storage._finish(job)  # what the thread does after a failure: reported
     assert (folder / NEXT_JOURNAL).exists() and store.storage.rotating
     store.table("t").insert({"i": "meanwhile"})
     expected = contents(store)
@@ -212,7 +212,7 @@ def test_a_failed_compaction_is_tried_again_and_loses_nothing(folder, tmp_path):
     with store.lock:
         job = store.storage._start_compaction(background=False)
     job.write()
-    store.storage._finish(job)
+    assert job.error is None
     assert not (folder / NEXT_JOURNAL).exists() and store.storage.rotating is None
     store.close()
     store = open_store(folder)
@@ -255,6 +255,28 @@ def test_threshold_starts_a_compaction_in_the_background(folder, monkeypatch):
     store.close()
 
 
+def test_a_compaction_in_the_foreground_replaces_one_in_the_background(folder, tmp_path):
+    """compact() while a compaction writes in the background (or holding the lock, as close
+    does): the background one stops at its next chunk and never puts its file in place."""
+    store = open_store(folder)
+    job = started(store, rows=5000)
+    chunks = job.tables()["t"]["docs"].chunks(100)
+    next(chunks)  # it has begun reading
+    store.table("t").insert({"i": "during"})
+    with store.lock:
+        store.compact()
+    with pytest.raises(_Cancelled):
+        next(chunks)
+    job.write()
+    assert job.error is not None and store.storage.rotating is None
+    assert not (folder / NEXT_JOURNAL).exists()
+    expected = contents(store)
+    store.close()
+    store = open_store(folder)
+    assert contents(store) == expected and len(expected) == 5001
+    store.close()
+
+
 def test_repair_keeps_the_writes_of_the_next_journal(folder, tmp_path):
     """A compaction was writing its snapshot when LabelDesk ended, and a record of journal.ldb
     was damaged since: repair keeps the other records of both journals."""
@@ -265,7 +287,6 @@ def test_repair_keeps_the_writes_of_the_next_journal(folder, tmp_path):
     expected = contents(store)
     killed = copy_of(folder, tmp_path, "killed")
     job.write()
-    store.storage._finish(job)
     store.close()
     journal = (killed / "journal.ldb").read_bytes()
     at = journal.index(b'"damaged"')
