@@ -30,8 +30,9 @@ from desktop.ml.client import MLApi
 log = logging.getLogger("labeldesk.assistants")
 
 START_TIMEOUT = float(os.environ.get("LABELDESK_ASSISTANTS_START", 60))
-THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                  "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT", "MKL_NUM_THREADS",
+                                  "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                                  "VECLIB_MAXIMUM_THREADS")}
 SCAN_BATCH = 200
 WAIT = float(os.environ.get("ML_ACTION_WAIT", 30))  # a job's answer waits this long for it
 
