@@ -164,6 +164,23 @@ class ScanJob:
                 "url": f"/api/assistants/jobs/{self.id}"}
 
 
+class InstallJob:
+    """An assistant pack being installed (pip, offline) in the background."""
+
+    def __init__(self, job_id, name, manifest):
+        self.id, self.name, self.manifest = job_id, name, manifest
+        self.status, self.stage, self.error, self.installed = "queued", "checked", None, []
+        self.created_at, self.finished_at, self.seconds = clock.iso(), None, None
+        self.done = threading.Event()
+
+    def as_json(self):
+        return {"id": self.id, "kind": "install", "pack": self.name, "status": self.status,
+                "stage": self.stage, "extras": self.manifest.get("extras") or [],
+                "files": len(self.manifest["files"]), "installed": self.installed,
+                "error": self.error, "seconds": self.seconds, "created_at": self.created_at,
+                "finished_at": self.finished_at, "url": f"/api/assistants/jobs/{self.id}"}
+
+
 class Assistants:
     def __init__(self, core):
         self.core = core
@@ -374,6 +391,50 @@ class Assistants:
         self.scans[job.id] = job
         threading.Thread(target=self._scan, args=(job, ids, fit), daemon=True,
                          name=f"labeldesk-duplicates-{job.id}").start()
+        return job
+
+    def install_pack(self, source, name):
+        """Check an uploaded assistant pack (a seekable file) now — a bad one is a 400 — and
+        install it with pip, offline, in the background: an InstallJob. The worker is then
+        stopped, and started again (with the new packages) on the next use."""
+        from desktop.assistants import pack
+        reason = pack.frozen()
+        if reason:
+            raise ValidationError({"file": [reason]})
+        if any(isinstance(j, InstallJob) and not j.done.is_set() for j in self.scans.values()):
+            raise ValidationError({"file": ["An assistant pack is being installed already."]})
+        tmp = os.path.join(str(getattr(self.core.settings, "data_dir", "")), "tmp")
+        folder = tempfile.mkdtemp(prefix="labeldesk-pack-",
+                                  dir=tmp if os.path.isdir(tmp) else None)
+        try:
+            manifest = pack.unpack(source, folder)
+        except (pack.PackError, OSError) as e:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ValidationError({"file": [str(e)]})
+        job = InstallJob(next(self._scan_ids), os.path.basename(name or "pack.zip")[:200],
+                         manifest)
+        self.scans[job.id] = job
+
+        def run():
+            started = time.perf_counter()
+            job.status, job.stage = "running", "installing"
+            try:
+                answer = pack.install_unpacked(folder, manifest)
+                job.installed, job.status, job.stage = answer["installed"], "completed", "done"
+                self.worker.stop()  # its next start imports what was just installed
+                self._info, self._fits = (None, None), {}
+            except pack.PackError as e:
+                job.status, job.error = "failed", str(e)
+            except Exception as e:  # a bug: the install fails, labeling goes on
+                log.exception("installing the assistant pack %s", job.name)
+                job.status, job.error = "failed", f"{type(e).__name__}: {e}"
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+                job.seconds = round(time.perf_counter() - started, 3)
+                job.finished_at = clock.iso()
+                job.done.set()
+
+        threading.Thread(target=run, daemon=True, name=f"labeldesk-pack-{job.id}").start()
         return job
 
     def job(self, job_id):
