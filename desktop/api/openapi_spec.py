@@ -309,6 +309,16 @@ SCHEMAS = {
                          "url": STR}, ["id", "status", "total", "processed", "url"],
                         description="Predicting all tasks (an ML job) or scanning for "
                                     "near-duplicates; poll `url` for progress."),
+    "AssistantInstall": obj({
+        "id": INT, "kind": {"type": "string", "enum": ["install"]}, "pack": STR,
+        "status": {"type": "string", "enum": ["queued", "running", "completed", "failed"]},
+        "stage": STR, "extras": array(STR), "files": INT, "installed": array(STR),
+        "total": INT, "processed": INT, "error": nullable(STR), "seconds": nullable(NUM),
+        "created_at": STR, "finished_at": nullable(STR), "url": STR},
+        ["id", "kind", "status", "total", "processed", "url"], description=(
+            "An assistant pack being installed: `extras` (entities, mask), `files` (its "
+            "wheels), `installed` (the requirements pip installed, once completed); poll `url`."
+            " The assistants' worker starts again, with them, on its next use.")),
     "BackupList": obj({"folder": STR, "keep": INT, "backups": array(ref("Backup"))},
                       ["folder", "keep", "backups"]),
     "TrashItem": obj({
@@ -400,6 +410,7 @@ QUERY = {
     "mode": STR, "label_config": STR, "q": STR, "raw": BOOL, "error": STR,
     "interaction": STR, "organization-only": BOOL, "contributed_to_projects": BOOL,
     "annotation": ID, "created_at_from": DATE, "created_at_to": DATE,
+    "name": {"type": "string", "description": "the uploaded file's name (a raw body's)"},
 }
 PATH = {
     "kind_type": {"type": "string", "enum": sorted(STORAGE_TYPES)},
@@ -836,8 +847,12 @@ OPERATIONS += [
     ("POST", "/api/assistants/{name}/predict", "Assistants",
      "Predict every task of the project with the assistant (a job with progress)",
      dict(body="AssistantSwitch", ok=(200, "AssistantJob"))),
-    ("GET", "/api/assistants/jobs/{job_id}", "Assistants", "A near-duplicates scan's progress",
-     dict(ok=(200, "AssistantJob"))),
+    ("POST", "/api/assistants/install", "Assistants",
+     "Install the heavy assistants offline from a pack file (`make assistant-pack`): checked "
+     "now (a bad one is a 400), installed by pip from its wheels alone in the background",
+     dict(q=("name",), body="zip", ok=(201, "AssistantInstall"))),
+    ("GET", "/api/assistants/jobs/{job_id}", "Assistants",
+     "A near-duplicates scan's or a pack install's progress", dict(ok=(200, "AssistantJob"))),
     ("GET", "/api/ui/backups", "UI", "The backups of the data", dict(ok=(200, "BackupList"))),
     ("POST", "/api/ui/backups", "UI", "Back up the data now", dict(ok=(201, "Backup"))),
     ("POST", "/api/ui/backups/restore", "UI",

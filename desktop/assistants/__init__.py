@@ -36,6 +36,7 @@ the worker and the assistant modules import nothing of LabelDesk above desktop.l
 """
 
 import importlib
+import importlib.util
 
 REGISTRY = ("ocr", "entities", "teach", "mask", "duplicates")
 
@@ -64,6 +65,15 @@ class Missing(Exception):
     def __init__(self, name, needs, why=""):
         super().__init__(f"not installed: {needs}")
         self.name, self.needs, self.why = name, needs, why
+
+
+def findable(name):
+    """Whether the module `name` could be imported, without importing it (spaCy takes 2 s):
+    an assistant's missing() asks it of its heavy packages."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def module(name):

@@ -12,6 +12,7 @@ in docs/adr/0014-assistant-models.md.
 
 import re
 
+from desktop.assistants import findable
 from desktop.assistants.results import config_of, controls_of, objects_of, prediction, region_id
 
 NAME = "entities"
@@ -90,6 +91,15 @@ def fits(label_config):
             return {"from_name": control.name, "to_name": to_name, "data_key": data_key,
                     "labels": list(control.labels),
                     "label_map": default_label_map(control.labels), "tags": [control.name]}
+    return None
+
+
+def missing():
+    """What is not installed (spaCy, its English pipeline), said before anyone turns it on."""
+    if not findable("spacy"):
+        return "spaCy is not installed"
+    if not any(findable(name) for name in PIPELINES):
+        return "spaCy's English pipeline is not installed"
     return None
 
 

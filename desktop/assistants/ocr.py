@@ -164,6 +164,15 @@ def find_program():
     return found, None, None
 
 
+def missing():
+    """Tesseract not found (the program), said before anyone turns OCR on."""
+    try:
+        find_program()
+    except RuntimeError as exc:
+        return str(exc)
+    return None
+
+
 def load():
     """Tesseract: its library in this process where one loads (not for $LABELDESK_TESSERACT, a
     program chosen, nor with LABELDESK_OCR_ENGINE=program), else its program."""

@@ -177,6 +177,8 @@ class InstallJob:
         return {"id": self.id, "kind": "install", "pack": self.name, "status": self.status,
                 "stage": self.stage, "extras": self.manifest.get("extras") or [],
                 "files": len(self.manifest["files"]), "installed": self.installed,
+                "total": len(self.manifest["files"]),
+                "processed": len(self.manifest["files"]) if self.status == "completed" else 0,
                 "error": self.error, "seconds": self.seconds, "created_at": self.created_at,
                 "finished_at": self.finished_at, "url": f"/api/assistants/jobs/{self.id}"}
 

@@ -296,6 +296,29 @@ def test_a_missing_package_is_reported_and_labeling_goes_on(make_live, tmp_path,
     assert api.get(f"/api/projects/{project}/next").status_code == 200
 
 
+def test_missing_heavy_packages_are_said_before_turning_on(make_live, tmp_path, monkeypatch):
+    """Without spaCy and OpenCV (hidden from the worker, as on a machine without them) the list
+    says so with what to install — not only once a prediction fails — and enable is a 400;
+    labeling goes on."""
+    import assistanthelp as h
+    import packhelp
+    packhelp.hide_from_worker(tmp_path / "hidden", monkeypatch, "cv2", "spacy")
+    api = make_live().api
+    ner = api.project(label_config=h.NER_CONFIG)["id"]
+    brush = api.project(label_config=h.BRUSH_CONFIG)["id"]
+    entities, mask = by_name(api, ner)["entities"], by_name(api, brush)["mask"]
+    assert not entities["installed"] and entities["error"] == "spaCy is not installed"
+    assert "labeldesk[entities]" in entities["needs"]
+    assert not mask["installed"] and mask["error"] == "OpenCV is not installed"
+    assert "labeldesk[mask]" in mask["needs"]
+    for name, project in (("entities", ner), ("mask", brush)):
+        refused = api.post(f"/api/assistants/{name}/enable", json={"project": project})
+        assert refused.status_code == 400 and "not installed" in refused.text
+    assert by_name(api, ner)["teach"]["installed"]  # the light ones are unaffected
+    answer = api.post(f"/api/projects/{ner}/import", json=[{"text": "Paris"}])
+    assert answer.status_code == 201
+
+
 def test_the_worker_answers_labeldesk_only(api, server):
     """Other local programs (no secret) and web pages (Origin, DNS rebinding: a foreign Host)
     are refused; LabelDesk's own calls carry the secret."""
@@ -329,3 +352,58 @@ def test_a_backend_given_another_url_is_the_users_own_from_then_on(api, server):
     # another address: LabelDesk no longer sends it to its worker (nothing listens there)
     answer = api.patch(f"/api/ml/{backend_id}", json={"url": "http://127.0.0.1:9/"})
     assert answer.status_code == 400 and "Can't connect" in answer.text
+
+
+def test_a_pack_installs_from_the_app_offline(api, server, tmp_path, monkeypatch):
+    """An assistant pack uploaded to POST /api/assistants/install (the Assistants page's
+    "Install from a pack file…", the window's native dialog behind it) is checked at once, then
+    installed by pip from its wheels alone, the registry unreachable (here into a folder of its
+    own, not the tests' environment); the worker starts again, with it, on the next use. Bad
+    packs are a 400 in Label Studio's envelope, and nothing of theirs is run."""
+    import packhelp
+    from desktop.assistants import pack
+
+    path = packhelp.make_pack(tmp_path, value=5)
+    real = pack.pip_command
+    monkeypatch.setattr(pack, "pip_command", lambda python=None, target=None: real(
+        python, tmp_path / "site"))
+    for key, value in packhelp.NO_NETWORK.items():
+        monkeypatch.setenv(key, value)
+    project = text_project(api, ["one"])
+    by_name(api, project)  # the worker runs
+    worker = server.app.assistants.worker
+    starts = worker.starts
+    with open(path, "rb") as f:
+        answer = api.post("/api/assistants/install",
+                          files={"file": ("dummy-pack.zip", f, "application/zip")})
+    assert answer.status_code == 201, answer.text
+    job = answer.json()
+    assert (job["kind"], job["pack"], job["files"]) == ("install", "dummy-pack.zip", 1)
+    done = wait_job(api, job["url"])
+    assert done["status"] == "completed", done
+    assert done["installed"] == [packhelp.REQUIREMENT] and done["processed"] == 1
+    installed = tmp_path / "site" / "labeldesk_pack_dummy" / "__init__.py"
+    assert installed.read_text() == "VALUE = 5\n"
+    assert not worker.alive()
+    assert by_name(api, project)["teach"]["installed"]
+    assert worker.starts == starts + 1
+
+    with open(path, "rb") as f:  # the pack as the body
+        again = api.post("/api/assistants/install?name=again.zip", data=f.read(),
+                         headers={"Content-Type": "application/zip"})
+    assert again.status_code == 201 and again.json()["pack"] == "again.zip"
+    assert wait_job(api, again.json()["url"])["status"] == "completed"
+
+    def refused(body, says):
+        answer = api.post("/api/assistants/install", data=body,
+                          headers={"Content-Type": "application/zip"})
+        assert answer.status_code == 400, answer.text
+        assert says in answer.json()["validation_errors"]["file"][0]
+    refused(b"not a zip", "not an assistant pack")
+    evil = packhelp.rewrite(path, tmp_path / "evil.zip", extra={"../../x.whl": b"x"})
+    refused(evil.read_bytes(), "don't match its manifest")
+    script = packhelp.rewrite(path, tmp_path / "script.zip", extra={"setup.py": b"boom"})
+    refused(script.read_bytes(), "don't match its manifest")
+    empty = api.post("/api/assistants/install")
+    assert empty.status_code == 400 and "assistant pack" in empty.text
+    assert not (tmp_path / "x.whl").exists()

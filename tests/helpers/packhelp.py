@@ -11,9 +11,10 @@ from desktop.assistants import pack
 
 NAME, VERSION = "labeldesk_pack_dummy", "1.0"
 REQUIREMENT = "labeldesk-pack-dummy==1.0"
-# Any attempt to reach a registry goes to a closed port and fails.
+# Any attempt to reach a registry goes to a closed port and fails (loopback: our own server).
 NO_NETWORK = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
               "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+              "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost",
               "PIP_INDEX_URL": "http://127.0.0.1:9/simple"}
 
 
@@ -66,3 +67,17 @@ def rewrite(source, target, manifest=None, extra=None, drop=(), replace=None):
 def manifest_of(path):
     with zipfile.ZipFile(path) as z:
         return json.loads(z.read("manifest.json"))
+
+
+def hide_from_worker(folder, monkeypatch, *modules):
+    """The assistants' worker (started from now on) finds none of `modules`: a sitecustomize
+    on its PYTHONPATH that makes them unfindable, as on a machine without them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import sys\n\n\n"
+        "class Hidden:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {tuple(modules)!r}:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n\n\n"
+        "sys.meta_path.insert(0, Hidden())\n")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
