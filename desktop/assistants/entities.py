@@ -53,6 +53,11 @@ SYNONYMS = {
 _TEXT_TAGS = ("Text",)
 
 
+# predict() answers in the project's labels, following fit["label_map"] (the worker's map,
+# which starts from default_label_map and takes the user's on top): nothing to rename after it.
+MAPS_LABELS = True
+
+
 def _norm(name):
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -89,7 +94,7 @@ def fits(label_config):
             if not control.labels:
                 continue
             return {"from_name": control.name, "to_name": to_name, "data_key": data_key,
-                    "labels": list(control.labels),
+                    "labels": list(control.labels), "model_labels": list(SPACY_LABELS),
                     "label_map": default_label_map(control.labels), "tags": [control.name]}
     return None
 

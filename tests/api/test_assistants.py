@@ -296,6 +296,39 @@ def test_a_missing_package_is_reported_and_labeling_goes_on(make_live, tmp_path,
     assert api.get(f"/api/projects/{project}/next").status_code == 200
 
 
+def test_entities_through_the_worker_use_the_templates_labels(api):
+    """Named entities on Label Studio's NER template, through the worker and an ML backend:
+    spaCy's PERSON, GPE, ORG, NORP land on the template's PER, LOC, ORG, MISC (the module's own
+    map, not only labels equal by name), at the editor's offsets; a user's label map goes over
+    it; the page's label map lists spaCy's labels."""
+    import assistanthelp as h
+    text, spans = h.entity_text()
+    project = api.project(label_config=h.NER_CONFIG)["id"]
+    api.post(f"/api/projects/{project}/import", json=[{"text": text}])
+    item = by_name(api, project)["entities"]
+    assert "PERSON" in item["fits"]["model_labels"] and "GPE" in item["fits"]["model_labels"]
+    assert api.post("/api/assistants/entities/enable", json={"project": project}) \
+        .status_code == 200
+    job = api.post("/api/assistants/entities/predict", json={"project": project}).json()
+    assert wait_job(api, job["url"])["status"] == "completed"
+    [task] = api.get(f"/api/projects/{project}/tasks").json()
+    [prediction] = task["predictions"]
+    found = {(r["value"]["start"], r["value"]["end"], r["value"]["text"],
+              r["value"]["labels"][0]) for r in prediction["result"]}
+    assert len(found & set(spans)) >= 0.9 * len(spans), (set(spans) - found)
+    assert {"PER", "LOC", "ORG"} <= {label for *_, label in found}
+
+    assert api.post("/api/assistants/entities/enable", json={
+        "project": project, "label_map": {"GPE": "MISC"}}).status_code == 200
+    api.post(f"/api/projects/{project}/import", json=[{"text": text}])  # predicted anew
+    job = api.post("/api/assistants/entities/predict", json={"project": project}).json()
+    assert wait_job(api, job["url"])["predictions"] == 1
+    new = max(api.get(f"/api/projects/{project}/tasks").json(), key=lambda t: t["id"])
+    labels = {r["value"]["text"]: r["value"]["labels"][0]
+              for r in new["predictions"][0]["result"]}
+    assert labels["Paris"] == "MISC" and labels["Angela Merkel"] == "PER"
+
+
 def test_missing_heavy_packages_are_said_before_turning_on(make_live, tmp_path, monkeypatch):
     """Without spaCy and OpenCV (hidden from the worker, as on a machine without them) the list
     says so with what to install — not only once a prediction fails — and enable is a 400;
