@@ -293,7 +293,8 @@ def per_item(seconds, count, what):
     """The time per item of a whole run, for the table's compare column."""
     if not seconds or not count:
         return None
-    return f"{1000 * seconds / count:.2f} ms a {what}"
+    article = "an" if what[0] in "aeiou" else "a"
+    return f"{1000 * seconds / count:.2f} ms {article} {what}"
 
 
 def client_url(client):

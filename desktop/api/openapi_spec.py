@@ -293,14 +293,15 @@ SCHEMAS = {
         "title": STR, "version": STR, "installed": BOOL, "light": BOOL, "interactive": BOOL,
         "needs": STR, "error": nullable(STR), "fits": nullable(OBJ), "enabled": BOOL,
         "ml_backend": nullable(INT), "label_map": nullable(OBJ), "stats": nullable(OBJ),
-        "scan": nullable(OBJ)},
+        "scan": nullable(OBJ), "pack": BOOL},
         ["name", "title", "version", "installed", "light", "needs", "fits", "enabled"],
         description=(
             "A built-in assistant for one project: whether it is installed (`needs`: what to "
             "install when not), `fits`: the tags of the project's config it fills (null: "
             "none), `enabled`: on for the project (`ml_backend`: its ML backend). Teach mode "
             "adds `stats` (labels seen, progressive-validation accuracy); near-duplicates "
-            "`scan` (when, how many found).")),
+            "`scan` (when, how many found). `pack`: missing, and installable here from an "
+            "assistant pack (POST /api/assistants/install; not in a packaged LabelDesk).")),
     "AssistantSwitch": obj({"project": ID, "label_map": obj(additionalProperties=STR)},
                            ["project"], description=(
                                "`label_map`: {model label: the project's label}, where they "

@@ -197,6 +197,7 @@ class Assistants:
         self.stats = {}  # project id -> teach mode's stats, from its last answer
         self.scans = {}
         self._scan_ids = itertools.count(1)
+        self._installing = threading.Lock()  # one assistant pack at a time
         self.ml.local_server = self._server_of
         self.ml.events.on_answer.append(self._answered)
         with self.r.lock:
@@ -256,9 +257,12 @@ class Assistants:
             project = dict(self.core.projects.get(project_id))
         info, fits = self.info(), self.fits(project["label_config"])
         backends = self._backends(project_id)
+        from desktop.assistants.pack import frozen
+        packs = frozen() is None  # this LabelDesk can install an assistant pack
         out = []
         for name in REGISTRY:
             item = dict(info[name])
+            item["pack"] = packs and not item.get("light") and not item.get("installed")
             fit = fits.get(name)
             item["fits"] = fit if isinstance(fit, dict) and "error" not in fit else None
             backend = backends.get(name)
@@ -403,16 +407,20 @@ class Assistants:
         reason = pack.frozen()
         if reason:
             raise ValidationError({"file": [reason]})
-        if any(isinstance(j, InstallJob) and not j.done.is_set() for j in self.scans.values()):
+        if not self._installing.acquire(blocking=False):  # released when the job ends
             raise ValidationError({"file": ["An assistant pack is being installed already."]})
         tmp = os.path.join(str(getattr(self.core.settings, "data_dir", "")), "tmp")
-        folder = tempfile.mkdtemp(prefix="labeldesk-pack-",
-                                  dir=tmp if os.path.isdir(tmp) else None)
         try:
-            manifest = pack.unpack(source, folder)
-        except (pack.PackError, OSError) as e:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise ValidationError({"file": [str(e)]})
+            folder = tempfile.mkdtemp(prefix="labeldesk-pack-",
+                                      dir=tmp if os.path.isdir(tmp) else None)
+            try:
+                manifest = pack.unpack(source, folder)
+            except (pack.PackError, OSError) as e:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise ValidationError({"file": [str(e)]})
+        except BaseException:
+            self._installing.release()
+            raise
         job = InstallJob(next(self._scan_ids), os.path.basename(name or "pack.zip")[:200],
                          manifest)
         self.scans[job.id] = job
@@ -435,6 +443,7 @@ class Assistants:
                 job.seconds = round(time.perf_counter() - started, 3)
                 job.finished_at = clock.iso()
                 job.done.set()
+                self._installing.release()
 
         threading.Thread(target=run, daemon=True, name=f"labeldesk-pack-{job.id}").start()
         return job

@@ -6,6 +6,8 @@ missing package reported while labeling goes on, bad input answered 4xx."""
 
 import os
 import signal
+import sys
+import threading
 import urllib.parse
 
 import orjson
@@ -344,12 +346,20 @@ def test_missing_heavy_packages_are_said_before_turning_on(make_live, tmp_path, 
     assert "labeldesk[entities]" in entities["needs"]
     assert not mask["installed"] and mask["error"] == "OpenCV is not installed"
     assert "labeldesk[mask]" in mask["needs"]
+    assert entities["pack"] and mask["pack"]  # installable from an assistant pack
+    assert not by_name(api, ner)["teach"]["pack"]
     for name, project in (("entities", ner), ("mask", brush)):
         refused = api.post(f"/api/assistants/{name}/enable", json={"project": project})
         assert refused.status_code == 400 and "not installed" in refused.text
     assert by_name(api, ner)["teach"]["installed"]  # the light ones are unaffected
     answer = api.post(f"/api/projects/{ner}/import", json=[{"text": "Paris"}])
     assert answer.status_code == 201
+    # a packaged LabelDesk (its worker already running) offers no pack and refuses one
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert not by_name(api, ner)["entities"]["pack"]
+    refused = api.post("/api/assistants/install", data=packhelp.make_pack(tmp_path)
+                       .read_bytes(), headers={"Content-Type": "application/zip"})
+    assert refused.status_code == 400 and "packaged LabelDesk" in refused.text
 
 
 def test_the_worker_answers_labeldesk_only(api, server):
@@ -440,3 +450,19 @@ def test_a_pack_installs_from_the_app_offline(api, server, tmp_path, monkeypatch
     empty = api.post("/api/assistants/install")
     assert empty.status_code == 400 and "assistant pack" in empty.text
     assert not (tmp_path / "x.whl").exists()
+
+    # one pack at a time: a second one while pip runs is a 400
+    gate, real_install = threading.Event(), pack.install_unpacked
+    monkeypatch.setattr(pack, "install_unpacked",
+                        lambda *args, **kwargs: (gate.wait(30), real_install(*args, **kwargs))[1])
+    post = lambda: api.post("/api/assistants/install", data=path.read_bytes(),  # noqa: E731
+                            headers={"Content-Type": "application/zip"})
+    first = post()
+    assert first.status_code == 201
+    second = post()
+    assert second.status_code == 400 and "being installed already" in second.text
+    gate.set()
+    assert wait_job(api, first.json()["url"])["status"] == "completed"
+    third = post()
+    assert third.status_code == 201
+    assert wait_job(api, third.json()["url"])["status"] == "completed"

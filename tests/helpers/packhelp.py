@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 from desktop.assistants import pack
 
@@ -44,8 +45,9 @@ def make_wheel(folder, value=42):
 def make_pack(tmp_path, value=42):
     wheels = tmp_path / "wheels"
     make_wheel(wheels, value)
-    return pack.build(str(tmp_path / "dummy-pack.zip"), extras=("test",), wheels=str(wheels),
-                      requirements=[REQUIREMENT], log=lambda *a: None)
+    return Path(pack.build(str(tmp_path / "dummy-pack.zip"), extras=("test",),
+                           wheels=str(wheels), requirements=[REQUIREMENT],
+                           log=lambda *a: None))
 
 
 def rewrite(source, target, manifest=None, extra=None, drop=(), replace=None):

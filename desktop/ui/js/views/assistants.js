@@ -48,7 +48,7 @@ export async function render({content, query, stale}) {
     } catch (e) { clear(list, h("div.panel", h("div.setting", h("p.form-error", e.message)))); return; }
     if (stale()) return;
     clear(list, h("section.panel", {"aria-label": "Assistants"}, items.map(row)));
-    const missing = items.filter((item) => !item.installed && !item.light);
+    const missing = items.filter((item) => item.pack);
     clear(packPanel, missing.length ? h("section.panel", {"aria-label": "Install from a pack file"},
       h("div.setting", h("div.text",
         h("h3", "Install from a pack file"),
