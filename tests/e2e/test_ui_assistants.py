@@ -132,3 +132,31 @@ def test_missing_assistants_install_from_a_pack_file(ui, tmp_path, monkeypatch):
     page.get_by_text("Installed from dummy-pack.zip").wait_for(timeout=60_000)
     assert (tmp_path / "site" / "labeldesk_pack_dummy" / "__init__.py").is_file()
     assert not ui.errors, ui.errors
+
+
+def test_the_entities_label_map_shows_what_the_model_uses(ui):  # noqa: F811
+    """Named entities on Label Studio's NER template: the page's label map starts from what the
+    model uses (spaCy's PERSON -> PER, GPE -> LOC), and a change saved is the backend's."""
+    import assistanthelp as h
+    project = ui.api.project(title="NER", label_config=h.NER_CONFIG)["id"]
+    ui.api.post(f"/api/projects/{project}/import", json=[{"text": "Angela Merkel in Paris."}])
+    page = ui.sign_in().page
+    ui.go(f"/assistants?project={project}")
+    entities = page.locator("[data-assistant=entities]")
+    entities.wait_for()
+    entities.locator(".switch").click()
+    person = page.get_by_label("Project label for PERSON")
+    person.wait_for()
+    assert person.input_value() == "PER"
+    assert page.get_by_label("Project label for GPE").input_value() == "LOC"
+    assert page.get_by_label("Project label for DATE").input_value() == ""
+    page.get_by_label("Project label for GPE").select_option("MISC")
+    page.get_by_role("button", name="Save the label map").click()
+
+    def saved():
+        backends = ui.api.get(f"/api/ml?project={project}").json()
+        label_map = ((backends[0].get("extra_params") or {}).get("label_map") or {}) \
+            if backends else {}
+        return label_map if label_map.get("GPE") == "MISC" else None
+    assert wait_for(saved)["PERSON"] == "PER"
+    assert not ui.errors, ui.errors

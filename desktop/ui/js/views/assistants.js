@@ -148,7 +148,8 @@ export async function render({content, query, stale}) {
   }
 
   function labelMap(item, status) {
-    const current = item.label_map || {};
+    // what the model uses: the assistant's own map (spaCy's PERSON -> PER, ...) under the user's
+    const current = {...(item.fits.label_map || {}), ...(item.label_map || {})};
     const inputs = item.fits.model_labels.map((label) => {
       const select = h("select", {"aria-label": `Project label for ${label}`},
         h("option", {value: ""}, "—"),
