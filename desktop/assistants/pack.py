@@ -151,6 +151,8 @@ def unpack(pack, into):
                     and isinstance(entry.get("sha256"), str)):
                 raise PackError("its manifest names a file that is not a plain wheel")
             expected.add(f"wheels/{entry['name']}")
+        if len(expected) != len(files) + 1:
+            raise PackError("its manifest lists a wheel twice")
         if set(members) != expected:
             extra = sorted(set(members) - expected) or sorted(expected - set(members))
             raise PackError(f"its files don't match its manifest: {extra[0]!r}")

@@ -552,7 +552,7 @@ def cmd_assistants(args):
     try:
         answer = pack.install(args.pack, progress=lambda stage: print(f"  {stage}…",
                                                                        flush=True))
-    except pack.PackError as e:
+    except (pack.PackError, OSError) as e:
         sys.exit(f"labeldesk assistants install: {e}")
     print(f"Installed {', '.join(answer['installed'])} ({answer['files']} wheels). A running "
           "LabelDesk uses them once its assistants start again: restart LabelDesk, or install "

@@ -95,6 +95,7 @@ def broken_packs(tmp_path):
         (variant("extra-folder.zip", extra={"wheels/sub/x.whl": b""}), "don't match"),
         (variant("missing-wheel.zip", manifest=changed(files=[manifest["files"][0], other])),
          "don't match"),
+        (variant("twice.zip", manifest=changed(files=manifest["files"] * 2)), "twice"),
         (variant("damaged.zip", replace={wheel: data[:40] + bytes([data[40] ^ 1]) + data[41:]}),
          "damaged"),
         (variant("python.zip", manifest=changed(python="cp27")), "for Python cp27"),
