@@ -428,22 +428,26 @@ class Assistants:
         def run():
             started = time.perf_counter()
             job.status, job.stage = "running", "installing"
+            status, error, installed = "failed", None, []
             try:
-                answer = pack.install_unpacked(folder, manifest)
-                job.installed, job.status, job.stage = answer["installed"], "completed", "done"
+                installed = pack.install_unpacked(folder, manifest)["installed"]
                 self.worker.stop()  # its next start imports what was just installed
                 self._info, self._fits = (None, None), {}
+                status = "completed"
             except pack.PackError as e:
-                job.status, job.error = "failed", str(e)
+                error = str(e)
             except Exception as e:  # a bug: the install fails, labeling goes on
                 log.exception("installing the assistant pack %s", job.name)
-                job.status, job.error = "failed", f"{type(e).__name__}: {e}"
+                error = f"{type(e).__name__}: {e}"
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+                self._installing.release()  # before the job says it ended: the next may come
                 job.seconds = round(time.perf_counter() - started, 3)
                 job.finished_at = clock.iso()
+                job.installed, job.error = installed, error
+                job.stage = "done" if status == "completed" else "installing"
+                job.status = status
                 job.done.set()
-                self._installing.release()
 
         threading.Thread(target=run, daemon=True, name=f"labeldesk-pack-{job.id}").start()
         return job
