@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?=
 
-.PHONY: run serve test lint bench screenshots setup test-setup system clean fuzz assistants
+.PHONY: run serve test lint bench screenshots setup test-setup system clean fuzz assistants \
+	assistant-pack
 
 run: setup
 	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
@@ -47,6 +48,14 @@ test-setup: $(STAMP)
 # (click-to-mask); `make run` carries the light one (OCR: Tesseract), `make test` all of them.
 assistants: $(STAMP)
 	$(call steps,assistants)
+
+# The same heavy assistants as one file, for machines without the registry:
+# dist/labeldesk-assistants-entities-mask-<python>-<platform>.zip (their wheels and everything
+# they need, a checksummed manifest). Install it offline with `labeldesk assistants install
+# FILE` or from the app's Assistants page (desktop/assistants/pack.py).
+assistant-pack: $(STAMP)
+	@mkdir -p dist
+	$(BIN)/python -m desktop.assistants.pack build dist
 
 # System packages (python3-venv on Debian/Ubuntu); a no-op where they are present.
 system:

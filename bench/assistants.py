@@ -154,7 +154,8 @@ def duplicates_text(client, report, count, planted):
     found = marked(client, pid)
     hits = sum(1 for copy, original in copies.items() if found.get(ids[copy]))
     report.add("duplicates_text_s", f"near-duplicates in {count:,} texts: scan time",
-               job.get("seconds"), "s", target=30.0, detail=job)
+               job.get("seconds"), "s", target=30.0, detail=job,
+               compare=per_item(job.get("seconds"), count, "text"))
     report.add("duplicates_text_found", f"planted near-duplicate texts found (of {planted})",
                hits, "", target=planted, op=">=")
     client.request("DELETE", f"/api/projects/{pid}")
@@ -188,7 +189,8 @@ def duplicates_images(client, report, count, planted, folder):
     found = marked(client, pid)
     hits = sum(1 for copy in copies if found.get(ids[copy]))
     report.add("duplicates_images_s", f"near-duplicates in {count:,} images (160x120 JPEG): "
-               "scan time", job.get("seconds"), "s", target=30.0, detail=job)
+               "scan time", job.get("seconds"), "s", target=30.0, detail=job,
+               compare=per_item(job.get("seconds"), count, "image"))
     report.add("duplicates_images_found", f"planted near-duplicate images found (of {planted})",
                hits, "", target=planted, op=">=")
     client.request("DELETE", f"/api/projects/{pid}")
@@ -281,9 +283,18 @@ def saves_while_predicting(client, report, tasks, saves):
                f"{tasks:,} tasks, p95 ({len(times)} saves)", stats["p95"], "ms", target=50.0,
                detail=stats)
     report.add("predict_all_s", f"teach mode: predict all {tasks:,} tasks",
-               seconds_between(final), "s", detail=final)
+               seconds_between(final), "s", detail=final,
+               compare=per_item(seconds_between(final), tasks, "task"))
     other.close()
     client.request("DELETE", f"/api/projects/{pid}")
+
+
+def per_item(seconds, count, what):
+    """The time per item of a whole run, for the table's compare column."""
+    if not seconds or not count:
+        return None
+    article = "an" if what[0] in "aeiou" else "a"
+    return f"{1000 * seconds / count:.2f} ms {article} {what}"
 
 
 def client_url(client):

@@ -51,13 +51,19 @@ def timed(call, repeat):
 
 def bench_ocr(report, repeat, work):
     model = ocr.load()
+    threads = model.library.thread_limit() if model.library else "1 (OMP_THREAD_LIMIT)"
     report.note(f"OCR: {model.version()}, English data "
-                f"{_tessdata_size() or '?'} MB, OMP_THREAD_LIMIT=1")
+                f"{_tessdata_size() or '?'} MB, OpenMP thread limit {threads}")
     fit = ocr.fits(h.OCR_CONFIG)
+    program = ocr.Tesseract(*ocr.find_program())  # the command-line program, for comparison
     for name, dense in (("page", False), ("dense page", True)):
         path = os.path.join(work, f"{name.replace(' ', '-')}.png")
         words = _dense_page(path) if dense else h.render_page(path)
         task = {"id": 1, "local_files": {"ocr": path}}
+        if model.library is not None:
+            wall, cpu, _ = timed(lambda path=path: program.tsv(path, "eng", 3), repeat)
+            report.add(f"ocr_{name}_program_s", f"OCR: a {name}, the tesseract program "
+                       "(a process a page)", wall, "s", compare=f"CPU {cpu:.2f} s")
 
         def read(task=task):
             model.pages.clear()

@@ -4,7 +4,7 @@
 
 from bottle import request
 
-from desktop.api.web import path_id, query_int, read_object
+from desktop.api.web import created, path_id, query, query_int, read_object
 from desktop.core.errors import ValidationError
 
 
@@ -46,6 +46,20 @@ def install(app, core):
     @app.post("/api/assistants/<name>/predict")
     def predict_all(name):
         return assistants.predict_all(name, project_of(read_object()))
+
+    @app.post("/api/assistants/install")
+    def install_pack():
+        """An assistant pack (make assistant-pack), as a multipart 'file' or the body: checked
+        now, installed offline in the background (a job)."""
+        upload = request.files.get("file")
+        if upload is None and len(request.files) == 1:
+            upload = next(iter(request.files.values()))
+        if upload is None and not request.content_length:
+            raise ValidationError({"file": ["Send the assistant pack (.zip) as the body or as "
+                                            "a multipart 'file'."]})
+        source = upload.file if upload is not None else request.body
+        name = upload.raw_filename if upload is not None else query("name")
+        return created(assistants.install_pack(source, name).as_json())
 
     @app.get("/api/assistants/jobs/<job_id>")
     def job(job_id):

@@ -293,14 +293,15 @@ SCHEMAS = {
         "title": STR, "version": STR, "installed": BOOL, "light": BOOL, "interactive": BOOL,
         "needs": STR, "error": nullable(STR), "fits": nullable(OBJ), "enabled": BOOL,
         "ml_backend": nullable(INT), "label_map": nullable(OBJ), "stats": nullable(OBJ),
-        "scan": nullable(OBJ)},
+        "scan": nullable(OBJ), "pack": BOOL},
         ["name", "title", "version", "installed", "light", "needs", "fits", "enabled"],
         description=(
             "A built-in assistant for one project: whether it is installed (`needs`: what to "
             "install when not), `fits`: the tags of the project's config it fills (null: "
             "none), `enabled`: on for the project (`ml_backend`: its ML backend). Teach mode "
             "adds `stats` (labels seen, progressive-validation accuracy); near-duplicates "
-            "`scan` (when, how many found).")),
+            "`scan` (when, how many found). `pack`: missing, and installable here from an "
+            "assistant pack (POST /api/assistants/install; not in a packaged LabelDesk).")),
     "AssistantSwitch": obj({"project": ID, "label_map": obj(additionalProperties=STR)},
                            ["project"], description=(
                                "`label_map`: {model label: the project's label}, where they "
@@ -309,6 +310,16 @@ SCHEMAS = {
                          "url": STR}, ["id", "status", "total", "processed", "url"],
                         description="Predicting all tasks (an ML job) or scanning for "
                                     "near-duplicates; poll `url` for progress."),
+    "AssistantInstall": obj({
+        "id": INT, "kind": {"type": "string", "enum": ["install"]}, "pack": STR,
+        "status": {"type": "string", "enum": ["queued", "running", "completed", "failed"]},
+        "stage": STR, "extras": array(STR), "files": INT, "installed": array(STR),
+        "total": INT, "processed": INT, "error": nullable(STR), "seconds": nullable(NUM),
+        "created_at": STR, "finished_at": nullable(STR), "url": STR},
+        ["id", "kind", "status", "total", "processed", "url"], description=(
+            "An assistant pack being installed: `extras` (entities, mask), `files` (its "
+            "wheels), `installed` (the requirements pip installed, once completed); poll `url`."
+            " The assistants' worker starts again, with them, on its next use.")),
     "BackupList": obj({"folder": STR, "keep": INT, "backups": array(ref("Backup"))},
                       ["folder", "keep", "backups"]),
     "TrashItem": obj({
@@ -400,6 +411,7 @@ QUERY = {
     "mode": STR, "label_config": STR, "q": STR, "raw": BOOL, "error": STR,
     "interaction": STR, "organization-only": BOOL, "contributed_to_projects": BOOL,
     "annotation": ID, "created_at_from": DATE, "created_at_to": DATE,
+    "name": {"type": "string", "description": "the uploaded file's name (a raw body's)"},
 }
 PATH = {
     "kind_type": {"type": "string", "enum": sorted(STORAGE_TYPES)},
@@ -836,8 +848,12 @@ OPERATIONS += [
     ("POST", "/api/assistants/{name}/predict", "Assistants",
      "Predict every task of the project with the assistant (a job with progress)",
      dict(body="AssistantSwitch", ok=(200, "AssistantJob"))),
-    ("GET", "/api/assistants/jobs/{job_id}", "Assistants", "A near-duplicates scan's progress",
-     dict(ok=(200, "AssistantJob"))),
+    ("POST", "/api/assistants/install", "Assistants",
+     "Install the heavy assistants offline from a pack file (`make assistant-pack`): checked "
+     "now (a bad one is a 400), installed by pip from its wheels alone in the background",
+     dict(q=("name",), body="zip", ok=(201, "AssistantInstall"))),
+    ("GET", "/api/assistants/jobs/{job_id}", "Assistants",
+     "A near-duplicates scan's or a pack install's progress", dict(ok=(200, "AssistantJob"))),
     ("GET", "/api/ui/backups", "UI", "The backups of the data", dict(ok=(200, "BackupList"))),
     ("POST", "/api/ui/backups", "UI", "Back up the data now", dict(ok=(201, "Backup"))),
     ("POST", "/api/ui/backups/restore", "UI",

@@ -15,6 +15,7 @@ Each assistant is one module here (`desktop/assistants/<name>.py`) with:
     def missing() -> str | None     what is missing although the module imports (a binary,
                                     a model package); None when it can run
     INTERACTIVE: bool    answers Label Studio's interactive annotating (smart tools)
+    MAPS_LABELS: bool    predict() follows fit["label_map"] itself (the worker renames nothing)
 
 Modules keep heavy imports inside load() and predict() where they can, so that listing the
 assistants costs nothing. The worker (desktop/assistants/worker.py, its own process) runs them
@@ -22,8 +23,9 @@ behind Label Studio's ML backend protocol; the fit it hands them also carries "p
 project's id, as text) and "label_map" ({model label: project label}). A fit that names the
 labels the model itself produces (`"model_labels": [...]`, e.g. spaCy's PERSON, ORG) gets a
 label map: labels equal but for case and punctuation are mapped by themselves, the user maps
-the others on the Assistants page (`label_map` of enable); the worker renames the labels of
-the predictions' results with it, so predict() may answer in the model's own labels.
+the others on the Assistants page (`label_map` of enable), over the fit's own `label_map`
+(the module's defaults); the worker renames the labels of the predictions' results with it,
+so predict() may answer in the model's own labels (or follow the map itself: MAPS_LABELS).
 Tasks reach predict() as Label Studio task dicts whose media are already local files:
 `task["local_files"] = {data_key: path}` for every data value that names a file LabelDesk
 serves (an upload, a local-files storage file, a data: URI).
@@ -36,6 +38,7 @@ the worker and the assistant modules import nothing of LabelDesk above desktop.l
 """
 
 import importlib
+import importlib.util
 
 REGISTRY = ("ocr", "entities", "teach", "mask", "duplicates")
 
@@ -64,6 +67,15 @@ class Missing(Exception):
     def __init__(self, name, needs, why=""):
         super().__init__(f"not installed: {needs}")
         self.name, self.needs, self.why = name, needs, why
+
+
+def findable(name):
+    """Whether the module `name` could be imported, without importing it (spaCy takes 2 s):
+    an assistant's missing() asks it of its heavy packages."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def module(name):

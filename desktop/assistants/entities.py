@@ -12,6 +12,7 @@ in docs/adr/0014-assistant-models.md.
 
 import re
 
+from desktop.assistants import findable
 from desktop.assistants.results import config_of, controls_of, objects_of, prediction, region_id
 
 NAME = "entities"
@@ -52,6 +53,11 @@ SYNONYMS = {
 _TEXT_TAGS = ("Text",)
 
 
+# predict() answers in the project's labels, following fit["label_map"] (the worker's map,
+# which starts from default_label_map and takes the user's on top): nothing to rename after it.
+MAPS_LABELS = True
+
+
 def _norm(name):
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -88,8 +94,17 @@ def fits(label_config):
             if not control.labels:
                 continue
             return {"from_name": control.name, "to_name": to_name, "data_key": data_key,
-                    "labels": list(control.labels),
+                    "labels": list(control.labels), "model_labels": list(SPACY_LABELS),
                     "label_map": default_label_map(control.labels), "tags": [control.name]}
+    return None
+
+
+def missing():
+    """What is not installed (spaCy, its English pipeline), said before anyone turns it on."""
+    if not findable("spacy"):
+        return "spaCy is not installed"
+    if not any(findable(name) for name in PIPELINES):
+        return "spaCy's English pipeline is not installed"
     return None
 
 

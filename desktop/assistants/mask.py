@@ -16,7 +16,7 @@ pixels on its longer side, one OpenCV thread.
 
 import collections
 
-from desktop.assistants import brush
+from desktop.assistants import brush, findable
 from desktop.assistants.results import (
     config_of,
     controls_of,
@@ -99,6 +99,15 @@ class Object:
         self.label = label
         self.cut = None  # pieces negative clicks split off: background from then on
         self.mask = None  # the answer: uint8 0/1 over the whole image
+
+
+def missing():
+    """What is not installed (OpenCV, numpy), said before anyone turns it on; None when both
+    are there."""
+    for package, what in (("cv2", "OpenCV"), ("numpy", "numpy")):
+        if not findable(package):
+            return f"{what} is not installed"
+    return None
 
 
 def load():

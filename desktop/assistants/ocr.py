@@ -6,8 +6,9 @@ their first label). Each line of text (or each word: fit["granularity"] = "word"
 region: a rectangle, the labels and the transcription, all with the same region id, in percent
 of the image as the editor shows it.
 
-Tesseract runs as its command-line program (TSV output) in a child process with one OpenMP
-thread; nothing is imported, so this assistant needs no Python package at all
+Tesseract runs in the worker as its own library (libtesseract 5 through its C API, ctypes:
+tesseract_api.py), loaded once, else as its command-line program (TSV output) in a child
+process; one OpenMP thread either way, and no Python package needed at all
 (docs/adr/0014-assistant-models.md). With a smart rectangle (context), the words inside the box
 drawn become its transcription, from the page read once and kept.
 """
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 
+from desktop.assistants import tesseract_api
 from desktop.assistants.results import (
     config_of,
     controls_of,
@@ -76,8 +78,9 @@ def fits(label_config):
 class Tesseract:
     """The program and what it read lately (pages for smart rectangles)."""
 
-    def __init__(self, program, tessdata=None, libraries=None):
+    def __init__(self, program, tessdata=None, libraries=None, library=None):
         self.program = program
+        self.library = library  # a tesseract_api.Library: pages read in this process
         self.env = dict(os.environ, OMP_THREAD_LIMIT="1")  # OpenMP threads: 0.36 s -> 2.3 s
         if tessdata:
             self.env["TESSDATA_PREFIX"] = tessdata
@@ -88,6 +91,8 @@ class Tesseract:
         self.pages = collections.OrderedDict()
 
     def version(self):
+        if self.library is not None:
+            return f"tesseract {self.library.version} (library)"
         out = subprocess.run([self.program, "--version"], capture_output=True, text=True,
                              env=self.env, timeout=TIMEOUT_S)
         return (out.stdout or out.stderr).splitlines()[0].strip()
@@ -107,6 +112,8 @@ class Tesseract:
         return page
 
     def tsv(self, path, lang, psm):
+        if self.library is not None:
+            return parse_tsv(self.library.tsv(path, lang, psm, TIMEOUT_S))
         # TSV by its variables, not the "tsv" config file: a bundle carries no configs/ folder
         cmd = [self.program, os.fspath(path), "stdout", "--psm", str(psm), "-l", lang,
                "-c", "tessedit_create_tsv=1", "-c", "tessedit_create_txt=0"]
@@ -119,11 +126,12 @@ class Tesseract:
 
 
 def parse_tsv(text):
-    """(width, height, words) from Tesseract's TSV: the page row gives the size; word rows
-    (level 5) with text give (left, top, width, height, conf, text, (block, par, line))."""
+    """(width, height, words) from Tesseract's TSV (the program's, with its header row, or the
+    library's, without): the page row gives the size; word rows (level 5) with text give
+    (left, top, width, height, conf, text, (block, par, line))."""
     width = height = 0
     words = []
-    for row in text.splitlines()[1:]:
+    for row in text.splitlines():
         cells = row.split("\t", 11)
         if len(cells) < 12:
             continue
@@ -156,12 +164,29 @@ def find_program():
     return found, None, None
 
 
-def load():
-    model = Tesseract(*find_program())
+def missing():
+    """Tesseract not found (the program), said before anyone turns OCR on."""
     try:
-        model.version()  # fails here, once, when the program can't run
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise RuntimeError(f"Tesseract can't run ({exc}). {NEEDS}.")
+        find_program()
+    except RuntimeError as exc:
+        return str(exc)
+    return None
+
+
+def load():
+    """Tesseract: its library in this process where one loads (not for $LABELDESK_TESSERACT, a
+    program chosen, nor with LABELDESK_OCR_ENGINE=program), else its program."""
+    program, tessdata, libraries = find_program()
+    library = None
+    if (not os.environ.get("LABELDESK_TESSERACT")
+            and os.environ.get("LABELDESK_OCR_ENGINE", "library") != "program"):
+        library = tesseract_api.load(program, tessdata, libraries)
+    model = Tesseract(program, tessdata, libraries, library)
+    if library is None:
+        try:
+            model.version()  # fails here, once, when the program can't run
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RuntimeError(f"Tesseract can't run ({exc}). {NEEDS}.")
     return model
 
 

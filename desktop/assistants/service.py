@@ -30,8 +30,9 @@ from desktop.ml.client import MLApi
 log = logging.getLogger("labeldesk.assistants")
 
 START_TIMEOUT = float(os.environ.get("LABELDESK_ASSISTANTS_START", 60))
-THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                  "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT", "MKL_NUM_THREADS",
+                                  "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                                  "VECLIB_MAXIMUM_THREADS")}
 SCAN_BATCH = 200
 WAIT = float(os.environ.get("ML_ACTION_WAIT", 30))  # a job's answer waits this long for it
 
@@ -163,6 +164,25 @@ class ScanJob:
                 "url": f"/api/assistants/jobs/{self.id}"}
 
 
+class InstallJob:
+    """An assistant pack being installed (pip, offline) in the background."""
+
+    def __init__(self, job_id, name, manifest):
+        self.id, self.name, self.manifest = job_id, name, manifest
+        self.status, self.stage, self.error, self.installed = "queued", "checked", None, []
+        self.created_at, self.finished_at, self.seconds = clock.iso(), None, None
+        self.done = threading.Event()
+
+    def as_json(self):
+        return {"id": self.id, "kind": "install", "pack": self.name, "status": self.status,
+                "stage": self.stage, "extras": self.manifest.get("extras") or [],
+                "files": len(self.manifest["files"]), "installed": self.installed,
+                "total": len(self.manifest["files"]),
+                "processed": len(self.manifest["files"]) if self.status == "completed" else 0,
+                "error": self.error, "seconds": self.seconds, "created_at": self.created_at,
+                "finished_at": self.finished_at, "url": f"/api/assistants/jobs/{self.id}"}
+
+
 class Assistants:
     def __init__(self, core):
         self.core = core
@@ -177,6 +197,7 @@ class Assistants:
         self.stats = {}  # project id -> teach mode's stats, from its last answer
         self.scans = {}
         self._scan_ids = itertools.count(1)
+        self._installing = threading.Lock()  # one assistant pack at a time
         self.ml.local_server = self._server_of
         self.ml.events.on_answer.append(self._answered)
         with self.r.lock:
@@ -236,9 +257,12 @@ class Assistants:
             project = dict(self.core.projects.get(project_id))
         info, fits = self.info(), self.fits(project["label_config"])
         backends = self._backends(project_id)
+        from desktop.assistants.pack import frozen
+        packs = frozen() is None  # this LabelDesk can install an assistant pack
         out = []
         for name in REGISTRY:
             item = dict(info[name])
+            item["pack"] = packs and not item.get("light") and not item.get("installed")
             fit = fits.get(name)
             item["fits"] = fit if isinstance(fit, dict) and "error" not in fit else None
             backend = backends.get(name)
@@ -373,6 +397,59 @@ class Assistants:
         self.scans[job.id] = job
         threading.Thread(target=self._scan, args=(job, ids, fit), daemon=True,
                          name=f"labeldesk-duplicates-{job.id}").start()
+        return job
+
+    def install_pack(self, source, name):
+        """Check an uploaded assistant pack (a seekable file) now — a bad one is a 400 — and
+        install it with pip, offline, in the background: an InstallJob. The worker is then
+        stopped, and started again (with the new packages) on the next use."""
+        from desktop.assistants import pack
+        reason = pack.frozen()
+        if reason:
+            raise ValidationError({"file": [reason]})
+        if not self._installing.acquire(blocking=False):  # released when the job ends
+            raise ValidationError({"file": ["An assistant pack is being installed already."]})
+        tmp = os.path.join(str(getattr(self.core.settings, "data_dir", "")), "tmp")
+        try:
+            folder = tempfile.mkdtemp(prefix="labeldesk-pack-",
+                                      dir=tmp if os.path.isdir(tmp) else None)
+            try:
+                manifest = pack.unpack(source, folder)
+            except (pack.PackError, OSError) as e:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise ValidationError({"file": [str(e)]})
+        except BaseException:
+            self._installing.release()
+            raise
+        job = InstallJob(next(self._scan_ids), os.path.basename(name or "pack.zip")[:200],
+                         manifest)
+        self.scans[job.id] = job
+
+        def run():
+            started = time.perf_counter()
+            job.status, job.stage = "running", "installing"
+            status, error, installed = "failed", None, []
+            try:
+                installed = pack.install_unpacked(folder, manifest)["installed"]
+                self.worker.stop()  # its next start imports what was just installed
+                self._info, self._fits = (None, None), {}
+                status = "completed"
+            except pack.PackError as e:
+                error = str(e)
+            except Exception as e:  # a bug: the install fails, labeling goes on
+                log.exception("installing the assistant pack %s", job.name)
+                error = f"{type(e).__name__}: {e}"
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+                self._installing.release()  # before the job says it ended: the next may come
+                job.seconds = round(time.perf_counter() - started, 3)
+                job.finished_at = clock.iso()
+                job.installed, job.error = installed, error
+                job.stage = "done" if status == "completed" else "installing"
+                job.status = status
+                job.done.set()
+
+        threading.Thread(target=run, daemon=True, name=f"labeldesk-pack-{job.id}").start()
         return job
 
     def job(self, job_id):

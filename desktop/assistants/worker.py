@@ -18,7 +18,7 @@ localhost, no Origin header (a web page's request, DNS rebinding included, is re
 
 import os
 
-for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+for _name in ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
     os.environ[_name] = "1"  # before any model library is imported
 
@@ -106,7 +106,10 @@ class Slot:
         fit = dict(fit, project=project_key)
         labels = fit.get("labels") or []
         model_labels = fit.get("model_labels") or labels
-        fit["label_map"] = auto_map(model_labels, labels, extra.get("label_map"))
+        # the module's own map (entities: spaCy's PERSON -> the NER template's PER) under the
+        # user's: names equal but for case first, then the module's, then the user's
+        given = {**(fit.get("label_map") or {}), **(extra.get("label_map") or {})}
+        fit["label_map"] = auto_map(model_labels, labels, given)
         state = dict(state or {}, fit=fit, config=label_config)
         self.projects[project_key] = state
         return fit
@@ -178,8 +181,9 @@ class Worker:
         version = version_of(found)
         for prediction in predictions:
             prediction.setdefault("model_version", version)
-        return {"results": map_results(predictions, fit.get("label_map")),
-                "model_version": version}
+        if not getattr(found, "MAPS_LABELS", False):  # else predict() followed the map itself
+            predictions = map_results(predictions, fit.get("label_map"))
+        return {"results": predictions, "model_version": version}
 
     def webhook(self, name, body):
         slot = self.slot(name)

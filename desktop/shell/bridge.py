@@ -273,7 +273,8 @@ class Bridge:
 
     PUBLIC = ("desktop", "choose_import_files", "choose_import_folder", "choose_folder",
               "choose_project_file", "open_project_file", "reveal", "job",
-              "import_paths", "save_export", "api_token")
+              "import_paths", "save_export", "api_token", "choose_assistant_pack",
+              "install_assistant_pack")
 
     def __init__(self, client, data_dir):
         self._client = client
@@ -357,6 +358,32 @@ class Bridge:
             job.result = answer
 
         return self._start("open-project", work)
+
+    def choose_assistant_pack(self):
+        """An assistant pack (make assistant-pack) chosen in the native dialog."""
+        paths = self._dialog("open", file_types=("Assistant packs (*.zip)", "All files (*.*)"))
+        paths = [p for p in paths if p.is_file()]
+        return describe(paths)[0] if paths else None
+
+    def install_assistant_pack(self, path):
+        """Upload an assistant pack (one the user chose) to POST /api/assistants/install; the
+        job's result is the server's install job (the page polls its `url`). The server checks
+        and installs it; nothing of it runs here."""
+        source = self._grants.file(path)
+
+        def work(job):
+            job.total = source.stat().st_size
+            job.stage = "uploading"
+
+            def on_bytes(n):
+                job.done += n
+            status, answer = self._client.post_files("/api/assistants/install", [source],
+                                                     on_bytes)
+            if status >= 400:
+                raise RuntimeError(f"{source.name}: {answer_reason(answer, status)}")
+            job.result = answer
+
+        return self._start("install-pack", work)
 
     def reveal(self, path=None):
         """Show a folder in the system's file manager: the data folder by default, else one the

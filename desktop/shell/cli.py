@@ -541,6 +541,25 @@ def print_trash(listing, running=False):
         print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
 
 
+def cmd_assistants(args):
+    """Install the heavy assistants (named entities, click-to-mask) offline, from a pack file
+    made by `make assistant-pack`: `labeldesk assistants install PACK`."""
+    from desktop.assistants import pack
+    if not os.path.isfile(args.pack):
+        sys.exit(f"labeldesk assistants install: {args.pack}: no such file")
+    print(f"Installing the assistants in {os.path.basename(args.pack)} into "
+          f"{sys.prefix} (offline: pip takes the pack's wheels only)…", flush=True)
+    try:
+        answer = pack.install(args.pack, progress=lambda stage: print(f"  {stage}…",
+                                                                       flush=True))
+    except (pack.PackError, OSError) as e:
+        sys.exit(f"labeldesk assistants install: {e}")
+    print(f"Installed {', '.join(answer['installed'])} ({answer['files']} wheels). A running "
+          "LabelDesk uses them once its assistants start again: restart LabelDesk, or install "
+          "from its Assistants page instead.")
+    return 0
+
+
 REPAIR_EXIT = ("Exit status: 0 repaired, or nothing to repair (nothing changed); 1 LabelDesk "
                "is running with this data folder (close it first) or a file could not be "
                "written; 2 the store can't be repaired from its own files (snapshot.ldb is "
@@ -698,6 +717,12 @@ def build_parser():
     command.add_argument("id", nargs="?", type=int, metavar="ID",
                          help="the item's id (the first column of the list)")
     command.set_defaults(func=cmd_trash)
+
+    command = commands.add_parser("assistants", help=cmd_assistants.__doc__.splitlines()[0],
+                                  description=" ".join(cmd_assistants.__doc__.split()))
+    command.add_argument("action", choices=("install",), help="install a pack")
+    command.add_argument("pack", metavar="PACK", help="a pack file (make assistant-pack)")
+    command.set_defaults(func=cmd_assistants)
 
     command = commands.add_parser("repair", help=cmd_repair.__doc__.splitlines()[0],
                                   description=" ".join(cmd_repair.__doc__.split()),

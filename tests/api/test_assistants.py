@@ -6,6 +6,8 @@ missing package reported while labeling goes on, bad input answered 4xx."""
 
 import os
 import signal
+import sys
+import threading
 import urllib.parse
 
 import orjson
@@ -296,6 +298,70 @@ def test_a_missing_package_is_reported_and_labeling_goes_on(make_live, tmp_path,
     assert api.get(f"/api/projects/{project}/next").status_code == 200
 
 
+def test_entities_through_the_worker_use_the_templates_labels(api):
+    """Named entities on Label Studio's NER template, through the worker and an ML backend:
+    spaCy's PERSON, GPE, ORG, NORP land on the template's PER, LOC, ORG, MISC (the module's own
+    map, not only labels equal by name), at the editor's offsets; a user's label map goes over
+    it; the page's label map lists spaCy's labels."""
+    import assistanthelp as h
+    text, spans = h.entity_text()
+    project = api.project(label_config=h.NER_CONFIG)["id"]
+    api.post(f"/api/projects/{project}/import", json=[{"text": text}])
+    item = by_name(api, project)["entities"]
+    assert "PERSON" in item["fits"]["model_labels"] and "GPE" in item["fits"]["model_labels"]
+    assert api.post("/api/assistants/entities/enable", json={"project": project}) \
+        .status_code == 200
+    job = api.post("/api/assistants/entities/predict", json={"project": project}).json()
+    assert wait_job(api, job["url"])["status"] == "completed"
+    [task] = api.get(f"/api/projects/{project}/tasks").json()
+    [prediction] = task["predictions"]
+    found = {(r["value"]["start"], r["value"]["end"], r["value"]["text"],
+              r["value"]["labels"][0]) for r in prediction["result"]}
+    assert len(found & set(spans)) >= 0.9 * len(spans), (set(spans) - found)
+    assert {"PER", "LOC", "ORG"} <= {label for *_, label in found}
+
+    assert api.post("/api/assistants/entities/enable", json={
+        "project": project, "label_map": {"GPE": "MISC"}}).status_code == 200
+    api.post(f"/api/projects/{project}/import", json=[{"text": text}])  # predicted anew
+    job = api.post("/api/assistants/entities/predict", json={"project": project}).json()
+    assert wait_job(api, job["url"])["predictions"] == 1
+    new = max(api.get(f"/api/projects/{project}/tasks").json(), key=lambda t: t["id"])
+    labels = {r["value"]["text"]: r["value"]["labels"][0]
+              for r in new["predictions"][0]["result"]}
+    assert labels["Paris"] == "MISC" and labels["Angela Merkel"] == "PER"
+
+
+def test_missing_heavy_packages_are_said_before_turning_on(make_live, tmp_path, monkeypatch):
+    """Without spaCy and OpenCV (hidden from the worker, as on a machine without them) the list
+    says so with what to install — not only once a prediction fails — and enable is a 400;
+    labeling goes on."""
+    import assistanthelp as h
+    import packhelp
+    packhelp.hide_from_worker(tmp_path / "hidden", monkeypatch, "cv2", "spacy")
+    api = make_live().api
+    ner = api.project(label_config=h.NER_CONFIG)["id"]
+    brush = api.project(label_config=h.BRUSH_CONFIG)["id"]
+    entities, mask = by_name(api, ner)["entities"], by_name(api, brush)["mask"]
+    assert not entities["installed"] and entities["error"] == "spaCy is not installed"
+    assert "labeldesk[entities]" in entities["needs"]
+    assert not mask["installed"] and mask["error"] == "OpenCV is not installed"
+    assert "labeldesk[mask]" in mask["needs"]
+    assert entities["pack"] and mask["pack"]  # installable from an assistant pack
+    assert not by_name(api, ner)["teach"]["pack"]
+    for name, project in (("entities", ner), ("mask", brush)):
+        refused = api.post(f"/api/assistants/{name}/enable", json={"project": project})
+        assert refused.status_code == 400 and "not installed" in refused.text
+    assert by_name(api, ner)["teach"]["installed"]  # the light ones are unaffected
+    answer = api.post(f"/api/projects/{ner}/import", json=[{"text": "Paris"}])
+    assert answer.status_code == 201
+    # a packaged LabelDesk (its worker already running) offers no pack and refuses one
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert not by_name(api, ner)["entities"]["pack"]
+    refused = api.post("/api/assistants/install", data=packhelp.make_pack(tmp_path)
+                       .read_bytes(), headers={"Content-Type": "application/zip"})
+    assert refused.status_code == 400 and "packaged LabelDesk" in refused.text
+
+
 def test_the_worker_answers_labeldesk_only(api, server):
     """Other local programs (no secret) and web pages (Origin, DNS rebinding: a foreign Host)
     are refused; LabelDesk's own calls carry the secret."""
@@ -329,3 +395,73 @@ def test_a_backend_given_another_url_is_the_users_own_from_then_on(api, server):
     # another address: LabelDesk no longer sends it to its worker (nothing listens there)
     answer = api.patch(f"/api/ml/{backend_id}", json={"url": "http://127.0.0.1:9/"})
     assert answer.status_code == 400 and "Can't connect" in answer.text
+
+
+def test_a_pack_installs_from_the_app_offline(api, server, tmp_path, monkeypatch):
+    """An assistant pack uploaded to POST /api/assistants/install (the Assistants page's
+    "Install from a pack file…", the window's native dialog behind it) is checked at once, then
+    installed by pip from its wheels alone, the registry unreachable (here into a folder of its
+    own, not the tests' environment); the worker starts again, with it, on the next use. Bad
+    packs are a 400 in Label Studio's envelope, and nothing of theirs is run."""
+    import packhelp
+    from desktop.assistants import pack
+
+    path = packhelp.make_pack(tmp_path, value=5)
+    real = pack.pip_command
+    monkeypatch.setattr(pack, "pip_command", lambda python=None, target=None: real(
+        python, tmp_path / "site"))
+    for key, value in packhelp.NO_NETWORK.items():
+        monkeypatch.setenv(key, value)
+    project = text_project(api, ["one"])
+    by_name(api, project)  # the worker runs
+    worker = server.app.assistants.worker
+    starts, pid = worker.starts, worker.proc.pid
+    with open(path, "rb") as f:
+        answer = api.post("/api/assistants/install",
+                          files={"file": ("dummy-pack.zip", f, "application/zip")})
+    assert answer.status_code == 201, answer.text
+    job = answer.json()
+    assert (job["kind"], job["pack"], job["files"]) == ("install", "dummy-pack.zip", 1)
+    done = wait_job(api, job["url"])
+    assert done["status"] == "completed", done
+    assert done["installed"] == [packhelp.REQUIREMENT] and done["processed"] == 1
+    installed = tmp_path / "site" / "labeldesk_pack_dummy" / "__init__.py"
+    assert installed.read_text() == "VALUE = 5\n"
+    assert by_name(api, project)["teach"]["installed"]
+    assert worker.starts > starts and worker.proc.pid != pid  # stopped, started again
+
+    with open(path, "rb") as f:  # the pack as the body
+        again = api.post("/api/assistants/install?name=again.zip", data=f.read(),
+                         headers={"Content-Type": "application/zip"})
+    assert again.status_code == 201 and again.json()["pack"] == "again.zip"
+    assert wait_job(api, again.json()["url"])["status"] == "completed"
+
+    def refused(body, says):
+        answer = api.post("/api/assistants/install", data=body,
+                          headers={"Content-Type": "application/zip"})
+        assert answer.status_code == 400, answer.text
+        assert says in answer.json()["validation_errors"]["file"][0]
+    refused(b"not a zip", "not an assistant pack")
+    evil = packhelp.rewrite(path, tmp_path / "evil.zip", extra={"../../x.whl": b"x"})
+    refused(evil.read_bytes(), "don't match its manifest")
+    script = packhelp.rewrite(path, tmp_path / "script.zip", extra={"setup.py": b"boom"})
+    refused(script.read_bytes(), "don't match its manifest")
+    empty = api.post("/api/assistants/install")
+    assert empty.status_code == 400 and "assistant pack" in empty.text
+    assert not (tmp_path / "x.whl").exists()
+
+    # one pack at a time: a second one while pip runs is a 400
+    gate, real_install = threading.Event(), pack.install_unpacked
+    monkeypatch.setattr(pack, "install_unpacked",
+                        lambda *args, **kwargs: (gate.wait(30), real_install(*args, **kwargs))[1])
+    post = lambda: api.post("/api/assistants/install", data=path.read_bytes(),  # noqa: E731
+                            headers={"Content-Type": "application/zip"})
+    first = post()
+    assert first.status_code == 201
+    second = post()
+    assert second.status_code == 400 and "being installed already" in second.text
+    gate.set()
+    assert wait_job(api, first.json()["url"])["status"] == "completed"
+    third = post()
+    assert third.status_code == 201
+    assert wait_job(api, third.json()["url"])["status"] == "completed"

@@ -141,6 +141,42 @@ def test_open_a_project_file_chosen_in_the_dialog(live, tmp_path, monkeypatch):
     assert job["state"] == "error" and job["error"].startswith("bad.zip: ")
 
 
+def test_install_an_assistant_pack_chosen_in_the_dialog(live, tmp_path, monkeypatch):
+    """The Assistants page's "Install from a pack file…" in the window: the native dialog picks
+    the pack, the bridge uploads it to POST /api/assistants/install (the server checks it and
+    installs it offline; here pip installs into a folder of the test's own)."""
+    import packhelp
+    from desktop.assistants import pack
+
+    packed = packhelp.make_pack(tmp_path, value=3)
+    real = pack.pip_command
+    monkeypatch.setattr(pack, "pip_command", lambda python=None, target=None: real(
+        python, tmp_path / "site"))
+    for key, value in packhelp.NO_NETWORK.items():
+        monkeypatch.setenv(key, value)
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip")
+    desktop = make_bridge(live, tmp_path, packed, bad)
+    chosen = desktop.choose_assistant_pack()
+    assert chosen["path"] == str(packed) and chosen["name"] == "dummy-pack.zip"
+    job = wait(desktop, desktop.install_assistant_pack(chosen["path"]))
+    assert job["state"] == "done", job
+    server_job = job["result"]
+    assert server_job["kind"] == "install" and server_job["pack"] == "dummy-pack.zip"
+    deadline = time.time() + 60
+    while live.api.get(server_job["url"]).json()["status"] in ("queued", "running"):
+        assert time.time() < deadline
+        time.sleep(0.1)
+    assert live.api.get(server_job["url"]).json()["status"] == "completed"
+    assert (tmp_path / "site" / "labeldesk_pack_dummy" / "__init__.py").is_file()
+
+    assert desktop.choose_assistant_pack()["path"] == str(bad)
+    job = wait(desktop, desktop.install_assistant_pack(str(bad)))
+    assert job["state"] == "error" and job["error"].startswith("bad.zip: not an assistant pack")
+    with pytest.raises(Refused):
+        desktop.install_assistant_pack(str(tmp_path / "other.zip"))
+
+
 def test_paths_the_user_did_not_pick_are_refused_untouched(live, tmp_path, monkeypatch):
     """The page names only what the user picked in this window: a file outside, a crafted way
     out of a picked folder, a relative path or a non-path are refused before anything is read;

@@ -1,8 +1,9 @@
 """The whole flow with no network: start, import, turn on every built-in assistant that fits
-(their worker process scans, learns from the submit, predicts), label in the UI (Label
-Studio's web app), export, in a network namespace whose only interface is loopback.
-`labeldesk serve` runs under `strace -f -e trace=connect,bind` (the worker too: -f), and every
-connection they attempted must be to loopback (or a local socket).
+(their worker process scans, learns from the submit, predicts; OCR, named entities and
+click-to-mask on projects of their own), label in the UI (Label Studio's web app), export,
+in a network namespace whose only interface is loopback. `labeldesk serve` runs under
+`strace -f -e trace=connect,bind` (the worker too: -f), and every connection they attempted
+must be to loopback (or a local socket).
 
 Needs root (ip netns), strace and the UI tools (scripts/setup.d/10-desktop-deps.sh); in CI a
 missing piece fails the test, elsewhere it skips.
@@ -19,7 +20,7 @@ import pytest
 from paths import ROOT
 from uihelp import IN_CI, require_tools
 
-pytestmark = pytest.mark.timeout(170)
+pytestmark = pytest.mark.timeout(260)
 
 DRIVER = r"""
 import json, re, subprocess, sys, time, urllib.request
@@ -103,6 +104,37 @@ while time.time() < deadline:  # the submit reaches teach mode's model through i
     if next(a for a in assistants if a["name"] == "teach").get("stats", {}).get("labels_seen"):
         break
     time.sleep(0.2)
+# the model assistants too (OCR, named entities, click-to-mask), through the worker on inputs
+# the tests render (as data: URIs, which the worker decodes): predict all, and for
+# click-to-mask a smart box through the editor's interactive route
+import base64, tempfile
+import assistanthelp as h
+def data_uri(path):
+    with open(path, "rb") as f:
+        return "data:image/png;base64," + base64.b64encode(f.read()).decode()
+inputs = tempfile.mkdtemp()
+h.render_page(inputs + "/page.png")
+truths = h.render_scene(inputs + "/scene.png")
+models = {}
+for name, config, data in (
+        ("ocr", h.OCR_CONFIG, {"ocr": data_uri(inputs + "/page.png")}),
+        ("entities", h.NER_CONFIG, {"text": h.entity_text()[0]}),
+        ("mask", h.BRUSH_CONFIG, {"image": data_uri(inputs + "/scene.png")})):
+    pid = api("POST", "/api/projects", {"title": name, "label_config": config})["id"]
+    api("POST", f"/api/projects/{pid}/import", [data])
+    backend = api("POST", f"/api/assistants/{name}/enable", {"project": pid})["ml_backend"]
+    job = api("POST", f"/api/assistants/{name}/predict", {"project": pid})
+    while api("GET", job["url"])["status"] in ("queued", "running"):
+        time.sleep(0.1)
+    task = api("GET", f"/api/tasks?project={pid}")["tasks"][0]["id"]
+    found = api("GET", f"/api/tasks/{task}")["predictions"]
+    models[name] = len(found[0]["result"]) if found else 0
+    if name == "mask":  # predict all has nothing to start from: a smart box does
+        api("PATCH", f"/api/ml/{backend}", {"is_interactive": True})
+        context = h.smart_box(h.box_around(truths["Star"]), 640, 480, "Star")
+        answer = api("POST", f"/api/ml/{backend}/interactive-annotating",
+                     {"task": task, "context": context})
+        models[name] = len(answer["data"]["result"])
 # stop the app itself (SIGTERM to strace would only detach it): strace's child is the app
 import os, signal
 with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
@@ -110,7 +142,7 @@ with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
 os.kill(app_pid, signal.SIGTERM)
 rest = server.communicate(timeout=30)[0]
 print(json.dumps({"exported": exported, "foreign": foreign, "returncode": server.returncode,
-                  "assistants": assistants, "predictions": predictions,
+                  "assistants": assistants, "predictions": predictions, "models": models,
                   "log": rest[-2000:]}))
 """
 
@@ -151,7 +183,7 @@ def test_end_to_end_flow_offline_makes_no_outbound_connection(namespace, tmp_pat
     result = subprocess.run(
         ["ip", "netns", "exec", namespace, sys.executable, str(driver), str(tmp_path / "data"),
          str(trace), f"{ROOT}/tests/helpers:{ROOT}/tests"],
-        capture_output=True, text=True, timeout=150, cwd=ROOT,
+        capture_output=True, text=True, timeout=240, cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     import json
@@ -166,6 +198,11 @@ def test_end_to_end_flow_offline_makes_no_outbound_connection(namespace, tmp_pat
     assert assistants["teach"]["enabled"] and assistants["teach"]["stats"]["labels_seen"] == 1
     assert assistants["duplicates"]["enabled"] and assistants["duplicates"]["scan"]
     assert outcome["predictions"] == 2  # one per task
+    # and the three with models, each on its own project: OCR's lines, spaCy's entities, the
+    # object GrabCut cut out of a smart box
+    assert outcome["models"]["ocr"] > 30, outcome["models"]
+    assert outcome["models"]["entities"] >= 10, outcome["models"]
+    assert outcome["models"]["mask"] == 1, outcome["models"]
 
     traced = trace.read_text().splitlines()
     # the trace works: it saw the server bind its socket, on loopback

@@ -6,7 +6,7 @@ pre-selected, accepted with one key. Nothing leaves the machine, no page error."
 
 import pytest
 
-from assisthelp import TEXT_CONFIG, texts_with_duplicates
+from assisthelp import IMAGE_CONFIG, TEXT_CONFIG, texts_with_duplicates
 from datahelp import wait_for
 from uihelp import browser, ui  # noqa: F401 - fixtures
 
@@ -101,3 +101,62 @@ def test_teach_modes_guess_is_preselected_and_one_key_accepts_it(ui):  # noqa: F
     assert newest["result"][0]["value"]["choices"] == [guess]
     assert not ui.errors, ui.errors
     ui.assert_offline()
+
+
+def test_missing_assistants_install_from_a_pack_file(ui, tmp_path, monkeypatch):  # noqa: F811
+    """Heavy assistants missing (spaCy and OpenCV, hidden from the worker) offer "Install from a
+    pack file…": the pack chosen in the browser's file dialog is uploaded, checked and installed
+    offline (pip into a folder of the test's own), and the page says so."""
+    import packhelp
+    from desktop.assistants import pack
+
+    packhelp.hide_from_worker(tmp_path / "fake-site", monkeypatch, "cv2", "spacy")
+    real = pack.pip_command
+    monkeypatch.setattr(pack, "pip_command", lambda python=None, target=None: real(
+        python, tmp_path / "site"))
+    for key, value in packhelp.NO_NETWORK.items():
+        monkeypatch.setenv(key, value)
+    packed = packhelp.make_pack(tmp_path / "made", value=9)
+
+    project = ui.api.project(title="Scenes", label_config=IMAGE_CONFIG)["id"]
+    page = ui.sign_in().page
+    ui.go(f"/assistants?project={project}")
+    panel = page.locator("#assistant-pack")
+    page.locator("#install-pack").wait_for()
+    assert "Named entities (spaCy, English) and Click-to-mask (OpenCV GrabCut)" in \
+        panel.inner_text() and "make assistant-pack" in panel.inner_text()
+    assert "Not installed: OpenCV" in page.locator("[data-assistant=mask]").inner_text()
+    with page.expect_file_chooser() as chooser:
+        page.click("#install-pack")
+    chooser.value.set_files(packed)
+    page.get_by_text("Installed from dummy-pack.zip").wait_for(timeout=60_000)
+    assert (tmp_path / "site" / "labeldesk_pack_dummy" / "__init__.py").is_file()
+    assert not ui.errors, ui.errors
+
+
+def test_the_entities_label_map_shows_what_the_model_uses(ui):  # noqa: F811
+    """Named entities on Label Studio's NER template: the page's label map starts from what the
+    model uses (spaCy's PERSON -> PER, GPE -> LOC), and a change saved is the backend's."""
+    import assistanthelp as h
+    project = ui.api.project(title="NER", label_config=h.NER_CONFIG)["id"]
+    ui.api.post(f"/api/projects/{project}/import", json=[{"text": "Angela Merkel in Paris."}])
+    page = ui.sign_in().page
+    ui.go(f"/assistants?project={project}")
+    entities = page.locator("[data-assistant=entities]")
+    entities.wait_for()
+    entities.locator(".switch").click()
+    person = page.get_by_label("Project label for PERSON")
+    person.wait_for()
+    assert person.input_value() == "PER"
+    assert page.get_by_label("Project label for GPE").input_value() == "LOC"
+    assert page.get_by_label("Project label for DATE").input_value() == ""
+    page.get_by_label("Project label for GPE").select_option("MISC")
+    page.get_by_role("button", name="Save the label map").click()
+
+    def saved():
+        backends = ui.api.get(f"/api/ml?project={project}").json()
+        label_map = ((backends[0].get("extra_params") or {}).get("label_map") or {}) \
+            if backends else {}
+        return label_map if label_map.get("GPE") == "MISC" else None
+    assert wait_for(saved)["PERSON"] == "PER"
+    assert not ui.errors, ui.errors

@@ -11,6 +11,7 @@ click) are `make bench` figures (python -m bench assistant-models), not timed te
 
 import collections
 import json
+import shutil
 
 import pytest
 from label_studio_sdk.converter.brush import decode_rle
@@ -155,9 +156,35 @@ def test_ocr_turned_boxes_without_pillow():
     assert words == [(35, 10, 10, 20, 90.0, "w", "k")]
 
 
+def test_ocr_reads_in_process_as_the_program_does(tesseract, page, monkeypatch, tmp_path):
+    """libtesseract in the worker (no process a page) reads the words and boxes the program
+    reads, with one OpenMP thread; the program serves when asked for or chosen."""
+    path, _ = page
+    assert tesseract.library is not None, "libtesseract 5 did not load here"
+    assert tesseract.library.thread_limit() == 1
+    assert "(library)" in tesseract.version()
+    monkeypatch.setenv("LABELDESK_OCR_ENGINE", "program")
+    program = ocr.load()
+    assert program.library is None
+    assert tesseract.tsv(path, "eng", 3) == program.tsv(path, "eng", 3)
+    monkeypatch.delenv("LABELDESK_OCR_ENGINE")
+    monkeypatch.setenv("LABELDESK_TESSERACT", shutil.which("tesseract"))
+    assert ocr.load().library is None  # a program chosen is the one run
+
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image at all")
+    for model in (tesseract, program):
+        with pytest.raises(RuntimeError, match="junk.png"):
+            model.tsv(junk, "eng", 3)
+    with pytest.raises(RuntimeError, match="language"):
+        tesseract.library.tsv(path, "../../etc", 3, 5)
+    with pytest.raises(RuntimeError, match="no 'xx' language data"):
+        tesseract.library.tsv(path, "xx", 3, 5)
+    assert tesseract.tsv(path, "eng", 3)[0] == 1240  # still reads after those
+
+
 def test_ocr_uses_the_tesseract_a_bundle_carries(monkeypatch, tmp_path, page):
     import glob
-    import shutil
     import sys
 
     # as packaging/labeldesk.spec lays it out: <_MEIPASS>/tesseract/{tesseract,tessdata/}

@@ -2,10 +2,12 @@
 // project's labeling config and with which tags, what a missing one needs, a switch (an
 // assistant turned on is one of the project's ML backends, in the web app's Model tab too), a
 // label map where the model's labels differ from the project's, "Predict all tasks" with its
-// progress, teach mode's labels seen and accuracy, the near-duplicates scan.
+// progress, teach mode's labels seen and accuracy, the near-duplicates scan; the heavy ones
+// installed offline from a pack file (`make assistant-pack`) when they are missing.
 import * as api from "../api.js";
 import {setTopbar} from "../main.js";
-import {h, clear, icon, toast, toastError, formatNumber, emptyState} from "../dom.js";
+import {h, clear, icon, toast, toastError, formatNumber, formatBytes, emptyState} from "../dom.js";
+import {native, followJob} from "../desktop.js";
 
 const KIND = {true: "Comes with LabelDesk", false: "Installed on demand"};
 
@@ -27,12 +29,13 @@ export async function render({content, query, stale}) {
   }}, projects.map((p) => h("option", {value: String(p.id), selected: p.id === project.id}, p.title || `Project ${p.id}`)));
   const list = h("div#assistant-list");
   const progress = h("div#assistant-progress");
+  const packPanel = h("div#assistant-pack");
   const timers = new Set();
   clear(content, h("div.page-narrow",
     h("div.page-head", h("div.grow", h("h1", "Assistants"),
       h("p.muted", "Models that work offline, on this computer. One turned on is an ML backend of the project: the label stream, Retrieve Predictions and the editor use it.")),
       h("div.assistants-picker", picker)),
-    progress, list));
+    progress, list, packPanel));
   await load();
   return () => timers.forEach(clearInterval);
 
@@ -45,6 +48,55 @@ export async function render({content, query, stale}) {
     } catch (e) { clear(list, h("div.panel", h("div.setting", h("p.form-error", e.message)))); return; }
     if (stale()) return;
     clear(list, h("section.panel", {"aria-label": "Assistants"}, items.map(row)));
+    const missing = items.filter((item) => item.pack);
+    clear(packPanel, missing.length ? h("section.panel", {"aria-label": "Install from a pack file"},
+      h("div.setting", h("div.text",
+        h("h3", "Install from a pack file"),
+        h("p.muted", `${missing.map((item) => item.title).join(" and ")}: install offline from an assistant pack, made with `,
+          h("code", "make assistant-pack"), " on a computer with the package registry (or ",
+          h("code", "labeldesk assistants install PACK"), ")."),
+        h("p.assistant-pack-status")),
+      h("button.btn.btn-sm#install-pack", {onclick: installPack}, icon("upload"), "Install from a pack file…"))) : []);
+  }
+
+  /** An assistant pack chosen in the native dialog (the window) or the browser's file input,
+   *  uploaded to POST /api/assistants/install; then the install's progress until it ends. */
+  async function installPack() {
+    const status = packPanel.querySelector(".assistant-pack-status");
+    const desktop = native();
+    const file = desktop ? await desktop.choose_assistant_pack() : await pickFile(".zip,application/zip");
+    if (!file) return;
+    const show = (done, total) => {
+      status.textContent = `Uploading ${file.name}: ${formatBytes(done)} of ${formatBytes(total)}`;
+    };
+    let job;
+    try {
+      if (desktop) {
+        const upload = await followJob(await desktop.install_assistant_pack(file.path), (j) => show(j.done, j.total));
+        if (upload.state === "error") throw new Error(upload.error);
+        job = upload.result;
+      } else {
+        const form = new FormData();
+        form.append("file", file);
+        job = await api.upload("/api/assistants/install", form, show);
+      }
+    } catch (e) { status.textContent = ""; toastError(e); return; }
+    status.textContent = `Installing ${job.files} packages (offline)…`;
+    const timer = setInterval(async () => {
+      let state;
+      try { state = await api.get(job.url); } catch (e) { clearInterval(timer); timers.delete(timer); toastError(e); return; }
+      if (["queued", "running"].includes(state.status)) return;
+      clearInterval(timer);
+      timers.delete(timer);
+      if (state.status === "failed") {
+        status.textContent = "";
+        toastError(new Error(state.error || "The pack could not be installed."));
+      } else {
+        toast(`Installed from ${state.pack}: ${(state.extras || []).join(", ") || "the pack"}`, {kind: "ok"});
+        if (!stale()) load();
+      }
+    }, 500);
+    timers.add(timer);
   }
 
   function row(item) {
@@ -96,7 +148,8 @@ export async function render({content, query, stale}) {
   }
 
   function labelMap(item, status) {
-    const current = item.label_map || {};
+    // what the model uses: the assistant's own map (spaCy's PERSON -> PER, ...) under the user's
+    const current = {...(item.fits.label_map || {}), ...(item.label_map || {})};
     const inputs = item.fits.model_labels.map((label) => {
       const select = h("select", {"aria-label": `Project label for ${label}`},
         h("option", {value: ""}, "—"),
@@ -161,4 +214,18 @@ export async function render({content, query, stale}) {
       status.textContent = "The label stream now shows the task teach mode is least sure of.";
     } catch (e) { toastError(e); }
   }
+}
+
+function pickFile(accept) {
+  return new Promise((resolve) => {
+    const input = h("input#assistant-pack-input", {type: "file", accept, style: {display: "none"}});
+    input.addEventListener("change", () => {
+      const f = input.files[0];
+      input.remove();
+      resolve(f || null);
+    });
+    input.addEventListener("cancel", () => { input.remove(); resolve(null); });
+    document.body.append(input);
+    input.click();
+  });
 }
