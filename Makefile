@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?=
 
-.PHONY: run serve test lint bench screenshots setup test-setup system clean fuzz assistants \
-	assistant-pack
+.PHONY: run serve test lint bench bench-1m screenshots setup test-setup system clean fuzz \
+	assistants assistant-pack
 
 run: setup
 	$(BIN)/labeldesk start $(if $(DATA),--data-dir $(DATA))
@@ -27,6 +27,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(call steps,bench)
 	$(BIN)/python -m bench
+
+# The million-task figures of issue 23 (not part of `make bench`, ~20 minutes on 2 cores): the
+# API at 1M tasks (import, RSS after import and restart, restart to healthy, data manager sort
+# and filter, exports) and the store at 1M documents (open, compaction, the longest write
+# while one runs in the background).
+bench-1m: $(STAMP)
+	$(BIN)/python -m bench api --tasks 1000000
+	$(BIN)/python -m bench store --docs 1000000 --no-tinydb --reps 1
 
 # Refreshes docs/screenshots/ (shown in the README) from a demo data dir.
 screenshots: test-setup
