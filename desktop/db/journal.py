@@ -250,6 +250,7 @@ def _header_crc(fields):
 
 HEADER_ROOM = 1024  # bytes a snapshot's header line takes (padded with spaces; JSON allows it)
 CHUNK = 2000  # documents serialized per call: between calls other threads get the GIL
+SYNC_EVERY = 8 << 20  # bytes of a snapshot written between two fdatasyncs
 
 
 def write_snapshot(path, tables, schema, generation, extra=None, place=None):
@@ -274,11 +275,17 @@ def write_snapshot(path, tables, schema, generation, extra=None, place=None):
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "wb") as f:
         f.write(b" " * HEADER_ROOM + b"\n")
-        length, crc = 0, 0
+        length, crc, synced = 0, 0, 0
         for part in _body_parts(tables):
             f.write(part)
             length += len(part)
             crc = zlib.crc32(part, crc)
+            if length - synced >= SYNC_EVERY:
+                # a few MB at a time to the disk: a final fsync of the whole file would hold up
+                # the journal's fsyncs meanwhile (the file system orders them behind it)
+                f.flush()
+                os.fdatasync(f.fileno())
+                synced = length
         fields = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "by": __version__,
                   "schema": schema, "generation": generation, "length": length, "crc": crc,
                   **(extra or {})}

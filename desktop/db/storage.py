@@ -14,10 +14,13 @@ transaction's changes into versions, written in the same record as the change; t
 out of memory and moved into the history files in batches and before every compaction.
 """
 
+import ctypes
+import ctypes.util
 import errno
 import gc
 import logging
 import os
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -205,11 +208,39 @@ def paused_gc(freeze=True):
     finally:
         with _gc_lock:
             _gc_pause["depth"] -= 1
-            if _gc_pause["depth"] == 0:
+            last = _gc_pause["depth"] == 0
+            if last:
                 if _gc_pause["freeze"]:
                     gc.freeze()
                 if _gc_pause["was_enabled"]:
                     gc.enable()
+        if last:
+            give_back_memory()
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None (another C library, another system)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_trim = _malloc_trim()
+
+
+def give_back_memory():
+    """Return to the system the memory a bulk operation (an import, an open) freed: glibc's
+    malloc keeps freed pages in its heap otherwise, and the process's RSS stays at the
+    operation's peak (50k tasks with an annotation and a prediction each: 107 MB of 414 MB given
+    back). A few milliseconds; nothing where malloc_trim doesn't exist."""
+    if _trim is not None:
+        try:
+            _trim(0)
+        except Exception:  # noqa: BLE001 - only a saving
+            pass
 
 
 class JournalStorage(Storage):
