@@ -154,6 +154,13 @@ PATCHES = (
      "this.ldOff=setTimeout(()=>{n&&n===this.lsf&&n.setFlags({isLoading:!1})},0);return}"
      "Lt(Qt)&&t&&this.lsf.clearApp(),"
      "this.lsf.setFlags({isLoading:e}),Lt(Qt)&&t&&this.lsf.renderApp()}"),
+    # A submit showed its loading state (unmounting the editor: 10-25 ms) before it sent the
+    # annotation; the POST goes first now, and the editor unmounts while it is on its way.
+    ("post before unmounting", "o&&(r.unique_id=o),this.setLoading(!0),await this."
+     "saveUserLabels();const c=await this.withinLoadingState(async function(){return await "
+     "t(i,r)});",
+     "o&&(r.unique_id=o),await this.saveUserLabels();const P=t(i,r);this.setLoading(!0);"
+     "const c=await this.withinLoadingState(async function(){return await P});"),
     # Opening the label stream asked for the stream's history, then for the project's labels,
     # then for the first task, each after the one before: the first two go together now.
     ("history and labels together", "const t=await s.datamanager.store.taskStore."
