@@ -172,7 +172,7 @@ PATCHES = (
     # emoji font (Qt WebEngine draws with the system's fonts; a bare Debian has none).
     ("home page greeting", 'children:"Welcome \U0001F44B"}', 'children:"Welcome"}'),
 )
-PATCH_LEVEL = "patched-7"  # 7: speed (list fetch, frames, one mount, requests together), no emoji
+PATCH_LEVEL = "patched-7"  # 7: the label stream's waits (docs/bench.md), no emoji
 # What the browser's cached copies of the app's files belong to: they keep their names from one
 # build or patch level to the next (main.js, 167.js), so a change of BUILD clears the cache.
 BUILD = f"{VERSION}-{SHA256[:12]}-{PATCH_LEVEL}"
