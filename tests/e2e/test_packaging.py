@@ -207,7 +207,8 @@ def test_bundle_contents(bundle):
     assert {"numpy", "PIL", "tesseract", "libtesseract.so.5"} <= parts, parts
     assert not {"PySide6", "desktop", "libpython3.11.so.1.0", "libcrypto.so.3"} & parts, parts
     # the system's ICU data (for Tesseract's libxml2) is the empty stub, Qt's ICU is whole
-    assert all(p.stat().st_size < 100_000 for p in folder.glob("libicudata.so.*"))
+    assert all(p.stat().st_size < 100_000 for p in folder.glob("libicudata.so.*")
+               if not p.is_symlink())  # the symlinks: Qt's, to PySide6/Qt/lib/
     assert all(p.stat().st_size > 20e6 for p in folder.glob("PySide6/Qt/lib/libicudata.so.*"))
     # the template gallery's thumbnails are 640 px wide (the checkout's stay 1229 px)
     thumbnails = folder / "desktop" / "ui" / "vendor" / "webapp" / "static" / "templates"
