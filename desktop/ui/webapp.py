@@ -147,11 +147,13 @@ PATCHES = (
     # around GET next task, around putting the task in. Each "off" mounted the whole editor
     # again, twice for the task just submitted, only to unmount it at the next "on" (most of
     # a submit's 0.1-0.2 s). "Off" now waits for the end of the current task (a timer): an
-    # "on" before it cancels it, so the editor mounts once, with the next task.
+    # "on" before it cancels it, so the editor mounts once, with the next task (not on an
+    # editor closed meanwhile: `u._n` is mobx-state-tree's isAlive, as the class uses it).
     ("loading off once", "setLoading(e,t=!1){Lt(Qt)&&t&&this.lsf.clearApp(),"
      "this.lsf.setFlags({isLoading:e}),Lt(Qt)&&t&&this.lsf.renderApp()}",
      "setLoading(e,t=!1){if(clearTimeout(this.ldOff),!e){const n=this.lsf;"
-     "this.ldOff=setTimeout(()=>{n&&n===this.lsf&&n.setFlags({isLoading:!1})},0);return}"
+     "this.ldOff=setTimeout(()=>{n&&n===this.lsf&&(0,u._n)(n)&&n.setFlags({isLoading:!1})},0);"
+     "return}"
      "Lt(Qt)&&t&&this.lsf.clearApp(),"
      "this.lsf.setFlags({isLoading:e}),Lt(Qt)&&t&&this.lsf.renderApp()}"),
     # A submit showed its loading state (unmounting the editor: 10-25 ms) before it sent the
