@@ -14,9 +14,12 @@ the user cache, checks its SHA-256 and unpacks into desktop/ui/vendor/webapp/ (g
 
 Patches applied at unpack (PATCHES, each must match exactly once in the app's scripts, or
 set-up stops): the editor's sanitizer hands every HTML string to the page's DOMPurify
-(desktop/ui/js/sanitize.js), a label's text is measured as text, and the editor's History panel
-is switched on (its data comes from desktop/ui/js/webapp-history.js). Nothing is fetched at run
-time. DOMPurify and the download cache are desktop/ui/vendored.py's.
+(desktop/ui/js/sanitize.js), a label's text is measured as text, the editor's History panel
+is switched on (its data comes from desktop/ui/js/webapp-history.js), the label stream waits
+less (its first task list fetched at once, no frames waited before a task, the editor mounted
+once per task, two requests together; docs/bench.md) and the home page's greeting has no
+emoji. Nothing is fetched at run time. DOMPurify and the download cache are
+desktop/ui/vendored.py's.
 """
 
 import ast
@@ -123,8 +126,55 @@ PATCHES = (
     # does): it is added to the interfaces the data manager starts the editor with.
     ("history panel", '"side-column","edit-history"]',
      '"side-column","edit-history","annotations:history"]'),
+    # Speed (docs/bench.md, "Where the time goes"). The data manager's list fetches wait 150 ms
+    # so that a burst of changes (typing in a filter) sends one request; the first fetch of a
+    # list has nothing to wait for, and the label stream waits for it before asking for its
+    # first task: it goes at once, the ones after it are debounced as before.
+    ("first list fetch at once", "let t=null,n=null;e.debouncedFetch=a=>new Promise((s,i)=>{"
+     "t&&clearTimeout(t),n&&(null==n.cancel||n.cancel()),t=setTimeout(async()=>{try{"
+     "n=e._performFetch(a);const t=await n;s(t)}catch(e){i(e)}finally{n=null}},150)",
+     "let t=null,n=null,f=!0;e.debouncedFetch=a=>new Promise((s,i)=>{"
+     "t&&clearTimeout(t),n&&(null==n.cancel||n.cancel()),t=setTimeout(async()=>{try{"
+     "n=e._performFetch(a);const t=await n;s(t)}catch(e){i(e)}finally{n=null}},f?(f=!1,0):150)"),
+    # Before it puts a task in the editor, the label stream waited two animation frames after
+    # showing its loading state (one to two frames, 17-33 ms, of every task shown); the task's
+    # own render follows at once now, in the same frame.
+    ("no frames before a task", "if(this.setLoading(!0,i),await new Promise(e=>{"
+     "requestAnimationFrame(()=>requestAnimationFrame(e))}),!this.lsf)return;",
+     "if(this.setLoading(!0,i),await null,!this.lsf)return;"),
+    # The editor shows only a spinner while its isLoading flag is on (its App unmounts the
+    # whole editor), and a submit turned the flag on and off three times: around the POST,
+    # around GET next task, around putting the task in. Each "off" mounted the whole editor
+    # again, twice for the task just submitted, only to unmount it at the next "on" (most of
+    # a submit's 0.1-0.2 s). "Off" now waits for the end of the current task (a timer): an
+    # "on" before it cancels it, so the editor mounts once, with the next task (not on an
+    # editor closed meanwhile: `u._n` is mobx-state-tree's isAlive, as the class uses it).
+    ("loading off once", "setLoading(e,t=!1){Lt(Qt)&&t&&this.lsf.clearApp(),"
+     "this.lsf.setFlags({isLoading:e}),Lt(Qt)&&t&&this.lsf.renderApp()}",
+     "setLoading(e,t=!1){if(clearTimeout(this.ldOff),!e){const n=this.lsf;"
+     "this.ldOff=setTimeout(()=>{n&&n===this.lsf&&(0,u._n)(n)&&n.setFlags({isLoading:!1})},0);"
+     "return}"
+     "Lt(Qt)&&t&&this.lsf.clearApp(),"
+     "this.lsf.setFlags({isLoading:e}),Lt(Qt)&&t&&this.lsf.renderApp()}"),
+    # A submit showed its loading state (unmounting the editor: 10-25 ms) before it sent the
+    # annotation; the POST goes first now, and the editor unmounts while it is on its way.
+    ("post before unmounting", "o&&(r.unique_id=o),this.setLoading(!0),await this."
+     "saveUserLabels();const c=await this.withinLoadingState(async function(){return await "
+     "t(i,r)});",
+     "o&&(r.unique_id=o),await this.saveUserLabels();const P=t(i,r);this.setLoading(!0);"
+     "const c=await this.withinLoadingState(async function(){return await P});"),
+    # Opening the label stream asked for the stream's history, then for the project's labels,
+    # then for the first task, each after the one before: the first two go together now.
+    ("history and labels together", "const t=await s.datamanager.store.taskStore."
+     "loadTaskHistory({projectId:s.datamanager.store.project.id});s.lsf.setTaskHistory(t),"
+     "await s.loadUserLabels(),",
+     "const[t]=await Promise.all([s.datamanager.store.taskStore.loadTaskHistory({projectId:"
+     "s.datamanager.store.project.id}),s.loadUserLabels()]);s.lsf.setTaskHistory(t),"),
+    # The home page's greeting ends in an emoji, a box in a window on a system without an
+    # emoji font (Qt WebEngine draws with the system's fonts; a bare Debian has none).
+    ("home page greeting", 'children:"Welcome \U0001F44B"}', 'children:"Welcome"}'),
 )
-PATCH_LEVEL = "patched-6"  # 6: the History panel
+PATCH_LEVEL = "patched-7"  # 7: the label stream's waits (docs/bench.md), no emoji
 # What the browser's cached copies of the app's files belong to: they keep their names from one
 # build or patch level to the next (main.js, 167.js), so a change of BUILD clears the cache.
 BUILD = f"{VERSION}-{SHA256[:12]}-{PATCH_LEVEL}"

@@ -2,6 +2,8 @@
 Chromium: every screen is checked for console errors, answers the app didn't expect (4xx/5xx)
 and requests that leave the machine; the walk fails on any of them."""
 
+import re
+
 import pytest
 from conftest import LiveServer
 
@@ -136,4 +138,42 @@ def test_a_browser_drops_its_cached_app_files_when_the_build_changes(app):
     assert fetch("/react-app/main.js").headers["Cache-Control"] == "public, max-age=86400"
     page.goto(f"{app.live.ui_url}/projects")
     page.wait_for_selector(".lsf-projects-page__link, .lsf-menu-header")
+    app.assert_clean()
+
+
+def test_links_to_label_studios_sites_are_explained_not_followed(app):
+    """"Learn more" and the app's other links to Label Studio's sites (js/webapp-links.js):
+    a click shows what the link is, with its address and a button to open it in the system's
+    browser, and goes nowhere by itself; the API reference opens this machine's API docs."""
+    project = app.api.project(title="Reviews", label_config=TEXT_CONFIG)
+    app.api.post(f"/api/projects/{project['id']}/import", json=[{"text": "first review"}])
+    view = app.api.post("/api/dm/views", json={"project": project["id"]}).json()
+    page = app.sign_in(f"/projects/{project['id']}/data?tab={view['id']}&labeling=1").page
+    page.wait_for_selector(".lsf-editor .lsf-richtext__line >> text=first review")
+    learn = page.locator("a", has_text="Learn more").first  # under the empty regions list
+    href = learn.get_attribute("href")
+    assert re.match(r"https://(docs\.humansignal\.com|labelstud\.io)/", href), href
+    learn.click()
+    notice = page.locator("#labeldesk-online")
+    notice.wait_for()
+    assert "on the internet" in notice.inner_text()
+    assert notice.locator("code").inner_text() == href
+    opener = notice.get_by_role("link", name="Open in browser")
+    assert opener.get_attribute("href") == href and opener.get_attribute("target") == "_blank"
+    notice.get_by_role("button", name="Close").click()
+    notice.wait_for(state="detached")
+    assert len(app.context.pages) == 1 and "labeling=1" in page.url
+    # the app's window.open() to Label Studio's sites (an upgrade prompt's button) too
+    page.evaluate("window.open('https://humansignal.com/pricing/', '_blank')")
+    notice.wait_for()
+    page.keyboard.press("Escape")
+    notice.wait_for(state="detached")
+    assert len(app.context.pages) == 1
+    # the API reference: this machine's API docs
+    page.evaluate("""() => { const a = document.createElement('a');
+        a.href = 'https://api.labelstud.io/api-reference/introduction/getting-started';
+        a.textContent = 'API reference'; a.target = '_blank'; document.body.append(a); }""")
+    with page.expect_navigation():
+        page.get_by_role("link", name="API reference").click()
+    assert page.url == f"{app.live.ui_url}/docs/api"
     app.assert_clean()

@@ -262,6 +262,16 @@ def test_label_submit_next_and_previous_task(app):
     assert not choice(page, "Negative").is_checked()
     app.seen("labeling")
 
+    # a task opened from the data manager shows the annotations it has, and no other (the
+    # old UI showed a phantom "1/2"): the submitted one; for the task without any, the one
+    # being made
+    for task, text in ((first, "alpha good"), (second, "beta bad")):
+        app.goto(f"/projects/{pid}/data?task={task}")
+        page.wait_for_selector(f".lsf-main-content >> text={text}")
+        page.locator(".lsf-annotation-button").first.wait_for()
+        assert page.locator(".lsf-annotation-button").count() == 1, task
+    assert len(api.get(f"/api/tasks/{second}/annotations").json()) == 0
+
 
 # 3. drafts ------------------------------------------------------------------------------
 

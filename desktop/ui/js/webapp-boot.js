@@ -9,11 +9,13 @@
 // - the session's CSRF token on every unsafe same-origin request the app makes (the app sends
 //   none: Label Studio's API takes a Django session without one; LabelDesk's doesn't);
 // - LabelDesk's pages in the app's menu (js/webapp-menu.js), and the count of what a bulk
-//   delete takes, in its confirm dialog (js/webapp-actions.js).
+//   delete takes, in its confirm dialog (js/webapp-actions.js);
+// - links to Label Studio's sites ("Learn more") explained, not followed (js/webapp-links.js).
 import DOMPurify from "/static/dompurify/purify.es.mjs";
 import {installWith} from "./sanitize.js";
 import {installActionCounts} from "./webapp-actions.js";
 import {installHistory} from "./webapp-history.js";
+import {installLinks} from "./webapp-links.js";
 import {installMenu} from "./webapp-menu.js";
 
 const settings = JSON.parse(document.getElementById("app-settings").textContent);
@@ -74,3 +76,4 @@ XMLHttpRequest.prototype.send = function (body) {
 installMenu();
 installHistory();
 installActionCounts();
+installLinks();
