@@ -14,7 +14,17 @@ class Index:
         self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
         self.groups = {}
         self._sorted = {}
-        storage.observe(table, self._changed)
+        storage.observe(table, self._changed, self._build)
+
+    def _build(self, docs):
+        key, groups = self.key, self.groups
+        for doc_id, doc in docs.items():
+            value = key(doc)
+            group = groups.get(value)
+            if group is None:
+                groups[value] = {doc_id: None}
+            else:
+                group[doc_id] = None
 
     def _changed(self, doc_id, old, new):
         old_key = MISSING if old is None else self.key(old)
@@ -59,7 +69,21 @@ class Totals:
         self.values = values
         self.zero = (0,) * width
         self.sums = {}
-        storage.observe(table, self._changed)
+        storage.observe(table, self._changed, self._build)
+
+    def _build(self, docs, chunk=4096):
+        key, values, rows = self.key, self.values, {}
+        for doc in docs.values():
+            group = key(doc)
+            pending = rows.get(group)
+            if pending is None:
+                pending = rows[group] = []
+            pending.append(values(doc))
+            if len(pending) >= chunk:  # summed a column at a time, in C
+                rows[group] = [tuple(map(sum, zip(*pending)))]
+        for group, pending in rows.items():
+            if pending:
+                self._add(group, tuple(map(sum, zip(*pending))), 1)
 
     def _add(self, key, values, sign):
         current = self.sums.get(key, self.zero)
@@ -83,7 +107,17 @@ class Counts:
         self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
         self.items = items
         self.counts = {}
-        storage.observe(table, self._changed)
+        storage.observe(table, self._changed, self._build)
+
+    def _build(self, docs):
+        key, items, counts = self.key, self.items, self.counts
+        for doc in docs.values():
+            group_key = key(doc)
+            group = counts.get(group_key)
+            if group is None:
+                group = counts[group_key] = {}
+            for item in items(doc):
+                group[item] = group.get(item, 0) + 1
 
     def _changed(self, doc_id, old, new):
         if old is not None:
@@ -124,7 +158,8 @@ class Watermark:
         self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
         self.test = test
         self.marks = {}
-        storage.observe(table, self._changed)
+        # the documents already there leave every mark at 0 (the scan moves it up)
+        storage.observe(table, self._changed, build=lambda docs: None)
 
     def _changed(self, doc_id, old, new):
         if new is not None and not self.test(new):

@@ -763,10 +763,15 @@ class JournalStorage(Storage):
         self.warnings.append(note)
         log.warning("store: %s", note)
 
-    def observe(self, name, callback):
+    def observe(self, name, callback, build=None):
         """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be
-        None)."""
+        None). The documents already there are given to `build(docs)` at once when it is
+        given ({id: doc}: what `callback(id, None, doc)` for each would do, faster: the app's
+        indexes are built at every start), else to `callback` one by one."""
         self.observers.setdefault(name, []).append(callback)
+        if build is not None:
+            build(self.docs(name))
+            return
         for doc_id, doc in self.docs(name).items():
             callback(doc_id, None, doc)
 

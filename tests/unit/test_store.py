@@ -1096,3 +1096,28 @@ def test_indexes_totals_and_counts_match_a_recount(tmp_path_factory, steps):
     assert {k: fresh_index.ids(k) for k in fresh_index.groups} == \
         {k: index.ids(k) for k in index.groups}
     reopened.close()
+
+
+def test_indexes_built_at_open_equal_ones_kept_by_each_write(folder):
+    """The app's indexes are built in bulk at every start (storage.observe's `build`), sums
+    a column at a time in chunks of 4096: the same as what each insert adds one by one."""
+    store = open_store(folder)
+    table = store.table("tasks")
+    live = (store.index("tasks", "project"),
+            store.totals("tasks", "project", lambda d: (1, d["weight"], d["weight"] % 7), 3),
+            store.counts("tasks", "project", weight_keys))
+    with store.transaction():
+        for i in range(10_000):
+            table.insert({"project": i % 3 if i < 9000 else None, "weight": i * 7919 % 101})
+    table.remove(doc_ids=[5, 6, 7])
+    store.close()
+    store = open_store(folder)
+    built = (store.index("tasks", "project"),
+             store.totals("tasks", "project", lambda d: (1, d["weight"], d["weight"] % 7), 3),
+             store.counts("tasks", "project", weight_keys))
+    assert {k: built[0].ids(k) for k in built[0].groups} == \
+        {k: live[0].ids(k) for k in live[0].groups}
+    assert built[1].sums == {k: v for k, v in live[1].sums.items() if v[0]}
+    assert built[2].counts == live[2].counts
+    assert built[1].get(0)[0] == 3000 - 1  # ids 5, 6, 7 (i = 4, 5, 6): groups 1, 2 and 0
+    store.close()
