@@ -284,7 +284,7 @@ class Imports:
             inner = self.tasks.next_inner_id(project_id)
             for offset, doc in enumerate(task_docs):
                 doc["inner_id"] = inner + offset
-            task_ids = self.r.tasks.insert_multiple(task_docs)
+            task_ids = self.r.tasks.adopt_multiple(task_docs)
             touched = set()
             if annotations:
                 docs = []
@@ -292,7 +292,7 @@ class Imports:
                     doc["task"] = task_ids[number]
                     touched.add(doc["task"])
                     docs.append(doc)
-                self.r.annotations.insert_multiple(docs)
+                self.r.annotations.adopt_multiple(docs)
             if predictions:
                 docs = []
                 for number, fields in predictions:
@@ -300,7 +300,7 @@ class Imports:
                     docs.append(self.predictions.build(task_id, task_docs[number], fields,
                                                        default_version="undefined"))
                     touched.add(task_id)
-                self.r.predictions.insert_multiple(docs)
+                self.r.predictions.adopt_multiple(docs)
                 self.predictions.adopt_model_version(project_id, docs)
             for task_id in touched:
                 self.tasks.recount(task_id)
