@@ -370,6 +370,8 @@ class Staged:
         os.replace(self.staged_snapshot, self.snapshot)
         step("snapshot-replaced")
         os.replace(self.staged_journal, self.journal)
+        # the next journal of a compaction that had not finished: older than the new files
+        remove_file(os.path.join(self.folder, NEXT_JOURNAL))
         fsync_dir(self.folder)
         step("journal-replaced")
         if self.marker is not None:
@@ -532,6 +534,7 @@ class _Sealed:
 def seal(storage, error):
     """Close `storage`'s journal and refuse its writes from now on with `error()` (an OSError,
     so that a transaction rolls back); reads of its memory go on. Call under its lock."""
+    storage.stop_compacting()  # a compaction in the background must not rename over the new
     journal = storage.journal
     if journal is None or isinstance(journal, _Sealed):
         return

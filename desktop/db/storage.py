@@ -282,6 +282,7 @@ class JournalStorage(Storage):
         self.next_path = os.path.join(self.folder, NEXT_JOURNAL)
         self.rotating = None  # the next journal's generation while its snapshot isn't in place
         self.compaction = None  # the _Compaction writing that snapshot now
+        self.compacting = True  # False once other files are put in place of these (a restore)
         self.tables = {}
         self.next_ids = {}
         self.observers = {}
@@ -569,7 +570,7 @@ class JournalStorage(Storage):
                 # one still running (Store.close waits for it first) or one that failed (a
                 # full disk) is written here once more, so that a clean stop leaves two files
                 self._cancel_background()
-                if self.rotating is not None and not self.readonly:
+                if self.rotating is not None and not self.readonly and self.compacting:
                     self._start_compaction(background=False).write()
         except Exception as e:  # noqa: BLE001 - the journal holds every write regardless
             log.warning("compaction at close: %r", e)
@@ -795,7 +796,7 @@ class JournalStorage(Storage):
         """After a write (under the lock): once the journal outgrows max(COMPACT_MIN_BYTES, the
         snapshot), a compaction starts in the background; a failed one is tried again once the
         journal has grown by a quarter."""
-        if self.compaction is not None:
+        if self.compaction is not None or not self.compacting:
             return
         size = self.journal.size
         if size <= max(self.compact_retry_at,
@@ -875,6 +876,13 @@ class JournalStorage(Storage):
         else:
             log.error("compaction failed: %r; the journal keeps every write", job.error)
 
+    def stop_compacting(self):
+        """Under the lock, before other files are put in place of this store's (a restore in
+        the running app): no compaction from now on, and one running in the background stops
+        at its next chunk, so that it never renames its snapshot over the new files."""
+        self.compacting = False
+        self._cancel_background()
+
     def _cancel_background(self):
         """Under the lock: a compaction running in the background stops at its next chunk and
         never puts its snapshot in place (a compaction in the foreground replaces it)."""
@@ -902,6 +910,8 @@ class JournalStorage(Storage):
         snapshot). The journal is never missing. A failure (disk full) leaves the old pair.
         """
         with self.lock:
+            if not self.compacting:
+                raise OSError(errno.EBUSY, "the store's files are being replaced (a restore)")
             self._cancel_background()  # this one writes everything it would have
             # the versions the old journal holds go into the history files first (fsynced)
             self.history.flush()

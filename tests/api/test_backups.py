@@ -191,6 +191,30 @@ def test_a_write_racing_a_restore_is_refused_and_not_kept(make_live):
     assert [p["title"] for p in store.table("projects").all()] == ["Kept"]
 
 
+def test_a_restore_while_a_compaction_writes_in_the_background_keeps_the_backup(make_live):
+    """A compaction was writing its snapshot when the restore switched the files: it stops
+    and never renames its snapshot (the old data) over the restored one, nor its journal."""
+    live = make_live(reopenable=True)
+    add_work(live.api, "Kept", ["x", "y"])
+    kept = state(live.api)
+    name = live.api.post("/api/ui/backups").json()["name"]
+    add_work(live.api, "Later", ["z"])
+    storage = live.app.store.storage
+    with storage.lock:  # the write crossing the threshold: journals switched, snapshot pending
+        job = storage._start_compaction(background=False)
+    folder = live.settings.store_dir
+    assert (folder / "journal-next.ldb").exists()
+    live.api.post("/api/ui/backups/restore", json={"name": name}).raise_for_status()
+    assert not (folder / "journal-next.ldb").exists()
+    job.write()  # the compaction's thread, going on after the switch
+    assert job.error is not None
+    assert state(live.api) == kept
+    live.app.store.close()
+    store = Store(folder, readonly=True)
+    assert [p["title"] for p in store.table("projects").all()] == ["Kept"]
+    store.close()
+
+
 def test_restore_needs_a_reopenable_app(make_live):
     live = make_live()  # served without Reopenable: it can't switch its data
     add_work(live.api, "Here", ["x"])
