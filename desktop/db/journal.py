@@ -253,7 +253,7 @@ CHUNK = 2000  # documents serialized per call: between calls other threads get t
 SYNC_EVERY = 8 << 20  # bytes of a snapshot written between two fdatasyncs
 
 
-def write_snapshot(path, tables, schema, generation, extra=None, place=None):
+def write_snapshot(path, tables, schema, generation, extra=None, place=None, tmp=None):
     """Write all tables atomically: temp file (0600), fsync, rename, fsync of the folder.
 
     `tables`: {name: {"next_id": n, "docs": docs}}, docs as [[id, doc], ...], as {id: doc}
@@ -261,19 +261,45 @@ def write_snapshot(path, tables, schema, generation, extra=None, place=None):
     `extra`: more header fields (``history_last``: the history files held every version up to
     this id when the snapshot was written; db/history.py). `place(tmp, path)`: puts the
     written file in place instead of a rename and folder fsync (a compaction in the background
-    does both under the store's lock).
+    does both under the store's lock). `tmp`: the temporary file (`path`.tmp).
 
     The body is serialized a few thousand documents at a time, its length and CRC summed as it
     goes, and the header, padded to HEADER_ROOM bytes, written over the space kept for it at the
     end: a compaction running in the background (storage.JournalStorage) never holds the GIL
     for longer than one chunk, so writes go on meanwhile. Returns the body's length."""
-    tmp = path + ".tmp"
+    tmp = tmp or path + ".tmp"
     try:
         os.remove(tmp)  # a leftover keeps its own mode through O_TRUNC: start from none
     except FileNotFoundError:
         pass
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(fd, "wb") as f:
+    try:
+        length = _write_body(fd, tables, schema, generation, extra)
+    except BaseException:
+        _remove_if_ours(tmp, fd)  # not another writer's file of the same name meanwhile
+        raise
+    finally:
+        os.close(fd)
+    if place is not None:
+        place(tmp, path)
+    else:
+        os.replace(tmp, path)
+        fsync_dir(os.path.dirname(path))
+    return length
+
+
+def _remove_if_ours(path, fd):
+    try:
+        if os.path.samestat(os.fstat(fd), os.stat(path)):
+            os.remove(path)
+    except OSError:
+        pass
+
+
+def _write_body(fd, tables, schema, generation, extra):
+    """The header's room, the body a chunk at a time, then the header; fsynced. Returns the
+    body's length."""
+    with os.fdopen(fd, "wb", closefd=False) as f:
         f.write(b" " * HEADER_ROOM + b"\n")
         length, crc, synced = 0, 0, 0
         for part in _body_parts(tables):
@@ -297,11 +323,6 @@ def write_snapshot(path, tables, schema, generation, extra=None, place=None):
         f.write(header.ljust(HEADER_ROOM))
         f.flush()
         os.fsync(f.fileno())
-    if place is not None:
-        place(tmp, path)
-    else:
-        os.replace(tmp, path)
-        fsync_dir(os.path.dirname(path))
     return length
 
 

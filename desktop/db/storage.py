@@ -426,6 +426,7 @@ class JournalStorage(Storage):
             self.recovered.append("snapshot.ldb.tmp: removed the file of an unfinished "
                                   "compaction (snapshot.ldb and journal.ldb hold every write)")
         remove_file(self.journal_path + ".tmp")  # the next journal of an unfinished compaction
+        remove_file(self.snapshot_path + BACKGROUND_TMP)  # a background one's snapshot
         for name in ("snapshot.ldb", "journal.ldb"):
             tighten(os.path.join(self.folder, name), FILE_MODE)
 
@@ -891,10 +892,14 @@ class JournalStorage(Storage):
             job.cancelled = True
 
     def settle(self):
-        """Wait until no compaction runs in the background. Never call it holding the store's
-        lock: the compaction takes it for each chunk it reads."""
+        """Wait until no compaction runs in the background. The compaction takes the store's
+        lock for each chunk it reads: a caller holding the lock stops it instead (a compaction
+        in the foreground then writes what it would have: compact, close)."""
         job = self.compaction
         if job is None:
+            return
+        if self.lock._is_owned():  # threading.RLock's own test (threading.Condition uses it)
+            self._cancel_background()
             return
         job.written.wait()
         with self.lock:
@@ -952,6 +957,9 @@ class JournalStorage(Storage):
             self.acknowledge()
 
 
+BACKGROUND_TMP = ".next.tmp"  # a background compaction's snapshot while it is written
+
+
 class _Compaction:
     """The snapshot a compaction in the background writes (`write`, in a thread of its own).
 
@@ -987,15 +995,9 @@ class _Compaction:
         """Write the snapshot; under the lock, put it in place and switch journals."""
         try:
             write_snapshot(self.path, self.tables(), SCHEMA, self.generation, self.extra,
-                           place=self._place)
-        except _Cancelled as e:
-            self.error = e  # the temporary file's name is the foreground compaction's now
+                           place=self._place, tmp=self.path + BACKGROUND_TMP)
         except BaseException as e:  # noqa: BLE001 - reported by _finish, under the lock
-            self.error = e
-            try:
-                remove_file(self.path + ".tmp")
-            except OSError:
-                pass  # whatever is in the way stays; the next try fails the same way, loudly
+            self.error = e  # write_snapshot removed its temporary file (if it is still its)
         finally:
             self.written.set()
 

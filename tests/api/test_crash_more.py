@@ -235,7 +235,7 @@ def _quiet(session, url):
 # "journal-next.ldb": a compaction in the background is writing its snapshot while writes go
 # on into the next journal (docs/adr/0015-background-compaction.md); compactions no longer
 # make journal.ldb.tmp (only a compaction at open does, and `labeldesk repair`).
-PHASES = ("journal-next.ldb", "snapshot.ldb.tmp", "snapshot renamed", "journal.ldb missing",
+PHASES = ("journal-next.ldb", "snapshot.ldb.next.tmp", "snapshot renamed", "journal.ldb missing",
           "random")
 
 

@@ -198,7 +198,7 @@ def test_a_failed_compaction_is_tried_again_and_loses_nothing(folder, tmp_path):
     into the next journal; the store opens whole meanwhile, and a later compaction succeeds."""
     store = open_store(folder)
     job = started(store)
-    (folder / "snapshot.ldb.tmp").mkdir()
+    (folder / "snapshot.ldb.next.tmp").mkdir()
     job.write()
     assert isinstance(job.error, OSError)
     store.storage._finish(job)  # what the thread does after a failure: reported
@@ -208,7 +208,7 @@ def test_a_failed_compaction_is_tried_again_and_loses_nothing(folder, tmp_path):
     reader = open_store(copy_of(folder, tmp_path, "meanwhile", skip=("*.tmp",)), readonly=True)
     assert contents(reader) == expected
     reader.close()
-    (folder / "snapshot.ldb.tmp").rmdir()
+    (folder / "snapshot.ldb.next.tmp").rmdir()
     with store.lock:
         job = store.storage._start_compaction(background=False)
     job.write()
@@ -274,6 +274,21 @@ def test_a_compaction_in_the_foreground_replaces_one_in_the_background(folder, t
     store.close()
     store = open_store(folder)
     assert contents(store) == expected and len(expected) == 5001
+    store.close()
+
+
+def test_closing_while_holding_the_lock_finishes_the_compaction_in_the_foreground(folder):
+    store = open_store(folder)
+    job = started(store, rows=3000)
+    store.table("t").insert({"i": "during"})
+    expected = contents(store)
+    with store.lock:
+        store.close()  # a background compaction can't get the lock to go on: stopped, redone
+    job.write()
+    assert job.error is not None
+    assert not (folder / NEXT_JOURNAL).exists()
+    store = open_store(folder)
+    assert contents(store) == expected and store.storage.recovered == []
     store.close()
 
 
