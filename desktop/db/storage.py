@@ -887,9 +887,17 @@ class JournalStorage(Storage):
     def _cancel_background(self):
         """Under the lock: a compaction running in the background stops at its next chunk and
         never puts its snapshot in place (a compaction in the foreground replaces it)."""
-        job, self.compaction = self.compaction, None
-        if job is not None:
-            job.cancelled = True
+        job = self.compaction
+        if job is None:
+            return
+        if job.placing:  # its snapshot is being renamed: a moment, then its journal switched
+            job.placed.wait()
+            if job.size is None and job.error is None:
+                job.error = OSError(errno.EIO, "the snapshot could not be put in place")
+            self._finish(job)
+            return
+        self.compaction = None
+        job.cancelled = True
 
     def settle(self):
         """Wait until no compaction runs in the background. The compaction takes the store's
@@ -983,6 +991,8 @@ class _Compaction:
         self.extra = {"history_last": last} if last else None
         self.written = threading.Event()
         self.cancelled = False  # set under the lock (storage._cancel_background)
+        self.placing = False  # its snapshot is being renamed into place (set under the lock)
+        self.placed = threading.Event()
         self.error = None
         self.size = None
 
@@ -1002,12 +1012,20 @@ class _Compaction:
             self.written.set()
 
     def _place(self, tmp, path):
+        """Rename the snapshot into place, then (under the lock) switch journals. The rename
+        and its folder fsync happen outside the lock (writes go on); from the moment it starts
+        nothing cancels the job: a foreground compaction waits for `placed` instead."""
         with self.storage.lock:
             if self.cancelled:
                 raise _Cancelled()
+            self.placing = True
+        try:
             os.replace(tmp, path)
             fsync_dir(os.path.dirname(path))
             self.size = os.path.getsize(path)
+        finally:
+            self.placed.set()
+        with self.storage.lock:
             self.storage._finish(self)
 
 
