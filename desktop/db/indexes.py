@@ -5,6 +5,7 @@ with the data on disk.
 """
 
 MISSING = object()
+SMALL = 16  # groups this small are sorted on each ids() call, not kept sorted
 
 
 class Index:
@@ -48,10 +49,15 @@ class Index:
                     del self._sorted[new_key]
 
     def ids(self, key):
-        """The ids in `key`'s group, ascending (a shared list: don't change it)."""
+        """The ids in `key`'s group, ascending (a shared list: don't change it). Small groups
+        (a task's annotations or predictions) are sorted afresh, not kept: a pass over a
+        million tasks' predictions kept a million lists (~100 MB)."""
         ordered = self._sorted.get(key)
         if ordered is None:
-            ordered = self._sorted[key] = sorted(self.groups.get(key, ()))
+            group = self.groups.get(key, ())
+            if len(group) <= SMALL:
+                return sorted(group)
+            ordered = self._sorted[key] = sorted(group)
         return ordered
 
     def count(self, key):
