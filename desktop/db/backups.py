@@ -44,7 +44,7 @@ from desktop.db.journal import (
     read_snapshot,
     write_snapshot,
 )
-from desktop.db.storage import SCHEMA, make_private_folder, remove_file
+from desktop.db.storage import SCHEMA, journal_generation, make_private_folder, remove_file
 
 log = logging.getLogger("labeldesk.backups")
 
@@ -438,17 +438,8 @@ def generation_of_files(store_folder):
     """The highest generation the headers of a store's files say, read as leniently as
     possible (the store may be damaged); 0 if none can be read. A restore goes above it, so
     that an old journal left beside the restored snapshot by a crash is taken as stale."""
-    found = [0]
-    for name in ("snapshot.ldb", "journal.ldb", NEXT_JOURNAL):
-        try:
-            with open(os.path.join(store_folder, name), "rb") as f:
-                line = f.readline(1 << 20)
-            header = orjson.loads(line[line.index(b"{"):].rstrip(b"\r\n"))
-            if isinstance(header.get("generation"), int):
-                found.append(header["generation"])
-        except (OSError, ValueError, AttributeError, orjson.JSONDecodeError):
-            continue
-    return max(found)
+    return max(journal_generation(os.path.join(store_folder, name)) or 0
+               for name in ("snapshot.ldb", "journal.ldb", NEXT_JOURNAL))
 
 
 # -- rotating the files backups name -----------------------------------------------------------

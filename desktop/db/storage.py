@@ -1054,10 +1054,11 @@ class _ChunkedTable:
 
 
 def journal_generation(path):
-    """The generation a journal's first line says, or None (missing, unreadable)."""
+    """The generation the first line of a journal or snapshot says, read as leniently as
+    possible (the file may be damaged), or None (missing, unreadable)."""
     try:
         with open(path, "rb") as f:
-            line = f.readline(1 << 16)
+            line = f.readline(1 << 20)
         header = orjson.loads(line[line.index(b"{"):])
         generation = header.get("generation")
         return generation if _is_id(generation) else None

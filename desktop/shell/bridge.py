@@ -343,6 +343,11 @@ class Bridge:
     def open_project_file(self, path):
         """Upload a project .zip (one the user chose) to POST /api/projects/archive; the job's
         result is its answer."""
+        return self._upload("open-project", path, "/api/projects/archive")
+
+    def _upload(self, kind, path, url):
+        """A job that uploads the file the user chose (`path`, granted by a dialog) to `url`;
+        its result is the server's answer, its progress the bytes sent."""
         source = self._grants.file(path)
 
         def work(job):
@@ -351,13 +356,12 @@ class Bridge:
 
             def on_bytes(n):
                 job.done += n
-            status, answer = self._client.post_files("/api/projects/archive", [source],
-                                                     on_bytes)
+            status, answer = self._client.post_files(url, [source], on_bytes)
             if status >= 400:
                 raise RuntimeError(f"{source.name}: {answer_reason(answer, status)}")
             job.result = answer
 
-        return self._start("open-project", work)
+        return self._start(kind, work)
 
     def choose_assistant_pack(self):
         """An assistant pack (make assistant-pack) chosen in the native dialog."""
@@ -369,21 +373,7 @@ class Bridge:
         """Upload an assistant pack (one the user chose) to POST /api/assistants/install; the
         job's result is the server's install job (the page polls its `url`). The server checks
         and installs it; nothing of it runs here."""
-        source = self._grants.file(path)
-
-        def work(job):
-            job.total = source.stat().st_size
-            job.stage = "uploading"
-
-            def on_bytes(n):
-                job.done += n
-            status, answer = self._client.post_files("/api/assistants/install", [source],
-                                                     on_bytes)
-            if status >= 400:
-                raise RuntimeError(f"{source.name}: {answer_reason(answer, status)}")
-            job.result = answer
-
-        return self._start("install-pack", work)
+        return self._upload("install-pack", path, "/api/assistants/install")
 
     def reveal(self, path=None):
         """Show a folder in the system's file manager: the data folder by default, else one the

@@ -1,5 +1,17 @@
 """Shared by several tests (moved out of the test modules that first had them)."""
 
+from desktop.db import Store
+
+
+def open_store(folder, **kwargs):
+    """A store in `folder`, fsync off unless asked (the tests copy files, not power cuts)."""
+    kwargs.setdefault("fsync", False)
+    return Store(folder, **kwargs)
+
+
+def contents(store, name="t"):
+    return {doc.doc_id: dict(doc) for doc in store.table(name).all()}
+
 
 
 def journal_records(data):

@@ -11,22 +11,14 @@ import threading
 import pytest
 
 from desktop.core.repair import repair_folder
-from desktop.db import CorruptFile, Store
+from desktop.db import CorruptFile
 from desktop.db.storage import NEXT_JOURNAL, _Cancelled
+from storehelp import contents, open_store
 
 
 @pytest.fixture
 def folder(tmp_path):
     return tmp_path / "db"
-
-
-def open_store(folder, **kwargs):
-    kwargs.setdefault("fsync", False)
-    return Store(folder, **kwargs)
-
-
-def contents(store, name="t"):
-    return {doc.doc_id: dict(doc) for doc in store.table(name).all()}
 
 
 def generation(folder, name="snapshot.ldb"):

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tinydb import Query
 
-from desktop.db import CorruptFile, Store, StoreLocked
+from desktop.db import CorruptFile, StoreLocked
 from desktop.db.journal import _header_crc, encode_record
 from desktop.db.storage import SCHEMA
 from paths import ROOT
+from storehelp import contents, open_store
 
 Q = Query()
 
@@ -28,15 +29,6 @@ Q = Query()
 @pytest.fixture
 def folder(tmp_path):
     return tmp_path / "db"
-
-
-def open_store(folder, **kwargs):
-    kwargs.setdefault("fsync", False)
-    return Store(folder, **kwargs)
-
-
-def contents(store, name):
-    return {doc.doc_id: dict(doc) for doc in store.table(name).all()}
 
 
 def file_bytes(folder):

@@ -244,3 +244,20 @@ function fallbackCopy(text, done) {
   area.remove();
   done();
 }
+
+
+/** A file the user picks in the browser's own file dialog (the window uses its native one):
+ * resolves to the File, or null when the dialog is cancelled. `id`: the hidden input's id. */
+export function pickFile(accept, id) {
+  return new Promise((resolve) => {
+    const input = h(`input#${id}`, {type: "file", accept, style: {display: "none"}});
+    input.addEventListener("change", () => {
+      const f = input.files[0];
+      input.remove();
+      resolve(f || null);
+    });
+    input.addEventListener("cancel", () => { input.remove(); resolve(null); });
+    document.body.append(input);
+    input.click();
+  });
+}

@@ -6,7 +6,7 @@
 // installed offline from a pack file (`make assistant-pack`) when they are missing.
 import * as api from "../api.js";
 import {setTopbar} from "../main.js";
-import {h, clear, icon, toast, toastError, formatNumber, formatBytes, emptyState} from "../dom.js";
+import {h, clear, icon, toast, toastError, formatNumber, formatBytes, emptyState, pickFile} from "../dom.js";
 import {native, followJob} from "../desktop.js";
 
 const KIND = {true: "Comes with LabelDesk", false: "Installed on demand"};
@@ -64,7 +64,7 @@ export async function render({content, query, stale}) {
   async function installPack() {
     const status = packPanel.querySelector(".assistant-pack-status");
     const desktop = native();
-    const file = desktop ? await desktop.choose_assistant_pack() : await pickFile(".zip,application/zip");
+    const file = desktop ? await desktop.choose_assistant_pack() : await pickFile(".zip,application/zip", "assistant-pack-input");
     if (!file) return;
     const show = (done, total) => {
       status.textContent = `Uploading ${file.name}: ${formatBytes(done)} of ${formatBytes(total)}`;
@@ -216,16 +216,3 @@ export async function render({content, query, stale}) {
   }
 }
 
-function pickFile(accept) {
-  return new Promise((resolve) => {
-    const input = h("input#assistant-pack-input", {type: "file", accept, style: {display: "none"}});
-    input.addEventListener("change", () => {
-      const f = input.files[0];
-      input.remove();
-      resolve(f || null);
-    });
-    input.addEventListener("cancel", () => { input.remove(); resolve(null); });
-    document.body.append(input);
-    input.click();
-  });
-}

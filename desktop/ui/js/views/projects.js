@@ -5,7 +5,7 @@
 // app's (each project links to its data manager there).
 import * as api from "../api.js";
 import {setTopbar, go} from "../main.js";
-import {h, clear, icon, modal, toast, toastError, emptyState, formatNumber, formatBytes} from "../dom.js";
+import {h, clear, icon, modal, toast, toastError, emptyState, formatNumber, formatBytes, pickFile} from "../dom.js";
 import {native, whenReady, followJob} from "../desktop.js";
 import {liveExportPanel} from "../live-export.js";
 import {duplicateProject} from "./project-actions.js";
@@ -181,7 +181,7 @@ function progress(status, label) {
  *  progress; then the new project's data manager in Label Studio. */
 async function openProjectFile() {
   const desktop = native();
-  const file = desktop ? await desktop.choose_project_file() : await pickFile(".zip,application/zip");
+  const file = desktop ? await desktop.choose_project_file() : await pickFile(".zip,application/zip", "archive-input");
   if (!file) return;
   const bar = h("i", {style: {width: "0%"}});
   const label = h("span", `Uploading ${file.name}…`);
@@ -214,20 +214,6 @@ async function openProjectFile() {
     closeProgress();
     toastError(e);
   }
-}
-
-function pickFile(accept) {
-  return new Promise((resolve) => {
-    const input = h("input#archive-input", {type: "file", accept, style: {display: "none"}});
-    input.addEventListener("change", () => {
-      const f = input.files[0];
-      input.remove();
-      resolve(f || null);
-    });
-    input.addEventListener("cancel", () => { input.remove(); resolve(null); });
-    document.body.append(input);
-    input.click();
-  });
 }
 
 /** Fetch the export (progress as it arrives), then hand it to the browser as a download. */
