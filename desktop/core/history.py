@@ -22,6 +22,7 @@ from desktop.core.errors import Conflict, NotFound, StoreError, ValidationError
 from desktop.core.paging import page_params, page_slice
 from desktop.core.users import ORGANIZATION
 from desktop.db import CorruptFile
+from desktop.db.docs import decoded
 from desktop.db.history import TABLE
 
 # LSE's AnnotationHistory.action choices, and the one LabelDesk adds for a deleted annotation.
@@ -336,8 +337,8 @@ def restored_state(tables, current, backup):
     for name, table in current.items():
         mine = out.get(name) or {"next_id": 1, "docs": []}
         out[name] = {**mine, "next_id": max(mine.get("next_id", 1), table.get("next_id", 1))}
-    before = dict((current.get("annotations") or {}).get("docs") or ())
-    after = dict((tables.get("annotations") or {}).get("docs") or ())
+    before = {i: decoded(d) for i, d in (current.get("annotations") or {}).get("docs") or ()}
+    after = {i: decoded(d) for i, d in (tables.get("annotations") or {}).get("docs") or ()}
     history = out.get(TABLE) or {"next_id": 1, "docs": []}
     next_id, stamp = history.get("next_id", 1), clock.iso()
     noted = {"comment": f"Restored from the backup {backup}"}

@@ -54,22 +54,23 @@ class Records:
                      "uploads", "ml_backends", "storages", "webhooks", "drafts",
                      "stream_history"):
             setattr(self, name, store.table(name))
-        self.tasks_by_project = store.index("tasks", "project")
-        self.annotations_by_task = store.index("annotations", "task")
-        self.annotations_by_project = store.index("annotations", "project")
-        self.predictions_by_task = store.index("predictions", "task")
-        self.predictions_by_project = store.index("predictions", "project")
-        self.drafts_by_task = store.index("drafts", "task")
-        self.drafts_by_annotation = store.index("drafts", "annotation")
-        self.stream_history_by_key = store.index(
-            "stream_history", lambda doc: (doc.get("user"), doc.get("project")))
-        self.project_totals = store.totals("tasks", "project", task_counts,
-                                           len(PROJECT_COUNTERS))
-        # a project's data keys, with how many of its tasks have each (its data columns)
-        self.data_keys = store.counts("tasks", "project", task_data_keys)
-        # where a project's unlabeled tasks start (/next scans from there)
-        self.labeled_below = store.watermark("tasks", "project",
-                                             lambda task: bool(task.get("is_labeled")))
+        with store.building():  # each table decoded once for all of them
+            self.tasks_by_project = store.index("tasks", "project")
+            self.annotations_by_task = store.index("annotations", "task")
+            self.annotations_by_project = store.index("annotations", "project")
+            self.predictions_by_task = store.index("predictions", "task")
+            self.predictions_by_project = store.index("predictions", "project")
+            self.drafts_by_task = store.index("drafts", "task")
+            self.drafts_by_annotation = store.index("drafts", "annotation")
+            self.stream_history_by_key = store.index(
+                "stream_history", lambda doc: (doc.get("user"), doc.get("project")))
+            self.project_totals = store.totals("tasks", "project", task_counts,
+                                               len(PROJECT_COUNTERS))
+            # a project's data keys, with how many of its tasks have each (its data columns)
+            self.data_keys = store.counts("tasks", "project", task_data_keys)
+            # where a project's unlabeled tasks start (/next scans from there)
+            self.labeled_below = store.watermark("tasks", "project",
+                                                 lambda task: bool(task.get("is_labeled")))
         # deletes keep what they remove there (desktop/core/trash.py)
         self.trash = Trash(self)
 

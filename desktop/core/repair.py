@@ -37,7 +37,7 @@ import orjson
 from desktop.core.errors import LabelDeskError
 from desktop.db import history
 from desktop.db.backups import Staged
-from desktop.db.journal import CorruptFile, NewerFormat, keep_aside, read_snapshot
+from desktop.db.journal import CorruptFile, NewerFormat, keep_aside, read_body, read_snapshot
 from desktop.db.lockfile import acknowledged_in, read_acknowledged
 from desktop.db.scan import JournalScan
 from desktop.db.storage import NEXT_JOURNAL, SCHEMA, JournalStorage, check_ops
@@ -282,14 +282,9 @@ def _read_body_only(path, error):
         raise _beyond_reading(error.reason)  # the header is fine: the body is what is damaged
     body = raw[newline + 1:] if newline >= 0 else b""
     verified = header.get("length") == len(body) and header.get("crc") == zlib.crc32(body)
-    try:
-        data = orjson.loads(body)
-        stored = data["tables"]
-        if not isinstance(stored, dict) or not all(
-                isinstance(t, dict) and isinstance(t.get("docs"), list)
-                and isinstance(t.get("next_id"), int) for t in stored.values()):
-            raise ValueError("unexpected content")
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    try:  # the version the header said is not trusted: the body's first bytes say it
+        stored = read_body(body, path, lines=not body.startswith(b'{"tables"'))
+    except CorruptFile:
         raise _beyond_reading(error.reason) from None
     return {"verified": verified}, stored  # no field of a header that failed is trusted
 

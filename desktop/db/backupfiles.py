@@ -10,6 +10,9 @@ that names a file. desktop/db/backups.py decides when files are kept, put back a
 import errno
 import os
 import shutil
+from collections.abc import Mapping
+
+import orjson
 
 from desktop.db.journal import fsync_dir
 from desktop.db.storage import make_private_folder, remove_file
@@ -39,12 +42,21 @@ def files_named(tables):
 
 def _docs(tables, name):
     table = tables.get(name) if isinstance(tables, dict) else None
-    if not isinstance(table, dict):
+    if not isinstance(table, Mapping):
         return []
-    docs = table["docs"] if isinstance(table.get("docs"), list) else None
+    docs = table.get("docs") if isinstance(table, dict) else None
+    docs = docs if isinstance(docs, list) else None
     found = ([d[1] for d in docs if isinstance(d, (list, tuple)) and len(d) == 2]
              if docs is not None else list(table.values()))
+    found = [_decoded(d) if isinstance(d, bytes) else d for d in found]  # as the store keeps it
     return [d for d in found if isinstance(d, dict)]
+
+
+def _decoded(raw):
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _plain_path(name):

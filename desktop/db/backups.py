@@ -175,7 +175,8 @@ def capture(storage):
     documents are replaced by writes, never changed in place), so writers wait a few
     milliseconds, not for the serializing and writing, which happen outside the lock."""
     with storage.lock:
-        tables = {name: {"next_id": storage.next_ids.get(name, 1), "docs": sorted(docs.items())}
+        tables = {name: {"next_id": storage.next_ids.get(name, 1),
+                         "docs": sorted(docs.raw.items())}  # the JSON bytes (db/docs.py)
                   for name, docs in storage.tables.items()}
         if HISTORY in storage.next_ids:  # the counter only: the versions stay in history.ldb
             tables[HISTORY] = {"next_id": storage.next_ids[HISTORY], "docs": []}

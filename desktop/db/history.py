@@ -42,6 +42,7 @@ from array import array
 import orjson
 
 from desktop import __version__
+from desktop.db.docs import encode
 from desktop.db.journal import (
     FILE_MODE,
     CorruptFile,
@@ -332,7 +333,7 @@ class HistoryLog:
         """A version the journal now holds (a write acknowledged, or a record replayed)."""
         if vid <= self.last_id:
             return  # flushed before: the files have it
-        raw = raw if raw is not None else orjson.dumps(version)
+        raw = raw if raw is not None else encode(version)  # the exact size (db/docs.py)
         self.pending.append((vid, keys_of(version), raw))
         self.pending_bytes += len(raw)
 

@@ -19,10 +19,15 @@ that passes its checksum. Journals of the first format (version 1, ``<crc> <body
 length) still open, and are rewritten in this one at their first writable open.
 
 A snapshot is a header line (format, version, by, schema version, journal generation, length
-and CRC of the body, and ``header_crc``, a CRC of the other header fields) followed by the body:
-``{"tables": {name: {"next_id": n, "docs": [[id, doc], ...]}}}``. It is written to a temporary
-file (created 0600), fsynced and renamed over the old one. Snapshots without ``header_crc``
-(the first format) still open.
+and CRC of the body, and ``header_crc``, a CRC of the other header fields) followed by the body.
+Since version 3 the body is lines, each a JSON value, so that opening splits it instead of
+parsing every document (docs/adr/0016-compact-documents.md): per table a line
+``{"table": name, "next_id": n}``, then its documents in id order a chunk at a time, each chunk
+a line listing its ids (``[1,2,...]``) followed by one line per document, as the store keeps it
+in memory (db/docs.py). Version 2's body, ``{"tables": {name: {"next_id": n, "docs": [[id,
+doc], ...]}}}`` as one JSON document, still opens (and is rewritten at the first writable open).
+It is written to a temporary file (created 0600), fsynced and renamed over the old one.
+Snapshots without ``header_crc`` (the first format) still open.
 """
 
 import errno
@@ -36,7 +41,7 @@ import orjson
 from desktop import __version__
 
 SNAPSHOT_FORMAT = "labeldesk-snapshot"
-SNAPSHOT_VERSION = 2  # the header with header_crc
+SNAPSHOT_VERSION = 3  # 2: the header with header_crc; 3: the body as lines
 JOURNAL_FORMAT = "labeldesk-journal"
 JOURNAL_VERSION = 2
 SCHEMA = 1  # the shape of the stored documents (storage.MIGRATIONS upgrade older ones)
@@ -253,17 +258,20 @@ CHUNK = 2000  # documents serialized per call: between calls other threads get t
 SYNC_EVERY = 8 << 20  # bytes of a snapshot written between two fdatasyncs
 
 
-def write_snapshot(path, tables, schema, generation, extra=None, place=None, tmp=None):
+def write_snapshot(path, tables, schema, generation, extra=None, place=None, tmp=None,
+                   version=SNAPSHOT_VERSION):
     """Write all tables atomically: temp file (0600), fsync, rename, fsync of the folder.
 
     `tables`: {name: {"next_id": n, "docs": docs}}, docs as [[id, doc], ...], as {id: doc}
-    (written in id order), or an object giving its [id, doc] pairs by `chunks(size)`.
-    `extra`: more header fields (``history_last``: the history files held every version up to
-    this id when the snapshot was written; db/history.py). `place(tmp, path)`: puts the
-    written file in place instead of a rename and folder fsync (a compaction in the background
-    does both under the store's lock). `tmp`: the temporary file (`path`.tmp).
+    (written in id order), or an object giving its [id, doc] pairs by `chunks(size)`; a doc is
+    a dict or its JSON bytes (what the store keeps, db/docs.py). `extra`: more header fields
+    (``history_last``: the history files held every version up to this id when the snapshot
+    was written; db/history.py). `place(tmp, path)`: puts the written file in place instead of
+    a rename and folder fsync (a compaction in the background does both under the store's
+    lock). `tmp`: the temporary file (`path`.tmp). `version` 2 writes the old body (tests of
+    old stores; tables of any shape).
 
-    The body is serialized a few thousand documents at a time, its length and CRC summed as it
+    The body is written a few thousand documents at a time, its length and CRC summed as it
     goes, and the header, padded to HEADER_ROOM bytes, written over the space kept for it at the
     end: a compaction running in the background (storage.JournalStorage) never holds the GIL
     for longer than one chunk, so writes go on meanwhile. Returns the body's length."""
@@ -274,7 +282,8 @@ def write_snapshot(path, tables, schema, generation, extra=None, place=None, tmp
         pass
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
-        length = _write_body(fd, tables, schema, generation, extra)
+        parts = _body_lines(tables) if version >= 3 else _body_parts_v2(tables)
+        length = _write_body(fd, parts, schema, generation, extra, version)
     except BaseException:
         _remove_if_ours(tmp, fd)  # not another writer's file of the same name meanwhile
         raise
@@ -296,13 +305,13 @@ def _remove_if_ours(path, fd):
         pass
 
 
-def _write_body(fd, tables, schema, generation, extra):
-    """The header's room, the body a chunk at a time, then the header; fsynced. Returns the
+def _write_body(fd, parts, schema, generation, extra, version):
+    """The header's room, the body a part at a time, then the header; fsynced. Returns the
     body's length."""
     with os.fdopen(fd, "wb", closefd=False) as f:
         f.write(b" " * HEADER_ROOM + b"\n")
         length, crc, synced = 0, 0, 0
-        for part in _body_parts(tables):
+        for part in parts:
             f.write(part)
             length += len(part)
             crc = zlib.crc32(part, crc)
@@ -312,7 +321,7 @@ def _write_body(fd, tables, schema, generation, extra):
                 f.flush()
                 os.fdatasync(f.fileno())
                 synced = length
-        fields = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "by": __version__,
+        fields = {"format": SNAPSHOT_FORMAT, "version": version, "by": __version__,
                   "schema": schema, "generation": generation, "length": length, "crc": crc,
                   **(extra or {})}
         fields["header_crc"] = _header_crc(fields)
@@ -326,8 +335,39 @@ def _write_body(fd, tables, schema, generation, extra):
     return length
 
 
-def _body_parts(tables):
-    """The bytes of ``{"tables": {...}}``, a chunk of documents at a time."""
+def _pair_chunks(docs):
+    """A table's [id, doc] pairs, a chunk at a time, in id order."""
+    if hasattr(docs, "chunks"):  # read a chunk at a time (storage._ChunkedTable)
+        yield from docs.chunks(CHUNK)
+    elif isinstance(docs, dict):
+        ids = sorted(docs)
+        for start in range(0, len(ids), CHUNK):
+            yield [(i, docs[i]) for i in ids[start:start + CHUNK]]
+    else:
+        for start in range(0, len(docs), CHUNK):
+            yield docs[start:start + CHUNK]
+
+
+def _as_json(doc):
+    return doc if doc.__class__ is bytes else orjson.dumps(doc)
+
+
+def _body_lines(tables):
+    """Version 3's body: per table its line, then its chunks (an ids line, a line a doc)."""
+    for name, table in tables.items():
+        if not (isinstance(name, str) and isinstance(table, dict)
+                and table.keys() == {"next_id", "docs"} and _is_int(table["next_id"])):
+            raise ValueError(f"not a table of the store: {name!r:.40}")
+        yield orjson.dumps({"table": name, "next_id": table["next_id"]}) + b"\n"
+        for chunk in _pair_chunks(table["docs"]):
+            if chunk:
+                ids = [i for i, _ in chunk]
+                yield orjson.dumps(ids) + b"\n" + b"\n".join(
+                    [_as_json(doc) for _, doc in chunk]) + b"\n"
+
+
+def _body_parts_v2(tables):
+    """Version 2's body: ``{"tables": {...}}`` as one JSON document."""
     yield b'{"tables":{'
     for number, (name, table) in enumerate(tables.items()):
         if not (isinstance(table, dict) and table.keys() == {"next_id", "docs"}):
@@ -336,22 +376,16 @@ def _body_parts(tables):
             continue
         head = orjson.dumps(name) + b':{"next_id":' + orjson.dumps(table["next_id"])
         yield (b"," if number else b"") + head + b',"docs":['
-        docs = table["docs"]
-        if hasattr(docs, "chunks"):  # read a chunk at a time (storage._ChunkedTable)
-            first = True
-            for chunk in docs.chunks(CHUNK):
-                part = orjson.dumps(chunk)
-                yield (b"" if first else b",") + part[1:-1]
-                first = False
-        elif isinstance(docs, dict):
-            ids = sorted(docs)
-            for start in range(0, len(ids), CHUNK):
-                part = orjson.dumps([(i, docs[i]) for i in ids[start:start + CHUNK]])
-                yield (b"," if start else b"") + part[1:-1]
-        else:
-            for start in range(0, len(docs), CHUNK):
-                part = orjson.dumps(docs[start:start + CHUNK], option=orjson.OPT_NON_STR_KEYS)
-                yield (b"," if start else b"") + part[1:-1]
+        first = True
+        for chunk in _pair_chunks(table["docs"]):
+            if not chunk:
+                continue
+            part = b",".join(b"[" + orjson.dumps(i) + b"," + _as_json(doc) + b"]"
+                             for i, doc in chunk) if any(
+                d.__class__ is bytes for _, d in chunk) else orjson.dumps(
+                chunk, option=orjson.OPT_NON_STR_KEYS)[1:-1]
+            yield (b"" if first else b",") + part
+            first = False
         yield b"]}"
     yield b"}}"
 
@@ -393,23 +427,97 @@ def _newer(header, path):
     return None
 
 
-def read_snapshot(path):
-    """Return (header, tables) of a snapshot file; raise CorruptFile if it isn't whole."""
+def read_snapshot(path, raw=False):
+    """Return (header, tables) of a snapshot file; raise CorruptFile if it isn't whole.
+
+    tables: {name: {"next_id": n, "docs": [[id, doc], ...]}}; with `raw`, {name: {"next_id": n,
+    "raw": {id: the document's JSON bytes}}} instead (what the store keeps: version 3 is split,
+    not parsed; an older body is parsed and each document encoded)."""
     with open(path, "rb") as f:
-        raw = f.read()
-    header, start = read_snapshot_header(raw, path)
-    body = memoryview(raw)[start:]  # a view: no second copy of a large file
+        head = f.readline()
+        body = f.read()
+    header, _ = read_snapshot_header(head, path)
     if len(body) != header["length"]:
         raise CorruptFile(path, f"truncated: {len(body)} of {header['length']} bytes")
     if zlib.crc32(body) != header["crc"]:
         raise CorruptFile(path, "checksum mismatch: the file was changed or damaged")
+    return header, read_body(body, path, header.get("version", 1) >= 3, raw)
+
+
+def read_body(body, path, lines, raw=False):
+    """A snapshot body's tables (see read_snapshot); `lines`: version 3's body, else the JSON
+    of the older ones. CorruptFile when it isn't of that shape."""
+    if lines:
+        tables = _split_lines(body, path)
+        del body
+        if not raw:
+            tables = {name: {"next_id": t["next_id"], "docs": _decoded(t["raw"], path, name)}
+                      for name, t in tables.items()}
+        return tables
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise CorruptFile(path, f"invalid JSON: {e}") from None
+    del body
     tables = data.get("tables") if isinstance(data, dict) else None
     if not isinstance(tables, dict) or not all(
             isinstance(t, dict) and _is_int(t.get("next_id")) and isinstance(t.get("docs"), list)
             for t in tables.values()):
         raise CorruptFile(path, "not a LabelDesk snapshot (unexpected content)")
-    return header, tables
+    if raw:
+        try:
+            tables = {name: {"next_id": t["next_id"],
+                             "raw": {int(i): orjson.dumps(d) for i, d in t["docs"]}}
+                      for name, t in tables.items()}
+        except (TypeError, ValueError) as e:
+            raise CorruptFile(path,
+                              f"not a LabelDesk snapshot (unexpected content: {e})") from None
+    return tables
+
+
+def _split_lines(body, path):
+    """Version 3's body as {name: {"next_id": n, "raw": {id: bytes}}}: split, not parsed."""
+    def bad(why):
+        return CorruptFile(path, f"not a LabelDesk snapshot (unexpected content: {why})")
+    lines = body.split(b"\n")
+    if lines.pop() != b"":
+        raise bad("the body does not end with a whole line")
+    tables, i, count = {}, 0, len(lines)
+    while i < count:
+        try:
+            head = orjson.loads(lines[i])
+        except orjson.JSONDecodeError:
+            head = None
+        if not (isinstance(head, dict) and isinstance(head.get("table"), str)
+                and _is_int(head.get("next_id")) and head["next_id"] >= 1):
+            raise bad(f"line {i + 1} is not a table's line")
+        if head["table"] in tables:
+            raise bad(f"table {head['table']!r} twice")
+        i += 1
+        docs = {}
+        while i < count and lines[i][:1] == b"[":
+            try:
+                ids = orjson.loads(lines[i])
+            except orjson.JSONDecodeError:
+                ids = None
+            if not (isinstance(ids, list) and ids and set(map(type, ids)) == {int}
+                    and min(ids) >= 1 and i + len(ids) < count):
+                raise bad(f"line {i + 1} is not a chunk's ids")
+            before = len(docs)
+            docs.update(zip(ids, lines[i + 1:i + 1 + len(ids)]))
+            if len(docs) != before + len(ids):
+                raise bad(f"an id of line {i + 1} is there twice")
+            i += 1 + len(ids)
+        tables[head["table"]] = {"next_id": head["next_id"], "raw": docs}
+    return tables
+
+
+def _decoded(raw, path, name):
+    try:
+        docs = [[i, orjson.loads(d)] for i, d in raw.items()]
+    except orjson.JSONDecodeError as e:
+        raise CorruptFile(path, f"a document of table {name!r} is not JSON: {e}") from None
+    if not all(isinstance(d, dict) for _, d in docs):
+        raise CorruptFile(path, f"not a LabelDesk snapshot (a document of table {name!r} is "
+                                "not an object)")
+    return docs

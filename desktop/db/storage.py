@@ -4,7 +4,8 @@ Stock TinyDB reads and rewrites the whole JSON file on every write. Here the two
 TinyDB offers do the work instead:
 
 * ``JournalStorage`` (a TinyDB ``Storage``) loads the snapshot and replays the journal once, at
-  open, and from then on keeps the tables in memory; it turns each change into one journal record.
+  open, and from then on keeps the tables in memory, each document as its JSON bytes
+  (db/docs.py); it turns each change into one journal record.
 * ``JournaledTable`` (a TinyDB ``Table``) hands TinyDB's own insert/update/remove logic a
   change-tracking view of the in-memory table, so a write costs what it changes, not the size of
   the table.
@@ -29,6 +30,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from desktop.db.docs import Docs
 from desktop.db.history import TABLE as HISTORY
 from desktop.db.history import HistoryLog
 from desktop.db.journal import (
@@ -61,8 +63,8 @@ MIGRATIONS = {}
 class _Tracked:
     """The face of an in-memory table that TinyDB's updaters see; it records what they change.
 
-    Reads hand out deep copies, so an updater that edits a document in place edits the copy;
-    the changed copies are compared with the originals afterwards.
+    Reads hand out decoded copies, so an updater that edits a document in place edits the copy;
+    the changed copies are compared with the stored bytes afterwards.
     """
 
     def __init__(self, docs):
@@ -84,7 +86,7 @@ class _Tracked:
             return self.puts[doc_id]
         if doc_id not in self:
             raise KeyError(doc_id)
-        raw = orjson.dumps(self.docs[doc_id])
+        raw = self.docs.raw[doc_id]
         copy = orjson.loads(raw)
         self.read[doc_id] = raw
         self.puts[doc_id] = copy
@@ -148,11 +150,12 @@ class JournaledTable(Table):
     """A TinyDB table whose writes go through the journal and whose reads never copy the table."""
 
     def docs(self):
-        """Every stored document as ``{doc_id: doc}``: the live in-memory table, not a copy.
+        """Every stored document as ``{doc_id: doc}``: the live in-memory table (db/docs.py's
+        Docs: each read decodes the document afresh), not a copy.
 
         The public read of the store, for scans that a TinyDB query would make slow. Read it,
-        never change it (writes go through insert/update/remove, which journal them). It changes
-        under a write: hold the store's lock while iterating it if writers may run (any
+        never write to it (writes go through insert/update/remove, which journal them). It
+        changes under a write: hold the store's lock while iterating it if writers may run (any
         thread but the one holding the lock through its writes).
         """
         return self._storage.docs(self.name)
@@ -179,13 +182,12 @@ class JournaledTable(Table):
         return super().get(cond)
 
     def doc(self, doc_id):
-        """The stored document itself, without a copy: read it, never change it."""
+        """The stored document, decoded (changing it changes nothing stored), or None."""
         return self._read_table().get(doc_id)
 
     def adopt_multiple(self, documents):
-        """insert_multiple of dicts the caller gives up: stored as they are, not copied (an
-        import of 1M tasks made a second million dicts, and the first million left holes the
-        allocator kept: 230 MB). The caller never changes them afterwards. Returns the ids."""
+        """insert_multiple without TinyDB's copy of each document (each is encoded once, as it
+        is stored). Returns the ids."""
         doc_ids = []
 
         def updater(table):
@@ -286,6 +288,7 @@ class JournalStorage(Storage):
         self.tables = {}
         self.next_ids = {}
         self.observers = {}
+        self.pending_builds = None  # {table: [build, ...]} while building() defers them
         self.txn = None
         self.lock = threading.RLock()
         self.snapshot_bytes = 0
@@ -333,24 +336,27 @@ class JournalStorage(Storage):
           died before switching journals): its writes are all in the snapshot; a fresh journal
           replaces it. Ahead of the snapshot: refused (the snapshot is an old one).
         """
-        schema, generation, checked = SCHEMA, 1, True
+        schema, generation, checked, old_body = SCHEMA, 1, True, False
         self.replayed_records = 0
         if not self.readonly:
             self._remove_leftovers()
         has_snapshot = os.path.exists(self.snapshot_path)
         if has_snapshot:
-            header, tables = read_snapshot(self.snapshot_path)
+            header, tables = read_snapshot(self.snapshot_path, raw=True)
             schema, generation = header["schema"], header["generation"]
             checked = "header_crc" in header
+            # a body of one JSON document (before version 3): written anew as lines at the
+            # first writable open
+            old_body = header.get("version", 1) < 3
             self.snapshot_bytes = header["length"]
             try:
                 for name, table in tables.items():
                     self.next_ids[name] = table["next_id"]
                     if name == HISTORY:  # versions a repair put there: pending again
-                        for i, d in sorted((int(i), d) for i, d in table["docs"]):
-                            self.history.add(i, d)
+                        for i, d in sorted(table["raw"].items()):
+                            self.history.add(i, orjson.loads(d))
                         continue
-                    self.tables[name] = {int(i): d for i, d in table["docs"]}
+                    self.tables[name] = Docs(table["raw"])
             except (TypeError, ValueError) as e:
                 raise CorruptFile(self.snapshot_path,
                                   f"not a LabelDesk snapshot (unexpected content: {e})") from None
@@ -375,7 +381,7 @@ class JournalStorage(Storage):
             journal_bytes = os.path.getsize(self.journal_path)
         except FileNotFoundError:
             journal_bytes = None
-        upgrade = not has_snapshot or not checked
+        upgrade = not has_snapshot or not checked or old_body
         if not journal_bytes:
             if has_snapshot:
                 state = "missing" if journal_bytes is None else "empty (0 bytes)"
@@ -584,7 +590,7 @@ class JournalStorage(Storage):
     def docs(self, name):
         table = self.tables.get(name)
         if table is None:
-            table = self.tables[name] = {}
+            table = self.tables[name] = Docs()
         return table
 
     def take_id(self, name):
@@ -636,19 +642,25 @@ class JournalStorage(Storage):
                 continue
             table = self.docs(name)
             watchers = self.observers.get(name, ()) if notify else ()
+            # the documents before the change, decoded only for whoever needs them
+            wanted = undo is not None or watchers
             kind = op[1]
             if kind == "p":
                 doc_id, doc = op[2], op[3]
-                old = table.get(doc_id)
+                old = table.get(doc_id) if wanted else None
                 table[doc_id] = doc
                 if doc_id >= self.next_ids.get(name, 1):
                     self.next_ids[name] = doc_id + 1
                 changed = [(doc_id, old, doc)]
             elif kind == "d":
-                old = table.pop(op[2], None)
-                changed = [(op[2], old, None)] if old is not None else []
+                if wanted:
+                    old = table.pop(op[2], None)
+                    changed = [(op[2], old, None)] if old is not None else []
+                else:
+                    table.raw.pop(op[2], None)
+                    changed = []
             else:
-                changed = [(i, d, None) for i, d in table.items()]
+                changed = [(i, d, None) for i, d in table.items()] if wanted else []
                 table.clear()
             for doc_id, old, new in changed:
                 if undo is not None:
@@ -783,15 +795,41 @@ class JournalStorage(Storage):
 
     def observe(self, name, callback, build=None):
         """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be
-        None). The documents already there are given to `build(docs)` at once when it is
-        given ({id: doc}: what `callback(id, None, doc)` for each would do, faster: the app's
-        indexes are built at every start), else to `callback` one by one."""
+        None). The documents already there are given to `build(docs)` when it is given
+        ({id: doc}, a part of the table at a time: what `callback(id, None, doc)` for each
+        would do, faster: the app's indexes are built at every start), else to `callback` one
+        by one. Inside `building()`, builds wait for its end, where each table is decoded once
+        for all of them."""
         self.observers.setdefault(name, []).append(callback)
         if build is not None:
-            build(self.docs(name))
+            if self.pending_builds is not None:
+                self.pending_builds.setdefault(name, []).append(build)
+                return
+            for part in self.docs(name).decoded_chunks(BUILD_CHUNK):
+                build(part)
             return
         for doc_id, doc in self.docs(name).items():
             callback(doc_id, None, doc)
+
+    @contextmanager
+    def building(self):
+        """Observers registered inside get the documents already there at its end, each table
+        decoded once for all their builds (under the lock: no write comes in between)."""
+        with self.lock:
+            if self.pending_builds is not None:  # nested: the outer one builds
+                yield
+                return
+            self.pending_builds = {}
+            try:
+                yield
+                pending = self.pending_builds
+            finally:
+                self.pending_builds = None
+            with paused_gc(freeze=False):
+                for name, builds in pending.items():
+                    for part in self.docs(name).decoded_chunks(BUILD_CHUNK):
+                        for build in builds:
+                            build(part)
 
     def _maybe_compact(self):
         """After a write (under the lock): once the journal outgrows max(COMPACT_MIN_BYTES, the
@@ -815,8 +853,8 @@ class JournalStorage(Storage):
         """Under the lock: the next journal takes the writes from now on (journal-next.ldb,
         generation + 1, its header says how far journal.ldb goes), and a _Compaction writes
         the snapshot of what the tables hold now, in a thread of its own with `background`.
-        Costs a shallow copy of each table (the documents are shared: writes replace them,
-        never change them) and the history's pending versions, not the serialization.
+        Costs the history's pending versions written out, not the snapshot: the thread reads
+        the documents' bytes a chunk at a time under the lock.
 
         Crash-safe at every step (docs/adr/0015-background-compaction.md): until the snapshot
         is renamed into place, opening replays snapshot.ldb, journal.ldb and journal-next.ldb;
@@ -929,8 +967,7 @@ class JournalStorage(Storage):
             # the versions the old journal holds go into the history files first (fsynced)
             self.history.flush()
             generation = self.journal.generation + 1
-            tables = {name: {"next_id": self.next_ids.get(name, 1),
-                             "docs": sorted(docs.items())}
+            tables = {name: {"next_id": self.next_ids.get(name, 1), "docs": docs.raw}
                       for name, docs in self.tables.items()}
             if HISTORY in self.next_ids:
                 tables[HISTORY] = {"next_id": self.next_ids[HISTORY], "docs": []}
@@ -966,6 +1003,7 @@ class JournalStorage(Storage):
 
 
 BACKGROUND_TMP = ".next.tmp"  # a background compaction's snapshot while it is written
+BUILD_CHUNK = 4096  # documents decoded at a time for the observers' builds
 
 
 class _Compaction:
@@ -1046,7 +1084,8 @@ class _ChunkedTable:
             with storage.lock:
                 if self.job.cancelled:
                     raise _Cancelled()
-                docs = storage.tables.get(self.name) or {}
+                table = storage.tables.get(self.name)
+                docs = table.raw if table is not None else {}
                 found = [(i, docs[i]) for i in range(start, min(start + size, self.next_id))
                          if i in docs]
             if found:

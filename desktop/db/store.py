@@ -129,6 +129,10 @@ class Store:
     # Wrap the building of many documents (imports): see storage.paused_gc.
     bulk = staticmethod(paused_gc)
 
+    def building(self):
+        """Indexes made inside are built at its end, each table decoded once for all."""
+        return self.storage.building()
+
     def index(self, table, key):
         return Index(self.storage, table, key)
 

@@ -43,7 +43,7 @@ def store_digest(server):
     """{table: sha256 of its documents}: what a request changed, table by table."""
     storage = server.app.store.storage
     with storage.lock:
-        return {name: hashlib.sha256(orjson.dumps(docs, option=orjson.OPT_SORT_KEYS
+        return {name: hashlib.sha256(orjson.dumps(dict(docs), option=orjson.OPT_SORT_KEYS
                                                   | orjson.OPT_NON_STR_KEYS)).hexdigest()
                 for name, docs in storage.tables.items()
                 if docs and name not in IGNORED_TABLES}

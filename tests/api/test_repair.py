@@ -8,7 +8,7 @@ import sys
 import orjson
 import pytest
 
-from desktop.db.journal import read_snapshot
+from desktop.db.journal import SNAPSHOT_VERSION, read_snapshot
 from paths import ROOT
 from storehelp import damage_record, journal_records  # noqa: F401
 
@@ -280,7 +280,7 @@ def test_a_backup_a_newer_labeldesk_wrote_is_refused_as_newer(serve_process, tmp
     head, body = backup.read_bytes().split(b"\n", 1)
     from desktop.db.journal import _header_crc
     meta = orjson.loads(head)
-    meta.update(version=3, by="9.1.0")
+    meta.update(version=SNAPSHOT_VERSION + 1, by="9.1.0")
     meta["header_crc"] = _header_crc(meta)
     backup.write_bytes(orjson.dumps(meta) + b"\n" + body)
     originals = files(data)

@@ -103,7 +103,7 @@ def archive_target(core, data):
 def store_state(core):
     storage = core.store.storage
     with storage.lock:
-        return orjson.dumps({name: docs for name, docs in storage.tables.items() if docs},
+        return orjson.dumps({name: dict(docs) for name, docs in storage.tables.items() if docs},
                             option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 

@@ -29,7 +29,7 @@ from desktop.core.settings import Settings
 from desktop.db import CorruptFile, Store
 from desktop.db.history import TABLE as HISTORY
 from desktop.db.history import HistoryLog
-from desktop.db.journal import NewerFormat, encode_record
+from desktop.db.journal import SNAPSHOT_VERSION, NewerFormat, encode_record, read_snapshot
 from desktop.db.lockfile import acknowledged_in
 from desktop.db.scan import JournalScan
 from desktop.shell.app import LabelDesk
@@ -91,9 +91,8 @@ def snapshot_tables(folder):
         log.close()
     if not path.exists():
         return {HISTORY: history}
-    body = path.read_bytes().split(b"\n", 1)[1]
     tables = {name: {i: d for i, d in t["docs"]}
-              for name, t in orjson.loads(body)["tables"].items()}
+              for name, t in read_snapshot(str(path))[1].items()}
     return {**tables, HISTORY: {**tables.get(HISTORY, {}), **history}}
 
 
@@ -229,7 +228,8 @@ def newer(kind):
             path = folder / "snapshot.ldb"
             head, body = path.read_bytes().split(b"\n", 1)
             meta = orjson.loads(head)
-            meta.update({"version": 3} if kind == "snapshot format" else {"schema": 2})
+            meta.update({"version": SNAPSHOT_VERSION + 1} if kind == "snapshot format"
+                        else {"schema": 2})
             meta["by"] = "9.0.0"
             meta["header_crc"] = _header_crc(meta)
             path.write_bytes(orjson.dumps(meta) + b"\n" + body)

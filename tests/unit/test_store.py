@@ -500,7 +500,7 @@ def test_snapshot_body_of_the_wrong_shape_is_refused(folder):
     folder.mkdir()
     from desktop.db.journal import write_snapshot
     for tables in ({"t": {"next_id": 1, "docs": [["x", {}]]}}, {"t": {"docs": []}}, {"t": 5}):
-        write_snapshot(str(folder / "snapshot.ldb"), tables, SCHEMA, 1)
+        write_snapshot(str(folder / "snapshot.ldb"), tables, SCHEMA, 1, version=2)
         (folder / "journal.ldb").write_bytes(encode_record(
             {"format": "labeldesk-journal", "version": 2, "schema": 1, "generation": 1}))
         assert_refused(folder, "snapshot.ldb")
