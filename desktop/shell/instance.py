@@ -160,6 +160,14 @@ def lock_owner(settings):
     return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
 
 
+def held_elsewhere(settings):
+    """Whether another live process names itself in the store's LOCK file: a LabelDesk has the
+    data open, or is opening it. A hint for the window, which then opens no window of its own
+    before the store (whose lock decides) says so: a pid reused since a crash only costs that."""
+    owner = lock_owner(settings)
+    return owner is not None and owner != os.getpid() and pid_alive(owner)
+
+
 def running_instance(settings, wait=10.0):
     """instance.json of the live LabelDesk that holds the store. It is written just after the
     store is opened, so a LabelDesk that is still starting gets `wait` seconds to write it."""

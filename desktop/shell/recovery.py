@@ -43,16 +43,23 @@ def page():
 
     It holds no data: the page asks for the problem and the backups (Recovery.problem,
     Recovery.backups), so a file name can never become markup."""
-    html = PAGE.read_text(encoding="utf-8")
+    script = (vendored.UI_DIR / "js" / "recovery.js").read_text(encoding="utf-8")
+    return static_page(PAGE, CSP).replace(SCRIPT_TAG, f"<script>{inline(script)}</script>")
+
+
+def static_page(path, csp):
+    """A page of desktop/ui (`path`) as one HTML string the window shows without a server: the
+    stylesheet put inline, `csp` in its {{CSP}} meta tag (the window's loading page too)."""
     css = (vendored.UI_DIR / "css" / "app.css").read_text(encoding="utf-8")
     # its fonts are served by our server, which isn't running here: system fonts instead
     css = "\n".join(line for line in css.splitlines() if not line.startswith("@font-face"))
-    script = (vendored.UI_DIR / "js" / "recovery.js").read_text(encoding="utf-8")
-    # nothing in them may end the inline element early ("<\/" means the same in both)
-    css, script = css.replace("</", "<\\/"), script.replace("</", "<\\/")
-    html = html.replace("{{CSP}}", CSP)
-    return html.replace(STYLE_LINK, f"<style>{css}</style>").replace(
-        SCRIPT_TAG, f"<script>{script}</script>")
+    html = path.read_text(encoding="utf-8").replace("{{CSP}}", csp)
+    return html.replace(STYLE_LINK, f"<style>{inline(css)}</style>")
+
+
+def inline(text):
+    """A stylesheet or script that can't end its inline element early ("<\\/" means "</")."""
+    return text.replace("</", "<\\/")
 
 
 def describe(settings, error):

@@ -9,8 +9,9 @@ The window shows our own pages and nothing else: the page holds the desktop func
 dialogs, imports of local files), so a task's HTML must not be able to take the window to
 another site (NavigationLock), and the functions answer only our own page (bridge.Facade).
 
-Data that can't be opened (a damaged store) first shows a small recovery window instead
-(open_recovery; what it does is desktop/shell/recovery.py's).
+The window shows at once, with a static loading page, while the data opens (~2 s at 1M
+tasks); then the UI. Data that can't be opened (a damaged store) shows a small recovery window
+instead (open_recovery; what it does is desktop/shell/recovery.py's).
 """
 
 import importlib.util
@@ -42,6 +43,11 @@ MIN_SIZE = (960, 620)
 TITLE = "LabelDesk"
 RECOVERY_TITLE = "LabelDesk: recovery"
 RECOVERY_SIZE = (760, 620)
+# What the main window shows while the data opens: no script, nothing loaded ('unsafe-eval' is
+# how pywebview runs its own bridge script in any page it shows).
+LOADING_PAGE = vendored.UI_DIR / "loading.html"
+LOADING_CSP = ("default-src 'none'; script-src 'unsafe-eval'; style-src 'unsafe-inline'; "
+               "base-uri 'none'; form-action 'none'")
 
 
 def choose_gui():
@@ -209,8 +215,9 @@ class NavigationLock:
 
 
 class OnePage:
-    """The recovery window's NavigationLock: its page is put in once (pywebview's html=, a
-    data: URL to Qt) and the frame then goes nowhere else, nor opens anything outside."""
+    """The recovery window's NavigationLock, and the main window's while it shows the loading
+    page: its page is put in once (pywebview's html=, a data: URL to Qt) and the frame then
+    goes nowhere else, nor opens anything outside."""
 
     def __init__(self):
         self.url = None
@@ -369,6 +376,9 @@ def run(settings, print_token=False):
     """Open the window on a freshly started server; returns when the window is closed.
     `print_token`: the API token is printed at start (`labeldesk start --print-token`).
 
+    The window shows at once, with the loading page (LOADING_PAGE), while a thread opens the
+    data (~2 s at 1M tasks) and starts the server; then it shows the UI (open_main).
+
     Data that can't be opened because a store file is damaged (CorruptFile) shows the recovery
     window instead (open_recovery). Once the user repaired the data or restored a backup and
     chose to open LabelDesk, the recovery window closes and this process starts afresh on the
@@ -386,7 +396,7 @@ def run(settings, print_token=False):
     if not (webapp.installed() and vendored.purify_installed()):
         print("Note: Label Studio's web app is not installed; run `make setup`.", flush=True)
     stops = []  # how to shut the main window's server and data down, once it is open
-    damaged, restart = None, []
+    damaged, failed, restart = [], [], []
 
     def open_labeldesk():  # asked by the recovery window, once the data was repaired/restored
         open_app(settings, "start", recover=True).close()  # it opens now (else: said, and stay)
@@ -395,29 +405,70 @@ def run(settings, print_token=False):
     # The UI's host (desktop/core/uihost.py), where this window's web engine can open it.
     from desktop.core import uihost
     settings.ui_host = uihost.window_host(gui, uihost.ui_host())
-    try:
-        # another LabelDesk on this data: its window comes forward (and this process ends)
-        app = open_app(settings, "start", recover=True)
-    except CorruptFile as e:
-        damaged = e
-        log.warning("the data can't be opened (%s is damaged): showing the recovery window",
-                    e.path)
+    if instance.held_elsewhere(settings):
+        # a second launch: the running LabelDesk's window comes forward (CannotOpen) and no
+        # window opens here; had it just ended, this one opens as usual below
         try:
-            open_recovery(settings, e, gui, open_labeldesk)
-        except Exception:  # never worse than before it existed: the message, on stderr
-            log.exception("the recovery window could not be made")
-            raise CannotOpen(damaged_message(e)) from None
-    else:
-        stops.append(open_main(settings, app, gui, print_token))
+            open_app(settings, "start", recover=True).close()
+        except CorruptFile:
+            pass  # the recovery window below says so
+    made = []  # the main window and its state, once made
+
+    def opening():  # beside the window being made, then shown with the loading page
+        try:
+            app, error = open_app(settings, "start", recover=True), None
+        except BaseException as e:  # noqa: BLE001 - handled once the window is there
+            app, error = None, e
+        while not made:
+            time.sleep(0.01)
+        window, state = made
+        if isinstance(error, CorruptFile):
+            damaged.append(error)
+            # once the GUI loop runs (a window made earlier would be pywebview's to start)
+            if window.events.shown.wait(20) and not window.events.closed.is_set():
+                log.warning("the data can't be opened (%s is damaged): showing the recovery "
+                            "window", error.path)
+                try:
+                    open_recovery(settings, error, gui, open_labeldesk)
+                except Exception:  # never worse than before it existed: the message, on stderr
+                    log.exception("the recovery window could not be made")
+            window.destroy()  # the recovery window stays, or the loop ends and run() says why
+            return
+        if error is not None:  # raised by run() once the window has gone
+            failed.append(error)
+            window.destroy()
+            return
+        if window.events.closed.is_set():  # closed while the data was opening
+            app.close()
+            return
+        try:
+            stop, show = open_main(settings, app, gui, window, state, print_token)
+        except BaseException as e:  # noqa: BLE001 - raised by run() once the window has gone
+            failed.append(e)
+            app.close()
+            window.destroy()
+            return
+        stops.append(stop)
+        show()
+
+    # the data opens while the window is made and shown (most of either is Python's, one
+    # at a time: the sooner it starts, the sooner the UI shows)
+    opener = threading.Thread(target=opening, name="labeldesk-open", daemon=True)
+    opener.start()
+    made.extend(create_main(settings, gui))
     try:
         webview.start(gui=gui, private_mode=True, icon=str(vendored.UI_DIR / "img" / "icon.png"))
     finally:
+        while opener.is_alive() and not stops:  # closed while the data was opening
+            opener.join(0.1)
         for stop in stops:
             stop()
+    if failed:
+        raise failed[0]
     if restart:
         restart_process()
-    if not stops:  # the recovery window was closed without opening LabelDesk
-        raise CannotOpen(damaged_message(damaged))
+    if damaged and not stops:  # the recovery window was closed without opening LabelDesk
+        raise CannotOpen(damaged_message(damaged[0]))
     print("LabelDesk stopped.", flush=True)
     return 0
 
@@ -432,9 +483,29 @@ def restart_process():
     os.execv(sys.executable, [sys.executable, *args])
 
 
-def open_main(settings, app, gui, print_token=False):
-    """The main window on a freshly started server over `app`, before the GUI loop runs.
-    Returns what shuts the server and the data down once the loop has ended."""
+def create_main(settings, gui):
+    """The main window, before the GUI loop runs: it shows the loading page (LOADING_PAGE)
+    until open_main takes it to the UI. Returns (the window, its WindowState)."""
+    state = WindowState(settings.data_dir).load()
+    if gui == "qt":
+        lock_qt_navigation(OnePage())  # the loading page, then nothing until open_main
+    webview.settings["ALLOW_FILE_URLS"] = False
+    window = webview.create_window(
+        TITLE, html=loading_page(), js_api=Facade(),
+        width=state.width, height=state.height, x=state.x, y=state.y,
+        min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
+        background_color="#F6F7F9")
+    state.track(window)
+    window.events.shown += lambda: state.keep_on_screen(window, _screens())
+    close_on_signals(window)
+    return window, state
+
+
+def open_main(settings, app, gui, window, state, print_token=False):
+    """A freshly started server over `app`, for the main window (create_main); called once the
+    data is open, while the GUI loop runs. Returns (stop, show): what shuts the server and the
+    data down once the loop has ended, and what takes the window to the UI (it waits on the
+    GUI: it comes last)."""
     import secrets
 
     from desktop.shell.app import Reopenable
@@ -443,16 +514,13 @@ def open_main(settings, app, gui, print_token=False):
     # The Settings page may switch the data folder: the server and the window stay, the
     # LabelDesk behind them is replaced (the page then reloads, signed in to the new one).
     holder = Reopenable(app)
-    shown = []  # the window, once created
     nonce = secrets.token_urlsafe(32)
-    wsgi = instance.with_focus_endpoint(holder, nonce,
-                                        lambda: shown and bring_to_front(shown[0], state))
+    wsgi = instance.with_focus_endpoint(holder, nonce, lambda: bring_to_front(window, state))
     server = Server(wsgi, port=settings.port, max_body_bytes=settings.max_body_bytes).start()
     instance.publish(holder, server.url, nonce, print_token)
     print(f"LabelDesk {__version__} is open; its API is at {server.url}", flush=True)
     instance.announce(app, print_token)
 
-    state = WindowState(settings.data_dir).load()
     bridge = Bridge(LocalClient(server.url, lambda: holder.app.users.get(1)["token"]),
                     settings.data_dir)
 
@@ -470,25 +538,18 @@ def open_main(settings, app, gui, print_token=False):
         bridge._data_dir = Path(new.settings.data_dir)
     holder.on_reopen.append(reopened)
     secret = app.sessions.one_time_secret()
-    webview.settings["ALLOW_FILE_URLS"] = False
-    window = webview.create_window(
-        TITLE, f"{ui_url}/#secret={secret}", js_api=Facade(),
-        width=state.width, height=state.height, x=state.x, y=state.y,
-        min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
-        background_color="#F6F7F9")
-    window.expose(*exposed(bridge, allowed))
-    bridge._attach(window)
-    shown.append(window)
-    state.track(window)
-    window.events.shown += lambda: state.keep_on_screen(window, _screens())
-    close_on_signals(window)
+
+    def show():
+        window.expose(*exposed(bridge, allowed))
+        bridge._attach(window)
+        window.load_url(f"{ui_url}/#secret={secret}")
 
     def stop():
         state.save()
         server.stop()
         instance.remove_instance(holder.app.settings)
         holder.close()
-    return stop
+    return stop, show
 
 
 def open_recovery(settings, error, gui, open_labeldesk):
@@ -513,6 +574,12 @@ def open_recovery(settings, error, gui, open_labeldesk):
     window.expose(*exposed(helper, allowed))
     close_on_signals(window)
     return window
+
+
+def loading_page():
+    """The loading page as one static page (recovery.static_page): no server runs yet."""
+    from desktop.shell import recovery
+    return recovery.static_page(LOADING_PAGE, LOADING_CSP)
 
 
 def _screens():

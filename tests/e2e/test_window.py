@@ -6,22 +6,34 @@ close button (WM_DELETE_WINDOW, as a window manager sends it) must stop the one 
 with everything on disk.
 """
 
+import fcntl
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 
 import pytest
 import requests
 
 import x11
 from desktop.core.settings import Settings
+from desktop.shell import window
 from desktop.shell.app import LabelDesk
 from windowhelp import GRAB, display, require, wait_for  # noqa: F401
 
 CONFIG = """<View><Image name="image" value="$image"/>
 <RectangleLabels name="label" toName="image"><Label value="Car"/></RectangleLabels></View>"""
+
+
+def test_the_loading_page_is_one_static_page_without_script():
+    html = window.loading_page()
+    assert "<style>" in html and "<script" not in html and "{{" not in html
+    assert "/static/" not in html and "http" not in html.replace("http-equiv", "")
+    assert f'content="{window.LOADING_CSP}"' in html
+    assert "default-src 'none'" in window.LOADING_CSP and "'unsafe-inline'" not in \
+        window.LOADING_CSP.split("script-src", 1)[1].split(";")[0]
 
 
 
@@ -97,3 +109,49 @@ def test_window_opens_signed_in_and_closes_cleanly(display, tmp_path):
     finally:
         app.close()
     assert titles == {"Street scenes", "Made while open"}
+
+
+def test_the_window_shows_its_loading_page_while_the_data_opens(display, tmp_path):  # noqa: F811
+    """The window is up, with its loading page, before the data is open. Here opening waits:
+    the store's lock is held (by this test, as by a LabelDesk that has only just started and
+    not yet said who it is), so the opening waits for that LabelDesk to say where it runs;
+    it never does, and the window goes with the message a second launch always gave."""
+    data = tmp_path / "data"
+    LabelDesk(Settings(data_dir=data)).close()
+    lock = open(data / "db" / "LOCK", "r+")  # its text stays "closed": no live pid named
+    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    process = subprocess.Popen([sys.executable, "-m", "desktop", "start", "--data-dir",
+                                str(data), "--port", "0"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        assert wait_for(lambda: "LabelDesk" in x11.window_titles(display), 30, "the window")
+
+        def loading_page():
+            out = subprocess.run([sys.executable, "-c", GRAB, str(tmp_path / "loading.png")],
+                                 env=env, capture_output=True, text=True, timeout=30)
+            shot = json.loads(out.stdout)
+            # the window drawn (its card, icon and text), with no web app header
+            return shot if shot["drawn"] > 10000 and shot["colours"] > 10 else None
+        shot = wait_for(loading_page, 30, "the loading page to be drawn")
+        assert shot["header_icon"] == 0, shot
+        assert process.poll() is None, "".join(lines)
+        assert not any("is open; its API is at" in line for line in lines), "".join(lines)
+        assert not (data / "instance.json").exists()
+        lock.close()
+        code = process.wait(timeout=30)
+    finally:
+        lock.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    reader.join(5)
+    output = "".join(lines)
+    assert code == 1, output
+    assert "LabelDesk is already running" in output and "Traceback" not in output
+    assert "LabelDesk" not in x11.window_titles(display)
+
