@@ -102,7 +102,8 @@ class Summaries:
         tally = self.tallies.get(project_id)
         if tally is None or not tally.ordered:
             if not self.observing:
-                self.r.store.storage.observe("annotations", self._changed)
+                # no tally yet: the annotations already there need no call
+                self.r.store.storage.observe("annotations", self._changed, existing=False)
                 self.observing = True
             tally = self.tallies[project_id] = counted(self.r, project_id)
         return tally.answer()

@@ -84,9 +84,10 @@ class TaskIndex:
         observing costs a call per document there, and there is nothing to keep yet)."""
         if not self.observing:
             observe = self.r.store.storage.observe
-            observe("tasks", self._task_changed)
-            observe("annotations", self._child_changed)
-            observe("predictions", self._child_changed)
+            # nothing is indexed yet: the documents already there need no call
+            observe("tasks", self._task_changed, existing=False)
+            observe("annotations", self._child_changed, existing=False)
+            observe("predictions", self._child_changed, existing=False)
             self.observing = True
 
     def _task_changed(self, task_id, old, new):

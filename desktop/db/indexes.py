@@ -165,7 +165,7 @@ class Watermark:
         self.test = test
         self.marks = {}
         # the documents already there leave every mark at 0 (the scan moves it up)
-        storage.observe(table, self._changed, build=lambda docs: None)
+        storage.observe(table, self._changed, existing=False)
 
     def _changed(self, doc_id, old, new):
         if new is not None and not self.test(new):
