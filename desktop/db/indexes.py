@@ -4,23 +4,41 @@ They are derived state: rebuilt from the documents at open, never stored, so the
 with the data on disk.
 """
 
+from collections import Counter
+from itertools import repeat
+
 MISSING = object()
 SMALL = 16  # groups this small are sorted on each ids() call, not kept sorted
+
+
+def key_function(key):
+    """`key` as a function of a document (a field name: the field's value, None if missing)."""
+    return key if callable(key) else (lambda doc, field=key: doc.get(field))
+
+
+def keys_of(key, docs):
+    """[key of each document of `docs`], in order; a field is read by dict.get in C."""
+    if callable(key):
+        return list(map(key, docs.values()))
+    return list(map(dict.get, docs.values(), repeat(key)))
 
 
 class Index:
     """The ids of a table's documents grouped by a key, listed in id order."""
 
     def __init__(self, storage, table, key):
-        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        self.field = key
+        self.key = key_function(key)
         self.groups = {}
         self._sorted = {}
         storage.observe(table, self._changed, self._build)
 
     def _build(self, docs):
-        key, groups = self.key, self.groups
-        for doc_id, doc in docs.items():
-            value = key(doc)
+        keys, groups = keys_of(self.field, docs), self.groups
+        if keys and keys.count(keys[0]) == len(keys):  # the usual part: all of one group
+            groups.setdefault(keys[0], {}).update(dict.fromkeys(docs))
+            return
+        for doc_id, value in zip(docs, keys):
             group = groups.get(value)
             if group is None:
                 groups[value] = {doc_id: None}
@@ -71,25 +89,20 @@ class Totals:
     """Per-group sums of the numbers `values(doc)` returns, e.g. project counters from tasks."""
 
     def __init__(self, storage, table, key, values, width):
-        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        """`values(doc)`: a tuple of `width` numbers (hashable: the build counts them)."""
+        self.field = key
+        self.key = key_function(key)
         self.values = values
         self.zero = (0,) * width
         self.sums = {}
         storage.observe(table, self._changed, self._build)
 
-    def _build(self, docs, chunk=4096):
-        key, values, rows = self.key, self.values, {}
-        for doc in docs.values():
-            group = key(doc)
-            pending = rows.get(group)
-            if pending is None:
-                pending = rows[group] = []
-            pending.append(values(doc))
-            if len(pending) >= chunk:  # summed a column at a time, in C
-                rows[group] = [tuple(map(sum, zip(*pending)))]
-        for group, pending in rows.items():
-            if pending:
-                self._add(group, tuple(map(sum, zip(*pending))), 1)
+    def _build(self, docs):
+        # documents mostly give the same few tuples (a new task: one task, nothing else):
+        # counted in C, each distinct one added once, times its count
+        counted = Counter(zip(keys_of(self.field, docs), map(self.values, docs.values())))
+        for (group, values), times in counted.items():
+            self._add(group, tuple(value * times for value in values), 1)
 
     def _add(self, key, values, sign):
         current = self.sums.get(key, self.zero)
@@ -110,15 +123,15 @@ class Counts:
     tasks per data key: its data columns), items in the order the group first held them."""
 
     def __init__(self, storage, table, key, items):
-        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        self.field = key
+        self.key = key_function(key)
         self.items = items
         self.counts = {}
         storage.observe(table, self._changed, self._build)
 
     def _build(self, docs):
-        key, items, counts = self.key, self.items, self.counts
-        for doc in docs.values():
-            group_key = key(doc)
+        items, counts = self.items, self.counts
+        for group_key, doc in zip(keys_of(self.field, docs), docs.values()):
             group = counts.get(group_key)
             if group is None:
                 group = counts[group_key] = {}
@@ -161,7 +174,7 @@ class Watermark:
     passes); any change that leaves a failing document below it moves it down."""
 
     def __init__(self, storage, table, key, test):
-        self.key = key if callable(key) else (lambda doc, field=key: doc.get(field))
+        self.key = key_function(key)
         self.test = test
         self.marks = {}
         # the documents already there leave every mark at 0 (the scan moves it up)
