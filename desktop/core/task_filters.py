@@ -34,7 +34,8 @@ class Query:
 def evaluate(columns, ids, query):
     """taskquery.scan()'s answer from current columns (every task of the project in each), or
     None. `ids`: the project's task ids, ascending."""
-    members = columns["total_annotations"].values
+    # every task of the project (a search by id has its id column alone)
+    members = (columns.get("total_annotations") or columns["id"]).values
     chosen, selected = None, query.selected  # None: every task
     if selected:
         if selected.get("all"):
@@ -75,7 +76,8 @@ def evaluate(columns, ids, query):
 def patch(columns, line, changed, query):
     """An answer ordered by id (`line`) made current for the tasks `changed` since: each one
     tested as scan() tests a task, then taken out or put in its place."""
-    members = columns["total_annotations"].values
+    # every task of the project (a search by id has its id column alone)
+    members = (columns.get("total_annotations") or columns["id"]).values
     selected, tests = query.selected, query.tests
     every = query.conjunction != "or"
     excluded = included = None
