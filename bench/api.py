@@ -50,11 +50,41 @@ LABEL_STUDIO = {"import": "LS 1.23.2: 14.7 s", "page": "LS 1.23.2: 0.18 s",
 
 def targets(tasks):
     """The targets at this size: the 100k ones, the 1M ones from 1M tasks up."""
+    # rss_alone_mb: the server holding these tasks alone, after the import and after a restart
+    # (issue 23); export_rss_mb: how much the RSS grows while the JSON export streams
     if tasks >= 1_000_000:
         return {"import_s": 20.0, "page_ms": 50.0, "annotation_ms": 5.0, "rss_mb": None,
-                "export_s": None}
+                "rss_alone_mb": 600.0, "export_s": 10.0, "export_rss_mb": 100.0,
+                "restart_s": 1.5}
     return {"import_s": 1.5, "page_ms": 20.0, "annotation_ms": 5.0, "rss_mb": 300.0,
-            "export_s": 2.0}
+            "rss_alone_mb": 120.0, "export_s": 2.0, "export_rss_mb": None, "restart_s": None}
+
+
+class RssWatch:
+    """The server's RSS sampled every 10 ms in a thread from now until stop(), which returns
+    the highest sample less the first (MB), or None without /proc."""
+
+    def __init__(self, server):
+        self.server, self.samples = server, []
+        self.done = threading.Event()
+        self.sample()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def sample(self):
+        rss = self.server.rss()["rss_mb"]
+        if rss is not None:
+            self.samples.append(rss)
+
+    def run(self):
+        while not self.done.wait(0.01):
+            self.sample()
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        self.sample()
+        return max(self.samples) - self.samples[0] if self.samples else None
 
 
 class NotImplementedYet(Exception):
@@ -237,14 +267,14 @@ class ApiBench:
         """Label Studio's figure, when it was measured at the same size."""
         return LABEL_STUDIO[what] if self.n == 100_000 else None
 
-    def server_rss(self, server, key, when):
+    def server_rss(self, server, key, when, target="rss_mb"):
         mem = server.rss()
         if mem["rss_mb"] is None:
             self.report.skip(key, f"server RSS {when}", "no /proc on this system")
             return
         inproc = " (in-process: includes the client)" if self.args.in_process else ""
         self.report.add(key, f"server RSS {when}{inproc}", mem["rss_mb"], "MB",
-                        self.t["rss_mb"], self.ls("rss"), detail=mem)
+                        self.t[target], self.ls("rss"), detail=mem)
         self.report.add(key + "_peak", f"server peak RSS (VmHWM) {when}", mem["hwm_mb"], "MB",
                         detail=mem)
 
@@ -351,13 +381,14 @@ class ApiBench:
                         f"(counters), p50 (n={lat['n']})", lat["p50"], "ms",
                         self.t["page_ms"], detail=lat)
 
-    def exports(self, client):
+    def exports(self, client, server=None):
         timeout = 60 + self.n / 2000
         for kind in ("JSON", "JSON_MIN", "CSV"):
             key = f"export_{kind.lower()}_s"
             what = f"export {kind} of {self.n:,} tasks (download_all_tasks=true)"
             path = (f"/api/projects/{self.project}/export?exportType={kind}"
                     "&download_all_tasks=true")
+            watch = RssWatch(server) if kind == "JSON" and server is not None else None
             try:
                 status, size, seconds = client.request("GET", path, timeout=timeout, sink=True)
             except OSError as e:
@@ -373,6 +404,12 @@ class ApiBench:
                 continue
             self.report.add(key, what + f" ({size / 1e6:.1f} MB)", seconds, "s",
                             self.t["export_s"], detail={"bytes": size})
+            if watch is not None:
+                growth = watch.stop()
+                if growth is not None:
+                    self.report.add("export_json_rss_growth_mb", "server RSS growth while the "
+                                    "JSON export streams (highest sampled RSS - RSS before)",
+                                    growth, "MB", self.t["export_rss_mb"])
 
     def next_task(self, client):
         """GET /next in a project whose first 50,000 tasks are labeled (imported with their
@@ -412,8 +449,8 @@ class ApiBench:
                     raise
         self.report.add("restart_s", f"server restart on {self.n:,} tasks: start to first "
                         "answer (includes ~0.3 s interpreter + imports)", now() - start, "s",
-                        detail={"serving_line_s": server.started_in})
-        self.server_rss(server, "rss_after_restart_mb", "after a restart")
+                        self.t["restart_s"], detail={"serving_line_s": server.started_in})
+        self.server_rss(server, "rss_after_restart_mb", "after a restart", "rss_alone_mb")
         client.close()
         return server
 
@@ -437,12 +474,13 @@ def run(args):
             raise RuntimeError("could not create a project:\n" + server.log_tail())
         bench.step("import", bench.import_tasks, client)
         if bench.imported:
-            bench.server_rss(server, "rss_after_import_mb", f"after importing {args.tasks:,}")
+            bench.server_rss(server, "rss_after_import_mb", f"after importing {args.tasks:,}",
+                             "rss_alone_mb")
             bench.step("annotations", bench.annotations, client)
             bench.step("task pages", bench.pages, client)
         bench.step("project GET", bench.project_get, client)
         if bench.imported:
-            bench.step("exports", bench.exports, client)
+            bench.step("exports", bench.exports, client, server)
             bench.server_rss(server, "rss_end_mb", "at the end")
             if not args.in_process and not args.no_restart:
                 client.close()
