@@ -1,11 +1,14 @@
 """In-memory indexes kept current by the storage's change notifications.
 
-They are derived state: rebuilt from the documents at open, never stored, so they can't disagree
-with the data on disk.
+They are derived state: built from the documents at open, or taken from what the last clean
+close saved beside exactly these files (db/index_cache.py), so they can't disagree with the
+data on disk.
 """
 
 from collections import Counter
 from itertools import repeat
+
+from desktop.db.index_cache import fingerprint
 
 MISSING = object()
 SMALL = 16  # groups this small are sorted on each ids() call, not kept sorted
@@ -14,6 +17,17 @@ SMALL = 16  # groups this small are sorted on each ids() call, not kept sorted
 def key_function(key):
     """`key` as a function of a document (a field name: the field's value, None if missing)."""
     return key if callable(key) else (lambda doc, field=key: doc.get(field))
+
+
+def cache_key(kind, table, key, function=None):
+    """The name an index is saved under (db/index_cache.py), None if it can't be: a key
+    function is not named by its field."""
+    if callable(key):
+        return None
+    if function is None:
+        return f"{kind}:{table}:{key}"
+    digest = fingerprint(function)
+    return None if digest is None else f"{kind}:{table}:{key}:{digest}"
 
 
 def keys_of(key, docs):
@@ -31,7 +45,15 @@ class Index:
         self.key = key_function(key)
         self.groups = {}
         self._sorted = {}
-        storage.observe(table, self._changed, self._build)
+        self.cache_key = cache_key("index", table, key)
+        storage.observe(table, self._changed, self._build, cache=self)
+
+    def cache_state(self):
+        return [[key, list(group)] for key, group in self.groups.items()]
+
+    def cache_load(self, state):
+        self.groups = {key: dict.fromkeys(ids) for key, ids in state}
+        self._sorted = {}
 
     def _build(self, docs):
         keys, groups = keys_of(self.field, docs), self.groups
@@ -95,7 +117,17 @@ class Totals:
         self.values = values
         self.zero = (0,) * width
         self.sums = {}
-        storage.observe(table, self._changed, self._build)
+        self.cache_key = cache_key("totals", table, key, values)
+        storage.observe(table, self._changed, self._build, cache=self)
+
+    def cache_state(self):
+        return [[key, list(sums)] for key, sums in self.sums.items()]
+
+    def cache_load(self, state):
+        sums = {key: tuple(values) for key, values in state}
+        if any(len(values) != len(self.zero) for values in sums.values()):
+            raise ValueError("sums of another width")
+        self.sums = sums
 
     def _build(self, docs):
         # documents mostly give the same few tuples (a new task: one task, nothing else):
@@ -127,7 +159,14 @@ class Counts:
         self.key = key_function(key)
         self.items = items
         self.counts = {}
-        storage.observe(table, self._changed, self._build)
+        self.cache_key = cache_key("counts", table, key, items)
+        storage.observe(table, self._changed, self._build, cache=self)
+
+    def cache_state(self):
+        return [[key, list(group.items())] for key, group in self.counts.items()]
+
+    def cache_load(self, state):
+        self.counts = {key: dict(pairs) for key, pairs in state}
 
     def _build(self, docs):
         items, counts = self.items, self.counts

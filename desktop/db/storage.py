@@ -30,6 +30,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from desktop.db import index_cache
 from desktop.db.docs import Docs
 from desktop.db.history import TABLE as HISTORY
 from desktop.db.history import HistoryLog
@@ -288,7 +289,9 @@ class JournalStorage(Storage):
         self.tables = {}
         self.next_ids = {}
         self.observers = {}
-        self.pending_builds = None  # {table: [build, ...]} while building() defers them
+        self.pending_builds = None  # {table: [(build, cache), ...]} while building() defers
+        self.cacheable = {}  # the indexes that can be saved for the next start, by their key
+        self.index_cache_used = False  # an index was taken from what the last close saved
         self.txn = None
         self.lock = threading.RLock()
         self.snapshot_bytes = 0
@@ -798,19 +801,23 @@ class JournalStorage(Storage):
         self.warnings.append(note)
         log.warning("store: %s", note)
 
-    def observe(self, name, callback, build=None, existing=True):
+    def observe(self, name, callback, build=None, existing=True, cache=None):
         """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be
         None). The documents already there are given to `build(docs)` when it is given
         ({id: doc}, a part of the table at a time: what `callback(id, None, doc)` for each
         would do, faster: the app's indexes are built at every start), else to `callback` one
         by one; not at all without `existing` (each would be decoded for nothing). Inside
-        `building()`, builds wait for its end, where each table is decoded once for all."""
+        `building()`, builds wait for its end, where each table is decoded once for all.
+        `cache`: the index being built, if it can be saved for the next start
+        (db/index_cache.py: its cache_key, cache_state() and cache_load(state))."""
         self.observers.setdefault(name, []).append(callback)
+        if cache is not None and cache.cache_key is not None:
+            self.cacheable[cache.cache_key] = cache
         if not existing:
             return
         if build is not None:
             if self.pending_builds is not None:
-                self.pending_builds.setdefault(name, []).append(build)
+                self.pending_builds.setdefault(name, []).append((build, cache))
                 return
             for part in self.docs(name).decoded_chunks(BUILD_CHUNK):
                 build(part)
@@ -821,7 +828,8 @@ class JournalStorage(Storage):
     @contextmanager
     def building(self):
         """Observers registered inside get the documents already there at its end, each table
-        decoded once for all their builds (under the lock: no write comes in between)."""
+        decoded once for all their builds (under the lock: no write comes in between). An index
+        the last clean close saved beside exactly these files is taken from there instead."""
         with self.lock:
             if self.pending_builds is not None:  # nested: the outer one builds
                 yield
@@ -833,10 +841,34 @@ class JournalStorage(Storage):
             finally:
                 self.pending_builds = None
             with paused_gc(freeze=False):
+                cached = None
                 for name, builds in pending.items():
-                    for part in self.docs(name).decoded_chunks(BUILD_CHUNK):
-                        for build in builds:
-                            build(part)
+                    left = []
+                    for build, cache in builds:
+                        if cache is not None and cache.cache_key is not None:
+                            if cached is None:
+                                cached = index_cache.load(self.folder)
+                            state = cached.get(cache.cache_key)
+                            if state is not None:
+                                try:
+                                    cache.cache_load(state)
+                                    self.index_cache_used = True
+                                    continue
+                                except (TypeError, ValueError):
+                                    pass  # not of its shape: built from the documents
+                        left.append(build)
+                    if left:
+                        for part in self.docs(name).decoded_chunks(BUILD_CHUNK):
+                            for build in left:
+                                build(part)
+
+    def save_indexes(self):
+        """At a clean close: the indexes, for the next start (db/index_cache.py)."""
+        if self.readonly or not self.compacting or not self.cacheable:
+            return
+        with self.lock:
+            states = {key: index.cache_state() for key, index in self.cacheable.items()}
+        index_cache.save(self.folder, states)
 
     def _maybe_compact(self):
         """After a write (under the lock): once the journal outgrows max(COMPACT_MIN_BYTES, the

@@ -1,5 +1,6 @@
 """The store: one TinyDB database in a folder, with transactions and a single-instance lock."""
 
+import logging
 import os
 from contextlib import contextmanager
 
@@ -14,6 +15,8 @@ from desktop.db.lockfile import (
     read_acknowledged,
 )
 from desktop.db.storage import Database, make_private_folder, paused_gc
+
+log = logging.getLogger("labeldesk.store")
 
 
 class Store:
@@ -155,6 +158,10 @@ class Store:
             self.db.close()
             handle, self._lock_handle = self._lock_handle, None
             if handle is not None:
+                try:
+                    self.storage.save_indexes()  # for the next start, beside these files
+                except Exception as e:  # noqa: BLE001 - only a saving: the next start builds
+                    log.warning("the indexes were not saved for the next start: %r", e)
                 try:
                     # a clean end: the next open has no unclean end to report, and still knows
                     # how much of the journal was acknowledged
