@@ -435,25 +435,54 @@ def read_snapshot(path, raw=False):
     not parsed; an older body is parsed and each document encoded)."""
     with open(path, "rb") as f:
         head = f.readline()
-        body = f.read()
-    header, _ = read_snapshot_header(head, path)
-    if len(body) != header["length"]:
-        raise CorruptFile(path, f"truncated: {len(body)} of {header['length']} bytes")
-    if zlib.crc32(body) != header["crc"]:
+        header, _ = read_snapshot_header(head, path)
+        if header.get("version", 1) >= 3:
+            # read and split a few MB at a time: no second copy of a large body
+            lines, length, crc, last = _read_lines(f)
+            body = None
+        else:
+            body = f.read()
+            length = len(body)
+    if length != header["length"]:
+        raise CorruptFile(path, f"truncated: {length} of {header['length']} bytes")
+    if (zlib.crc32(body) if body is not None else crc) != header["crc"]:
         raise CorruptFile(path, "checksum mismatch: the file was changed or damaged")
-    return header, read_body(body, path, header.get("version", 1) >= 3, raw)
+    if body is not None:
+        return header, read_body(body, path, False, raw)
+    return header, _tables_of(lines, last, path, raw)
+
+
+READ_PIECE = 4 << 20
+
+
+def _read_lines(f):
+    """(the lines of the rest of `f` but its last, their length and CRC, the last)."""
+    lines, pending, length, crc = [], [], 0, 0
+    while True:
+        piece = f.read(READ_PIECE)
+        if not piece:
+            break
+        length += len(piece)
+        crc = zlib.crc32(piece, crc)
+        parts = piece.split(b"\n")
+        if len(parts) == 1:  # inside one long line
+            pending.append(piece)
+            continue
+        if pending:
+            parts[0] = b"".join(pending) + parts[0]
+        pending = [parts.pop()]
+        lines.extend(parts)
+    return lines, length, crc, b"".join(pending)
 
 
 def read_body(body, path, lines, raw=False):
     """A snapshot body's tables (see read_snapshot); `lines`: version 3's body, else the JSON
     of the older ones. CorruptFile when it isn't of that shape."""
     if lines:
-        tables = _split_lines(body, path)
+        lines = body.split(b"\n")
         del body
-        if not raw:
-            tables = {name: {"next_id": t["next_id"], "docs": _decoded(t["raw"], path, name)}
-                      for name, t in tables.items()}
-        return tables
+        last = lines.pop()
+        return _tables_of(lines, last, path, raw)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -475,13 +504,22 @@ def read_body(body, path, lines, raw=False):
     return tables
 
 
-def _split_lines(body, path):
-    """Version 3's body as {name: {"next_id": n, "raw": {id: bytes}}}: split, not parsed."""
+def _tables_of(lines, last, path, raw):
+    """Version 3's body, as its lines and what follows the last newline (nothing)."""
+    if last != b"":
+        raise CorruptFile(path, "not a LabelDesk snapshot (unexpected content: the body does "
+                                "not end with a whole line)")
+    tables = _split_lines(lines, path)
+    if not raw:
+        tables = {name: {"next_id": t["next_id"], "docs": _decoded(t["raw"], path, name)}
+                  for name, t in tables.items()}
+    return tables
+
+
+def _split_lines(lines, path):
+    """Version 3's lines as {name: {"next_id": n, "raw": {id: bytes}}}: not parsed."""
     def bad(why):
         return CorruptFile(path, f"not a LabelDesk snapshot (unexpected content: {why})")
-    lines = body.split(b"\n")
-    if lines.pop() != b"":
-        raise bad("the body does not end with a whole line")
     tables, i, count = {}, 0, len(lines)
     while i < count:
         try:

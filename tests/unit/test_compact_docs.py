@@ -146,3 +146,18 @@ def test_docs_mapping_reads_like_a_dict():
     assert docs.pop(2) == {"b": 2} and list(docs.values()) == [{"a": 1}]
     with pytest.raises(KeyError):
         docs.pop(2)
+
+
+@pytest.mark.parametrize("piece", [1, 5, 64, 1 << 20])
+def test_a_snapshot_reads_alike_whatever_the_pieces_it_is_read_in(folder, monkeypatch, piece):
+    """Read a few MB at a time: a line across pieces, a document longer than a piece."""
+    from desktop.db import journal
+    store = open_store(folder)
+    table = store.table("t")
+    docs = {table.insert({"i": i, "long": "x" * (300 * i)}): {"i": i, "long": "x" * (300 * i)}
+            for i in range(20)}
+    store.compact()
+    store.close()
+    monkeypatch.setattr(journal, "READ_PIECE", piece)
+    _, tables = read_snapshot(str(folder / "snapshot.ldb"))
+    assert dict(map(tuple, tables["t"]["docs"])) == docs
