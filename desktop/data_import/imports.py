@@ -47,10 +47,11 @@ class Imports:
         self.uploads = uploads
         self.on_created = []  # callbacks(project_id, task_ids) after tasks are imported
 
-    @locked
     def import_json(self, project_id, body, user_id, return_task_ids=False,
                     preannotated_from_fields=(), commit=True):
-        """POST /api/projects/{id}/import with a JSON list or object."""
+        """POST /api/projects/{id}/import with a JSON list or object. The items are checked
+        and made into documents without the store's lock; only their write takes it (_store):
+        other requests are answered meanwhile."""
         started = time.perf_counter()
         self.projects.get(project_id)
         items = [body] if isinstance(body, dict) else body
@@ -117,12 +118,12 @@ class Imports:
                       found_formats=found, data_columns=sorted(columns or ()))
         return self._finish(answer, started, return_task_ids)
 
-    @locked
     def reimport(self, project_id, body, user_id):
         """POST /api/projects/{id}/reimport: the tasks of files uploaded before (most often
         with commit_to_project=false, as the create-project wizard does), read again, with
         CSV/TSV/TXT files as task lists or, `files_as_tasks_list` false, one task each. The
-        tasks those uploads made before are replaced, in one write."""
+        tasks those uploads made before are replaced, in one write. The files are read and
+        their tasks made without the store's lock; only the write takes it."""
         started = time.perf_counter()
         self.projects.get(project_id)
         if not isinstance(body, dict):
@@ -137,22 +138,29 @@ class Imports:
         if not isinstance(chosen, list) or not all(
                 isinstance(i, int) and not isinstance(i, bool) for i in chosen):
             raise ValidationError({"file_upload_ids": ["Must be a list of file upload ids."]})
-        config = self.projects.config(project_id)
+        with self.r.lock:
+            config = self.projects.config(project_id)
+            files = [(upload_id, self.r.uploads.doc(upload_id)["file"]) for upload_id in
+                     sorted(set(chosen) & set(self.uploads.of_project(project_id)))]
         items, formats, common, names = [], Counter(), set(), {}
-        for upload_id in sorted(set(chosen) & set(self.uploads.of_project(project_id))):
-            file_items, name = self._read_upload(project_id, upload_id, as_list, config)
+        for upload_id, file in files:
+            file_items, name = self._read_upload(project_id, upload_id, file, as_list, config)
             keys = set(file_items[0]["data"]) if file_items else set()
-            check_columns(common, keys, self.r.uploads.doc(upload_id)["file"])
+            check_columns(common, keys, file)
             common = keys if not common else common & keys
             items.extend(file_items)
             formats[importers.extension(name)] += 1
             names[upload_id] = name
-        replaced = self._replaced(project_id, set(names.values()))
-        with self.r.transaction():
-            self.tasks.delete_many(replaced)
-            answer = self._store(project_id, items, user_id, (), True, names) if items else {
-                "task_count": 0, "annotation_count": 0, "prediction_count": 0,
-                "task_ids": []}
+
+        def replace():  # in the write's transaction: what those files made before goes
+            self.tasks.delete_many(self._replaced(project_id, set(names.values())))
+        if items:
+            answer = self._store(project_id, items, user_id, (), True, names,
+                                 before_write=replace)
+        else:
+            with self.r.transaction():
+                replace()
+            answer = {"task_count": 0, "annotation_count": 0, "prediction_count": 0}
         return {"task_count": answer["task_count"],
                 "annotation_count": answer["annotation_count"],
                 "prediction_count": answer["prediction_count"],
@@ -191,9 +199,10 @@ class Imports:
                 "text": f"Importing these files again replaces {what} made from them before."
                         f"\n\n{where}"}
 
-    def _read_upload(self, project_id, upload_id, as_list, config):
-        """(task items, stored file name) of one upload, each item marked with its file."""
-        name = self.r.uploads.doc(upload_id)["file"].rsplit("/", 1)[-1]
+    def _read_upload(self, project_id, upload_id, file, as_list, config):
+        """(task items, stored file name) of one upload (`file`: its record's), each item
+        marked with its file."""
+        name = file.rsplit("/", 1)[-1]
         path = self.uploads.folder(project_id) / name
         url = f"/data/upload/{int(project_id)}/{name}"
         ext = importers.extension(name)
@@ -222,24 +231,38 @@ class Imports:
         return ordered
 
     def _store(self, project_id, items, user_id, preannotated_from_fields, commit,
-               upload_names=None, check=True):
-        """Check every item, then write tasks, annotations and predictions in one record.
+               upload_names=None, check=True, before_write=None):
+        """Check every item and make its documents (without the store's lock, unless the
+        caller holds it), then write tasks, annotations and predictions in one record.
         `upload_names`: {upload id: stored file name} of the uploads items name by id;
-        `check`: check the data against the label config (a dry run, commit false, too)."""
+        `check`: check the data against the label config (a dry run, commit false, too);
+        `before_write()`: called first inside the write's transaction."""
         with self.r.store.bulk():
-            return self._check_and_write(project_id, items, user_id, preannotated_from_fields,
-                                         commit, upload_names or {}, check)
+            task_docs, annotations, predictions = self._check(
+                project_id, items, user_id, preannotated_from_fields, upload_names or {}, check)
+            if not commit:
+                return {"task_count": len(task_docs), "annotation_count": None,
+                        "prediction_count": None, "task_ids": []}
+            return self._write(project_id, user_id, task_docs, annotations, predictions,
+                               before_write)
 
-    def _check_and_write(self, project_id, items, user_id, preannotated_from_fields, commit,
-                         upload_names, check):
-        project = self.projects.get(project_id)
-        config = self.projects.config(project_id)
+    def _check(self, project_id, items, user_id, preannotated_from_fields, upload_names,
+               check):
+        """(task documents, [(item number, annotation)], [(item number, prediction fields)])
+        of `items`; ValidationError at the first bad one."""
+        with self.r.lock:
+            project = self.projects.get(project_id)
+            config = self.projects.config(project_id)
+            users = self.r.store.table("users").docs()
+            known = ({i: u["email"] for i, u in users.items()})
         first_key = config.data_keys[0] if config.data_keys else None
         validate = config.validate_task_data
         overlap = project.get("maximum_annotations", 1)
         parsed = config.parsed
         pre_fields = [f for f in preannotated_from_fields if f in parsed]
         stamp = clock.iso()
+        emails = {email: i for i, email in reversed(known.items())}  # the first of an email
+        users = (set(known), emails)
         task_docs, annotations, predictions = [], [], []
         for number, item in enumerate(items):
             if not isinstance(item, dict):
@@ -265,7 +288,7 @@ class Imports:
                 doc["overlap"] = overlap
             if rooted:
                 self._take_root_fields(doc, item, number, annotations, predictions, user_id,
-                                       stamp, upload_names)
+                                       stamp, upload_names, users)
             for field in pre_fields:
                 if field in data:
                     kind = parsed[field]["type"].lower()
@@ -276,10 +299,13 @@ class Imports:
                                                              else [value]}}],
                         "model_version": "preannotated", "score": None}))
             task_docs.append(doc)
-        if not commit:
-            return {"task_count": len(task_docs), "annotation_count": None,
-                    "prediction_count": None, "task_ids": []}
+        return task_docs, annotations, predictions
+
+    def _write(self, project_id, user_id, task_docs, annotations, predictions, before_write):
         with self.r.transaction():
+            self.projects.get(project_id)  # not deleted meanwhile: a 404 and nothing written
+            if before_write is not None:
+                before_write()
             history.note(self.r, action="imported", user=user_id)
             inner = self.tasks.next_inner_id(project_id)
             for offset, doc in enumerate(task_docs):
@@ -310,7 +336,7 @@ class Imports:
                 "prediction_count": len(predictions), "task_ids": task_ids}
 
     def _take_root_fields(self, doc, item, number, annotations, predictions, user_id, stamp,
-                          upload_names):
+                          upload_names, users):
         try:
             meta = item.get("meta")
             if meta:
@@ -328,7 +354,7 @@ class Imports:
                 check_regions("annotation", item["annotations"])
                 for region in item["annotations"]:
                     annotations.append((number, self._imported_annotation(
-                        region, doc["project"], user_id, stamp)))
+                        region, doc["project"], user_id, stamp, users)))
             if "predictions" in item:
                 check_regions("prediction", item["predictions"])
                 for region in item["predictions"]:
@@ -337,14 +363,12 @@ class Imports:
             raise ValidationError([f"Error at item {number}: {m} :: {short_repr(item)}" for m in
                                    e.errors.get("non_field_errors", [e.detail])]) from None
 
-    def _imported_annotation(self, region, project_id, user_id, stamp):
+    def _imported_annotation(self, region, project_id, user_id, stamp, users):
+        """`users`: (the users' ids, {email: id}), read once for the whole import."""
         completed_by = region.get("completed_by", user_id)
         if isinstance(completed_by, dict):
-            email = completed_by.get("email")
-            completed_by = next((i for i, u in self.r.store.table("users").docs().items()
-                                 if u["email"] == email), user_id)
-        if not isinstance(completed_by, int) or self.r.store.table("users").doc(
-                completed_by) is None:
+            completed_by = users[1].get(completed_by.get("email"), user_id)
+        if not isinstance(completed_by, int) or completed_by not in users[0]:
             completed_by = user_id
         lead_time = region.get("lead_time")
         return {"project": project_id, "result": region["result"],
