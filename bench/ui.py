@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from urllib.parse import urlsplit
@@ -291,6 +292,9 @@ class UiBench:
 
 
 def run(args):
+    if args.import_tasks:
+        from bench import ui_import
+        return ui_import.run(args, sys.modules[__name__])
     report = Report("ui", {"tasks": args.tasks, "runs": args.runs, "submits": args.submits,
                            "browser": "headless Chromium"})
     problems = missing_tools()
@@ -366,4 +370,7 @@ def add_arguments(parser):
                         help="time bound of each wait for the page (default 20)")
     parser.add_argument("--seconds", type=float, default=150,
                         help="time bound of the whole topic after the import (default 150)")
+    parser.add_argument("--import-tasks", type=int, default=0, metavar="N",
+                        help="instead of the figures above: import a JSON file of N tasks "
+                        "from the web app's Import dialog (bench/ui_import.py, issue 23)")
     parser.add_argument("--tmp", default=None, help="folder for the temp data dir")
