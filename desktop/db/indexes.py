@@ -38,34 +38,74 @@ def keys_of(key, docs):
 
 
 class Index:
-    """The ids of a table's documents grouped by a key, listed in id order."""
+    """The ids of a table's documents grouped by a key, listed in id order.
+
+    A group of one document is its id itself, not a dict of one (a task's one annotation or
+    prediction: a million of them took 180 MB of dicts)."""
 
     def __init__(self, storage, table, key):
         self.field = key
         self.key = key_function(key)
-        self.groups = {}
+        self.groups = {}  # key -> a document id, or {id: None} of two or more
         self._sorted = {}
         self.cache_key = cache_key("index", table, key)
         storage.observe(table, self._changed, self._build, cache=self)
 
     def cache_state(self):
-        return [[key, list(group)] for key, group in self.groups.items()]
+        return [[key, [group] if group.__class__ is int else list(group)]
+                for key, group in self.groups.items()]
 
     def cache_load(self, state):
-        self.groups = {key: dict.fromkeys(ids) for key, ids in state}
+        groups = {}
+        for key, ids in state:
+            if not ids:
+                raise ValueError("an empty group")
+            groups[key] = ids[0] if len(ids) == 1 else dict.fromkeys(ids)
+        self.groups = groups
         self._sorted = {}
 
     def _build(self, docs):
-        keys, groups = keys_of(self.field, docs), self.groups
-        if keys and keys.count(keys[0]) == len(keys):  # the usual part: all of one group
-            groups.setdefault(keys[0], {}).update(dict.fromkeys(docs))
+        keys = keys_of(self.field, docs)
+        if len(keys) > 1 and keys.count(keys[0]) == len(keys):  # the usual part: one group
+            self._merge(keys[0], dict.fromkeys(docs))
             return
         for doc_id, value in zip(docs, keys):
-            group = groups.get(value)
-            if group is None:
-                groups[value] = {doc_id: None}
-            else:
-                group[doc_id] = None
+            self._add(value, doc_id)
+
+    def _merge(self, value, members):
+        group = self.groups.get(value)
+        if group is None:
+            self.groups[value] = members
+        elif group.__class__ is int:
+            self.groups[value] = {group: None, **members}
+        else:
+            group.update(members)
+
+    def _add(self, value, doc_id):
+        groups = self.groups
+        group = groups.get(value)
+        if group is None:
+            groups[value] = doc_id
+        elif group.__class__ is int:
+            if group != doc_id:
+                groups[value] = {group: None, doc_id: None}
+        else:
+            group[doc_id] = None
+
+    def _remove(self, value, doc_id):
+        groups = self.groups
+        group = groups.get(value)
+        if group is None:
+            return
+        if group.__class__ is int:
+            if group == doc_id:
+                del groups[value]
+            return
+        group.pop(doc_id, None)
+        if len(group) == 1:
+            groups[value] = next(iter(group))
+        elif not group:
+            del groups[value]
 
     def _changed(self, doc_id, old, new):
         old_key = MISSING if old is None else self.key(old)
@@ -73,14 +113,10 @@ class Index:
         if old_key == new_key:
             return
         if old_key is not MISSING:
-            group = self.groups.get(old_key)
-            if group is not None:
-                group.pop(doc_id, None)
-                if not group:
-                    del self.groups[old_key]
+            self._remove(old_key, doc_id)
             self._sorted.pop(old_key, None)
         if new_key is not MISSING:
-            self.groups.setdefault(new_key, {})[doc_id] = None
+            self._add(new_key, doc_id)
             ordered = self._sorted.get(new_key)
             if ordered is not None:
                 if not ordered or doc_id > ordered[-1]:
@@ -95,13 +131,16 @@ class Index:
         ordered = self._sorted.get(key)
         if ordered is None:
             group = self.groups.get(key, ())
+            if group.__class__ is int:
+                return [group]
             if len(group) <= SMALL:
                 return sorted(group)
             ordered = self._sorted[key] = sorted(group)
         return ordered
 
     def count(self, key):
-        return len(self.groups.get(key, ()))
+        group = self.groups.get(key, ())
+        return 1 if group.__class__ is int else len(group)
 
     def __contains__(self, key):
         return key in self.groups

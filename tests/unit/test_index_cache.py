@@ -34,7 +34,7 @@ def indexes(store):
 
 def states(made):
     index, totals, counts = made
-    return ({k: sorted(g) for k, g in index.groups.items()}, dict(totals.sums),
+    return ({k: index.ids(k) for k in index.groups}, dict(totals.sums),
             {k: list(c.items()) for k, c in counts.counts.items()})
 
 
