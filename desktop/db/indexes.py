@@ -49,7 +49,7 @@ class Index:
         self.groups = {}  # key -> a document id, or {id: None} of two or more
         self._sorted = {}
         self.cache_key = cache_key("index", table, key)
-        storage.observe(table, self._changed, self._build, cache=self)
+        storage.observe(table, self._changed, self._build, cache=self, added=self._added)
 
     def cache_state(self):
         return [[key, [group] if group.__class__ is int else list(group)]
@@ -71,6 +71,13 @@ class Index:
             return
         for doc_id, value in zip(docs, keys):
             self._add(value, doc_id)
+
+    def _added(self, docs):
+        """_changed(id, None, doc) of each of `docs` (new to the table), at once."""
+        self._build(docs)
+        if self._sorted:
+            for value in set(keys_of(self.field, docs)):
+                self._sorted.pop(value, None)  # sorted again when next asked
 
     def _merge(self, value, members):
         group = self.groups.get(value)
@@ -157,7 +164,7 @@ class Totals:
         self.zero = (0,) * width
         self.sums = {}
         self.cache_key = cache_key("totals", table, key, values)
-        storage.observe(table, self._changed, self._build, cache=self)
+        storage.observe(table, self._changed, self._build, cache=self, added=self._build)
 
     def cache_state(self):
         return [[key, list(sums)] for key, sums in self.sums.items()]
@@ -199,7 +206,7 @@ class Counts:
         self.items = items
         self.counts = {}
         self.cache_key = cache_key("counts", table, key, items)
-        storage.observe(table, self._changed, self._build, cache=self)
+        storage.observe(table, self._changed, self._build, cache=self, added=self._build)
 
     def cache_state(self):
         return [[key, list(group.items())] for key, group in self.counts.items()]

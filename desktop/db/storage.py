@@ -291,6 +291,7 @@ class JournalStorage(Storage):
         self.observers = {}
         self.pending_builds = None  # {table: [(build, cache), ...]} while building() defers
         self.cacheable = {}  # the indexes that can be saved for the next start, by their key
+        self.adders = {}  # watcher -> what takes documents new to its table together
         self.index_cache_used = False  # an index was taken from what the last close saved
         self.txn = None
         self.lock = threading.RLock()
@@ -636,8 +637,12 @@ class JournalStorage(Storage):
     def _apply_ops(self, ops, notify=True, undo=None, strict=False):
         if strict:  # read from a file: every operation checked before any is applied
             check_ops(ops)
+        added = None  # (table, {id: document}): put new to the table, not yet watched
         for op in ops:
             name = op[0]
+            if added is not None and (name != added[0] or op[1] != "p"):
+                self._watch_added(*added)
+                added = None
             if name == HISTORY:  # replayed: a version the journal holds
                 if op[1] == "p":
                     self.history.add(op[2], op[3])
@@ -656,9 +661,21 @@ class JournalStorage(Storage):
                     # 100k tasks: 60 MB the allocator could not give back)
                     doc_id += 0
                 old = table.get(doc_id) if wanted else None
+                if added is not None and doc_id in added[1]:  # put twice: in order
+                    self._watch_added(*added)
+                    added = None
                 table[doc_id] = doc
                 if doc_id >= self.next_ids.get(name, 1):
                     self.next_ids[name] = doc_id + 1
+                if old is None and watchers:
+                    # new to its table: watched with the new ones that follow it, together
+                    # (an import: each index adds them in bulk, _watch_added)
+                    if undo is not None:
+                        undo.append((name, doc_id, None))
+                    if added is None:
+                        added = (name, {})
+                    added[1][doc_id] = doc
+                    continue
                 changed = [(doc_id, old, doc)]
             elif kind == "d":
                 if wanted:
@@ -670,11 +687,28 @@ class JournalStorage(Storage):
             else:
                 changed = [(i, d, None) for i, d in table.items()] if wanted else []
                 table.clear()
+            if added is not None and changed:  # the watchers see the changes in their order
+                self._watch_added(*added)
+                added = None
             for doc_id, old, new in changed:
                 if undo is not None:
                     undo.append((name, doc_id, old))
                 for watch in watchers:
                     watch(doc_id, old, new)
+        if added is not None:
+            self._watch_added(*added)
+
+    def _watch_added(self, name, docs):
+        """The watchers of table `name` told of `docs` ({id: document}), all new to it: those
+        that take new documents together (observe's `added`) at once, the others one by one."""
+        adders = self.adders
+        for watch in self.observers.get(name, ()):
+            together = adders.get(watch)
+            if together is not None:
+                together(docs)
+            else:
+                for doc_id, doc in docs.items():
+                    watch(doc_id, None, doc)
 
     # -- what was acknowledged ------------------------------------------------------------
 
@@ -801,7 +835,7 @@ class JournalStorage(Storage):
         self.warnings.append(note)
         log.warning("store: %s", note)
 
-    def observe(self, name, callback, build=None, existing=True, cache=None):
+    def observe(self, name, callback, build=None, existing=True, cache=None, added=None):
         """Call `callback(doc_id, old, new)` on every change of table `name` (old/new may be
         None). The documents already there are given to `build(docs)` when it is given
         ({id: doc}, a part of the table at a time: what `callback(id, None, doc)` for each
@@ -809,8 +843,12 @@ class JournalStorage(Storage):
         by one; not at all without `existing` (each would be decoded for nothing). Inside
         `building()`, builds wait for its end, where each table is decoded once for all.
         `cache`: the index being built, if it can be saved for the next start
-        (db/index_cache.py: its cache_key, cache_state() and cache_load(state))."""
+        (db/index_cache.py: its cache_key, cache_state() and cache_load(state)). `added(docs)`:
+        does what `callback(id, None, doc)` for each of `docs` ({id: doc}, all new to the
+        table) would, at once (a write of many new documents: an import)."""
         self.observers.setdefault(name, []).append(callback)
+        if added is not None:
+            self.adders[callback] = added
         if cache is not None and cache.cache_key is not None:
             self.cacheable[cache.cache_key] = cache
         if not existing:
