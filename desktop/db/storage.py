@@ -638,65 +638,69 @@ class JournalStorage(Storage):
         if strict:  # read from a file: every operation checked before any is applied
             check_ops(ops)
         added = None  # (table, {id: document}): put new to the table, not yet watched
-        for op in ops:
-            name = op[0]
-            if added is not None and (name != added[0] or op[1] != "p"):
-                self._watch_added(*added)
-                added = None
-            if name == HISTORY:  # replayed: a version the journal holds
-                if op[1] == "p":
-                    self.history.add(op[2], op[3])
-                    self.next_ids[name] = max(self.next_ids.get(name, 1), op[2] + 1)
-                continue
-            table = self.docs(name)
-            watchers = self.observers.get(name, ()) if notify else ()
-            # the documents before the change, decoded only for whoever needs them
-            wanted = undo is not None or watchers
-            kind = op[1]
-            if kind == "p":
-                doc_id, doc = op[2], op[3]
-                if strict:
-                    # a new int, not the one the record's parse made: kept as the key, that
-                    # one would hold on to the memory of the whole parsed record (a record of
-                    # 100k tasks: 60 MB the allocator could not give back)
-                    doc_id += 0
-                old = table.get(doc_id) if wanted else None
-                if added is not None and doc_id in added[1]:  # put twice: in order
-                    self._watch_added(*added)
-                    added = None
-                table[doc_id] = doc
-                if doc_id >= self.next_ids.get(name, 1):
-                    self.next_ids[name] = doc_id + 1
-                if old is None and watchers:
-                    # new to its table: watched with the new ones that follow it, together
-                    # (an import: each index adds them in bulk, _watch_added)
-                    if undo is not None:
-                        undo.append((name, doc_id, None))
-                    if added is None:
-                        added = (name, {})
-                    added[1][doc_id] = doc
+        try:
+            for op in ops:
+                name = op[0]
+                if added is not None and (name != added[0] or op[1] != "p"):
+                    flushing, added = added, None  # once, even if a watcher fails
+                    self._watch_added(*flushing)
+                if name == HISTORY:  # replayed: a version the journal holds
+                    if op[1] == "p":
+                        self.history.add(op[2], op[3])
+                        self.next_ids[name] = max(self.next_ids.get(name, 1), op[2] + 1)
                     continue
-                changed = [(doc_id, old, doc)]
-            elif kind == "d":
-                if wanted:
-                    old = table.pop(op[2], None)
-                    changed = [(op[2], old, None)] if old is not None else []
+                table = self.docs(name)
+                watchers = self.observers.get(name, ()) if notify else ()
+                # the documents before the change, decoded only for whoever needs them
+                wanted = undo is not None or watchers
+                kind = op[1]
+                if kind == "p":
+                    doc_id, doc = op[2], op[3]
+                    if strict:
+                        # a new int, not the one the record's parse made: kept as the key,
+                        # that one would hold on to the memory of the whole parsed record (a
+                        # record of 100k tasks: 60 MB the allocator could not give back)
+                        doc_id += 0
+                    old = table.get(doc_id) if wanted else None
+                    if added is not None and doc_id in added[1]:  # put twice: in order
+                        flushing, added = added, None  # once, even if a watcher fails
+                        self._watch_added(*flushing)
+                    table[doc_id] = doc
+                    if doc_id >= self.next_ids.get(name, 1):
+                        self.next_ids[name] = doc_id + 1
+                    if old is None and watchers:
+                        # new to its table: watched with the new ones that follow it,
+                        # together (an import: each index adds them in bulk, _watch_added)
+                        if undo is not None:
+                            undo.append((name, doc_id, None))
+                        if added is None:
+                            added = (name, {})
+                        added[1][doc_id] = doc
+                        continue
+                    changed = [(doc_id, old, doc)]
+                elif kind == "d":
+                    if wanted:
+                        old = table.pop(op[2], None)
+                        changed = [(op[2], old, None)] if old is not None else []
+                    else:
+                        table.raw.pop(op[2], None)
+                        changed = []
                 else:
-                    table.raw.pop(op[2], None)
-                    changed = []
-            else:
-                changed = [(i, d, None) for i, d in table.items()] if wanted else []
-                table.clear()
-            if added is not None and changed:  # the watchers see the changes in their order
+                    changed = [(i, d, None) for i, d in table.items()] if wanted else []
+                    table.clear()
+                if added is not None and changed:  # watchers see the changes in their order
+                    flushing, added = added, None  # once, even if a watcher fails
+                    self._watch_added(*flushing)
+                for doc_id, old, new in changed:
+                    if undo is not None:
+                        undo.append((name, doc_id, old))
+                    for watch in watchers:
+                        watch(doc_id, old, new)
+        finally:
+            # also when a later operation fails: what the table and the undo list hold, the
+            # watchers have seen (the rollback tells them of its undoing)
+            if added is not None:
                 self._watch_added(*added)
-                added = None
-            for doc_id, old, new in changed:
-                if undo is not None:
-                    undo.append((name, doc_id, old))
-                for watch in watchers:
-                    watch(doc_id, old, new)
-        if added is not None:
-            self._watch_added(*added)
 
     def _watch_added(self, name, docs):
         """The watchers of table `name` told of `docs` ({id: document}), all new to it: those

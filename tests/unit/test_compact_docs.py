@@ -161,3 +161,23 @@ def test_a_snapshot_reads_alike_whatever_the_pieces_it_is_read_in(folder, monkey
     monkeypatch.setattr(journal, "READ_PIECE", piece)
     _, tables = read_snapshot(str(folder / "snapshot.ldb"))
     assert dict(map(tuple, tables["t"]["docs"])) == docs
+
+
+def test_a_write_that_fails_after_new_documents_leaves_the_indexes_as_they_were(folder):
+    """New documents reach the indexes together, after the others of their write: a later
+    document that can't be stored rolls the write back, and the indexes with it."""
+    store = open_store(folder)
+    with store.building():
+        by_project = store.index("t", "project")
+        totals = store.totals("t", "project", lambda doc: (1, doc.get("n", 0)), 2)
+    table = store.table("t")
+    table.insert_multiple([{"project": 1, "n": 2}, {"project": 2, "n": 3}])
+    def state():
+        return ({k: by_project.ids(k) for k in (1, 2, 3)}, [totals.get(k) for k in (1, 2, 3)])
+    before = state()
+    with pytest.raises(TypeError):
+        table.adopt_multiple([{"project": 1, "n": 5}, {"project": 3, "n": 7},
+                              {"project": 1, "bad": {1, 2}}])
+    assert state() == before
+    assert len(table) == 2
+    store.close()
