@@ -254,7 +254,7 @@ class Imports:
             project = self.projects.get(project_id)
             config = self.projects.config(project_id)
             users = self.r.store.table("users").docs()
-            known = ({i: u["email"] for i, u in users.items()})
+            known = {i: u["email"] for i, u in users.items()}
         first_key = config.data_keys[0] if config.data_keys else None
         validate = config.validate_task_data
         overlap = project.get("maximum_annotations", 1)

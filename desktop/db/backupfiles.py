@@ -12,8 +12,7 @@ import os
 import shutil
 from collections.abc import Mapping
 
-import orjson
-
+from desktop.db.docs import decoded
 from desktop.db.journal import fsync_dir
 from desktop.db.storage import make_private_folder, remove_file
 
@@ -48,15 +47,7 @@ def _docs(tables, name):
     docs = docs if isinstance(docs, list) else None
     found = ([d[1] for d in docs if isinstance(d, (list, tuple)) and len(d) == 2]
              if docs is not None else list(table.values()))
-    found = [_decoded(d) if isinstance(d, bytes) else d for d in found]  # as the store keeps it
-    return [d for d in found if isinstance(d, dict)]
-
-
-def _decoded(raw):
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
+    return [d for d in map(decoded, found) if isinstance(d, dict)]  # bytes: as the store keeps it
 
 
 def _plain_path(name):

@@ -36,12 +36,6 @@ class Docs(MutableMapping):
     def __init__(self, raw=None):
         self.raw = {} if raw is None else raw
 
-    @classmethod
-    def of(cls, documents):
-        """From {doc_id: dict} or [(doc_id, dict), ...]."""
-        pairs = documents.items() if isinstance(documents, dict) else documents
-        return cls({doc_id: encode(doc) for doc_id, doc in pairs})
-
     def __getitem__(self, doc_id):
         return decode(self.raw[doc_id])
 

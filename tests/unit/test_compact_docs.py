@@ -137,7 +137,8 @@ def test_a_body_of_the_wrong_shape_is_refused_naming_the_snapshot(folder, change
 
 
 def test_docs_mapping_reads_like_a_dict():
-    docs = Docs.of({2: {"b": 2}, 1: {"a": 1}})
+    docs = Docs()
+    docs[2], docs[1] = {"b": 2}, {"a": 1}
     assert dict(docs) == {2: {"b": 2}, 1: {"a": 1}} and docs == {1: {"a": 1}, 2: {"b": 2}}
     assert 1 in docs and 3 not in docs and len(docs) == 2 and list(docs) == [2, 1]
     assert docs.get(3) is None and docs.get(3, "x") == "x" and docs.pop(3, None) is None
