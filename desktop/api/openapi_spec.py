@@ -509,7 +509,7 @@ OPERATIONS = [
     ("POST", "/api/projects/{project_id}/reimport", "Import",
      "Make tasks of files uploaded before (commit_to_project=false), replacing theirs",
      dict(body=obj({"file_upload_ids": array(ID), "files_as_tasks_list": BOOL}),
-          ok=(201, "ReimportAnswer"))),
+          ok=(201, "ReimportAnswer"), also=(200,))),
     ("GET", "/api/projects/{project_id}/export/files", "Export",
      "Export files of Label Studio 0.x in the export folder (none from snapshots)",
      dict(ok=(200, "ExportFiles"))),

@@ -74,6 +74,8 @@ def _operation(method, path, tag, summary, options):
     bare = options.get("bare")
     error = ref("FieldErrors") if bare is True else {} if bare == "any" else ref("Error")
     responses = {str(status): answer,
+                 # other success statuses with the same body (a reimport naming no file: 200)
+                 **{str(other): answer for other in options.get("also", ())},
                  "default": {"description": "An error" + (
                      " (bare, no envelope, for some answers)" if options.get("bare") else ""),
                      "content": {"application/json": {"schema": {

@@ -453,39 +453,11 @@ class Tasks:
         task = self.r.tasks.doc(task_id)
         if task is None:
             return
-        done = cancelled = gt = useful = 0
-        completed_at = None
         # is_labeled as Label Studio: enough distinct annotators of finished annotations (not
         # skipped, with a result), or of any annotation when the project ignores skips.
         count_all = self.projects.get(task["project"]).get("skip_queue") == "IGNORE_SKIPPED"
-        annotators = set()
-        for _, annotation in self.annotations_of(task_id):
-            finished = not annotation.get("was_cancelled") and \
-                annotation.get("result") is not None
-            if annotation.get("was_cancelled"):
-                cancelled += 1
-            else:
-                done += 1
-                if finished and not annotation.get("ground_truth"):
-                    useful += 1
-            if annotation.get("ground_truth"):
-                gt += 1
-            if finished or count_all:
-                annotators.add(annotation.get("completed_by"))
-            stamp = annotation.get("created_at")
-            if stamp and (completed_at is None or stamp > completed_at):
-                completed_at = stamp
-        counts = {"total_annotations": done, "cancelled_annotations": cancelled,
-                  "total_predictions": self.r.predictions_by_task.count(task_id),
-                  "_gt": gt, "_useful": useful}
-        changes = {k: v for k, v in counts.items() if task.get(k, 0) != v}
-        labeled = len(annotators) >= max(task.get("overlap", 1), 1)
-        if not labeled:  # Label Studio's completed_at is the newest annotation of a done task
-            completed_at = None
-        if task.get("is_labeled", False) != labeled:
-            changes["is_labeled"] = labeled
-        if task.get("completed_at") != completed_at:
-            changes["completed_at"] = completed_at
+        changes = counters(task, [a for _, a in self.annotations_of(task_id)],
+                           self.r.predictions_by_task.count(task_id), count_all)
         if changes:
             self.r.tasks.update(changes, doc_ids=[task_id])
 
@@ -631,3 +603,39 @@ class Tasks:
             return min(scores) if scores else float("inf")
         best = min(task_ids, key=score)
         return best if score(best) != float("inf") else random.choice(task_ids)
+
+
+def counters(task, annotations, predictions, count_all):
+    """The counter fields of `task` that differ from what its `annotations` (documents) and
+    number of `predictions` make them: {field: value}, empty when it is current. `count_all`:
+    the project ignores skips (skipped annotations count towards is_labeled, as in Label
+    Studio)."""
+    done = cancelled = gt = useful = 0
+    completed_at = None
+    annotators = set()
+    for annotation in annotations:
+        finished = not annotation.get("was_cancelled") and annotation.get("result") is not None
+        if annotation.get("was_cancelled"):
+            cancelled += 1
+        else:
+            done += 1
+            if finished and not annotation.get("ground_truth"):
+                useful += 1
+        if annotation.get("ground_truth"):
+            gt += 1
+        if finished or count_all:
+            annotators.add(annotation.get("completed_by"))
+        stamp = annotation.get("created_at")
+        if stamp and (completed_at is None or stamp > completed_at):
+            completed_at = stamp
+    counts = {"total_annotations": done, "cancelled_annotations": cancelled,
+              "total_predictions": predictions, "_gt": gt, "_useful": useful}
+    changes = {k: v for k, v in counts.items() if task.get(k, 0) != v}
+    labeled = len(annotators) >= max(task.get("overlap", 1), 1)
+    if not labeled:  # Label Studio's completed_at is the newest annotation of a done task
+        completed_at = None
+    if task.get("is_labeled", False) != labeled:
+        changes["is_labeled"] = labeled
+    if task.get("completed_at") != completed_at:
+        changes["completed_at"] = completed_at
+    return changes

@@ -13,7 +13,7 @@ from desktop.core.errors import ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.predictions import clean_score
 from desktop.core.records import locked
-from desktop.core.tasks import UNDEFINED
+from desktop.core.tasks import UNDEFINED, counters
 from desktop.data_import import importers
 
 MAX_FILES = 100
@@ -243,6 +243,9 @@ class Imports:
             if not commit:
                 return {"task_count": len(task_docs), "annotation_count": None,
                         "prediction_count": None, "task_ids": []}
+            predictions = [(number, self.predictions.build(None, task_docs[number], fields,
+                                                           default_version="undefined"))
+                           for number, fields in predictions]
             return self._write(project_id, user_id, task_docs, annotations, predictions,
                                before_write)
 
@@ -302,34 +305,41 @@ class Imports:
         return task_docs, annotations, predictions
 
     def _write(self, project_id, user_id, task_docs, annotations, predictions, before_write):
+        """`predictions`: [(item number, prediction document without its task)]."""
         with self.r.transaction():
-            self.projects.get(project_id)  # not deleted meanwhile: a 404 and nothing written
+            # not deleted meanwhile: a 404 and nothing written
+            project = self.projects.get(project_id)
             if before_write is not None:
                 before_write()
             history.note(self.r, action="imported", user=user_id)
             inner = self.tasks.next_inner_id(project_id)
             for offset, doc in enumerate(task_docs):
                 doc["inner_id"] = inner + offset
+            # the new tasks' counters, from what comes with them (tasks.recount's, without
+            # writing each task a second time)
+            count_all = project.get("skip_queue") == "IGNORE_SKIPPED"
+            annotated = {}
+            for number, doc in annotations:
+                annotated.setdefault(number, []).append(doc)
+            predicted = Counter(number for number, _ in predictions)
+            for number in annotated.keys() | predicted.keys():
+                doc = task_docs[number]
+                doc.update(counters(doc, annotated.get(number, ()), predicted[number],
+                                    count_all))
             task_ids = self.r.tasks.adopt_multiple(task_docs)
-            touched = set()
             if annotations:
                 docs = []
                 for number, doc in annotations:
                     doc["task"] = task_ids[number]
-                    touched.add(doc["task"])
                     docs.append(doc)
                 self.r.annotations.adopt_multiple(docs)
             if predictions:
                 docs = []
-                for number, fields in predictions:
-                    task_id = task_ids[number]
-                    docs.append(self.predictions.build(task_id, task_docs[number], fields,
-                                                       default_version="undefined"))
-                    touched.add(task_id)
+                for number, doc in predictions:
+                    doc["task"] = task_ids[number]
+                    docs.append(doc)
                 self.r.predictions.adopt_multiple(docs)
                 self.predictions.adopt_model_version(project_id, docs)
-            for task_id in touched:
-                self.tasks.recount(task_id)
         for callback in self.on_created:
             callback(project_id, task_ids)
         return {"task_count": len(task_ids), "annotation_count": len(annotations),
