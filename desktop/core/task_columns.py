@@ -26,8 +26,22 @@ class Order:
         self.keys, self.absent = {}, []
         self.numbers = self.texts = self.nans = 0
         self.sorted = {}  # descending -> ids with a value, in key order (see above)
+        keys, texts, numbers = self.keys, 0, 0
         for task_id, value in values.items():
-            self.add(task_id, value, build=True)
+            kind = value.__class__
+            if kind is str:  # the usual values, keyed here as sort_key() keys them
+                keys[task_id] = value
+                texts += 1
+            elif kind is int or kind is float:
+                keys[task_id] = value
+                numbers += 1
+                self.nans += value != value
+            elif value is None:
+                self.absent.append(task_id)
+            else:
+                self.add(task_id, value, build=True)
+        self.texts += texts
+        self.numbers += numbers
         self.absent.sort()
 
     def _line(self, descending):

@@ -132,7 +132,7 @@ class TaskIndex:
                     self.r.tasks_by_project.count(project_id))
             missing = [n for n in names if n not in index.columns]
             seq, ids = index.seq, self.tasks.ids(project_id)
-        made = self._read([Column(name) for name in missing], seq, ids)
+        made = self._read([Column(name) for name in missing], seq, ids, project_id)
         with self.r.lock:
             for name, column in made.items():
                 # not one another query made meanwhile, nor one whose changes since it began
@@ -141,16 +141,32 @@ class TaskIndex:
                     index.columns[name] = column
         return index
 
-    def _read(self, columns, seq, ids):
+    def _read(self, columns, seq, ids, project_id):
         """The columns' values over the tasks `ids` as of log position `seq`: one pass over
-        the tasks for all of them (the ids themselves need none)."""
-        value, reads = self.columns.value, []
+        the tasks for all of them (the ids themselves need none, the predictions' score one
+        over the project's predictions)."""
+        value, reads, own = self.columns.value, [], []
         for column in columns:
             column.seen = seq
             if column.name == "id":
                 column.values.update(zip(ids, ids))
+            elif column.name == "predictions_score":
+                column.values.update(self._scores(project_id, ids))
+            elif taskquery.reader(column.name) is not None:  # the task's document has it
+                own.append((taskquery.reader(column.name), column.values))
             else:
                 reads.append((column.name, column.values))
+        # each task decoded, read and let go at once: many alive would wake the collector
+        loads = orjson.loads
+        for found, blobs in taskquery.stored(self.r, ids) if own else ():
+            if len(own) == 1:
+                read, values = own[0]
+                values.update(zip(found, map(read, map(loads, blobs))))
+                continue
+            for task_id, blob in zip(found, blobs):
+                task = loads(blob)
+                for read, values in own:
+                    values[task_id] = read(task)
 
         def read(task_id, task):
             for name, values in reads:
@@ -158,6 +174,26 @@ class TaskIndex:
         if reads:
             taskquery.chunked(self.r, ids, read)
         return {column.name: column for column in columns}
+
+    def _scores(self, project_id, ids):
+        """{task id: predictions_score} over `ids` (Columns.value's: the mean of the scores
+        its predictions have, in their order, else None), from one pass over the project's
+        predictions rather than a look-up per task."""
+        with self.r.lock:
+            prediction_ids = list(self.r.predictions_by_project.ids(project_id))
+        sums, counts, loads = {}, {}, orjson.loads
+        for _, blobs in taskquery.stored(self.r, prediction_ids, "predictions"):
+            for task_id, score in [(p["task"], p.get("score")) for p in map(loads, blobs)]:
+                if score is None:
+                    continue
+                if task_id in sums:
+                    sums[task_id] += score
+                    counts[task_id] += 1
+                else:
+                    sums[task_id], counts[task_id] = 0 + score, 1  # as sum() adds them
+        get = sums.get
+        return {task_id: (total if (total := get(task_id)) is None else total / counts[task_id])
+                for task_id in ids}
 
     # -- answering ------------------------------------------------------------------------
 

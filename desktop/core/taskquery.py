@@ -11,6 +11,7 @@ slice of the project's id index. Anything else is answered from the project's in
 answer, by scan(): one pass over the project's tasks, the reference they are tested against.
 """
 
+import functools
 import time
 
 import orjson
@@ -64,20 +65,11 @@ class Columns:
         self.tasks = tasks
 
     def value(self, column, task_id, task):
-        if column == "data":
-            return data_text(task["data"])
-        if column.startswith("data."):
-            value = task["data"]
-            for part in column[5:].split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            return value
+        read = reader(column)
+        if read is not None:
+            return read(task)
         if column == "id":
             return task_id
-        if column in ("total_annotations", "cancelled_annotations", "total_predictions"):
-            return task.get(column, 0)
-        if column in ("inner_id", "completed_at", "created_at", "updated_at", "file_upload",
-                      "storage_filename", "is_labeled", "overlap", "near_duplicate_of"):
-            return task.get(column)
         if column in ("annotators", "ground_truth", "annotations_results", "avg_lead_time"):
             annotations = [a for _, a in self.tasks.annotations_of(task_id)] \
                 if task.get("total_annotations") or task.get("cancelled_annotations") else []
@@ -103,6 +95,37 @@ class Columns:
         if column == "draft_exists":
             return task_id in self.tasks.r.drafts_by_task
         return None
+
+
+COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions")
+TASK_FIELDS = ("inner_id", "completed_at", "created_at", "updated_at", "file_upload",
+               "storage_filename", "is_labeled", "overlap", "near_duplicate_of")
+
+
+@functools.lru_cache(maxsize=256)
+def reader(column):
+    """A function of a task document that gives `column`'s value, for the columns a task's
+    own document holds (its data, its counters and fields); None for the others (the id,
+    what its annotations, predictions or drafts make)."""
+    if column == "data":
+        return lambda task: data_text(task["data"])
+    if column.startswith("data."):
+        parts = tuple(column[5:].split("."))
+        if len(parts) == 1:
+            key = parts[0]
+            return lambda task: task["data"].get(key) if isinstance(task["data"], dict) else None
+
+        def walk(task):
+            value = task["data"]
+            for part in parts:
+                value = value.get(part) if isinstance(value, dict) else None
+            return value
+        return walk
+    if column in COUNTERS:
+        return lambda task: task.get(column, 0)
+    if column in TASK_FIELDS:
+        return lambda task: task.get(column)
+    return None
 
 
 def data_text(data):
@@ -223,6 +246,22 @@ def chunked(records, ids, work):
                 if task is not None:
                     work(task_id, task)
         time.sleep(0)  # hand the lock to a waiting writer
+
+
+SLICE = 20000
+
+
+def stored(records, ids, table="tasks"):
+    """(ids, their documents' stored bytes) over `ids` of `table` (a records attribute: tasks,
+    predictions), a slice at a time, each slice taken under
+    the store's lock (a few milliseconds) to be decoded outside it (db/docs.py). A document is
+    replaced whole on a write, never changed in place, so each one read is one state of it."""
+    for start in range(0, len(ids), SLICE):
+        part = ids[start:start + SLICE]
+        with records.lock:
+            blobs = list(map(getattr(records, table).docs().raw.get, part))
+        found = [(i, blob) for i, blob in zip(part, blobs) if blob is not None]
+        yield [i for i, _ in found], [blob for _, blob in found]
 
 
 def sort_key(value):

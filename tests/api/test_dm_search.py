@@ -64,18 +64,20 @@ def test_one_column_still_searches_only_that_column(api, mixed):
 
 
 def test_search_in_small_chunks(api, mixed, monkeypatch):
-    """The pass still takes the store lock a chunk at a time (taskquery.chunked)."""
+    """The pass takes the store lock a slice at a time (taskquery.stored): the stored bytes
+    of a slice under the lock, decoded outside it."""
     project_id, ids = mixed
-    chunks = []
-    original = taskquery.chunked
+    slices = []
+    original = taskquery.stored
 
-    def counting(records, task_ids, work):
-        chunks.append(len(task_ids))
-        return original(records, task_ids, work)
-    monkeypatch.setattr(taskquery, "CHUNK", 2)
-    monkeypatch.setattr(taskquery, "chunked", counting)
+    def counting(records, task_ids):
+        for found, blobs in original(records, task_ids):
+            slices.append(found)
+            yield found, blobs
+    monkeypatch.setattr(taskquery, "SLICE", 2)
+    monkeypatch.setattr(taskquery, "stored", counting)
     assert search(api, project_id, "weather") == ids[:3]
-    assert chunks[0] == 5  # the filter pass over all five tasks went through chunked()
+    assert slices == [ids[0:2], ids[2:4], ids[4:5]]  # the pass over all five tasks
 
 
 def test_actions_and_views_take_the_search(api, mixed):
