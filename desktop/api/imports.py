@@ -4,7 +4,7 @@ import bottle
 import orjson
 from bottle import request
 
-from desktop.api.web import created, current_user, path_id, query, read_json
+from desktop.api.web import created, current_user, path_id, query, query_int, read_json
 from desktop.core import jsonload
 from desktop.core.errors import ValidationError
 from desktop.core.paging import parse_bool
@@ -58,6 +58,15 @@ def install(app, core):
         answer = imports.reimport(path_id(project_id, "Project"), read_json(), current_user())
         # LS: 201 when files were named, a 200 of zeros when none were
         return created(answer) if answer["file_upload_ids"] else answer
+
+    @app.get("/api/ui/imports/progress")
+    def import_progress():
+        """How far the project's import under way has got (the web app's Import dialog shows
+        it). Answered without the store's lock, which the import's write holds."""
+        project_id = query_int("project")
+        if project_id is None:
+            raise ValidationError({"project": ["This field is required."]})
+        return imports.progress.of(project_id)
 
     @app.get("/data/upload/<project_id>/<name:path>")
     def serve_upload(project_id, name):

@@ -265,6 +265,8 @@ SCHEMAS = {
                            "data_columns": array(STR)},
                           ["task_count", "annotation_count", "prediction_count", "duration",
                            "file_upload_ids", "found_formats", "data_columns"]),
+    "ImportProgress": obj({"importing": BOOL, "phase": nullable(STR), "done": INT,
+                           "total": INT}, ["importing", "phase", "done", "total"]),
     "ExportFiles": obj({"export_files": array(obj({"name": STR, "url": STR}))},
                        ["export_files"]),
     "Webhook": obj({"id": INT, "organization": INT, "project": nullable(INT), "url": STR,
@@ -878,6 +880,9 @@ OPERATIONS += [
     ("POST", "/api/ui/trash/{item_id}/restore", "UI",
      "Restore an item: everything back under its own ids (409 when what it belongs to is "
      "not there)", dict(ok=(200, "TrashRestored"))),
+    ("GET", "/api/ui/imports/progress", "UI",
+     "How far the project's import under way has got: reading its files, checking its items "
+     "(done of total), saving its tasks", dict(q=("project",), ok=(200, "ImportProgress"))),
     ("POST", "/api/ui/trash/preview", "UI",
      "What a data-manager action that deletes (id: its action id), or a re-import of file "
      "uploads (id=reimport, body: file_upload_ids), would put in the trash",

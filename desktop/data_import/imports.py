@@ -15,6 +15,7 @@ from desktop.core.predictions import clean_score
 from desktop.core.records import locked
 from desktop.core.tasks import UNDEFINED, counters
 from desktop.data_import import importers
+from desktop.data_import.progress import STEP, ImportProgress
 
 MAX_FILES = 100
 SINGLE_FILE_ONE_KEY = ("Your label config has more than one data key and direct file upload "
@@ -46,6 +47,7 @@ class Imports:
         self.predictions = predictions
         self.uploads = uploads
         self.on_created = []  # callbacks(project_id, task_ids) after tasks are imported
+        self.progress = ImportProgress()  # how far the imports under way have got
 
     def import_json(self, project_id, body, user_id, return_task_ids=False,
                     preannotated_from_fields=(), commit=True):
@@ -59,16 +61,23 @@ class Imports:
             raise ValidationError("load_tasks: No data found in DATA or in FILES")
         if not items:
             raise ValidationError("load_tasks: No tasks added")
-        answer = self._store(project_id, items, user_id, preannotated_from_fields, commit)
+        with self.progress.tracking(project_id):
+            answer = self._store(project_id, items, user_id, preannotated_from_fields, commit)
         answer.update(file_upload_ids=[], could_be_tasks_list=False, found_formats=[],
                       data_columns=[])
         return self._finish(answer, started, return_task_ids)
 
-    @locked
     def import_files(self, project_id, files, user_id, return_task_ids=False,
                      preannotated_from_fields=(), commit=True):
         """POST /api/projects/{id}/import with uploads: files = [(filename, data)], data the
         bytes, or for a media file (which is not read) an open binary file."""
+        with self.progress.tracking(project_id):
+            return self._import_files(project_id, files, user_id, return_task_ids,
+                                      preannotated_from_fields, commit)
+
+    @locked
+    def _import_files(self, project_id, files, user_id, return_task_ids,
+                      preannotated_from_fields, commit):
         started = time.perf_counter()
         config = self.projects.config(project_id)
         if not files:
@@ -77,7 +86,8 @@ class Imports:
             raise ValidationError(f"Too many files: {len(files)} (at most {MAX_FILES} "
                                   "per request)")
         planned, items, found, columns, list_like = [], [], {}, None, False
-        for filename, data in files:
+        for number, (filename, data) in enumerate(files):
+            self.progress.update(project_id, "reading", number, len(files))
             importers.check_extension(filename)
             stored, url = self.uploads.plan(project_id, filename)
             single = importers.is_media(filename) or filename.lower().endswith(
@@ -142,8 +152,13 @@ class Imports:
             config = self.projects.config(project_id)
             files = [(upload_id, self.r.uploads.doc(upload_id)["file"]) for upload_id in
                      sorted(set(chosen) & set(self.uploads.of_project(project_id)))]
+        with self.progress.tracking(project_id):
+            return self._reimport(project_id, user_id, started, chosen, as_list, config, files)
+
+    def _reimport(self, project_id, user_id, started, chosen, as_list, config, files):
         items, formats, common, names = [], Counter(), set(), {}
-        for upload_id, file in files:
+        for number, (upload_id, file) in enumerate(files):
+            self.progress.update(project_id, "reading", number, len(files))
             file_items, name = self._read_upload(project_id, upload_id, file, as_list, config)
             keys = set(file_items[0]["data"]) if file_items else set()
             check_columns(common, keys, file)
@@ -267,7 +282,10 @@ class Imports:
         emails = {email: i for i, email in reversed(known.items())}  # the first of an email
         users = (set(known), emails)
         task_docs, annotations, predictions = [], [], []
+        progress = self.progress
         for number, item in enumerate(items):
+            if not number % STEP:
+                progress.update(project_id, "checking", number, len(items))
             if not isinstance(item, dict):
                 raise ValidationError([f"Error at item {number}: task item must be a dict, "
                                        f"got {type(item).__name__}  :: {short_repr(item)}"])
@@ -306,6 +324,7 @@ class Imports:
 
     def _write(self, project_id, user_id, task_docs, annotations, predictions, before_write):
         """`predictions`: [(item number, prediction document without its task)]."""
+        self.progress.update(project_id, "saving", len(task_docs), len(task_docs))
         with self.r.transaction():
             # not deleted meanwhile: a 404 and nothing written
             project = self.projects.get(project_id)

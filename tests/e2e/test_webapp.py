@@ -177,3 +177,33 @@ def test_links_to_label_studios_sites_are_explained_not_followed(app):
         page.get_by_role("link", name="API reference").click()
     assert page.url == f"{app.live.ui_url}/docs/api"
     app.assert_clean()
+
+
+def test_an_import_under_way_shows_how_far_it_has_got(app, tmp_path):
+    """Label Studio's Import dialog shows little while the server makes the tasks; LabelDesk's
+    bar says what the server is doing (js/webapp-import.js, GET /api/ui/imports/progress) and
+    goes once the import is answered."""
+    project = app.api.project(title="Reviews", label_config=TEXT_CONFIG)
+    tasks = tmp_path / "reviews.json"
+    tasks.write_text("[" + ",".join(f'{{"text": "review {i}"}}' for i in range(50)) + "]")
+    page = app.sign_in(f"/projects/{project['id']}/data").page
+    page.get_by_role("button", name="Import", exact=True).first.click()
+    page.wait_for_selector("#file-input", state="attached")
+    bar = page.locator(".labeldesk-import-progress")
+    with page.expect_response(lambda r: "commit_to_project=false" in r.url) as uploaded:
+        with app.live.app.store.storage.lock:  # the server's import waits for the store
+            page.locator("#file-input").set_input_files(str(tasks))
+            bar.wait_for(timeout=15000)
+            page.wait_for_function(
+                "() => document.querySelector('.labeldesk-import-progress')"
+                "?.textContent === 'Importing: reading the file'", timeout=15000)
+            assert bar.get_attribute("role") == "status"
+            assert bar.locator("progress").is_visible()
+            box = bar.bounding_box()
+            assert box["y"] == 0 and box["width"] == 1440  # over the dialog, at the top
+    assert uploaded.value.status == 201, uploaded.value.text()
+    bar.wait_for(state="detached", timeout=15000)  # the import answered: the bar went
+    page.locator('button[aria-label="Finish import"]').click()
+    page.get_by_text("review 1", exact=True).first.wait_for(timeout=30000)  # the data manager
+    assert page.locator(".labeldesk-import-progress").count() == 0
+    app.assert_clean()

@@ -10,11 +10,13 @@
 //   none: Label Studio's API takes a Django session without one; LabelDesk's doesn't);
 // - LabelDesk's pages in the app's menu (js/webapp-menu.js), and the count of what a bulk
 //   delete takes, in its confirm dialog (js/webapp-actions.js);
-// - links to Label Studio's sites ("Learn more") explained, not followed (js/webapp-links.js).
+// - links to Label Studio's sites ("Learn more") explained, not followed (js/webapp-links.js);
+// - how far an import has got, while the app waits for it (js/webapp-import.js).
 import DOMPurify from "/static/dompurify/purify.es.mjs";
 import {installWith} from "./sanitize.js";
 import {installActionCounts} from "./webapp-actions.js";
 import {installHistory} from "./webapp-history.js";
+import {installImportProgress} from "./webapp-import.js";
 import {installLinks} from "./webapp-links.js";
 import {installMenu} from "./webapp-menu.js";
 
@@ -77,3 +79,4 @@ installMenu();
 installHistory();
 installActionCounts();
 installLinks();
+installImportProgress();
