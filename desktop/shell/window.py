@@ -235,12 +235,36 @@ class OnePage:
         return False
 
 
-_LOCK = []  # the lock the Qt hooks consult: of the one window open at a time
+# Each window's lock, which the Qt hooks consult, by the window's js_api (a Facade of its own,
+# given to that window only). Not one lock for whichever window came last: the recovery window
+# is made as soon as the main window is shown, and on a busy machine the main window's loading
+# page asked for its navigation only after that; the recovery window's lock then took the
+# loading page as its one page and refused its own (the recovery window stayed blank).
+_LOCKS = {}
 
 
-def lock_qt_navigation(lock):
+def _api_of(window):
+    """The js_api object pywebview keeps for `window` (a pywebview Window)."""
+    return getattr(window, "_js_api", None)
+
+
+def lock_of(widget):
+    """The lock of the window that `widget` (a page's view, or a widget in it) is in; None for
+    a window without one (it may show nothing)."""
+    if widget is None:
+        return None
+    try:
+        window = getattr(widget.window(), "pywebview_window", None)
+    except RuntimeError:  # its window has gone (Qt deleted it)
+        return None
+    return _LOCKS.get(_api_of(window))
+
+
+def lock_qt_navigation(api, lock):
     """Hook pywebview's Qt page classes (once per process) so every main-frame navigation and
-    every new window asks `lock`.
+    every new window asks the lock of its own window: `lock` for the window given `api` as
+    its js_api (set before that window is made: once made, it may navigate at once; set again
+    to change the lock of a window already made).
 
     pywebview 6.2 has no navigation event: its BrowserView.WebPage (the window's page) accepts
     everything, and its NavigationHandler (the page it returns for target=_blank and
@@ -252,7 +276,7 @@ def lock_qt_navigation(lock):
     from qtpy.QtWebEngineCore import QWebEnginePage
     from webview.platforms import qt
 
-    _LOCK[:] = [lock]
+    _LOCKS[api] = lock
     page_class, popup_class = qt.BrowserView.WebPage, qt.BrowserView.NavigationHandler
     if getattr(page_class, "_labeldesk_locked", False):
         return
@@ -268,15 +292,22 @@ def lock_qt_navigation(lock):
             kind = event.type()
             if kind in self.kinds and (kind != QtCore.QEvent.Type.KeyPress
                                        or event.key() in self.keys):
-                _LOCK[0].last_input = time.monotonic()
+                lock = lock_of(watched_object)
+                if lock is not None:
+                    lock.last_input = time.monotonic()
             return False
 
     def watch(page):
         if any(page is seen for seen in pages):
             return
         pages.append(page)
-        page.urlChanged.connect(lambda url: setattr(_LOCK[0], "url", url.toString()))
+        page.urlChanged.connect(lambda url: note_url(page, url))
         page.loadFinished.connect(lambda ok: watch_input(page))
+
+    def note_url(page, url):
+        lock = lock_of(page.parent())
+        if lock is not None:
+            lock.url = url.toString()
 
     def watch_input(page):
         """On the widget that gets the page's input, which Qt makes once the page renders (an
@@ -290,10 +321,18 @@ def lock_qt_navigation(lock):
         watch(page)
         if not main_frame:
             return True
-        return _LOCK[0].decide(url.toString(), kind == link)
+        lock = lock_of(page.parent())
+        if lock is None:
+            log.warning("refused to show %s in a window of no lock", url.toString()[:200])
+            return False
+        return lock.decide(url.toString(), kind == link)
 
     def accept_new_window(page, url, kind, main_frame):
-        _LOCK[0].decide(url.toString(), kind == link, popup=True)
+        # pywebview's NavigationHandler keeps its window's page's parent() as _parent
+        parent = getattr(page, "_parent", None)
+        lock = lock_of(parent() if callable(parent) else None)
+        if lock is not None:
+            lock.decide(url.toString(), kind == link, popup=True)
         return False
 
     page_class.acceptNavigationRequest = accept_navigation
@@ -487,11 +526,12 @@ def create_main(settings, gui):
     """The main window, before the GUI loop runs: it shows the loading page (LOADING_PAGE)
     until open_main takes it to the UI. Returns (the window, its WindowState)."""
     state = WindowState(settings.data_dir).load()
+    api = Facade()  # this window's own: its lock is found by it
     if gui == "qt":
-        lock_qt_navigation(OnePage())  # the loading page, then nothing until open_main
+        lock_qt_navigation(api, OnePage())  # the loading page, then nothing until open_main
     webview.settings["ALLOW_FILE_URLS"] = False
     window = webview.create_window(
-        TITLE, html=loading_page(), js_api=Facade(),
+        TITLE, html=loading_page(), js_api=api,
         width=state.width, height=state.height, x=state.x, y=state.y,
         min_size=MIN_SIZE, maximized=state.maximized, text_select=True,
         background_color="#F6F7F9")
@@ -529,7 +569,7 @@ def open_main(settings, app, gui, window, state, print_token=False):
     print(f"The window shows {ui_url}", flush=True)
     lock = NavigationLock(ui_url)
     if gui == "qt":
-        lock_qt_navigation(lock)
+        lock_qt_navigation(_api_of(window), lock)  # the main window's: no more the loading page's
         allowed = lock.shows_ours
     else:  # GTK: pywebview's own navigation policy; the functions still check the address
         allowed = lambda: is_ours(current_url(window), ui_url)  # noqa: E731
@@ -559,15 +599,15 @@ def open_recovery(settings, error, gui, open_labeldesk):
     the page gets exact-named functions only (bridge.Facade) and never leaves its one static
     page (OnePage)."""
     from desktop.shell import recovery
-    lock = OnePage()
+    lock, api = OnePage(), Facade()  # its own lock, found by its own js_api
     if gui == "qt":
-        lock_qt_navigation(lock)
+        lock_qt_navigation(api, lock)  # before it is made (in the GUI thread, at once)
         allowed = lock.shows_ours
     else:  # GTK: the page is static and loads nothing; its text is set as text
         allowed = lambda: True  # noqa: E731
     webview.settings["ALLOW_FILE_URLS"] = False
     window = webview.create_window(
-        RECOVERY_TITLE, html=recovery.page(), js_api=Facade(), width=RECOVERY_SIZE[0],
+        RECOVERY_TITLE, html=recovery.page(), js_api=api, width=RECOVERY_SIZE[0],
         height=RECOVERY_SIZE[1], min_size=(560, 420), text_select=True,
         background_color="#F6F7F9")
     helper = recovery.Recovery(settings, error, open_labeldesk, window.destroy)

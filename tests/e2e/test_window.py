@@ -155,3 +155,74 @@ def test_the_window_shows_its_loading_page_while_the_data_opens(display, tmp_pat
     assert "LabelDesk is already running" in output and "Traceback" not in output
     assert "LabelDesk" not in x11.window_titles(display)
 
+
+
+# Two windows' pages asking the Qt hooks in the order a busy machine gave them; run in a process
+# of its own (importing pywebview's Qt back end changes os.environ).
+TWO_WINDOWS = r"""
+import types
+from qtpy.QtWebEngineCore import QWebEnginePage
+from webview.platforms import qt
+from desktop.shell import window
+from desktop.shell.bridge import Facade
+
+class Signal(list):
+    connect = list.append
+
+    def emit(self, *args):
+        for slot in self:
+            slot(*args)
+
+class Url(str):
+    def toString(self):
+        return str(self)
+
+class Page:  # a pywebview BrowserView.WebPage, as the hooks see it: its view, in its window
+    def __init__(self, api):
+        browser = types.SimpleNamespace(pywebview_window=types.SimpleNamespace(_js_api=api))
+        self.view = types.SimpleNamespace(window=lambda: browser)
+        self.urlChanged, self.loadFinished = Signal(), Signal()
+
+    def parent(self):
+        return self.view
+
+def asks(page, url, popup=False):
+    cls = qt.BrowserView.NavigationHandler if popup else qt.BrowserView.WebPage
+    if popup:
+        page = types.SimpleNamespace(_parent=page.parent)
+    return cls.acceptNavigationRequest(page, Url(url), typed, True)
+
+typed = QWebEnginePage.NavigationType.NavigationTypeTyped
+main_api, recovery_api = Facade(), Facade()
+window.lock_qt_navigation(main_api, window.OnePage())  # create_main: its loading page
+main = Page(main_api)
+# the data is damaged: once the main window is shown, the recovery window is made ...
+recovery_lock = window.OnePage()
+window.lock_qt_navigation(recovery_api, recovery_lock)
+recovery = Page(recovery_api)
+# ... and only then does the main window's loading page ask to be shown
+assert asks(main, "data:text/html;charset=UTF-8,loading"), "the loading page"
+assert not recovery_lock.loaded, "the main window's page taken as the recovery window's"
+assert asks(recovery, "data:text/html;charset=UTF-8,recovery"), "the recovery page refused"
+recovery.urlChanged.emit(Url("data:text/html;charset=UTF-8,recovery"))
+assert recovery_lock.shows_ours()
+# each window still shows its one page and nothing else
+for page in (main, recovery):
+    assert not asks(page, "data:text/html;charset=UTF-8,another")
+    assert not asks(page, "https://example.com/")
+    assert asks(page, "https://example.com/", popup=True) is False
+# a window of no lock shows nothing
+assert not asks(Page(Facade()), "data:text/html;charset=UTF-8,x")
+print("ok")
+"""
+
+
+def test_each_window_has_its_own_navigation_lock_whatever_order_its_pages_ask_in():
+    """The recovery window was made as soon as the main window was shown, and took the one
+    navigation lock; on a busy machine the main window's loading page asked to be shown only
+    then, was let in as the recovery window's one page, and the recovery page was refused: the
+    recovery window stayed blank (test_recovery timed out). Each window has its own lock."""
+    env = {**os.environ, "QT_API": "pyside6"}
+    out = subprocess.run([sys.executable, "-c", TWO_WINDOWS], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stdout + out.stderr
