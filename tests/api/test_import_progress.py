@@ -14,6 +14,12 @@ def server(make_live):
     return make_live(fsync=False)
 
 
+def make_project(server):
+    answer = server.api.post("/api/projects", json={"title": "Progress", "label_config": CONFIG})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 def progress(server, project):
     answer = server.api.get("/api/ui/imports/progress", params={"project": str(project)},
                             timeout=5)
@@ -22,7 +28,7 @@ def progress(server, project):
 
 
 def test_no_import_under_way(server):
-    project = server.api.post("/api/projects", json={"title": "Progress", "label_config": CONFIG}).json()
+    project = make_project(server)
     assert progress(server, project["id"]) == {"importing": False, "phase": None, "done": 0,
                                                 "total": 0}
     assert progress(server, 999) == {"importing": False, "phase": None, "done": 0, "total": 0}
@@ -37,7 +43,7 @@ def test_a_missing_or_bad_project_is_a_400(server, params):
 
 def test_answered_while_the_import_holds_the_store(server):
     """The progress is answered while the import waits for, or holds, the store's lock."""
-    project = server.api.post("/api/projects", json={"title": "Progress", "label_config": CONFIG}).json()
+    project = make_project(server)
     body = orjson.dumps([{"text": f"t{i}"} for i in range(20)])
     done = {}
     lock = server.app.store.storage.lock
@@ -65,7 +71,7 @@ def test_the_phases_of_an_import(server):
     """Checking (every 5,000 items, done of total), then saving; nothing once it is done.
     What the import says is read through as it says it."""
     app = server.app
-    project = server.api.post("/api/projects", json={"title": "Progress", "label_config": CONFIG}).json()
+    project = make_project(server)
     said, update = [], app.imports.progress.update
 
     def saying(project_id, phase, done=0, total=0):
@@ -84,7 +90,7 @@ def test_the_phases_of_an_import(server):
 
 
 def test_a_failed_import_leaves_no_progress(server):
-    project = server.api.post("/api/projects", json={"title": "Progress", "label_config": CONFIG}).json()
+    project = make_project(server)
     answer = server.api.post(f"/api/projects/{project['id']}/import",
                              json=[{"text": "a"}, "not a task"])
     assert answer.status_code == 400
