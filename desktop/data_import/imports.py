@@ -12,7 +12,6 @@ from desktop.core import clock, history
 from desktop.core.errors import ValidationError
 from desktop.core.paging import parse_bool
 from desktop.core.predictions import clean_score
-from desktop.core.records import locked
 from desktop.core.tasks import UNDEFINED, counters
 from desktop.data_import import importers
 from desktop.data_import.progress import STEP, ImportProgress
@@ -70,16 +69,17 @@ class Imports:
     def import_files(self, project_id, files, user_id, return_task_ids=False,
                      preannotated_from_fields=(), commit=True):
         """POST /api/projects/{id}/import with uploads: files = [(filename, data)], data the
-        bytes, or for a media file (which is not read) an open binary file."""
+        bytes, or for a media file (which is not read) an open binary file. The files are
+        read without the store's lock; storing them and their tasks takes it."""
         with self.progress.tracking(project_id):
             return self._import_files(project_id, files, user_id, return_task_ids,
                                       preannotated_from_fields, commit)
 
-    @locked
     def _import_files(self, project_id, files, user_id, return_task_ids,
                       preannotated_from_fields, commit):
         started = time.perf_counter()
-        config = self.projects.config(project_id)
+        with self.r.lock:
+            config = self.projects.config(project_id)
         if not files:
             raise ValidationError("load_tasks: No data found in DATA or in FILES")
         if len(files) > MAX_FILES:
@@ -109,6 +109,7 @@ class Imports:
         try:
             upload_ids, names = [], {}
             with self.r.transaction():
+                self.projects.get(project_id)  # not deleted meanwhile: a 404, nothing stored
                 for stored, data, file_items in planned:
                     upload_id = self.uploads.write(project_id, stored, data)
                     written.append(stored)
@@ -254,9 +255,10 @@ class Imports:
         `before_write()`: called first inside the write's transaction."""
         with self.r.store.bulk():
             task_docs, annotations, predictions = self._check(
-                project_id, items, user_id, preannotated_from_fields, upload_names or {}, check)
+                project_id, items, user_id, preannotated_from_fields, upload_names or {}, check,
+                keep=commit)
             if not commit:
-                return {"task_count": len(task_docs), "annotation_count": None,
+                return {"task_count": len(items), "annotation_count": None,
                         "prediction_count": None, "task_ids": []}
             predictions = [(number, self.predictions.build(None, task_docs[number], fields,
                                                            default_version="undefined"))
@@ -265,9 +267,11 @@ class Imports:
                                before_write)
 
     def _check(self, project_id, items, user_id, preannotated_from_fields, upload_names,
-               check):
+               check, keep=True):
         """(task documents, [(item number, annotation)], [(item number, prediction fields)])
-        of `items`; ValidationError at the first bad one."""
+        of `items`; ValidationError at the first bad one. Without `keep` (an upload not
+        committed), the items are checked alike and nothing is kept (a million documents
+        nobody writes)."""
         with self.r.lock:
             project = self.projects.get(project_id)
             config = self.projects.config(project_id)
@@ -319,7 +323,11 @@ class Imports:
                                     "type": kind, "value": {kind: value if isinstance(value, list)
                                                              else [value]}}],
                         "model_version": "preannotated", "score": None}))
-            task_docs.append(doc)
+            if keep:
+                task_docs.append(doc)
+            elif annotations or predictions:
+                annotations.clear()
+                predictions.clear()
         return task_docs, annotations, predictions
 
     def _write(self, project_id, user_id, task_docs, annotations, predictions, before_write):
