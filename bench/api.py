@@ -46,18 +46,21 @@ RESULT = [{"from_name": "sentiment", "to_name": "text", "type": "choices",
 # Label Studio 1.23.2 at 100k tasks, for the compare column.
 LABEL_STUDIO = {"import": "LS 1.23.2: 14.7 s", "page": "LS 1.23.2: 0.18 s",
                 "annotation": "LS 1.23.2: 58 ms", "rss": "LS 1.23.2: 646 MB"}
+LS_PREDICTIONS_RSS = "LS 1.23.2: 478 MB (all its processes)"  # 100k tasks + predictions
 
 
 def targets(tasks):
     """The targets at this size: the 100k ones, the 1M ones from 1M tasks up."""
     # rss_alone_mb: the server holding these tasks alone, after the import and after a restart
-    # (issue 23); export_rss_mb: how much the RSS grows while the JSON export streams
+    # (issue 23); export_rss_mb: how much the RSS grows while the JSON export streams;
+    # rss_predictions_mb: a server holding N tasks with a prediction each (below 1M only)
     if tasks >= 1_000_000:
         return {"import_s": 20.0, "page_ms": 50.0, "annotation_ms": 5.0, "rss_mb": None,
                 "rss_alone_mb": 600.0, "export_s": 10.0, "export_rss_mb": 100.0,
-                "restart_s": 1.5}
+                "restart_s": 1.5, "rss_predictions_mb": None}
     return {"import_s": 1.5, "page_ms": 20.0, "annotation_ms": 5.0, "rss_mb": 300.0,
-            "rss_alone_mb": 120.0, "export_s": 2.0, "export_rss_mb": None, "restart_s": None}
+            "rss_alone_mb": 120.0, "export_s": 2.0, "export_rss_mb": None, "restart_s": None,
+            "rss_predictions_mb": 250.0}
 
 
 class RssWatch:
@@ -267,14 +270,14 @@ class ApiBench:
         """Label Studio's figure, when it was measured at the same size."""
         return LABEL_STUDIO[what] if self.n == 100_000 else None
 
-    def server_rss(self, server, key, when, target="rss_mb"):
+    def server_rss(self, server, key, when, target="rss_mb", compare=None):
         mem = server.rss()
         if mem["rss_mb"] is None:
             self.report.skip(key, f"server RSS {when}", "no /proc on this system")
             return
         inproc = " (in-process: includes the client)" if self.args.in_process else ""
         self.report.add(key, f"server RSS {when}{inproc}", mem["rss_mb"], "MB",
-                        self.t[target], self.ls("rss"), detail=mem)
+                        self.t[target], compare or self.ls("rss"), detail=mem)
         self.report.add(key + "_peak", f"server peak RSS (VmHWM) {when}", mem["hwm_mb"], "MB",
                         detail=mem)
 
@@ -434,6 +437,38 @@ class ApiBench:
             self.report.add(key, f"{what}, p50 (n={lat['n']})", lat["p50"], "ms",
                             self.t["page_ms"], detail=lat)
 
+    def predictions_memory(self):
+        """A server of its own holding N tasks with a prediction each, imported in one POST
+        (issue 23's memory row, where Label Studio's processes take 478 MB at 100k): its RSS
+        after the import and after a restart."""
+        data_dir = tempfile.mkdtemp(prefix="labeldesk-bench-predictions-", dir=self.args.tmp)
+        server = ChildServer(data_dir)
+        try:
+            client = Client(server.url)
+            project, _ = client.json("POST", "/api/projects", {
+                "title": "bench predictions", "label_config": LABEL_CONFIG}, expect=(201,))
+            tasks = [{"data": {"text": f"Review {i}: the delivery was quick and the product "
+                                       "works as described."},
+                      "predictions": [{"result": RESULT, "score": (i % 97) / 97}]}
+                     for i in range(self.n)]
+            client.json("POST", f"/api/projects/{project['id']}/import", orjson.dumps(tasks),
+                        expect=(201,), timeout=300 + self.n / 500)
+            del tasks
+            what = f"{self.n:,} tasks + {self.n:,} predictions"
+            self.server_rss(server, "rss_predictions_import_mb", f"holding {what}, after the "
+                            "import", "rss_predictions_mb", LS_PREDICTIONS_RSS)
+            client.close()
+            server.stop()
+            server = ChildServer(data_dir)
+            client = Client(server.url)
+            client.json("GET", f"/api/projects/{project['id']}/")
+            self.server_rss(server, "rss_predictions_restart_mb", f"holding {what}, after a "
+                            "restart", "rss_predictions_mb", LS_PREDICTIONS_RSS)
+            client.close()
+        finally:
+            server.stop()
+            shutil.rmtree(data_dir, ignore_errors=True)
+
     def restart(self, server, data_dir):
         server.stop()
         start = now()
@@ -487,6 +522,8 @@ def run(args):
                 server = bench.step("restart", bench.restart, server, data_dir) or server
                 client = Client(server.url)
             bench.step("next", bench.next_task, client)  # last: its project changes the RSS
+            if bench.t["rss_predictions_mb"] is not None and not args.in_process:
+                bench.step("predictions memory", bench.predictions_memory)
             if not args.no_dm:  # after every other figure: its project adds to the RSS
                 bench.step("data manager", api_dm.run, bench, client, LABEL_CONFIG, server)
         client.close()

@@ -60,6 +60,11 @@ SAMPLER = """() => {
         if (e.target && e.target.type === 'file' && s.start === null) s.start = performance.now();
     }, true);
     const state = () => {
+        // LabelDesk's bar over the window (js/webapp-import.js), then the dialog's own states
+        const bar = document.querySelector('.labeldesk-import-progress');
+        return (bar ? '[' + bar.textContent + '] ' : '') + dialogState();
+    };
+    const dialogState = () => {
         const dialog = [...document.querySelectorAll('.lsf-modal-ls_visible')]
             .find(m => m.textContent.includes('Import Data'));
         if (!dialog) {
