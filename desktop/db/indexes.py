@@ -263,13 +263,21 @@ class Watermark:
         self.test = test
         self.marks = {}
         # the documents already there leave every mark at 0 (the scan moves it up)
-        storage.observe(table, self._changed, existing=False)
+        storage.observe(table, self._changed, existing=False, added=self._added)
 
     def _changed(self, doc_id, old, new):
         if new is not None and not self.test(new):
             key = self.key(new)
             if doc_id < self.marks.get(key, 0):
                 self.marks[key] = doc_id
+
+    def _added(self, docs):
+        """_changed of each of `docs` ({id: document}, new to the table): none can lower a
+        mark when they all have ids above every mark (new ids are: an import's)."""
+        if not self.marks or min(docs) >= max(self.marks.values()):
+            return
+        for doc_id, doc in docs.items():
+            self._changed(doc_id, None, doc)
 
     def get(self, key):
         return self.marks.get(key, 0)

@@ -189,14 +189,14 @@ class JournaledTable(Table):
     def adopt_multiple(self, documents):
         """insert_multiple without TinyDB's copy of each document (each is encoded once, as it
         is stored). Returns the ids."""
+        if any(document.__class__ is not dict for document in documents):
+            raise ValueError("Document is not a dict")
         doc_ids = []
 
         def updater(table):
-            for document in documents:
-                if document.__class__ is not dict:
-                    raise ValueError("Document is not a dict")
-                doc_id = self._get_next_id()
-                doc_ids.append(doc_id)
+            first = self._storage.take_ids(self.name, len(documents))
+            doc_ids.extend(range(first, first + len(documents)))
+            for doc_id, document in zip(doc_ids, documents):
                 table[doc_id] = document
         self._update_table(updater)
         return doc_ids
@@ -598,9 +598,13 @@ class JournalStorage(Storage):
         return table
 
     def take_id(self, name):
+        return self.take_ids(name, 1)
+
+    def take_ids(self, name, count):
+        """The first of `count` new ids of table `name`, one after another."""
         with self.lock:
             doc_id = self.next_ids.get(name, 1)
-            self.next_ids[name] = doc_id + 1
+            self.next_ids[name] = doc_id + count
             return doc_id
 
     def apply(self, name, cleared, puts, deletes):
