@@ -103,14 +103,17 @@ class Predictions:
         return [self.as_json(i, docs.doc(i)) for i in ids
                 if project_id is None or docs.doc(i)["project"] == project_id]
 
-    def build(self, task_id, task, fields, default_version=""):
-        """A prediction document for a task, validated; not stored yet."""
+    def build(self, task_id, task, fields, default_version="", parsed=None):
+        """A prediction document for a task, validated; not stored yet. `parsed`: the
+        project's parsed config, when the caller read it already (an import, for each of its
+        predictions)."""
         if not isinstance(fields, dict):
             raise ValidationError("Invalid data. Expected a dictionary, but got "
                                   f"{type(fields).__name__}.")
         if "result" not in fields:
             raise ValidationError({"result": ["This field is required."]})
-        parsed = self.projects.config(task["project"]).parsed
+        if parsed is None:
+            parsed = self.projects.config(task["project"]).parsed
         version = fields.get("model_version", default_version)
         if version is None:
             version = default_version

@@ -260,9 +260,13 @@ class Imports:
             if not commit:
                 return {"task_count": len(items), "annotation_count": None,
                         "prediction_count": None, "task_ids": []}
-            predictions = [(number, self.predictions.build(None, task_docs[number], fields,
-                                                           default_version="undefined"))
-                           for number, fields in predictions]
+            if predictions:
+                with self.r.lock:  # read once, not once for each prediction
+                    parsed = self.projects.config(project_id).parsed
+                build = self.predictions.build
+                predictions = [(number, build(None, task_docs[number], fields,
+                                              default_version="undefined", parsed=parsed))
+                               for number, fields in predictions]
             return self._write(project_id, user_id, task_docs, annotations, predictions,
                                before_write)
 
