@@ -192,6 +192,10 @@ def launch(code, data_dir, project, title, display, seconds):
     STEPS' seconds from the launch."""
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": code}
     env.pop("WAYLAND_DISPLAY", None)
+    # as a user's machine runs it: the interpreter keeps what it compiled (the untimed first
+    # launch writes it); a PYTHONDONTWRITEBYTECODE set for the whole machine (this project's
+    # VMs, some CI) would compile ~100 of the app's modules from source at every launch
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         results_path = f.name
     watch = MapWatch(display)

@@ -908,6 +908,24 @@ class JournalStorage(Storage):
                             for build in left:
                                 build(part)
 
+    # A clean close folds a journal of at least this many bytes, and a quarter of the
+    # snapshot's, into a new snapshot: the next start reads the documents' lines instead of
+    # replaying the journal's records (a 100k-task import: 0.25 s of every start until then).
+    CLOSE_COMPACT_MIN_BYTES = 4 << 20
+
+    def compact_at_close(self):
+        """At a clean close: compact() if the journal holds much (see above); a failure (a
+        full disk) leaves the files as they are, which open as before."""
+        if self.readonly or not self.compacting or self.journal is None:
+            return
+        size = self.journal.size
+        if size < max(self.CLOSE_COMPACT_MIN_BYTES, self.snapshot_bytes // 4):
+            return
+        try:
+            self.compact()
+        except Exception as e:  # noqa: BLE001 - the journal still holds every write
+            log.warning("compaction at close: %r", e)
+
     def save_indexes(self):
         """At a clean close: the indexes, for the next start (db/index_cache.py)."""
         if self.readonly or not self.compacting or not self.cacheable:

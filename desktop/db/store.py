@@ -155,8 +155,10 @@ class Store:
         """Close the journal and free the lock; closing twice is harmless."""
         self.storage.settle()  # a compaction in the background finishes (it needs the lock)
         with self.lock:
-            self.db.close()
             handle, self._lock_handle = self._lock_handle, None
+            if handle is not None:
+                self.storage.compact_at_close()  # a long journal: the next start reads less
+            self.db.close()
             if handle is not None:
                 try:
                     self.storage.save_indexes()  # for the next start, beside these files

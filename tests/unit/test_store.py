@@ -1113,3 +1113,26 @@ def test_indexes_built_at_open_equal_ones_kept_by_each_write(folder):
     assert built[2].counts == live[2].counts
     assert built[1].get(0)[0] == 3000 - 1  # ids 5, 6, 7 (i = 4, 5, 6): groups 1, 2 and 0
     store.close()
+
+
+def test_a_clean_close_folds_a_long_journal_into_the_snapshot(folder):
+    """At least CLOSE_COMPACT_MIN_BYTES of journal (and a quarter of the snapshot) at a clean
+    close: a new snapshot, so the next start reads lines instead of replaying records; a short
+    journal stays as it is."""
+    store = open_store(folder)
+    table = store.table("t")
+    table.insert({"i": "small"})
+    store.close()
+    assert len(journal_lines(folder)) > 2  # a short journal: kept, replayed at the next start
+
+    store = open_store(folder)
+    table = store.table("t")
+    table.insert_multiple({"i": i, "text": "x" * 100} for i in range(50_000))  # ~6 MB
+    expected = contents(store, "t")
+    assert store.storage.journal.size >= store.storage.CLOSE_COMPACT_MIN_BYTES
+    store.close()
+    assert len(journal_lines(folder)) == 2  # the header and the empty line after it
+
+    store = open_store(folder)
+    assert contents(store, "t") == expected
+    store.close()
