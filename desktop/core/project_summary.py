@@ -9,7 +9,7 @@ takes away a key's first place leaves that order unknown, and the next summary c
 project again. count() is the reference the tallies are tested against.
 """
 
-import orjson
+from desktop.db.docs import decode
 
 
 def shares(annotation_id, doc):
@@ -117,9 +117,9 @@ def counted(records, project_id):
     first place is where it is first met), in one loop as count() makes it."""
     tally = Tally()
     number, first = tally.count, tally.first
-    raw, loads = records.annotations.docs().raw, orjson.loads  # each decoded here, once
+    raw = records.annotations.docs().raw  # each decoded here, once
     for annotation_id in records.annotations_by_project.ids(project_id):
-        result = loads(raw[annotation_id]).get("result") or []
+        result = decode(raw[annotation_id]).get("result") or []
         for at, region in enumerate(result if isinstance(result, list) else ()):
             if not isinstance(region, dict) or "from_name" not in region:
                 continue

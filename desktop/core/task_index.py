@@ -25,6 +25,7 @@ import orjson
 from desktop.core import taskquery
 from desktop.core.task_columns import Column
 from desktop.core.task_filters import UNINDEXED, Query, evaluate, patch
+from desktop.db.docs import decode
 
 VIEWS_KEPT = 8  # answers kept per project
 COLUMNS_KEPT = 12  # columns kept per project (the least recently used one goes)
@@ -152,19 +153,18 @@ class TaskIndex:
                 column.values.update(zip(ids, ids))
             elif column.name == "predictions_score":
                 column.values.update(self._scores(project_id, ids))
-            elif taskquery.reader(column.name) is not None:  # the task's document has it
-                own.append((taskquery.reader(column.name), column.values))
+            elif (read := taskquery.reader(column.name)) is not None:  # the task holds it
+                own.append((read, column.values))
             else:
                 reads.append((column.name, column.values))
         # each task decoded, read and let go at once: many alive would wake the collector
-        loads = orjson.loads
         for found, blobs in taskquery.stored(self.r, ids) if own else ():
             if len(own) == 1:
                 read, values = own[0]
-                values.update(zip(found, map(read, map(loads, blobs))))
+                values.update(zip(found, map(read, map(decode, blobs))))
                 continue
             for task_id, blob in zip(found, blobs):
-                task = loads(blob)
+                task = decode(blob)
                 for read, values in own:
                     values[task_id] = read(task)
 
@@ -181,9 +181,9 @@ class TaskIndex:
         predictions rather than a look-up per task."""
         with self.r.lock:
             prediction_ids = list(self.r.predictions_by_project.ids(project_id))
-        sums, counts, loads = {}, {}, orjson.loads
-        for _, blobs in taskquery.stored(self.r, prediction_ids, "predictions"):
-            for task_id, score in [(p["task"], p.get("score")) for p in map(loads, blobs)]:
+        sums, counts = {}, {}
+        for _, blobs in taskquery.stored(self.r, prediction_ids, self.r.predictions):
+            for task_id, score in [(p["task"], p.get("score")) for p in map(decode, blobs)]:
                 if score is None:
                     continue
                 if task_id in sums:

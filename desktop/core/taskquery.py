@@ -251,15 +251,16 @@ def chunked(records, ids, work):
 SLICE = 20000
 
 
-def stored(records, ids, table="tasks"):
-    """(ids, their documents' stored bytes) over `ids` of `table` (a records attribute: tasks,
-    predictions), a slice at a time, each slice taken under
-    the store's lock (a few milliseconds) to be decoded outside it (db/docs.py). A document is
-    replaced whole on a write, never changed in place, so each one read is one state of it."""
+def stored(records, ids, table=None):
+    """(ids, their documents' stored bytes) over `ids` of `table` (the tasks' unless given), a
+    slice at a time, each slice taken under the store's lock (a few milliseconds) to be
+    decoded outside it (db/docs.py's decode). A document is replaced whole on a write, never
+    changed in place, so each one read is one state of it."""
+    table = records.tasks if table is None else table
     for start in range(0, len(ids), SLICE):
         part = ids[start:start + SLICE]
         with records.lock:
-            blobs = list(map(getattr(records, table).docs().raw.get, part))
+            blobs = list(map(table.docs().raw.get, part))
         found = [(i, blob) for i, blob in zip(part, blobs) if blob is not None]
         yield [i for i, _ in found], [blob for _, blob in found]
 

@@ -19,6 +19,7 @@ from desktop.core.errors import NotFound, ValidationError
 from desktop.core.files import file_digest
 from desktop.data_export import formats
 from desktop.data_export.options import check_snapshot_body
+from desktop.db.docs import decode
 from desktop.db.journal import fsync_dir
 
 CHUNK = 1000
@@ -95,13 +96,12 @@ class Exports:
         place, so the dicts taken under the lock stay valid after it.
         """
         r = self.r
-        loads = orjson.loads
         export_task = self.core.tasks.export_json
         export_annotation = self.core.annotations.export_json
         for start in range(0, len(task_ids), CHUNK):
             with r.lock:
                 raw = r.tasks.docs().raw  # each task decoded here, once (db/docs.py)
-                chunk = [export_task(task_id, export_annotation, loads(raw[task_id]))
+                chunk = [export_task(task_id, export_annotation, decode(raw[task_id]))
                          for task_id in task_ids[start:start + CHUNK] if task_id in raw]
             if progress is not None:
                 progress(min(start + CHUNK, len(task_ids)), len(task_ids))

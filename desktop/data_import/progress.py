@@ -20,8 +20,8 @@ class ImportProgress:
 
     @contextmanager
     def tracking(self, project_id):
-        """An import of `project_id` is under way within this block (imports nest: a file
-        upload stores its tasks as a JSON import does)."""
+        """An import of `project_id` is under way within this block (two at once in one
+        project share the entry, which goes when both have ended)."""
         with self._lock:
             entry = self._running.setdefault(project_id, [0, {"phase": "reading", "done": 0,
                                                               "total": 0}])
