@@ -1136,3 +1136,23 @@ def test_a_clean_close_folds_a_long_journal_into_the_snapshot(folder):
     store = open_store(folder)
     assert contents(store, "t") == expected
     store.close()
+
+
+def test_a_watermark_falls_for_documents_put_back_below_it(folder):
+    """Documents new to a table take the watermark's bulk path (Watermark._added): new ids
+    above every mark leave it; documents put back under ids below it (as a restore from the
+    trash puts them back under their own ids), in one write, lower it to the first that fails."""
+    from tinydb.table import Document
+
+    store = open_store(folder)
+    table = store.table("t")
+    mark = store.watermark("t", "g", lambda doc: doc["done"])
+    ids = table.adopt_multiple([{"g": 1, "done": True} for _ in range(10)])
+    mark.advance(1, ids[-1] + 1)
+    table.adopt_multiple([{"g": 1, "done": False}, {"g": 1, "done": False}])  # new, above it
+    assert mark.get(1) == ids[-1] + 1
+    table.remove(doc_ids=ids[3:5])
+    table.insert_multiple([Document({"g": 1, "done": True}, doc_id=ids[3]),
+                           Document({"g": 1, "done": False}, doc_id=ids[4])])
+    assert mark.get(1) == ids[4]
+    store.close()
