@@ -13,6 +13,7 @@ from desktop import __version__
 from desktop.api.misc import version_info
 from desktop.api.web import TOKEN_ONLY, json_response, read_object
 from desktop.core.errors import AuthFailed, PermissionDenied
+from desktop.core.sessions import WINDOW_SECRET_HEADER
 from desktop.ui import vendored, webapp
 
 UI_DIR = vendored.UI_DIR
@@ -114,8 +115,10 @@ def app_settings(core, user_id, csrf_token):
     }
 
 
-def app_page(core, user_id):
-    value = core.sessions.cookie(request)
+def app_page(core, user_id, value=None):
+    """The web app's page; `value` is the session cookie the response sets (else the
+    request's)."""
+    value = value or core.sessions.cookie(request)
     csrf_token = core.sessions.csrf(value) if value else ""
     data = orjson.dumps(app_settings(core, user_id, csrf_token)).decode().translate(HTML_UNSAFE)
     html = (UI_DIR / "app.html").read_text(encoding="utf-8").replace(
@@ -154,9 +157,27 @@ def install(app, core):
         page never names that host: a server on another port could ask for it, then send the
         browser there with its cookie. Signing in with the token is what leads there (login)."""
         user_id = signed_in() if settings.auth else request.environ.get("labeldesk.user", 1)
-        if user_id is None:
+        if user_id is not None:
+            return app_page(core, user_id)
+        value = window_session()
+        if value is None:
             return page("login.html")
-        return app_page(core, user_id)
+        response = app_page(core, sessions.verify(value), value)
+        sessions.set_cookie(response, request, value)
+        return response
+
+    def window_session():
+        """The Qt window's first page load brings its one-time secret in a header
+        (WINDOW_SECRET_HEADER; pages of other sites can't send one here: CORS): a session
+        for it, used up, and the app at once, without the sign-in page's round trip. None
+        without one, or for one that is not valid (the sign-in page then)."""
+        secret = request.headers.get(WINDOW_SECRET_HEADER)
+        if not secret or not sessions.on_ui_host(request):
+            return None
+        try:
+            return sessions.exchange(secret)
+        except AuthFailed:
+            return None
 
     app.get("/", auth=False, callback=app_or_login)
     for path in APP_PATHS:

@@ -1,7 +1,9 @@
 """Browser sessions for the UI: a one-time secret exchanged for an HttpOnly cookie.
 
-The desktop window is opened with a one-time secret (in the URL fragment, so it never reaches a
-log); the page trades it at POST /api/ui/session for a session cookie. A browser pointed at
+The desktop window is opened with a one-time secret: Qt's window sends it in a header of its
+first page load (WINDOW_SECRET_HEADER), which gets the app with the session cookie at once;
+elsewhere it is in the URL fragment (so it never reaches a log), and the sign-in page trades
+it at POST /api/ui/session for the cookie. A browser pointed at
 `labeldesk serve` signs in with the API token instead (/user/login). Either way the cookie is
 HttpOnly and SameSite=Strict, and every unsafe request it authenticates must also carry the
 session's CSRF token in the X-CSRFToken header, which only the UI's own pages can read.
@@ -27,6 +29,7 @@ from desktop.core.errors import AuthFailed, LabelDeskError, PermissionDenied
 SECRET_TTL = 120  # seconds a one-time secret stays valid (the window's first page load)
 SESSION_TTL = 30 * 24 * 3600
 CSRF_HEADER = "X-CSRFToken"
+WINDOW_SECRET_HEADER = "X-LabelDesk-Window-Secret"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

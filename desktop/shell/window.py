@@ -1,8 +1,10 @@
 """The desktop window: pywebview (Qt WebEngine; GTK where Qt is missing) showing the UI that the
 in-process server serves. One process: closing the window stops the server and closes the store.
 
-The window opens the UI with a one-time secret in the URL fragment; the page trades it for a
-session cookie (desktop/core/sessions.py), so no token is ever shown or typed. Its size and position
+The window opens the UI with a one-time secret, which the server trades for a session cookie
+(desktop/core/sessions.py), so no token is ever shown or typed: Qt's window sends it in a header
+of its first page load (QtLoader), other back ends in the URL fragment (the sign-in page trades
+it). Its size and position
 are kept in <data dir>/window.json.
 
 The window shows our own pages and nothing else: the page holds the desktop functions (file
@@ -30,6 +32,7 @@ import webview  # noqa: E402 - absent without the `window` extra: `labeldesk sta
 
 from desktop import __version__
 from desktop.core.errors import CannotOpen
+from desktop.core.sessions import WINDOW_SECRET_HEADER
 from desktop.db import CorruptFile
 from desktop.shell import instance
 from desktop.shell.bridge import Bridge, Facade, LocalClient, exposed
@@ -481,7 +484,7 @@ def run(settings, print_token=False):
             app.close()
             return
         try:
-            stop, show = open_main(settings, app, gui, window, state, print_token)
+            stop, show = open_main(settings, app, gui, window, state, print_token, loader)
         except BaseException as e:  # noqa: BLE001 - raised by run() once the window has gone
             failed.append(e)
             app.close()
@@ -492,6 +495,7 @@ def run(settings, print_token=False):
 
     # the data opens while the window is made and shown (most of either is Python's, one
     # at a time: the sooner it starts, the sooner the UI shows)
+    loader = QtLoader() if gui == "qt" else None  # here, in the GUI's thread
     opener = threading.Thread(target=opening, name="labeldesk-open", daemon=True)
     opener.start()
     made.extend(create_main(settings, gui))
@@ -541,11 +545,12 @@ def create_main(settings, gui):
     return window, state
 
 
-def open_main(settings, app, gui, window, state, print_token=False):
+def open_main(settings, app, gui, window, state, print_token=False, loader=None):
     """A freshly started server over `app`, for the main window (create_main); called once the
     data is open, while the GUI loop runs. Returns (stop, show): what shuts the server and the
     data down once the loop has ended, and what takes the window to the UI (it waits on the
-    GUI: it comes last)."""
+    GUI: it comes last). With `loader` (a QtLoader, Qt) the window's first load of the app
+    brings the one-time secret in a header; without, the sign-in page trades it."""
     import secrets
 
     from desktop.shell.app import Reopenable
@@ -582,7 +587,10 @@ def open_main(settings, app, gui, window, state, print_token=False):
     def show():
         window.expose(*exposed(bridge, allowed))
         bridge._attach(window)
-        window.load_url(f"{ui_url}/#secret={secret}")
+        if loader is not None:  # the app at once, signed in by its first load
+            loader.load(window, f"{ui_url}/", {WINDOW_SECRET_HEADER: secret})
+        else:  # the sign-in page trades the secret, then opens the app
+            window.load_url(f"{ui_url}/#secret={secret}")
 
     def stop():
         state.save()
@@ -590,6 +598,46 @@ def open_main(settings, app, gui, window, state, print_token=False):
         instance.remove_instance(holder.app.settings)
         holder.close()
     return stop, show
+
+
+class QtLoader:
+    """Loads a page in a window with extra request headers, which pywebview's load_url can't
+    send: Qt's QWebEngineHttpRequest, loaded in the GUI thread (make it in that thread, before
+    the GUI loop starts; load() may be called from any thread)."""
+
+    def __init__(self):
+        from qtpy import QtCore
+
+        class Relay(QtCore.QObject):
+            requested = QtCore.Signal(str, str, object)
+
+            def __init__(self):
+                super().__init__()
+                self.requested.connect(self.load)  # a queued call when sent from elsewhere
+
+            @QtCore.Slot(str, str, object)
+            def load(self, uid, url, headers):
+                QtLoader.load_now(uid, url, headers)
+
+        self._relay = Relay()
+
+    def load(self, window, url, headers):
+        self._relay.requested.emit(window.uid, url, headers)
+
+    @staticmethod
+    def load_now(uid, url, headers):
+        from qtpy import QtCore
+        from qtpy.QtWebEngineCore import QWebEngineHttpRequest
+        from webview.platforms import qt
+
+        view = qt.BrowserView.instances.get(uid)
+        if view is None:  # closed meanwhile
+            return
+        request = QWebEngineHttpRequest(QtCore.QUrl(url))
+        for name, value in headers.items():
+            request.setHeader(QtCore.QByteArray(name.encode()),
+                              QtCore.QByteArray(value.encode()))
+        view.webview.load(request)
 
 
 def open_recovery(settings, error, gui, open_labeldesk):

@@ -60,6 +60,31 @@ def test_no_session_is_made_or_accepted_off_the_ui_host(live):
     assert "Sign in" in requests.get(f"{live.url}/", headers=cookie).text
 
 
+def test_the_windows_first_load_brings_its_secret_in_a_header(live):
+    """Qt's window loads the app with its one-time secret in a header (no sign-in page, no
+    secret in any address): the app at once with the session's cookie and CSRF token; once;
+    on the UI's own host only."""
+    secret = live.app.sessions.one_time_secret()
+    sent = {"X-LabelDesk-Window-Secret": secret}
+    off_host = requests.get(f"{live.url}/", headers=sent)  # 127.0.0.1: not used up
+    assert "Sign in" in off_host.text and "labeldesk_session" not in cookie_header(off_host)
+    client = requests.Session()
+    page = client.get(f"{live.ui_url}/", headers=sent)
+    assert page.status_code == 200 and page.text.count("/react-app/main.js") == 1
+    header = cookie_header(page)
+    assert f"labeldesk_session_{live.port}=" in header
+    assert "HttpOnly" in header and "samesite=strict" in header.lower()
+    assert "domain" not in header.lower()
+    session = client.get(f"{live.ui_url}/api/ui/session").json()
+    assert session["signed_in"] is True and session["csrf_token"] in page.text
+    assert client.get(f"{live.ui_url}/api/projects").status_code == 200
+    for used_or_wrong in (secret, "nope", ""):
+        again = requests.get(f"{live.ui_url}/",
+                             headers={"X-LabelDesk-Window-Secret": used_or_wrong})
+        assert again.status_code == 200 and "Sign in" in again.text
+        assert "labeldesk_session" not in cookie_header(again)
+
+
 def test_cookie_alone_cannot_change_anything(live):
     client, _ = session_for(live)
     csrf = client.headers.pop("X-CSRFToken")
