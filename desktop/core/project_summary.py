@@ -1,15 +1,18 @@
 """The project summary's figures (GET /api/projects/{id}/summary: what the annotations use, per
 control and label), kept current on writes as the project counters are.
 
-A project's tallies are counted once, on its first summary, from its annotations; from then
-on an observer of the store adds and takes away each changed annotation's share, inside the
-write. The answer lists the keys in the order a count over the annotations by id meets them,
-so each key also keeps where it was first met (annotation id, region, label); a write that
-takes away a key's first place leaves that order unknown, and the next summary counts the
-project again. count() is the reference the tallies are tested against.
+An observer of the store adds and takes away each changed annotation's share of its project's
+tally, inside the write. A project has a tally from its creation (it has no annotations then),
+from what the last clean close saved (db/index_cache.py, taken only beside exactly the files it
+was saved with), or else from its first summary, which counts its annotations. The answer lists
+the keys in the order a count over the annotations by id meets them, so each key also keeps
+where it was first met (annotation id, region, label); a write that takes away a key's first
+place leaves that order unknown, and the next summary counts the project again. count() is
+the reference the tallies are tested against.
 """
 
 from desktop.db.docs import decode
+from desktop.db.index_cache import fingerprint
 
 
 def shares(annotation_id, doc):
@@ -70,16 +73,48 @@ class Tally:
 
 
 class Summaries:
-    """The tallies of every project whose summary was asked for since the store opened."""
+    """The tallies of the store's projects (those it has one for: see the module's doc)."""
 
     def __init__(self, records):
+        """Made inside the store's building() (desktop/core/records.py): a tally the last
+        clean close saved is taken there."""
         self.r = records
         self.tallies = {}  # project id -> Tally
-        self.observing = False  # from the first summary on (see TaskIndex._observe)
+        self.cache_key = f"summaries:annotations:{fingerprint(shares)}{fingerprint(counted)}"
+        storage = records.store.storage
+        # the annotations already there need no call: a project's are counted when asked
+        storage.observe("annotations", self._changed, existing=False, cache=self,
+                        added=self._added)
+        storage.observe("projects", self._project_changed, existing=False)
+
+    # -- the index cache (db/index_cache.py) --------------------------------------------------
+
+    def cache_state(self):
+        return [[project_id, [[list(key), number, list(tally.first[key])]
+                              for key, number in tally.count.items()]]
+                for project_id, tally in self.tallies.items() if tally.ordered]
+
+    def cache_load(self, state):
+        tallies = {}
+        for project_id, keys in state:
+            tally = tallies[int(project_id)] = Tally()
+            for key, number, first in keys:
+                key = tuple(key)
+                if not (isinstance(number, int) and number > 0 and key[0] in "atl"):
+                    raise ValueError("not a tally")
+                tally.count[key], tally.first[key] = number, tuple(first)
+        self.tallies = tallies
+
+    # -- writes (inside them, under the store's lock; never raising: a tally that can't be
+    # kept is dropped, and counted again when next asked) -------------------------------------
+
+    def _project_changed(self, project_id, old, new):
+        if new is None:
+            self.tallies.pop(project_id, None)
+        elif old is None and not self.r.annotations_by_project.count(project_id):
+            self.tallies[project_id] = Tally()  # a new project: nothing to count
 
     def _changed(self, annotation_id, old, new):
-        """Inside a write, under the store's lock: never raises (a tally it can't keep is
-        dropped, and counted again when next asked)."""
         if not self.tallies:
             return
         before = old.get("project") if old is not None else None
@@ -99,15 +134,27 @@ class Summaries:
             except Exception:  # noqa: BLE001 - e.g. a control's name that isn't a string
                 del self.tallies[project_id]
 
+    def _added(self, docs):
+        """Annotations new to the store ({id: doc}, an import's): their shares added."""
+        tallies = self.tallies
+        if not tallies:
+            return
+        for annotation_id, doc in docs.items():
+            project_id = doc.get("project")
+            tally = tallies.get(project_id)
+            if tally is None:
+                continue
+            try:
+                for key, place in shares(annotation_id, doc):
+                    tally.add(key, place)
+            except Exception:  # noqa: BLE001 - as in _changed
+                del tallies[project_id]
+
     def get(self, project_id):
         """(created_annotations, created_labels) of the project; call it holding the store's
         lock."""
         tally = self.tallies.get(project_id)
         if tally is None or not tally.ordered:
-            if not self.observing:
-                # no tally yet: the annotations already there need no call
-                self.r.store.storage.observe("annotations", self._changed, existing=False)
-                self.observing = True
             tally = self.tallies[project_id] = counted(self.r, project_id)
         return tally.answer()
 

@@ -6,7 +6,6 @@ from desktop import labelconfig
 from desktop.core import clock
 from desktop.core.errors import LabelDeskError, NotFound, ValidationError
 from desktop.core.paging import page_slice, parse_bool
-from desktop.core.project_summary import Summaries
 from desktop.core.records import PROJECT_COUNTERS, locked
 from desktop.labelconfig.samples import PROJECT_EXAMPLES, complete_sample_task, sample_task
 
@@ -82,7 +81,6 @@ class Projects:
         # (project id, user id) -> (the project's counters, (queue_done, queue_total)): a
         # user's queue is counted again only once an annotation, a skip or a task changed
         self._queues = {}
-        self._summaries = Summaries(records)  # the summary's figures, kept current
 
     # -- reading --------------------------------------------------------------------------
 
@@ -277,7 +275,6 @@ class Projects:
                 callback(project_id)
             self.r.projects.remove(doc_ids=[project_id])
             self._configs.pop(project_id, None)
-            self._summaries.tallies.pop(project_id, None)
 
     def _clean(self, fields, project_id):
         if not isinstance(fields, dict):
@@ -432,7 +429,7 @@ class Projects:
         """What annotations use: the bookkeeping behind config-change validation (the
         figures kept current on writes: desktop/core/project_summary.py)."""
         created_at = self.get(project_id)["created_at"]
-        created_annotations, created_labels = self._summaries.get(project_id)
+        created_annotations, created_labels = self.r.summaries.get(project_id)
         data_columns = dict(self.r.data_keys.get(project_id))
         total = self.r.tasks_by_project.count(project_id)
         return {"project": project_id, "created_at": created_at,

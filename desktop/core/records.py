@@ -2,6 +2,7 @@
 
 import functools
 
+from desktop.core.project_summary import Summaries
 from desktop.core.removals import Removals
 from desktop.core.trash import Trash
 
@@ -71,6 +72,8 @@ class Records:
             # where a project's unlabeled tasks start (/next scans from there)
             self.labeled_below = store.watermark("tasks", "project",
                                                  lambda task: bool(task.get("is_labeled")))
+            # the project summary's figures, kept current
+            self.summaries = Summaries(self)
         # deletes keep what they remove there (desktop/core/trash.py)
         self.trash = Trash(self)
 

@@ -851,7 +851,8 @@ class JournalStorage(Storage):
         by one; not at all without `existing` (each would be decoded for nothing). Inside
         `building()`, builds wait for its end, where each table is decoded once for all.
         `cache`: the index being built, if it can be saved for the next start
-        (db/index_cache.py: its cache_key, cache_state() and cache_load(state)). `added(docs)`:
+        (db/index_cache.py: its cache_key, cache_state() and cache_load(state)); without
+        `existing`, inside `building()`, it only takes what was saved, if anything. `added(docs)`:
         does what `callback(id, None, doc)` for each of `docs` ({id: doc}, all new to the
         table) would, at once (a write of many new documents: an import)."""
         self.observers.setdefault(name, []).append(callback)
@@ -860,6 +861,9 @@ class JournalStorage(Storage):
         if cache is not None and cache.cache_key is not None:
             self.cacheable[cache.cache_key] = cache
         if not existing:
+            if cache is not None and self.pending_builds is not None:
+                # what the last clean close saved, if anything: taken at building()'s end
+                self.pending_builds.setdefault(name, []).append((None, cache))
             return
         if build is not None:
             if self.pending_builds is not None:
@@ -902,7 +906,8 @@ class JournalStorage(Storage):
                                     continue
                                 except (TypeError, ValueError):
                                     pass  # not of its shape: built from the documents
-                        left.append(build)
+                        if build is not None:
+                            left.append(build)
                     if left:
                         for part in self.docs(name).decoded_chunks(BUILD_CHUNK):
                             for build in left:

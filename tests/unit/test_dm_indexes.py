@@ -333,6 +333,51 @@ def test_the_summary_keeps_the_order_a_count_gives(core):
     core.projects.delete(project_id, [core._delete_project_data])
 
 
+def test_the_summary_is_kept_from_a_projects_creation_and_across_a_clean_restart(tmp_path):
+    """A new project's tally starts empty and follows every write, an import's annotations
+    included (its first summary counts nothing); a clean close saves the tallies and the next
+    start takes them, and keeps them current (db/index_cache.py's own tests: a start beside
+    files written since the save builds afresh)."""
+    settings = Settings(data_dir=tmp_path / "data", auth=False, fsync=False)
+    app = LabelDesk(settings)
+    project_id = app.projects.create({"title": "kept", "label_config": CONFIG}, 1)
+    other = app.projects.create({"title": "other", "label_config": CONFIG}, 1)
+    assert project_id in app.records.summaries.tallies  # made with it: nothing to count
+    app.imports.import_json(project_id, [
+        {"data": {"text": str(i)},
+         "annotations": [{"result": [region("sentiment", "choices", ["Pos" if i % 3 else "Neg"]),
+                                     region("label", "labels", ["B", "A"][: 1 + i % 2])]}]}
+        for i in range(30)], 1)
+    tally = app.records.summaries.tallies[project_id]
+    with app.records.lock:
+        assert orjson.dumps(tally.answer()) == orjson.dumps(
+            list(project_summary.count(app.records, project_id)))
+    check_summary(app, project_id)
+    app.projects.delete(other, [app._delete_project_data])
+    assert other not in app.records.summaries.tallies
+    before = app.projects.summary(project_id)
+    app.close()
+
+    app = LabelDesk(settings)  # the tallies the close saved
+    try:
+        assert app.records.store.storage.index_cache_used
+        assert app.records.summaries.tallies[project_id].count == tally.count
+        assert app.projects.summary(project_id) == before
+        check_summary(app, project_id)
+        app.annotations.create(app.tasks.ids(project_id)[0],
+                               {"result": [region("label", "labels", ["C"])]}, 1)
+        check_summary(app, project_id)
+        after = app.projects.summary(project_id)
+    finally:
+        app.close()
+    app = LabelDesk(settings)
+    try:
+        assert app.projects.summary(project_id) == after
+        check_summary(app, project_id)
+    finally:
+        app.close()
+
+
 def test_a_column_that_fails_to_read_leaves_the_answer_to_the_full_pass(core):
     """annotators of a task whose annotations name a user and no user (sorted() can't compare
     them) fails to read: the full pass reads it only for the tasks an earlier filter lets
