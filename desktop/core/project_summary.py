@@ -150,6 +150,10 @@ class Summaries:
             except Exception:  # noqa: BLE001 - as in _changed
                 del tallies[project_id]
 
+    def forget(self, project_id):
+        """No tally for the project until its next summary (under the store's lock)."""
+        self.tallies.pop(project_id, None)
+
     def get(self, project_id):
         """(created_annotations, created_labels) of the project; call it holding the store's
         lock."""

@@ -271,6 +271,9 @@ class Projects:
         files included, as one item (desktop/core/trash.py)."""
         with self.r.trash.collect("project"), self.r.transaction():
             self.get(project_id)
+            # its summary's tally first: the removal of its annotations then costs nothing
+            # (a delete rolled back: counted again at its next summary)
+            self.r.summaries.forget(project_id)
             for callback in on_delete:
                 callback(project_id)
             self.r.projects.remove(doc_ids=[project_id])
