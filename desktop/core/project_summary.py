@@ -99,10 +99,11 @@ class Summaries:
         for project_id, keys in state:
             tally = tallies[int(project_id)] = Tally()
             for key, number, first in keys:
-                key = tuple(key)
-                if not (isinstance(number, int) and number > 0 and key[0] in "atl"):
+                key, first = tuple(key), tuple(first)
+                if not (key and key[0] in ("a", "t", "l") and isinstance(number, int)
+                        and number > 0 and first):
                     raise ValueError("not a tally")
-                tally.count[key], tally.first[key] = number, tuple(first)
+                tally.count[key], tally.first[key] = number, first
         self.tallies = tallies
 
     # -- writes (inside them, under the store's lock; never raising: a tally that can't be

@@ -18,6 +18,7 @@ from desktop.core import project_summary, taskquery
 from desktop.core.errors import Conflict
 from desktop.core.settings import Settings
 from desktop.core.task_columns import Numbers, Order
+from desktop.db import index_cache
 from desktop.shell.app import LabelDesk
 
 CONFIG = ('<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">'
@@ -374,6 +375,30 @@ def test_the_summary_is_kept_from_a_projects_creation_and_across_a_clean_restart
     try:
         assert app.projects.summary(project_id) == after
         check_summary(app, project_id)
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("saved", [[[1, [[[], 1, [1, 0]]]]], [[1, [[["a", "x|y|z"], 0, [1, 0]]]]],
+                                   [[1, [[["q", "x"], 1, [1, 0]]]]], [["one", []]], [[1]], 7])
+def test_misshapen_saved_tallies_are_counted_instead(tmp_path, saved):
+    settings = Settings(data_dir=tmp_path / "data", auth=False, fsync=False)
+    app = LabelDesk(settings)
+    project_id = app.projects.create({"title": "kept", "label_config": CONFIG}, 1)
+    app.imports.import_json(project_id, [{"data": {"text": "a"}, "annotations": [
+        {"result": [region("sentiment", "choices", ["Pos"])]}]}], 1)
+    before = app.projects.summary(project_id)
+    key = app.records.summaries.cache_key
+    app.close()
+    folder = str(tmp_path / "data" / "db")
+    states = index_cache.load(folder)
+    assert key in states
+    states[key] = saved
+    index_cache.save(folder, states)  # beside the same files: only its state is wrong
+    app = LabelDesk(settings)
+    try:
+        assert project_id not in app.records.summaries.tallies
+        assert app.projects.summary(project_id) == before
     finally:
         app.close()
 
