@@ -469,6 +469,38 @@ class ApiBench:
             server.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
 
+    def crash_restart(self):
+        """A server of its own: N tasks imported in one POST, the server killed (SIGKILL) as
+        soon as it answered, while its background compaction of the import runs; then the
+        start to its first answer (the journal's import replayed, the compaction finished, the
+        indexes built from the documents: the worst restart after a crash)."""
+        data_dir = tempfile.mkdtemp(prefix="labeldesk-bench-crash-", dir=self.args.tmp)
+        server = ChildServer(data_dir)
+        try:
+            client = Client(server.url)
+            project, _ = client.json("POST", "/api/projects", {
+                "title": "bench crash", "label_config": LABEL_CONFIG}, expect=(201,))
+            client.json("POST", f"/api/projects/{project['id']}/import",
+                        orjson.dumps(make_tasks(self.n)), expect=(201,),
+                        timeout=300 + self.n / 500)
+            client.close()
+            server.proc.kill()
+            server.proc.wait()
+            journal = os.path.join(data_dir, "db", "journal.ldb")
+            megabytes = os.path.getsize(journal) / 1e6 if os.path.exists(journal) else 0.0
+            start = now()
+            server = ChildServer(data_dir)
+            client = Client(server.url)
+            client.json("GET", f"/api/projects/{project['id']}/")
+            took = now() - start
+            client.close()
+            self.report.add("crash_restart_s", f"server restart on {self.n:,} tasks killed "
+                            f"right after their import (journal {megabytes:.0f} MB): start to "
+                            "first answer", took, "s", self.t["restart_s"])
+        finally:
+            server.stop()
+            shutil.rmtree(data_dir, ignore_errors=True)
+
     def restart(self, server, data_dir):
         server.stop()
         start = now()
@@ -524,6 +556,8 @@ def run(args):
             bench.step("next", bench.next_task, client)  # last: its project changes the RSS
             if bench.t["rss_predictions_mb"] is not None and not args.in_process:
                 bench.step("predictions memory", bench.predictions_memory)
+            if not args.in_process and not args.no_restart:
+                bench.step("restart after a crash", bench.crash_restart)
             if not args.no_dm:  # after every other figure: its project adds to the RSS
                 bench.step("data manager", api_dm.run, bench, client, LABEL_CONFIG, server)
         client.close()
