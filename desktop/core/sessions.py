@@ -3,10 +3,10 @@
 The desktop window is opened with a one-time secret: Qt's window sends it in a header of its
 first page load (WINDOW_SECRET_HEADER), which gets the app with the session cookie at once;
 elsewhere it is in the URL fragment (so it never reaches a log), and the sign-in page trades
-it at POST /api/ui/session for the cookie. A browser pointed at
-`labeldesk serve` signs in with the API token instead (/user/login). Either way the cookie is
-HttpOnly and SameSite=Strict, and every unsafe request it authenticates must also carry the
-session's CSRF token in the X-CSRFToken header, which only the UI's own pages can read.
+it at POST /api/ui/session for the cookie. A browser pointed at `labeldesk serve` signs in
+with the API token instead (/user/login). Either way the cookie is HttpOnly and
+SameSite=Strict, and every unsafe request it authenticates must also carry the session's CSRF
+token in the X-CSRFToken header, which only the UI's own pages can read.
 
 Sessions live on the UI's own host only (desktop/core/uihost.py: a name no other page knows): the
 cookie is set there without a Domain, so the browser sends it to no other host, and a cookie

@@ -4,8 +4,7 @@ in-process server serves. One process: closing the window stops the server and c
 The window opens the UI with a one-time secret, which the server trades for a session cookie
 (desktop/core/sessions.py), so no token is ever shown or typed: Qt's window sends it in a header
 of its first page load (QtLoader), other back ends in the URL fragment (the sign-in page trades
-it). Its size and position
-are kept in <data dir>/window.json.
+it). Its size and position are kept in <data dir>/window.json.
 
 The window shows our own pages and nothing else: the page holds the desktop functions (file
 dialogs, imports of local files), so a task's HTML must not be able to take the window to
