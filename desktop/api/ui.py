@@ -11,7 +11,7 @@ from bottle import HTTPResponse, request
 
 from desktop import __version__
 from desktop.api.misc import version_info
-from desktop.api.web import TOKEN_ONLY, json_response, read_object
+from desktop.api.web import TOKEN_ONLY, header, json_response, read_object
 from desktop.core.errors import AuthFailed, PermissionDenied
 from desktop.core.sessions import WINDOW_SECRET_HEADER
 from desktop.ui import vendored, webapp
@@ -171,7 +171,10 @@ def install(app, core):
         (WINDOW_SECRET_HEADER; pages of other sites can't send one here: CORS): a session
         for it, used up, and the app at once, without the sign-in page's round trip. None
         without one, or for one that is not valid (the sign-in page then)."""
-        secret = request.headers.get(WINDOW_SECRET_HEADER)
+        # Qt keeps the header on the history entry (a reload sends the used secret again:
+        # the cookie then signs in) and would send it on through a redirect: no app path
+        # redirects
+        secret = header("HTTP_" + WINDOW_SECRET_HEADER.upper().replace("-", "_"))
         if not secret or not sessions.on_ui_host(request):
             return None
         try:

@@ -2,7 +2,10 @@
 SameSite=Strict session cookie on the UI's own host and the CSRF header it requires; what a
 cookie session is never given; the UI's settings endpoints; the UI's files, served from disk."""
 
+import http.client
+
 import orjson
+import pytest
 import requests
 
 from uihelp import browser  # noqa: F401 - fixture
@@ -83,6 +86,22 @@ def test_the_windows_first_load_brings_its_secret_in_a_header(live):
                              headers={"X-LabelDesk-Window-Secret": used_or_wrong})
         assert again.status_code == 200 and "Sign in" in again.text
         assert "labeldesk_session" not in cookie_header(again)
+
+
+@pytest.mark.parametrize("path", ["/", "/projects"])
+def test_a_garbled_window_secret_is_the_sign_in_page_not_a_500(live, path):
+    """Bytes that aren't UTF-8 in the window's secret header: the sign-in page, on either
+    host (found by a red-team review: it was a 500)."""
+    for host in (f"{live.app.sessions.host}:{live.port}", f"127.0.0.1:{live.port}"):
+        conn = http.client.HTTPConnection("127.0.0.1", live.port, timeout=10)
+        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", host)
+        conn.putheader("X-LabelDesk-Window-Secret", b"\xff\xfe")
+        conn.endheaders()
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        assert response.status == 200 and b"Sign in" in body, (host, response.status)
 
 
 def test_cookie_alone_cannot_change_anything(live):
