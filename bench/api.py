@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 from collections import deque
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import orjson
@@ -437,69 +438,67 @@ class ApiBench:
             self.report.add(key, f"{what}, p50 (n={lat['n']})", lat["p50"], "ms",
                             self.t["page_ms"], detail=lat)
 
+    @contextmanager
+    def own_server(self, what, tasks):
+        """A child server of its own, on a folder of its own, with a project holding `tasks`
+        (imported in one POST): yields {"dir", "server", "project"}; whatever server is in it
+        at the end is stopped and the folder removed."""
+        data_dir = tempfile.mkdtemp(prefix=f"labeldesk-bench-{what}-", dir=self.args.tmp)
+        own = {"dir": data_dir, "server": ChildServer(data_dir)}
+        try:
+            client = Client(own["server"].url)
+            project, _ = client.json("POST", "/api/projects", {
+                "title": f"bench {what}", "label_config": LABEL_CONFIG}, expect=(201,))
+            client.json("POST", f"/api/projects/{project['id']}/import", orjson.dumps(tasks),
+                        expect=(201,), timeout=300 + self.n / 500)
+            client.close()
+            own["project"] = project["id"]
+            yield own
+        finally:
+            own["server"].stop()
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    @staticmethod
+    def started(own):
+        """A new child server on `own`'s folder, once it has answered for its project."""
+        own["server"] = ChildServer(own["dir"])
+        client = Client(own["server"].url)
+        client.json("GET", f"/api/projects/{own['project']}/")
+        client.close()
+
     def predictions_memory(self):
         """A server of its own holding N tasks with a prediction each, imported in one POST
         (issue 23's memory row, where Label Studio's processes take 478 MB at 100k): its RSS
         after the import and after a restart."""
-        data_dir = tempfile.mkdtemp(prefix="labeldesk-bench-predictions-", dir=self.args.tmp)
-        server = ChildServer(data_dir)
-        try:
-            client = Client(server.url)
-            project, _ = client.json("POST", "/api/projects", {
-                "title": "bench predictions", "label_config": LABEL_CONFIG}, expect=(201,))
-            tasks = [{"data": {"text": f"Review {i}: the delivery was quick and the product "
-                                       "works as described."},
-                      "predictions": [{"result": RESULT, "score": (i % 97) / 97}]}
-                     for i in range(self.n)]
-            client.json("POST", f"/api/projects/{project['id']}/import", orjson.dumps(tasks),
-                        expect=(201,), timeout=300 + self.n / 500)
+        tasks = [{"data": {"text": f"Review {i}: the delivery was quick and the product works "
+                                   "as described."},
+                  "predictions": [{"result": RESULT, "score": (i % 97) / 97}]}
+                 for i in range(self.n)]
+        what = f"{self.n:,} tasks + {self.n:,} predictions"
+        with self.own_server("predictions", tasks) as own:
             del tasks
-            what = f"{self.n:,} tasks + {self.n:,} predictions"
-            self.server_rss(server, "rss_predictions_import_mb", f"holding {what}, after the "
-                            "import", "rss_predictions_mb", LS_PREDICTIONS_RSS)
-            client.close()
-            server.stop()
-            server = ChildServer(data_dir)
-            client = Client(server.url)
-            client.json("GET", f"/api/projects/{project['id']}/")
-            self.server_rss(server, "rss_predictions_restart_mb", f"holding {what}, after a "
-                            "restart", "rss_predictions_mb", LS_PREDICTIONS_RSS)
-            client.close()
-        finally:
-            server.stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+            self.server_rss(own["server"], "rss_predictions_import_mb", f"holding {what}, "
+                            "after the import", "rss_predictions_mb", LS_PREDICTIONS_RSS)
+            own["server"].stop()
+            self.started(own)
+            self.server_rss(own["server"], "rss_predictions_restart_mb", f"holding {what}, "
+                            "after a restart", "rss_predictions_mb", LS_PREDICTIONS_RSS)
 
     def crash_restart(self):
         """A server of its own: N tasks imported in one POST, the server killed (SIGKILL) as
         soon as it answered, while its background compaction of the import runs; then the
         start to its first answer (the journal's import replayed, the compaction finished, the
         indexes built from the documents: the worst restart after a crash)."""
-        data_dir = tempfile.mkdtemp(prefix="labeldesk-bench-crash-", dir=self.args.tmp)
-        server = ChildServer(data_dir)
-        try:
-            client = Client(server.url)
-            project, _ = client.json("POST", "/api/projects", {
-                "title": "bench crash", "label_config": LABEL_CONFIG}, expect=(201,))
-            client.json("POST", f"/api/projects/{project['id']}/import",
-                        orjson.dumps(make_tasks(self.n)), expect=(201,),
-                        timeout=300 + self.n / 500)
-            client.close()
-            server.proc.kill()
-            server.proc.wait()
-            journal = os.path.join(data_dir, "db", "journal.ldb")
+        with self.own_server("crash", make_tasks(self.n)) as own:
+            own["server"].proc.kill()
+            own["server"].proc.wait()
+            journal = os.path.join(own["dir"], "db", "journal.ldb")
             megabytes = os.path.getsize(journal) / 1e6 if os.path.exists(journal) else 0.0
             start = now()
-            server = ChildServer(data_dir)
-            client = Client(server.url)
-            client.json("GET", f"/api/projects/{project['id']}/")
-            took = now() - start
-            client.close()
+            self.started(own)
             self.report.add("crash_restart_s", f"server restart on {self.n:,} tasks killed "
                             f"right after their import (journal {megabytes:.0f} MB): start to "
-                            "first answer", took, "s", self.t["restart_s"])
-        finally:
-            server.stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+                            "first answer", now() - start, "s", self.t["restart_s"])
 
     def restart(self, server, data_dir):
         server.stop()
