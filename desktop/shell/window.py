@@ -606,6 +606,8 @@ class QtLoader:
 
     def __init__(self):
         from qtpy import QtCore
+        from qtpy.QtWebEngineCore import QWebEngineHttpRequest
+        from webview.platforms import qt
 
         class Relay(QtCore.QObject):
             requested = QtCore.Signal(str, str, object)
@@ -616,27 +618,19 @@ class QtLoader:
 
             @QtCore.Slot(str, str, object)
             def load(self, uid, url, headers):
-                QtLoader.load_now(uid, url, headers)
+                view = qt.BrowserView.instances.get(uid)
+                if view is None:  # closed meanwhile
+                    return
+                request = QWebEngineHttpRequest(QtCore.QUrl(url))
+                for name, value in headers.items():
+                    request.setHeader(QtCore.QByteArray(name.encode()),
+                                      QtCore.QByteArray(value.encode()))
+                view.webview.load(request)
 
         self._relay = Relay()
 
     def load(self, window, url, headers):
         self._relay.requested.emit(window.uid, url, headers)
-
-    @staticmethod
-    def load_now(uid, url, headers):
-        from qtpy import QtCore
-        from qtpy.QtWebEngineCore import QWebEngineHttpRequest
-        from webview.platforms import qt
-
-        view = qt.BrowserView.instances.get(uid)
-        if view is None:  # closed meanwhile
-            return
-        request = QWebEngineHttpRequest(QtCore.QUrl(url))
-        for name, value in headers.items():
-            request.setHeader(QtCore.QByteArray(name.encode()),
-                              QtCore.QByteArray(value.encode()))
-        view.webview.load(request)
 
 
 def open_recovery(settings, error, gui, open_labeldesk):
